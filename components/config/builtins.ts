@@ -1,0 +1,94 @@
+/**
+ * Names the config model reserves: secrets the stack generates itself and workload names
+ * its own components use. Kept here so validation can refer to them without importing components.
+ */
+
+export interface BuiltinSecret {
+  description: string;
+  rotation: string;
+  /** Generated with @pulumi/random unless supplied in `ballast:secretValues`. */
+  generated: boolean;
+  /** Derived from other secrets (connection URLs); follows their rotation. */
+  derived: boolean;
+  /** Must never change once data exists. */
+  immutable: boolean;
+}
+
+export const builtinSecrets: Record<string, BuiltinSecret> = {
+  "postgres-password": {
+    description: "Password of the Postgres application user",
+    rotation: "bump ballast:rotation.postgres-password, pulumi up (the password is changed inside Postgres too)",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "redis-password": {
+    description: "Redis requirepass",
+    rotation: "bump ballast:rotation.redis-password, pulumi up (Redis and its clients restart)",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "auth-secret": {
+    description: "Session signing secret (AUTH_SECRET / JWT_SECRET)",
+    rotation: "bump ballast:rotation.auth-secret, pulumi up; invalidates existing sessions",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "encryption-key": {
+    description: "Encrypts stored API keys at rest (ENCRYPTION_KEY, AES-256-GCM)",
+    rotation: "never: stored API keys could no longer be decrypted; re-encrypt all data first",
+    generated: true,
+    derived: false,
+    immutable: true,
+  },
+  "grafana-admin-password": {
+    description: "Grafana admin user password",
+    rotation: "bump ballast:rotation.grafana-admin-password, pulumi up",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "database-url": {
+    description: "postgresql:// connection URL for the app, workers and jobs",
+    rotation: "follows postgres-password",
+    generated: false,
+    derived: true,
+    immutable: false,
+  },
+  "redis-url": {
+    description: "redis:// connection URL for the app, workers and jobs",
+    rotation: "follows redis-password",
+    generated: false,
+    derived: true,
+    immutable: false,
+  },
+};
+
+/** Why the encryption key can never be rotated by bumping a counter (nyxcore runbook). */
+export const encryptionKeyRotationRefusal =
+  "the encryption key cannot be rotated: stored API keys were encrypted with it and could no longer be decrypted (nyxcore runbook, \"ENCRYPTION_KEY mismatch\"); re-encrypt the data with a new key first";
+
+/** Workload names Ballast's own components use; user workers/cron jobs/services must not take them. */
+export const reservedWorkloadNames = [
+  "app",
+  "postgres",
+  "redis",
+  "traefik",
+  "scheduler",
+  "migrate",
+  "prometheus",
+  "alertmanager",
+  "grafana",
+  "loki",
+  "alloy",
+  "tempo",
+  "node-exporter",
+  "cadvisor",
+  "postgres-exporter",
+  "redis-exporter",
+  "backup",
+  "backup-offsite",
+  "restore-drill",
+] as const;

@@ -1,0 +1,132 @@
+/**
+ * Platform: the root component. Builds every component's WorkloadSpecs, derives the
+ * network flows between them, creates the secrets they use, and hands the resulting
+ * StackModel to the target the stack config chose.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { App, appHost } from "./app";
+import type { PlatformConfig, SecretConfig } from "./config";
+import { CronJobs } from "./cron";
+import { Postgres } from "./postgres";
+import { Proxy } from "./proxy";
+import { Redis } from "./redis";
+import { Secrets } from "./secrets";
+import { ExtraServices } from "./services";
+import type { StackModel, WorkloadSpec } from "./spec";
+import { ComposeTarget } from "./targets/compose";
+import { KubernetesTarget } from "./targets/kubernetes";
+import type { Target } from "./targets/target";
+import { WorkerPool } from "./workers";
+
+export interface PlatformArgs {
+  /** The validated stack config (`readPlatformConfig().config`). */
+  config: PlatformConfig;
+  /** Secret inputs from config (SSH key, supplied secret values). */
+  secrets: SecretConfig;
+}
+
+/** Secrets that grant access to a datastore: whoever holds one may connect to it. */
+const datastoreCredentials: Record<string, string[]> = {
+  postgres: ["database-url", "postgres-password"],
+  redis: ["redis-url", "redis-password"],
+};
+
+/**
+ * Pure: completes `network.allowFrom` from what the specs already say: a workload that
+ * holds a datastore's credentials may reach that datastore; Prometheus may reach every
+ * workload that exposes metrics.
+ */
+export function wireNetwork(workloads: WorkloadSpec[]): WorkloadSpec[] {
+  const names = new Set(workloads.map((w) => w.name));
+  return workloads.map((target) => {
+    const allowed = new Set(target.network.allowFrom);
+    const credentials = datastoreCredentials[target.name];
+    for (const client of workloads) {
+      if (client.name === target.name) continue;
+      if (credentials && Object.values(client.secretEnv).some((secret) => credentials.includes(secret))) allowed.add(client.name);
+    }
+    if (target.metrics && names.has("prometheus") && target.name !== "prometheus") allowed.add("prometheus");
+    const allowFrom = [...allowed].filter((name) => names.has(name) && name !== target.name).sort();
+    return { ...target, network: { ...target.network, allowFrom } };
+  });
+}
+
+/** Pure: the secret names the workloads reference (env and files). */
+export function usedSecrets(workloads: WorkloadSpec[]): Set<string> {
+  const used = new Set<string>();
+  for (const w of workloads) {
+    Object.values(w.secretEnv).forEach((s) => used.add(s));
+    w.secretFiles.forEach((f) => used.add(f.secret));
+  }
+  return used;
+}
+
+/** Pure: picks the target implementation for the stack config. */
+export function targetFor(config: PlatformConfig, secrets: SecretConfig): Target {
+  if (config.target === "compose") {
+    return new ComposeTarget(config.compose, {
+      domain: config.domain,
+      tls: config.tls,
+      healthUrlPath: config.app.healthPath,
+      appName: "app",
+      appHost: appHost(config),
+      httpPort: config.proxy.httpPort,
+      httpsPort: config.proxy.httpsPort,
+      sshPrivateKey: secrets.sshPrivateKey,
+    });
+  }
+  return new KubernetesTarget(config.kubernetes, { tls: config.tls, acmeEmail: config.acmeEmail });
+}
+
+export class Platform extends pulumi.ComponentResource {
+  /** Everything the target deploys, without secret values: what `npm run render` writes. */
+  readonly model: StackModel;
+  readonly target: Target;
+  readonly appUrl: pulumi.Output<string>;
+  readonly location: pulumi.Output<string>;
+
+  constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ballast:platform:Platform", name, {}, opts);
+    const { config } = args;
+    const child = { parent: this };
+
+    const proxy = new Proxy("proxy", { config }, child);
+    const app = new App("app", { config }, child);
+    const workers = new WorkerPool("workers", { config }, child);
+    const cron = new CronJobs("cron", { config }, child);
+    const postgres = new Postgres("postgres", { config }, child);
+    const redis = new Redis("redis", { config }, child);
+    const services = new ExtraServices("services", { config }, child);
+
+    const workloads = wireNetwork([
+      ...(proxy.spec ? [proxy.spec] : []),
+      app.spec,
+      ...workers.specs,
+      ...cron.specs,
+      postgres.spec,
+      redis.spec,
+      ...services.specs,
+    ]);
+
+    const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used: usedSecrets(workloads) }, child);
+    this.model = {
+      project: config.target === "compose" ? config.compose.project : config.project,
+      stack: config.stack,
+      domain: config.domain,
+      workloads,
+      secrets: secrets.specs,
+      allowDataLoss: config.allowDataLoss,
+    };
+
+    this.target = targetFor(config, args.secrets);
+    const deployed = this.target.deploy(this.model, secrets.values, this);
+    this.appUrl = deployed.appUrl;
+    this.location = deployed.location;
+    this.registerOutputs({
+      appUrl: this.appUrl,
+      location: this.location,
+      target: config.target,
+      workloads: workloads.map((w) => w.name),
+    });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Secrets: generated with @pulumi/random unless supplied in `ballast:secretValues`,
+ * always Pulumi secrets, handed to targets by name. The encryption key is protected:
+ * a change that would replace it fails the update instead of silently locking every
+ * stored API key (nyxcore runbook, "ENCRYPTION_KEY mismatch").
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { builtinSecrets, type PlatformConfig, type SecretConfig } from "./config";
+import type { SecretSpec } from "./spec";
+import type { SecretValues } from "./targets/target";
+
+export interface SecretsArgs {
+  /** Validated stack config (rotation counters, declared user secrets, Postgres user and database). */
+  config: PlatformConfig;
+  /** Values supplied through `ballast:secretValues`, already Pulumi secrets. */
+  supplied: SecretConfig["values"];
+  /** Secret names some workload uses; only these are generated (no Grafana password without Grafana). */
+  used: ReadonlySet<string>;
+}
+
+export class Secrets extends pulumi.ComponentResource {
+  /** Every secret value by name, all Pulumi secrets. */
+  readonly values: SecretValues;
+  /** What each secret is and how to rotate it (for targets and the runbook). */
+  readonly specs: SecretSpec[];
+
+  constructor(name: string, args: SecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ballast:secrets:Secrets", name, {}, opts);
+    const { config, supplied, used } = args;
+    const values: SecretValues = {};
+    const specs: SecretSpec[] = [];
+
+    const needed = (secret: string) =>
+      used.has(secret) ||
+      (secret === "postgres-password" && (used.has("database-url") || used.has("postgres-password"))) ||
+      (secret === "redis-password" && (used.has("redis-url") || used.has("redis-password")));
+
+    for (const [secretName, builtin] of Object.entries(builtinSecrets)) {
+      if (builtin.derived || !needed(secretName)) continue;
+      values[secretName] = supplied[secretName] ?? this.generate(secretName, config.rotation[secretName] ?? 0, builtin.immutable);
+      specs.push({ name: secretName, description: builtin.description, rotation: builtin.rotation, immutable: builtin.immutable });
+    }
+
+    if (used.has("database-url")) {
+      const { user, database } = config.postgres;
+      values["database-url"] = pulumi.secret(
+        pulumi.interpolate`postgresql://${user}:${values["postgres-password"]}@postgres:5432/${database}`,
+      );
+      specs.push({ name: "database-url", ...pick(builtinSecrets["database-url"]) });
+    }
+    if (used.has("redis-url")) {
+      values["redis-url"] = pulumi.secret(pulumi.interpolate`redis://:${values["redis-password"]}@redis:6379/0`);
+      specs.push({ name: "redis-url", ...pick(builtinSecrets["redis-url"]) });
+    }
+    for (const [secretName, declared] of Object.entries(config.secrets)) {
+      values[secretName] = supplied[secretName];
+      specs.push({ name: secretName, description: declared.description, rotation: declared.rotation, immutable: false });
+    }
+
+    this.values = values;
+    this.specs = specs;
+    this.registerOutputs({ names: specs.map((s) => s.name) });
+  }
+
+  /** A URL-safe random secret; the rotation counter is a keeper, so bumping it regenerates the value. */
+  private generate(secretName: string, rotation: number, immutable: boolean): pulumi.Output<string> {
+    if (immutable) {
+      // 32 random bytes as hex: the AES-256 key format the runbooks' apps expect.
+      const key = new random.RandomBytes(secretName, { length: 32 }, { parent: this, protect: true, additionalSecretOutputs: ["hex", "base64"] });
+      return pulumi.secret(key.hex);
+    }
+    const password = new random.RandomPassword(
+      secretName,
+      { length: 32, special: false, keepers: { rotation: String(rotation) } },
+      { parent: this, additionalSecretOutputs: ["result"] },
+    );
+    return pulumi.secret(password.result);
+  }
+}
+
+function pick(builtin: { description: string; rotation: string; immutable: boolean }) {
+  return { description: builtin.description, rotation: builtin.rotation, immutable: builtin.immutable };
+}

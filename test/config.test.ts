@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parsePlatformConfig, type RawConfig } from "../components/config";
+import { readStackFile } from "../scripts/lib/stack-files";
+import { withSecretPlaceholders } from "../scripts/lib/render-stack";
+
+/** A valid minimal prod config; each bad-input case changes one thing. */
+function prodRaw(overrides: Record<string, unknown> = {}): RawConfig {
+  const base: Record<string, unknown> = {
+    domain: "example.com",
+    acmeEmail: "ops@example.com",
+    app: { image: "ghcr.io/acme/app:1.0.0" },
+    ...overrides,
+  };
+  return Object.fromEntries(
+    Object.entries(base)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [`ballast:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+function problemsOf(raw: RawConfig, stack = "prod"): string[] {
+  try {
+    parsePlatformConfig(raw, stack, "ballast");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("config defaults", () => {
+  it("prod follows the NomosX runbook sizing", () => {
+    const { config } = parsePlatformConfig(prodRaw({ workers: [{ name: "worker" }] }), "prod", "ballast");
+    expect(config.environment).toBe("prod");
+    expect(config.target).toBe("kubernetes");
+    expect(config.app.resources).toEqual({ cpu: 2, memoryMiB: 4096 });
+    expect(config.app.autoscaling).toEqual({ enabled: true, minReplicas: 3, maxReplicas: 10, cpuTargetPercent: 70 });
+    expect(config.workers[0].resources).toEqual({ cpu: 4, memoryMiB: 8192 });
+    expect(config.workers[0].autoscaling).toEqual({ enabled: true, minReplicas: 5, maxReplicas: 20, cpuTargetPercent: 80 });
+    expect(config.workers[0].image).toBe("ghcr.io/acme/app:1.0.0");
+    expect(config.app.healthPath).toBe("/api/health");
+    expect(config.postgres.image).toBe("pgvector/pgvector:pg16");
+    expect(config.redis).toMatchObject({ image: "redis:7-alpine", maxmemory: "4gb", evictionPolicy: "allkeys-lru", save: "900 1 300 10 60 10000" });
+    expect(config.tls).toBe(true);
+    expect(config.allowDataLoss).toBe(false);
+  });
+
+  it("dev runs locally without TLS", () => {
+    const { config } = parsePlatformConfig({ "ballast:app": JSON.stringify({ image: "ghcr.io/acme/app:1.0.0" }) }, "dev", "ballast");
+    expect(config.target).toBe("compose");
+    expect(config.compose.mode).toBe("local");
+    expect(config.tls).toBe(false);
+    expect(config.domain).toBe("localhost");
+  });
+
+  it("scalar values arrive as text and are typed", () => {
+    const { config } = parsePlatformConfig({ ...prodRaw(), "ballast:allowDataLoss": "true" }, "prod", "ballast");
+    expect(config.allowDataLoss).toBe(true);
+  });
+
+  it("accepts millicores and Mi/Gi sizes", () => {
+    const { config } = parsePlatformConfig(prodRaw({ app: { image: "a/b:1", resources: { cpu: "750m", memory: "1536Mi" } } }), "prod", "ballast");
+    expect(config.app.resources).toEqual({ cpu: 0.75, memoryMiB: 1536 });
+  });
+
+  it("keeps supplied secrets as Pulumi secrets", () => {
+    const raw = {
+      ...prodRaw({ secrets: { "openai-api-key": { description: "OpenAI", rotation: "dashboard" } } }),
+      "ballast:secretValues": JSON.stringify({ "openai-api-key": "sk-test" }),
+    };
+    const { secrets } = parsePlatformConfig(raw, "prod", "ballast");
+    expect(Object.keys(secrets.values)).toEqual(["openai-api-key"]);
+  });
+});
+
+describe("every stack file loads and validates", () => {
+  for (const stack of ["dev", "staging", "prod"]) {
+    it(stack, () => {
+      const file = readStackFile(stack);
+      const { raw } = withSecretPlaceholders(file.raw);
+      const { config } = parsePlatformConfig(raw, stack, "ballast");
+      expect(config.environment).toBe(stack);
+      expect(config.app.image).toMatch(/:[^:]+$/);
+    });
+  }
+});
+
+describe("bad input is refused with the key, the value and what is allowed", () => {
+  const cases: [string, RawConfig, string, RegExp][] = [
+    ["min above max", prodRaw({ app: { image: "a/b:1", autoscaling: { minReplicas: 12, maxReplicas: 10 } } }), "prod", /^ballast:app\.autoscaling: minReplicas \(12\) must not exceed maxReplicas \(10\)/],
+    ["unknown top-level key", prodRaw({ domian: "x.com" }), "prod", /^ballast:domian: unknown key; did you mean ballast:domain\?/],
+    ["unknown nested key", prodRaw({ app: { image: "a/b:1", helthPath: "/h" } }), "prod", /^ballast:app\.helthPath: unknown key; did you mean ballast:app\.healthPath\?/],
+    ["latest image", prodRaw({ app: { image: "ghcr.io/acme/app:latest" } }), "prod", /^ballast:app\.image: image must be pinned by a tag other than "latest".*\(got "ghcr\.io\/acme\/app:latest"\)/],
+    ["untagged image", prodRaw({ redis: { image: "redis" } }), "prod", /^ballast:redis\.image: image must be pinned.*\(got "redis"\)/],
+    ["bad target", prodRaw({ target: "swarm" }), "prod", /^ballast:target: must be one of "compose", "kubernetes" \(got "swarm"\)/],
+    ["bad eviction policy", prodRaw({ redis: { evictionPolicy: "lru" } }), "prod", /^ballast:redis\.evictionPolicy: must be one of "noeviction", "allkeys-lru".*\(got "lru"\)/],
+    ["bad maxmemory", prodRaw({ redis: { maxmemory: "4GB" } }), "prod", /^ballast:redis\.maxmemory: must be a size like "256mb" or "4gb" \(got "4GB"\)/],
+    ["bad memory unit", prodRaw({ postgres: { resources: { cpu: 1, memory: "4G" } } }), "prod", /^ballast:postgres\.resources\.memory: memory must be a size in Mi or Gi.*\(got "4G"\)/],
+    ["port out of range", prodRaw({ app: { image: "a/b:1", port: 70000 } }), "prod", /^ballast:app\.port: must be at most 65535 \(got 70000\)/],
+    ["bad worker name", prodRaw({ workers: [{ name: "Queue_Worker" }] }), "prod", /^ballast:workers\[0\]\.name: must be a DNS label.*\(got "Queue_Worker"\)/],
+    ["reserved worker name", prodRaw({ workers: [{ name: "postgres" }] }), "prod", /^ballast:workers\[0\]\.name: name "postgres" is used by Ballast itself/],
+    ["duplicate names", prodRaw({ workers: [{ name: "worker" }], cronJobs: [{ name: "worker", schedule: "0 3 * * *", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.name: name "worker" is already used by ballast:workers\[0\]\.name/],
+    ["bad cron schedule", prodRaw({ cronJobs: [{ name: "clean", schedule: "every day", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.schedule: schedule must be a five-field cron expression.*\(got "every day"\)/],
+    ["cron hour out of range", prodRaw({ cronJobs: [{ name: "clean", schedule: "0 25 * * *", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.schedule: schedule must be a five-field cron expression.*\(got "0 25 \* \* \*"\)/],
+    ["missing acme email", prodRaw({ acmeEmail: "" }), "prod", /^ballast:acmeEmail: Let's Encrypt needs a contact address when ballast:tls is true \(got ""\)/],
+    ["prod without tls", prodRaw({ tls: false }), "prod", /^ballast:tls: prod must serve HTTPS \(got false\)/],
+    ["unknown secret reference", prodRaw({ app: { image: "a/b:1", secretEnv: { OPENAI_API_KEY: "openai-key" } } }), "prod", /^ballast:app\.secretEnv\.OPENAI_API_KEY: unknown secret "openai-key"; allowed: built-in secrets/],
+    ["declared secret without value", prodRaw({ secrets: { "stripe-key": { description: "Stripe", rotation: "dashboard" } } }), "prod", /^ballast:secrets\.stripe-key: declared but no value supplied; run: pulumi config set --secret --path 'ballast:secretValues\.stripe-key'/],
+    ["encryption key rotation", prodRaw({ rotation: { "encryption-key": 1 } }), "prod", /^ballast:rotation\.encryption-key: refused \(got 1\): the encryption key cannot be rotated: stored API keys .* could no longer be decrypted/],
+    ["ssh without host key", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "203.0.113.5" } } }), "prod", /^ballast:compose\.ssh\.hostKey: required for prod: without a pinned host key any host key is accepted/],
+    ["ssh mode without connection", prodRaw({ target: "compose", compose: { mode: "ssh" } }), "prod", /^ballast:compose\.ssh: required when ballast:compose\.mode is "ssh"/],
+    ["bad host key", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "h", hostKey: "AAAA" } } }), "prod", /^ballast:compose\.ssh\.hostKey: must be a public host key line/],
+    ["stack needs an environment", prodRaw(), "qa", /^ballast:environment: stack "qa" is not named dev, staging or prod/],
+    ["wrong type", prodRaw({ allowDataLoss: "yes" }), "prod", /^ballast:allowDataLoss: expected boolean \(got "yes"\)/],
+    ["missing app image", prodRaw({ app: {} }), "prod", /^ballast:app\.image: required, expected string/],
+    ["unknown allowFrom peer", prodRaw({ services: [{ name: "ollama", image: "ollama/ollama:0.5.7", port: 11434, allowFrom: ["ghost"] }] }), "prod", /^ballast:services\[0\]\.allowFrom\[0\]: "ghost" is not a workload of this stack/],
+  ];
+
+  for (const [title, raw, stack, expected] of cases) {
+    it(title, () => {
+      const problems = problemsOf(raw, stack);
+      expect(problems.some((p) => expected.test(p)), `problems were:\n${problems.join("\n")}`).toBe(true);
+    });
+  }
+
+  it("collects every problem at once", () => {
+    const problems = problemsOf(prodRaw({ target: "swarm", redis: { maxmemory: "lots" }, workers: [{ name: "X" }] }));
+    expect(problems.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("never echoes a supplied secret value in an error", () => {
+    const raw = { ...prodRaw(), "ballast:secretValues": JSON.stringify({ "unknown-thing": "sk-VERYSECRET" }) };
+    const problems = problemsOf(raw);
+    expect(problems.join("\n")).not.toContain("sk-VERYSECRET");
+    expect(problems.join("\n")).toMatch(/ballast:secretValues\.unknown-thing: secret "unknown-thing" is not declared/);
+  });
+});
