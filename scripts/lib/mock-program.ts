@@ -13,6 +13,22 @@ export interface RecordedResource {
   provider?: string;
 }
 
+/** Resource options as the program passed them (mocks do not see options, so they are captured separately). */
+export interface RecordedOptions {
+  type: string;
+  name: string;
+  custom: boolean;
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  /** `type::name` of each explicit dependency. */
+  dependsOn: string[];
+  additionalSecretOutputs: string[];
+  ignoreChanges: string[];
+  /** `type::name` of the parent. */
+  parent?: string;
+}
+
 /** Values the mocks give generated secrets: recognisable, so a leak is easy to find. */
 export function mockSecretValue(type: string, name: string): Record<string, string> | undefined {
   if (type === "random:index/randomPassword:RandomPassword") return { result: `LEAKCHECK${name.replace(/[^A-Za-z0-9]/g, "")}pw` };
@@ -25,6 +41,11 @@ export function mockSecretValue(type: string, name: string): Record<string, stri
 
 export class ResourceRecorder {
   readonly resources: RecordedResource[] = [];
+  readonly options: RecordedOptions[] = [];
+
+  optionsOf(type: string, name: string): RecordedOptions | undefined {
+    return this.options.find((o) => o.type === type && o.name === name);
+  }
 
   byType(type: string): RecordedResource[] {
     return this.resources.filter((r) => r.type === type);
@@ -37,6 +58,8 @@ export class ResourceRecorder {
  */
 export async function installMocks(stack: string, raw: Record<string, string>, secretKeys: string[] = [], project = "ballast"): Promise<ResourceRecorder> {
   const recorder = new ResourceRecorder();
+  activeRecorder = recorder;
+  captureResourceOptions();
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -59,4 +82,44 @@ export async function installMocks(stack: string, raw: Record<string, string>, s
 /** Waits until every Output declared so far has settled (mocks resolve asynchronously). */
 export function settle<T>(value: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
+}
+
+let activeRecorder: ResourceRecorder | undefined;
+let optionsCaptured = false;
+
+/** Identifies a resource object by its type and name (set by the SDK on construction). */
+function resourceKey(resource: unknown): string {
+  const r = resource as { __pulumiType?: string; __name?: string };
+  return `${r.__pulumiType ?? "?"}::${r.__name ?? "?"}`;
+}
+
+/**
+ * Mocks never see resource options (protect, retainOnDelete, dependsOn ...), and transforms
+ * do not run under mocks; wrapping the SDK's registration function is the one place both
+ * the options and the resource are visible.
+ */
+function captureResourceOptions(): void {
+  if (optionsCaptured) return;
+  optionsCaptured = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtimeResource = require("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
+  const original = runtimeResource.registerResource;
+  runtimeResource.registerResource = (...args: unknown[]) => {
+    const [, parent, type, name, custom, , , , opts] = args as [unknown, unknown, string, string, boolean, unknown, unknown, unknown, pulumi.CustomResourceOptions];
+    const dependsOn = opts?.dependsOn;
+    const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as unknown[];
+    activeRecorder?.options.push({
+      type,
+      name,
+      custom,
+      protect: Boolean(opts?.protect),
+      retainOnDelete: Boolean(opts?.retainOnDelete),
+      deleteBeforeReplace: Boolean(opts?.deleteBeforeReplace),
+      dependsOn: dependencies.filter((d) => !pulumi.Output.isInstance(d)).map(resourceKey),
+      additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? [])],
+      ignoreChanges: [...(opts?.ignoreChanges ?? [])],
+      parent: parent ? resourceKey(parent) : undefined,
+    });
+    return original(...args);
+  };
 }
