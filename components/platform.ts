@@ -51,6 +51,25 @@ export function wireNetwork(workloads: WorkloadSpec[]): WorkloadSpec[] {
   });
 }
 
+/** Secrets whose value is built from another secret, so they change when it is rotated. */
+const derivedFrom: Record<string, string> = { "database-url": "postgres-password", "redis-url": "redis-password" };
+
+/**
+ * Pure: stamps the rotation counters of the secrets a workload uses into a plain env var,
+ * so bumping `ballast:rotation.<secret>` changes the pod template / container config and
+ * rolls exactly the workloads that use the secret (a Kubernetes Secret change alone restarts nothing).
+ */
+export function stampSecretRevisions(workloads: WorkloadSpec[], rotation: Record<string, number>): WorkloadSpec[] {
+  return workloads.map((w) => {
+    const used = new Set<string>();
+    for (const secret of [...Object.values(w.secretEnv), ...w.secretFiles.map((f) => f.secret)]) {
+      used.add(derivedFrom[secret] ?? secret);
+    }
+    const revisions = [...used].filter((s) => (rotation[s] ?? 0) > 0).sort().map((s) => `${s}=${rotation[s]}`);
+    return revisions.length ? { ...w, env: { ...w.env, BALLAST_SECRET_REVISIONS: revisions.join(",") } } : w;
+  });
+}
+
 /** Pure: the secret names the workloads reference (env and files). */
 export function usedSecrets(workloads: WorkloadSpec[]): Set<string> {
   const used = new Set<string>();
@@ -98,7 +117,7 @@ export class Platform extends pulumi.ComponentResource {
     const redis = new Redis("redis", { config }, child);
     const services = new ExtraServices("services", { config }, child);
 
-    const workloads = wireNetwork([
+    const workloads = stampSecretRevisions(wireNetwork([
       ...(proxy.spec ? [proxy.spec] : []),
       app.spec,
       ...workers.specs,
@@ -106,7 +125,7 @@ export class Platform extends pulumi.ComponentResource {
       postgres.spec,
       redis.spec,
       ...services.specs,
-    ]);
+    ]), config.rotation);
 
     const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used: usedSecrets(workloads) }, child);
     this.model = {

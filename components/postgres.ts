@@ -23,6 +23,46 @@ export function postgresInitSql(extensions: string[], initSql: string): { name: 
   return files;
 }
 
+/**
+ * Entrypoint wrapper: starts Postgres through the image's own entrypoint, then sets the
+ * application role's password to the current secret. The data directory keeps the password
+ * it was initialised with, so without this a rotated `postgres-password` would lock every
+ * client out. The password is read with psql's \getenv (never on a command line) over the
+ * container-private Unix socket (local connections are trusted; TCP requires scram-sha-256).
+ */
+export const postgresEntrypoint = `#!/bin/sh
+# Rendered by Ballast: start Postgres, then apply the current password (secret rotation).
+set -eu
+docker-entrypoint.sh "$@" &
+postgres_pid=$!
+trap 'kill -TERM "$postgres_pid" 2>/dev/null || true' TERM INT
+attempts=0
+until pg_isready -q -h /var/run/postgresql -U "$POSTGRES_USER" -d "$POSTGRES_DB"; do
+  attempts=$((attempts + 1))
+  if [ "$attempts" -ge 600 ] || ! kill -0 "$postgres_pid" 2>/dev/null; then
+    echo "ballast: postgres did not become ready; password not re-applied" >&2
+    break
+  fi
+  sleep 1
+done
+# The image's first start runs init scripts on a temporary server: wait for the real one.
+sleep 2
+if pg_isready -q -h /var/run/postgresql -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then
+  psql -v ON_ERROR_STOP=1 -q -h /var/run/postgresql -U "$POSTGRES_USER" -d "$POSTGRES_DB" <<'SQL' && echo "ballast: application role password is current"
+\\getenv app_user POSTGRES_USER
+\\getenv app_password POSTGRES_PASSWORD
+ALTER ROLE :"app_user" WITH PASSWORD :'app_password';
+SQL
+fi
+status=0
+wait "$postgres_pid" || status=$?
+# A signal interrupts the first wait; wait again for Postgres to finish shutting down.
+if kill -0 "$postgres_pid" 2>/dev/null; then
+  wait "$postgres_pid" || status=$?
+fi
+exit "$status"
+`;
+
 /** Pure: the Postgres workload spec. */
 export function postgresSpec(config: PlatformConfig): WorkloadSpec {
   const pg = config.postgres;
@@ -32,6 +72,7 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
     role: "stateful",
     description: `PostgreSQL (${pg.image}) with ${pg.extensions.join(", ") || "no extensions"}`,
     image: pg.image,
+    command: ["/usr/local/bin/ballast-postgres-entrypoint"],
     args: ["postgres", "-c", `max_connections=${pg.maxConnections}`, "-c", "password_encryption=scram-sha-256"],
     ports: [{ name: "postgres", port: 5432 }],
     env: {
@@ -39,7 +80,8 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
       POSTGRES_USER: pg.user,
       // A sub-directory: a fresh volume's lost+found must not sit in the data directory.
       PGDATA: "/var/lib/postgresql/data/pgdata",
-      POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256 --auth-local=scram-sha-256",
+      // Local (Unix socket, private to the container) is trusted so the entrypoint can re-apply a rotated password.
+      POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256 --auth-local=trust",
       POSTGRES_HOST_AUTH_METHOD: "scram-sha-256",
     },
     secretEnv: { POSTGRES_PASSWORD: "postgres-password" },
@@ -50,11 +92,14 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
       { kind: "scratch", name: "run", mountPath: "/var/run/postgresql", sizeMiB: 16 },
       { kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 },
     ],
-    configFiles: postgresInitSql(pg.extensions, pg.initSql).map((file) => ({
-      name: file.name,
-      mountPath: `/docker-entrypoint-initdb.d/${file.name}`,
-      content: file.content,
-    })),
+    configFiles: [
+      { name: "ballast-postgres-entrypoint", mountPath: "/usr/local/bin/ballast-postgres-entrypoint", content: postgresEntrypoint, mode: 0o555 },
+      ...postgresInitSql(pg.extensions, pg.initSql).map((file) => ({
+        name: file.name,
+        mountPath: `/docker-entrypoint-initdb.d/${file.name}`,
+        content: file.content,
+      })),
+    ],
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
     stopGracePeriodSeconds: 120,
     security: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },

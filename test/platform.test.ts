@@ -1,0 +1,153 @@
+/**
+ * The real program, per stack file, under mocks: the components it declares, the model the
+ * targets receive, data safety and secret handling. The targets' own details are tested in
+ * test/targets/.
+ */
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { renderStack, type RenderedStack } from "../scripts/lib/render-stack";
+
+const cache = new Map<string, Promise<RenderedStack>>();
+function rendered(stack: string, overrides: Record<string, string> = {}): Promise<RenderedStack> {
+  const key = `${stack}:${JSON.stringify(overrides)}`;
+  if (!cache.has(key)) cache.set(key, renderStack(stack, overrides));
+  return cache.get(key)!;
+}
+
+/** Waits for outputs of mocked resources to settle, so every resource has been recorded. */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+const componentTypes = [
+  "ballast:platform:Platform",
+  "ballast:proxy:Proxy",
+  "ballast:app:App",
+  "ballast:workers:WorkerPool",
+  "ballast:cron:CronJobs",
+  "ballast:postgres:Postgres",
+  "ballast:redis:Redis",
+  "ballast:services:ExtraServices",
+  "ballast:secrets:Secrets",
+];
+
+describe.each(["dev", "staging", "prod"])("stack %s under mocks", (stack) => {
+  it("declares every component, parented to the Platform", async () => {
+    const { recorder } = await rendered(stack);
+    await settled();
+    for (const type of componentTypes) {
+      const options = recorder.options.filter((o) => o.type === type);
+      expect(options, type).toHaveLength(1);
+      if (type !== "ballast:platform:Platform") expect(options[0].parent).toBe("ballast:platform:Platform::ballast");
+    }
+  });
+
+  it("builds the runbook's services", async () => {
+    const { model } = await rendered(stack);
+    const names = model.workloads.map((w) => w.name);
+    expect(names).toEqual(expect.arrayContaining(["traefik", "app", "worker", "queue-clean", "postgres", "redis"]));
+    const app = model.workloads.find((w) => w.name === "app")!;
+    expect(app.health?.http?.path).toBe("/api/health");
+    expect(app.metrics?.path).toBe("/api/v1/metrics");
+  });
+
+  it("derives datastore access from the credentials a workload holds", async () => {
+    const { model } = await rendered(stack);
+    const postgres = model.workloads.find((w) => w.name === "postgres")!;
+    const redis = model.workloads.find((w) => w.name === "redis")!;
+    expect(postgres.network.allowFrom).toEqual(expect.arrayContaining(["app", "worker", "queue-clean"]));
+    expect(postgres.network.allowFrom).not.toContain("traefik");
+    expect(redis.network.allowFrom).toEqual(expect.arrayContaining(["app", "worker", "queue-clean"]));
+    expect(postgres.network.egressInternet).toBe(false);
+  });
+
+  it("generates secrets it uses and protects the encryption key", async () => {
+    const { recorder } = await rendered(stack);
+    await settled();
+    const encryptionKey = recorder.optionsOf("random:index/randomBytes:RandomBytes", "encryption-key");
+    expect(encryptionKey?.protect).toBe(true);
+    const passwords = recorder.byType("random:index/randomPassword:RandomPassword").map((r) => r.name);
+    expect(passwords).toEqual(expect.arrayContaining(["postgres-password", "redis-password", "auth-secret"]));
+  });
+
+  it("never writes a secret value into a rendered file or a non-secret resource input", async () => {
+    const { files, recorder } = await rendered(stack);
+    await settled();
+    // The mocks give generated secrets LEAKCHECK-prefixed values (hex-encoded for the encryption key).
+    const leakPattern = /LEAKCHECK|render-placeholder-openai-api-key|4c45414b434845434b/;
+    for (const file of files) {
+      expect(leakPattern.test(file.content), `${file.path} contains a secret value`).toBe(false);
+    }
+    // Only the secret holders may carry values: the Kubernetes Secret and the Compose release command's bundle.
+    const holders = new Set(["kubernetes:core/v1:Secret", "command:remote:Command", "command:local:Command"]);
+    let heldByHolders = 0;
+    for (const resource of recorder.resources) {
+      const text = JSON.stringify(resource.inputs);
+      if (holders.has(resource.type)) {
+        if (leakPattern.test(text)) heldByHolders++;
+        continue;
+      }
+      expect(leakPattern.test(text), `${resource.type} ${resource.name} input contains a secret value`).toBe(false);
+    }
+    // The values do reach the stack (so the search above would have found a leak).
+    expect(heldByHolders).toBeGreaterThan(0);
+  });
+});
+
+describe("targets per stack", () => {
+  it("dev and staging render a compose project; only Traefik publishes ports on staging", async () => {
+    for (const stack of ["dev", "staging"]) {
+      const { files, target } = await rendered(stack);
+      expect(target).toBe("compose");
+      const compose = parse(files.find((f) => f.path === "docker-compose.yml")!.content) as { services: Record<string, { ports?: unknown[] }> };
+      const publishing = Object.entries(compose.services).filter(([, s]) => (s.ports ?? []).length > 0).map(([name]) => name);
+      expect(publishing).toEqual(["traefik"]);
+    }
+  });
+
+  it("prod renders Kubernetes objects with HPAs, PDBs, StatefulSets, a CronJob, a TLS Ingress and NetworkPolicies", async () => {
+    const { files, target } = await rendered("prod");
+    expect(target).toBe("kubernetes");
+    const objects = files.map((f) => parse(f.content) as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> });
+    const kinds = new Set(objects.map((o) => o.kind));
+    for (const kind of ["HorizontalPodAutoscaler", "PodDisruptionBudget", "StatefulSet", "CronJob", "Ingress", "NetworkPolicy", "Secret", "ConfigMap", "Service", "Deployment"]) {
+      expect(kinds.has(kind), kind).toBe(true);
+    }
+    const appHpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "app")!;
+    expect(appHpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
+    const workerHpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "worker")!;
+    expect(workerHpa.spec).toMatchObject({ minReplicas: 5, maxReplicas: 20 });
+    const ingress = objects.filter((o) => o.kind === "Ingress");
+    expect(ingress.every((i) => Array.isArray(i.spec?.tls) && (i.spec?.tls as unknown[]).length > 0)).toBe(true);
+  });
+});
+
+describe("data safety", () => {
+  it("Kubernetes: Postgres and Redis StatefulSets are protected and retained unless allowDataLoss", async () => {
+    const safe = await rendered("prod");
+    await settled();
+    for (const name of ["postgres", "redis"]) {
+      const options = safe.recorder.options.find((o) => o.type === "kubernetes:apps/v1:StatefulSet" && o.name.includes(name));
+      expect(options, name).toBeDefined();
+      expect(options!.protect).toBe(true);
+      expect(options!.retainOnDelete).toBe(true);
+      const statefulSet = safe.recorder.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.includes(name))!;
+      expect(statefulSet.inputs).toMatchObject({ spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" } } });
+    }
+    const reckless = await rendered("prod", { "ballast:allowDataLoss": "true" });
+    await settled();
+    const options = reckless.recorder.options.find((o) => o.type === "kubernetes:apps/v1:StatefulSet" && o.name.includes("postgres"));
+    expect(options!.protect).toBe(false);
+    expect(options!.retainOnDelete).toBe(false);
+  });
+
+  it("Compose: datastore volumes are external (never removed by compose) and destroy keeps them unless allowDataLoss", async () => {
+    const safe = await rendered("staging");
+    const compose = parse(safe.files.find((f) => f.path === "docker-compose.yml")!.content) as { volumes: Record<string, { external?: boolean; name?: string }> };
+    for (const volume of ["postgres-data", "redis-data"]) {
+      expect(compose.volumes[volume]).toMatchObject({ external: true, name: `ballast_${volume}` });
+    }
+    const destroy = safe.files.find((f) => f.path === "destroy.sh")!.content;
+    expect(destroy).not.toMatch(/docker volume rm/);
+    const reckless = await rendered("staging", { "ballast:allowDataLoss": "true" });
+    expect(reckless.files.find((f) => f.path === "destroy.sh")!.content).toMatch(/docker volume rm/);
+  });
+});
