@@ -35,7 +35,8 @@ export const postgresEntrypoint = `#!/bin/sh
 set -eu
 docker-entrypoint.sh "$@" &
 postgres_pid=$!
-trap 'kill -TERM "$postgres_pid" 2>/dev/null || true' TERM INT
+stopping=0
+trap 'stopping=1; kill -TERM "$postgres_pid" 2>/dev/null || true' TERM INT
 attempts=0
 until pg_isready -q -h /var/run/postgresql -U "$POSTGRES_USER" -d "$POSTGRES_DB"; do
   attempts=$((attempts + 1))
@@ -56,8 +57,9 @@ SQL
 fi
 status=0
 wait "$postgres_pid" || status=$?
-# A signal interrupts the first wait; wait again for Postgres to finish shutting down.
-if kill -0 "$postgres_pid" 2>/dev/null; then
+# A signal interrupts the first wait: wait again for Postgres's own exit status.
+if [ "$stopping" = 1 ]; then
+  status=0
   wait "$postgres_pid" || status=$?
 fi
 exit "$status"
