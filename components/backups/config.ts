@@ -13,9 +13,10 @@
  * the key (`ballast:backups.retention.daily: ...`) for callers that parse one key alone.
  */
 import { z } from "zod";
+import type { Environment } from "../config/types";
 import { maxGapHours, parseCron } from "./cron";
 
-export type Environment = "dev" | "staging" | "prod";
+export type { Environment };
 
 /** Secrets (by name) that the user supplies in `ballast:secretValues` when `backups.s3` is set. */
 export const BACKUP_S3_SECRETS = {

@@ -119,7 +119,3 @@ export type KubernetesKind = KubernetesObject["kind"];
 /** The object of one kind, e.g. `ObjectOfKind<"Deployment">`. */
 export type ObjectOfKind<K extends KubernetesKind> = Extract<KubernetesObject, { kind: K }>;
 
-/** Kinds that live in a namespace (the others are cluster-scoped). */
-export function isNamespaced(kind: KubernetesKind): boolean {
-  return kind !== "Namespace" && kind !== "ClusterRole" && kind !== "ClusterRoleBinding" && kind !== "IngressClass";
-}

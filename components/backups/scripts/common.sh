@@ -1,0 +1,138 @@
+# shellcheck shell=bash disable=SC2034 # (globals here are read by the scripts that source this file)
+# Ballast: helpers shared by backup.sh and restore-drill.sh (sourced, never run).
+#
+# Connection: the standard libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE;
+# PGPASSWORD comes from the platform's secret `postgres-password`).
+# Backups are named <db>-<UTC timestamp>.dump, e.g. app-20250301T031500Z.dump, with a
+# sha256sum-format sidecar <name>.sha256 next to them.
+
+TS_RE='[0-9]{8}T[0-9]{6}Z'
+IDENT_RE='^[A-Za-z_][A-Za-z0-9_]*$'
+DBNAME_RE='^[A-Za-z_][A-Za-z0-9_-]*$'
+
+# The reason a run failed; on_exit handlers record it in ballast.backup_runs.
+FAIL_REASON=''
+
+# Keep psql and pg_restore output to what matters (no "already exists, skipping" notices).
+export PGOPTIONS="${PGOPTIONS:+${PGOPTIONS} }-c client_min_messages=warning"
+
+log() {
+  printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+}
+
+die() {
+  FAIL_REASON="$*"
+  log "ERROR: $*"
+  exit 1
+}
+
+utc_stamp() {
+  date -u +%Y%m%dT%H%M%SZ
+}
+
+# Epoch seconds of a 20250301T031500Z timestamp.
+stamp_epoch() {
+  local ts=$1
+  date -u -d "${ts:0:4}-${ts:4:2}-${ts:6:2} ${ts:9:2}:${ts:11:2}:${ts:13:2}" +%s
+}
+
+require_env() {
+  local name
+  for name in "$@"; do
+    [[ -n "${!name:-}" ]] || die "environment variable $name is not set (see docs/backup-restore.md)"
+  done
+}
+
+require_uint() {
+  local name=$1 value=$2
+  [[ "$value" =~ ^[0-9]+$ ]] || die "$name must be a whole number, got '$value'"
+}
+
+require_number() {
+  local name=$1 value=$2
+  [[ "$value" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$name must be a non-negative number, got '$value'"
+}
+
+# "public.leads" or "leads" -> "public"."leads" (refuses anything but plain identifiers).
+quote_table() {
+  local spec=$1 schema table
+  if [[ "$spec" == *.* ]]; then
+    schema=${spec%%.*}
+    table=${spec#*.}
+  else
+    schema=public
+    table=$spec
+  fi
+  [[ "$schema" =~ $IDENT_RE && "$table" =~ $IDENT_RE ]] || return 1
+  printf '"%s"."%s"' "$schema" "$table"
+}
+
+# psql with scripts on stdin: no psqlrc, stop at the first error, bare values out.
+sql() {
+  local db=$1
+  shift
+  psql -X -q -v ON_ERROR_STOP=1 --no-align --tuples-only --dbname="$db" "$@"
+}
+
+# One query, one value.
+sql_value() {
+  local db=$1 query=$2
+  psql -X -q -v ON_ERROR_STOP=1 --no-align --tuples-only --dbname="$db" --command="$query"
+}
+
+# Creates ballast.backup_runs if needed (the observability stack reads it to alert
+# when the last good backup is older than the RPO).
+ensure_runs_table() {
+  sql "$PGDATABASE" >/dev/null <<'SQL'
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('ballast.backup_runs'));
+CREATE SCHEMA IF NOT EXISTS ballast;
+CREATE TABLE IF NOT EXISTS ballast.backup_runs (
+  id bigserial primary key,
+  kind text not null check (kind in ('backup','drill')),
+  started_at timestamptz not null,
+  finished_at timestamptz not null,
+  ok boolean not null,
+  bytes bigint,
+  detail text
+);
+COMMIT;
+SQL
+}
+
+# record_run DB KIND OK STARTED_EPOCH BYTES DETAIL
+record_run() {
+  local db=$1 kind=$2 ok=$3 started=$4 bytes=$5 detail=$6
+  local finished
+  finished=$(date -u +%s)
+  PGDATABASE=$db ensure_runs_table
+  sql "$db" -v kind="$kind" -v ok="$ok" -v started="$started" -v finished="$finished" \
+    -v bytes="$bytes" -v detail="$detail" >/dev/null <<'SQL'
+INSERT INTO ballast.backup_runs (kind, started_at, finished_at, ok, bytes, detail)
+VALUES (:'kind', to_timestamp(:'started'::bigint), to_timestamp(:'finished'::bigint),
+        :'ok'::boolean, NULLIF(:'bytes', '')::bigint, :'detail');
+SQL
+}
+
+# Prints the newest backup of database $2 in directory $1 (nothing when there is none).
+newest_backup() {
+  local dir=$1 db=$2 f name newest=''
+  for f in "$dir/$db"-*.dump; do
+    [[ -f "$f" ]] || continue
+    name=${f##*/}
+    [[ "$name" =~ ^${db}-(${TS_RE})\.dump$ ]] || continue
+    if [[ -z "$newest" || "$name" > "$newest" ]]; then
+      newest=$name
+    fi
+  done
+  [[ -z "$newest" ]] || printf '%s\n' "$dir/$newest"
+}
+
+human_bytes() {
+  local bytes=$1
+  awk -v b="$bytes" 'BEGIN {
+    split("B KiB MiB GiB TiB", u, " "); i = 1
+    while (b >= 1024 && i < 5) { b /= 1024; i++ }
+    printf (i == 1 ? "%d %s" : "%.1f %s"), b, u[i]
+  }'
+}

@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Ballast restore drill (and, with explicit flags, the real restore).
+#
+# Drill (default): restores the newest backup (or --backup NAME) into the scratch
+# database <db>_restore_drill, extensions first, compares row counts of DRILL_TABLES
+# with the live database, checks freshness against the RPO, records the result in
+# ballast.backup_runs (kind 'drill') and drops the scratch database, also on failure.
+#
+# Real restore (Dealix runbook, scenario 5):
+#   restore-drill.sh --restore-for-real --i-understand-this-replaces <db> [--backup NAME]
+#                    [--terminate-connections]
+# renames the live database to <db>_before_restore_<UTC timestamp> (never drops it),
+# creates a fresh <db>, extensions first, restores. If the restore fails, the fresh
+# database is renamed to <db>_failed_restore_<timestamp> and the old one put back.
+# Stop the app and workers first; the script refuses while other sessions are connected
+# unless --terminate-connections is given.
+#
+# Environment:
+#   PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD  connection (the user must be able to
+#                                               create databases and extensions)
+#   BACKUP_DIR=/backups
+#   EXTENSIONS=vector                 comma-separated, created before the restore
+#   DRILL_TABLES=                     comma-separated tables ("leads,public.users")
+#   DRILL_TOLERANCE_PERCENT=5         allowed row-count difference per table
+#   FRESHNESS_TABLE= FRESHNESS_COLUMN=  newest timestamp must be within RPO_HOURS of live
+#   RPO_HOURS=24
+#   DRILL_GOAL_SECONDS=900            a slower drill fails (Dealix DoD: 15 minutes)
+#   RESTORE_JOBS=2                    pg_restore --jobs
+#   MAINTENANCE_DB=postgres           where the real restore connects to rename databases
+set -Eeuo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=common.sh
+. "$SCRIPT_DIR/common.sh"
+
+usage() {
+  # The comment block at the top of this file.
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+}
+
+STARTED=''
+RECORDED=0
+SCRATCH=''
+SCRATCH_CREATED=0
+ERR_FILE=''
+BACKUP_FILE=''
+BACKUP_BYTES=''
+RECORD_DB=''
+
+on_exit() {
+  local rc=$?
+  if ((SCRATCH_CREATED)); then
+    if sql_value "$PGDATABASE" "DROP DATABASE IF EXISTS \"$SCRATCH\" WITH (FORCE)" >/dev/null; then
+      log "dropped scratch database $SCRATCH"
+    else
+      log "WARNING: could not drop scratch database $SCRATCH; drop it by hand"
+    fi
+  fi
+  [[ -z "$ERR_FILE" ]] || rm -f -- "$ERR_FILE"
+  if ((rc != 0)) && [[ -n "$STARTED" && -n "$RECORD_DB" && "$RECORDED" == 0 ]]; then
+    if record_run "$RECORD_DB" drill false "$STARTED" "$BACKUP_BYTES" "${FAIL_REASON:-restore-drill.sh exited with status $rc}" 2>/dev/null; then
+      log "recorded the failed drill in ballast.backup_runs"
+    else
+      log "could not record the failed drill in ballast.backup_runs (database unreachable?)"
+    fi
+  fi
+  exit "$rc"
+}
+
+# Picks the backup to restore into BACKUP_FILE; dies clearly when there is none.
+pick_backup() {
+  local named=$1
+  if [[ -n "$named" ]]; then
+    if [[ "$named" == */* ]]; then
+      BACKUP_FILE=$named
+    else
+      BACKUP_FILE="$BACKUP_DIR/$named"
+    fi
+    [[ -f "$BACKUP_FILE" ]] || die "backup $BACKUP_FILE does not exist (list them with: ls -l $BACKUP_DIR)"
+  else
+    [[ -d "$BACKUP_DIR" ]] || die "backup directory $BACKUP_DIR does not exist (is the 'backups' volume mounted?)"
+    BACKUP_FILE=$(newest_backup "$BACKUP_DIR" "$PGDATABASE")
+    [[ -n "$BACKUP_FILE" ]] || die "no backup of $PGDATABASE found in $BACKUP_DIR (expected $PGDATABASE-<UTC timestamp>.dump): run the backup job first"
+  fi
+  BACKUP_BYTES=$(stat -c %s "$BACKUP_FILE")
+  log "backup: $BACKUP_FILE ($(human_bytes "$BACKUP_BYTES"))"
+}
+
+# Checksum (when the sidecar exists) and archive table of contents.
+verify_backup() {
+  local name=${BACKUP_FILE##*/} sum expected
+  ((BACKUP_BYTES > 0)) || die "backup $name is empty: it is corrupted"
+  if [[ -f "$BACKUP_FILE.sha256" ]]; then
+    expected=$(cut -d' ' -f1 <"$BACKUP_FILE.sha256")
+    sum=$(sha256sum "$BACKUP_FILE")
+    sum=${sum%% *}
+    [[ "$sum" == "$expected" ]] ||
+      die "backup $name is corrupted: its sha256 is $sum but $name.sha256 says $expected"
+  else
+    log "no $name.sha256 next to the backup: checking the archive structure only"
+  fi
+  if ! pg_restore --list "$BACKUP_FILE" >/dev/null 2>"$ERR_FILE"; then
+    die "backup $name is corrupted or not a pg_dump custom-format archive: $(tail -n 3 "$ERR_FILE")"
+  fi
+}
+
+# Fails early with a clear message when an extension is not installed on the server.
+check_extensions_available() {
+  local db=$1 ext missing=''
+  for ext in "${EXT_LIST[@]}"; do
+    if [[ "$(sql_value "$db" "SELECT count(*) FROM pg_available_extensions WHERE name = '$ext'")" != 1 ]]; then
+      missing+=" $ext"
+    fi
+  done
+  [[ -z "$missing" ]] ||
+    die "extension(s)$missing not available on the server (the restore needs them: use an image that ships them, e.g. pgvector/pgvector for vector)"
+}
+
+create_extensions() {
+  local db=$1 ext
+  for ext in "${EXT_LIST[@]}"; do
+    sql_value "$db" "CREATE EXTENSION IF NOT EXISTS \"$ext\"" >/dev/null
+  done
+  ((${#EXT_LIST[@]} == 0)) || log "extensions created in $db first: ${EXT_LIST[*]}"
+}
+
+# create_database NAME LIKE_DB OWNER: same encoding and locale as LIKE_DB, from template0.
+create_database() {
+  local name=$1 like=$2 owner=$3 connect=$4
+  sql "$connect" -v name="$name" -v like="$like" -v owner="$owner" >/dev/null <<'SQL'
+SELECT pg_encoding_to_char(encoding) AS enc, datcollate AS coll, datctype AS ctype
+  FROM pg_database WHERE datname = :'like' \gset
+CREATE DATABASE :"name" OWNER :"owner" TEMPLATE template0 ENCODING :'enc' LC_COLLATE :'coll' LC_CTYPE :'ctype';
+SQL
+}
+
+run_pg_restore() {
+  local db=$1
+  local -a opts=(--no-owner --exit-on-error --no-password --dbname="$db")
+  ((RESTORE_JOBS <= 1)) || opts+=(--jobs="$RESTORE_JOBS")
+  pg_restore "${opts[@]}" "$BACKUP_FILE" 2>"$ERR_FILE"
+}
+
+# count DB TABLE -> row count, or "missing" when the table does not exist there.
+count_rows() {
+  local db=$1 table=$2 quoted
+  quoted=$(quote_table "$table")
+  if [[ "$(sql_value "$db" "SELECT to_regclass('$quoted') IS NOT NULL")" != t ]]; then
+    printf 'missing\n'
+    return 0
+  fi
+  sql_value "$db" "SELECT count(*) FROM $quoted"
+}
+
+# newest DB TABLE COLUMN -> epoch seconds of max(column), empty when the table is empty.
+newest_epoch() {
+  local db=$1 table=$2 column=$3 quoted
+  quoted=$(quote_table "$table")
+  sql_value "$db" "SELECT floor(extract(epoch FROM max(\"$column\")))::bigint FROM $quoted"
+}
+
+hours() {
+  awk -v s="$1" 'BEGIN { printf "%.1f", s / 3600 }'
+}
+
+# Row counts and freshness of the restored copy against the live database.
+# Appends problems to PROBLEMS and a summary to REPORT.
+compare_with_live() {
+  local restored_db=$1 table live restored
+  for table in "${TABLE_LIST[@]}"; do
+    live=$(count_rows "$PGDATABASE" "$table")
+    restored=$(count_rows "$restored_db" "$table")
+    if [[ "$restored" == missing ]]; then
+      PROBLEMS+=("table $table is missing from the restored backup")
+      continue
+    fi
+    if [[ "$live" == missing ]]; then
+      PROBLEMS+=("table $table does not exist in the live database $PGDATABASE (fix ballast:backups.drill.tables)")
+      continue
+    fi
+    local verdict
+    verdict=$(awk -v l="$live" -v r="$restored" -v t="$TOLERANCE" 'BEGIN {
+      d = r - l; if (d < 0) d = -d
+      pct = (l == 0) ? (r == 0 ? 0 : 100) : d * 100 / l
+      printf "%s %.2f", (d <= l * t / 100) ? "ok" : "bad", pct
+    }')
+    REPORT+=("$table restored $restored / live $live (${verdict#* }%)")
+    if [[ "${verdict%% *}" != ok ]]; then
+      PROBLEMS+=("table $table: restored $restored rows, live has $live (${verdict#* }% off, tolerance ${TOLERANCE}%)")
+    fi
+  done
+
+  if [[ -n "$FRESHNESS_TABLE" ]]; then
+    local live_max restored_max lag
+    if [[ "$(count_rows "$restored_db" "$FRESHNESS_TABLE")" == missing ]]; then
+      PROBLEMS+=("freshness table $FRESHNESS_TABLE is missing from the restored backup")
+      return 0
+    fi
+    live_max=$(newest_epoch "$PGDATABASE" "$FRESHNESS_TABLE" "$FRESHNESS_COLUMN")
+    restored_max=$(newest_epoch "$restored_db" "$FRESHNESS_TABLE" "$FRESHNESS_COLUMN")
+    if [[ -z "$restored_max" && -n "$live_max" ]]; then
+      PROBLEMS+=("$FRESHNESS_TABLE.$FRESHNESS_COLUMN is empty in the restored backup but not in the live database")
+    elif [[ -n "$restored_max" && -n "$live_max" ]]; then
+      lag=$((live_max - restored_max))
+      ((lag >= 0)) || lag=0
+      REPORT+=("freshness: $FRESHNESS_TABLE.$FRESHNESS_COLUMN lags live by $(hours "$lag") h (RPO ${RPO_HOURS} h)")
+      if awk -v l="$lag" -v r="$RPO_HOURS" 'BEGIN { exit !(l > r * 3600) }'; then
+        PROBLEMS+=("restored data is $(hours "$lag") h older than live ($FRESHNESS_TABLE.$FRESHNESS_COLUMN), more than the RPO of ${RPO_HOURS} h")
+      fi
+    fi
+  fi
+}
+
+parse_list() {
+  local text=$1 item
+  local -a out=()
+  IFS=',' read -r -a out <<<"$text"
+  for item in "${out[@]}"; do
+    item=${item//[[:space:]]/}
+    [[ -z "$item" ]] || printf '%s\n' "$item"
+  done
+}
+
+drill() {
+  local named=$1
+  SCRATCH="${PGDATABASE}_restore_drill"
+  ((${#SCRATCH} <= 63)) || die "scratch database name $SCRATCH is longer than 63 characters"
+  RECORD_DB=$PGDATABASE
+  if ! ensure_runs_table 2>"$ERR_FILE"; then
+    RECORD_DB=''
+    die "cannot reach database $PGDATABASE at ${PGHOST}:${PGPORT:-5432} as $PGUSER: $(tail -n 3 "$ERR_FILE")"
+  fi
+  pick_backup "$named"
+  verify_backup
+  check_extensions_available "$PGDATABASE"
+
+  sql_value "$PGDATABASE" "DROP DATABASE IF EXISTS \"$SCRATCH\" WITH (FORCE)" >/dev/null
+  create_database "$SCRATCH" "$PGDATABASE" "$PGUSER" "$PGDATABASE"
+  SCRATCH_CREATED=1
+  create_extensions "$SCRATCH"
+  log "restoring ${BACKUP_FILE##*/} into $SCRATCH"
+  local restore_started=$SECONDS
+  if ! run_pg_restore "$SCRATCH"; then
+    die "restore of ${BACKUP_FILE##*/} into $SCRATCH failed, the backup is corrupted or incomplete: $(tail -n 3 "$ERR_FILE")"
+  fi
+  local restore_seconds=$((SECONDS - restore_started))
+  log "pg_restore took ${restore_seconds}s"
+
+  PROBLEMS=()
+  REPORT=()
+  compare_with_live "$SCRATCH"
+
+  local name=${BACKUP_FILE##*/}
+  if [[ -z "$named" && "$name" =~ -(${TS_RE})\.dump$ ]]; then
+    local age=$(($(date -u +%s) - $(stamp_epoch "${BASH_REMATCH[1]}")))
+    REPORT+=("newest backup is $(hours "$age") h old")
+    if ((age > RPO_HOURS_SECONDS)); then
+      PROBLEMS+=("the newest backup is $(hours "$age") h old, more than the RPO of ${RPO_HOURS} h: is the backup job running?")
+    fi
+  fi
+
+  local total=$(($(date -u +%s) - STARTED))
+  REPORT+=("drill took ${total}s (goal ${DRILL_GOAL_SECONDS}s)")
+  if ((total > DRILL_GOAL_SECONDS)); then
+    PROBLEMS+=("the drill took ${total}s, more than the goal of ${DRILL_GOAL_SECONDS}s")
+  fi
+  ((${#TABLE_LIST[@]} > 0)) || REPORT+=("no DRILL_TABLES configured: row counts not compared")
+
+  local summary
+  summary="restored $name into $SCRATCH; $(printf '%s; ' "${REPORT[@]}")"
+  summary=${summary%; }
+  if ((${#PROBLEMS[@]} > 0)); then
+    die "drill failed: $(printf '%s; ' "${PROBLEMS[@]}")${summary}"
+  fi
+  record_run "$PGDATABASE" drill true "$STARTED" "$BACKUP_BYTES" "$summary"
+  RECORDED=1
+  log "drill ok: $summary"
+}
+
+other_sessions() {
+  sql_value "$MAINTENANCE_DB" "SELECT count(*) FROM pg_stat_activity WHERE datname = '$PGDATABASE' AND pid <> pg_backend_pid()"
+}
+
+real_restore() {
+  local named=$1 terminate=$2
+  local stamp keep failed exists owner
+  stamp=$(utc_stamp)
+  keep="${PGDATABASE:0:31}_before_restore_$stamp"
+  failed="${PGDATABASE:0:31}_failed_restore_$stamp"
+  if ! sql_value "$MAINTENANCE_DB" "SELECT 1" >/dev/null 2>"$ERR_FILE"; then
+    die "cannot reach the maintenance database $MAINTENANCE_DB at ${PGHOST}:${PGPORT:-5432} as $PGUSER: $(tail -n 3 "$ERR_FILE")"
+  fi
+  pick_backup "$named"
+  verify_backup
+  check_extensions_available "$MAINTENANCE_DB"
+
+  exists=$(sql_value "$MAINTENANCE_DB" "SELECT count(*) FROM pg_database WHERE datname = '$PGDATABASE'")
+  owner=$PGUSER
+  if [[ "$exists" == 1 ]]; then
+    owner=$(sql_value "$MAINTENANCE_DB" "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$PGDATABASE'")
+    sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$PGDATABASE\" WITH ALLOW_CONNECTIONS false" >/dev/null
+    local sessions
+    sessions=$(other_sessions)
+    if ((sessions > 0)); then
+      if ((terminate == 0)); then
+        local who
+        who=$(sql_value "$MAINTENANCE_DB" "SELECT string_agg(DISTINCT coalesce(nullif(application_name, ''), usename::text) || '@' || coalesce(host(client_addr), 'local'), ', ') FROM pg_stat_activity WHERE datname = '$PGDATABASE' AND pid <> pg_backend_pid()")
+        sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$PGDATABASE\" WITH ALLOW_CONNECTIONS true" >/dev/null
+        die "$sessions other session(s) are connected to $PGDATABASE ($who): stop the app and workers first (docs/backup-restore.md), or pass --terminate-connections"
+      fi
+      log "terminating $sessions session(s) connected to $PGDATABASE"
+      sql_value "$MAINTENANCE_DB" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$PGDATABASE' AND pid <> pg_backend_pid()" >/dev/null
+      local waited=0
+      while (($(other_sessions) > 0)); do
+        ((waited < 30)) || die "sessions on $PGDATABASE did not end within 30 s"
+        sleep 1
+        waited=$((waited + 1))
+      done
+    fi
+    sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$PGDATABASE\" RENAME TO \"$keep\"" >/dev/null
+    sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$keep\" WITH ALLOW_CONNECTIONS true" >/dev/null
+    log "live database $PGDATABASE renamed to $keep (kept, never dropped)"
+    create_database "$PGDATABASE" "$keep" "$owner" "$MAINTENANCE_DB"
+  else
+    log "database $PGDATABASE does not exist: restoring into a new one"
+    keep=''
+    sql_value "$MAINTENANCE_DB" "CREATE DATABASE \"$PGDATABASE\" OWNER \"$owner\"" >/dev/null
+  fi
+
+  create_extensions "$PGDATABASE"
+  log "restoring ${BACKUP_FILE##*/} into $PGDATABASE"
+  if ! run_pg_restore "$PGDATABASE"; then
+    local reason
+    reason=$(tail -n 3 "$ERR_FILE")
+    sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$PGDATABASE\" RENAME TO \"$failed\"" >/dev/null
+    if [[ -n "$keep" ]]; then
+      sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$keep\" RENAME TO \"$PGDATABASE\"" >/dev/null
+      RECORD_DB=$PGDATABASE
+      die "restore of ${BACKUP_FILE##*/} failed ($reason); $PGDATABASE is back as it was before, the partial restore is kept as $failed"
+    fi
+    die "restore of ${BACKUP_FILE##*/} failed ($reason); the partial restore is kept as $failed"
+  fi
+  RECORD_DB=$PGDATABASE
+
+  local table report=''
+  for table in "${TABLE_LIST[@]}"; do
+    report+="$table $(count_rows "$PGDATABASE" "$table") rows; "
+  done
+  local seconds=$(($(date -u +%s) - STARTED))
+  local detail="restore-for-real of ${BACKUP_FILE##*/} in ${seconds}s; ${report}previous database kept as ${keep:-<none>}"
+  record_run "$PGDATABASE" drill true "$STARTED" "$BACKUP_BYTES" "$detail"
+  RECORDED=1
+  log "restore ok: $detail"
+  log "next: start the app and workers, check the health endpoint, then drop ${keep:-nothing} once the postmortem no longer needs it"
+}
+
+main() {
+  local named='' for_real=0 confirm='' terminate=0
+  while (($# > 0)); do
+    case $1 in
+      --backup)
+        (($# >= 2)) || die "--backup needs a file name"
+        named=$2
+        shift
+        ;;
+      --restore-for-real) for_real=1 ;;
+      --i-understand-this-replaces)
+        (($# >= 2)) || die "--i-understand-this-replaces needs the database name"
+        confirm=$2
+        shift
+        ;;
+      --terminate-connections) terminate=1 ;;
+      -h | --help)
+        usage
+        return 0
+        ;;
+      *) die "unknown argument '$1' (try --help)" ;;
+    esac
+    shift
+  done
+
+  require_env PGHOST PGUSER PGDATABASE
+  [[ "$PGDATABASE" =~ $DBNAME_RE ]] || die "PGDATABASE '$PGDATABASE' is not a plain database name"
+  BACKUP_DIR=${BACKUP_DIR:-/backups}
+  TOLERANCE=${DRILL_TOLERANCE_PERCENT:-5}
+  RPO_HOURS=${RPO_HOURS:-24}
+  DRILL_GOAL_SECONDS=${DRILL_GOAL_SECONDS:-900}
+  RESTORE_JOBS=${RESTORE_JOBS:-2}
+  MAINTENANCE_DB=${MAINTENANCE_DB:-postgres}
+  FRESHNESS_TABLE=${FRESHNESS_TABLE:-}
+  FRESHNESS_COLUMN=${FRESHNESS_COLUMN:-}
+  require_number DRILL_TOLERANCE_PERCENT "$TOLERANCE"
+  require_number RPO_HOURS "$RPO_HOURS"
+  require_uint DRILL_GOAL_SECONDS "$DRILL_GOAL_SECONDS"
+  require_uint RESTORE_JOBS "$RESTORE_JOBS"
+  RPO_HOURS_SECONDS=$(awk -v h="$RPO_HOURS" 'BEGIN { printf "%d", h * 3600 }')
+
+  local item
+  EXT_LIST=()
+  while IFS= read -r item; do
+    [[ "$item" =~ ^[a-z_][a-z0-9_]*$ ]] || die "EXTENSIONS: '$item' is not an extension name"
+    EXT_LIST+=("$item")
+  done < <(parse_list "${EXTENSIONS:-}")
+  TABLE_LIST=()
+  while IFS= read -r item; do
+    quote_table "$item" >/dev/null || die "DRILL_TABLES: '$item' is not a table name (table or schema.table)"
+    TABLE_LIST+=("$item")
+  done < <(parse_list "${DRILL_TABLES:-}")
+  if [[ -n "$FRESHNESS_TABLE" || -n "$FRESHNESS_COLUMN" ]]; then
+    quote_table "$FRESHNESS_TABLE" >/dev/null || die "FRESHNESS_TABLE '$FRESHNESS_TABLE' is not a table name"
+    [[ "$FRESHNESS_COLUMN" =~ $IDENT_RE ]] || die "FRESHNESS_COLUMN '$FRESHNESS_COLUMN' is not a column name"
+  fi
+
+  if ((for_real == 0)) && [[ -n "$confirm" || "$terminate" == 1 ]]; then
+    die "--i-understand-this-replaces and --terminate-connections only go with --restore-for-real"
+  fi
+  if ((for_real)) && [[ "$confirm" != "$PGDATABASE" ]]; then
+    die "refusing the real restore: it replaces database $PGDATABASE; confirm with --restore-for-real --i-understand-this-replaces $PGDATABASE"
+  fi
+
+  STARTED=$(date -u +%s)
+  ERR_FILE=$(mktemp)
+  trap on_exit EXIT
+  trap 'FAIL_REASON="terminated by a signal (job timeout?)"; exit 143' TERM INT
+  trap 'FAIL_REASON=${FAIL_REASON:-"unexpected failure at line $LINENO: $BASH_COMMAND"}' ERR
+
+  if ((for_real)); then
+    real_restore "$named" "$terminate"
+  else
+    drill "$named"
+  fi
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

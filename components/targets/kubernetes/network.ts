@@ -1,0 +1,150 @@
+/**
+ * NetworkPolicies: deny everything for every pod of the stack, then allow exactly
+ * the flows the specs declare (`network.allowFrom`, `fromProxy`, `egressInternet`).
+ * Policies are additive, so each workload gets one policy with its own allowances.
+ */
+import type { PortSpec, WorkloadSpec } from "../../spec";
+import {
+  defaultIngressControllerNamespace,
+  labelKeys,
+  namespaceNameLabel,
+  selectorLabelsOf,
+  stackLabels,
+  workloadLabels,
+  type RenderContext,
+} from "./context";
+import type { NetworkPolicyObject, NetworkPolicyPeer, NetworkPolicyPort } from "./objects";
+
+export const defaultDenyPolicyName = "default-deny";
+
+/**
+ * The internet, without the ranges that reach other pods, nodes and the cloud's
+ * metadata service (169.254.169.254): internet egress is not a way into the cluster.
+ */
+const internetPeers: NetworkPolicyPeer[] = [
+  {
+    ipBlock: {
+      cidr: "0.0.0.0/0",
+      except: ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"],
+    },
+  },
+  { ipBlock: { cidr: "::/0", except: ["fc00::/7", "fe80::/10"] } },
+];
+
+/** Any address, for destinations whose address the cluster decides (API server, host-network pods). */
+const anyAddress: NetworkPolicyPeer[] = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
+
+/** Ports the API server listens on in common distributions (managed clusters: 443; kubeadm, k3s: 6443). */
+const apiServerPorts: NetworkPolicyPort[] = [
+  { protocol: "TCP", port: 443 },
+  { protocol: "TCP", port: 6443 },
+];
+
+function policyPorts(ports: PortSpec[]): NetworkPolicyPort[] {
+  return ports.map((port) => ({ protocol: port.protocol ?? "TCP", port: port.port }));
+}
+
+/** Pods of a workload of this stack, by name (it need not be in the model: the selector then matches nothing). */
+function podsOf(ctx: RenderContext, name: string): NetworkPolicyPeer {
+  return { podSelector: { matchLabels: selectorLabelsOf(ctx.model, name) } };
+}
+
+/** Who the proxy is: our Traefik's pods, or the namespace of the cluster's own ingress controller. */
+function proxyPeers(ctx: RenderContext): NetworkPolicyPeer[] {
+  if (ctx.proxies.length > 0) return ctx.proxies.map((proxy) => podsOf(ctx, proxy.name));
+  const namespace = ctx.config.ingressControllerNamespace ?? defaultIngressControllerNamespace;
+  return [{ namespaceSelector: { matchLabels: { [namespaceNameLabel]: namespace } } }];
+}
+
+/** The ports the proxy forwards to: the route's port when there is a route, else all of them. */
+function proxiedPorts(workload: WorkloadSpec): PortSpec[] {
+  const route = workload.route;
+  if (!route) return workload.ports;
+  return workload.ports.filter((port) => port.port === route.port);
+}
+
+export function defaultDenyPolicy(ctx: RenderContext): NetworkPolicyObject {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: defaultDenyPolicyName, namespace: ctx.namespace, labels: stackLabels(ctx.model) },
+    spec: {
+      podSelector: { matchLabels: { [labelKeys.partOf]: ctx.model.project } },
+      policyTypes: ["Ingress", "Egress"],
+      // No ingress rule: nothing may connect. The one egress rule every pod needs: DNS.
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { [namespaceNameLabel]: "kube-system" } } }],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+type IngressRule = NonNullable<NonNullable<NetworkPolicyObject["spec"]>["ingress"]>[number];
+type EgressRule = NonNullable<NonNullable<NetworkPolicyObject["spec"]>["egress"]>[number];
+
+function ingressRules(ctx: RenderContext, workload: WorkloadSpec): IngressRule[] {
+  if (workload.ports.length === 0) return [];
+  const rules: IngressRule[] = [];
+  if (ctx.proxies.includes(workload)) {
+    // The edge: anyone may connect to the published ports.
+    rules.push({ ports: policyPorts(workload.ports.filter((port) => port.publish !== undefined)) });
+  }
+  if (workload.network.allowFrom.length > 0) {
+    rules.push({
+      from: workload.network.allowFrom.map((name) => podsOf(ctx, name)),
+      ports: policyPorts(workload.ports),
+    });
+  }
+  if (workload.network.fromProxy) {
+    rules.push({ from: proxyPeers(ctx), ports: policyPorts(proxiedPorts(workload)) });
+  }
+  return rules;
+}
+
+/** A connection to another workload of the stack; host-network pods have node addresses no selector matches. */
+function egressTo(ctx: RenderContext, target: WorkloadSpec, ports: PortSpec[]): EgressRule {
+  return {
+    to: target.security.hostNetwork ? anyAddress : [podsOf(ctx, target.name)],
+    ports: policyPorts(ports),
+  };
+}
+
+function egressRules(ctx: RenderContext, workload: WorkloadSpec): EgressRule[] {
+  const rules: EgressRule[] = [];
+  for (const target of ctx.workloads) {
+    if (target === workload || target.ports.length === 0) continue;
+    if (target.network.allowFrom.includes(workload.name)) rules.push(egressTo(ctx, target, target.ports));
+    if (ctx.proxies.includes(workload) && target.network.fromProxy) {
+      rules.push(egressTo(ctx, target, proxiedPorts(target)));
+    }
+  }
+  if (workload.security.kubernetesApi) rules.push({ to: anyAddress, ports: apiServerPorts });
+  if (workload.network.egressInternet) rules.push({ to: internetPeers });
+  return rules;
+}
+
+/** The allowances of one workload; none when it may neither be reached nor reach anything. */
+export function workloadPolicy(ctx: RenderContext, workload: WorkloadSpec): NetworkPolicyObject[] {
+  const ingress = ingressRules(ctx, workload);
+  const egress = egressRules(ctx, workload);
+  if (ingress.length === 0 && egress.length === 0) return [];
+  return [
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: workload.name, namespace: ctx.namespace, labels: workloadLabels(ctx.model, workload) },
+      spec: {
+        podSelector: { matchLabels: selectorLabelsOf(ctx.model, workload.name) },
+        policyTypes: [...(ingress.length > 0 ? ["Ingress" as const] : []), ...(egress.length > 0 ? ["Egress" as const] : [])],
+        ...(ingress.length > 0 && { ingress }),
+        ...(egress.length > 0 && { egress }),
+      },
+    },
+  ];
+}

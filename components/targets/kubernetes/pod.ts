@@ -1,0 +1,231 @@
+/**
+ * The pod template of a workload: its container (image, env, probes, resources,
+ * hardening), volumes and mounts, service account and annotations.
+ */
+import { createHash } from "node:crypto";
+import { cpuQuantity, memoryQuantity, type HealthCheckSpec, type WorkloadSpec } from "../../spec";
+import { configMapName, secretObjectName, workloadLabels, type RenderContext } from "./context";
+import type { Container, PodTemplateSpec, Probe, Volume, VolumeMount } from "./objects";
+
+/** Pod volume names Ballast adds next to the spec's own volumes. */
+const configVolumeName = "ballast-config";
+const secretFilesVolumeName = "ballast-secret-files";
+
+/** How a workload's persistent volumes reach the pod. */
+export type PersistentVolumeSource =
+  /** StatefulSet `volumeClaimTemplates` of the same name: no pod volume needed. */
+  | "claim-template"
+  /** A standalone PersistentVolumeClaim named after the volume. */
+  | "standalone-claim";
+
+export interface PodTemplateOptions {
+  persistentVolumes: PersistentVolumeSource;
+  /** `Never` for jobs; omitted (Always) for long-running pods. */
+  restartPolicy?: "Never";
+  /** Jobs run to completion: no probes. */
+  probes: boolean;
+}
+
+/** Changes whenever a config file changes: files are mounted with subPath, which never updates in place. */
+export function configHash(workload: WorkloadSpec): string {
+  const files = workload.configFiles.map((file) => [file.name, file.mountPath, file.mode ?? 0o444, file.content]);
+  return createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 16);
+}
+
+function probeHandler(workload: WorkloadSpec, health: HealthCheckSpec): Pick<Probe, "httpGet" | "exec" | "tcpSocket"> {
+  if (health.http) return { httpGet: { path: health.http.path, port: health.http.port } };
+  if (health.exec) return { exec: { command: [...health.exec] } };
+  if (health.tcp) return { tcpSocket: { port: health.tcp.port } };
+  throw new Error(`workload "${workload.name}": the health check names no http, exec or tcp probe`);
+}
+
+/**
+ * Startup, readiness and liveness probes from one health check. The startup probe
+ * covers the start period, so liveness never kills a slow starter; readiness reacts
+ * within three failures at most (taking a pod out of rotation is cheap), liveness only
+ * after all the spec's retries (a restart is not).
+ */
+function probes(workload: WorkloadSpec): Pick<Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+  const health = workload.health;
+  if (!health) return {};
+  const handler = probeHandler(workload, health);
+  const timing = { periodSeconds: health.intervalSeconds, timeoutSeconds: health.timeoutSeconds };
+  const startPeriods = Math.ceil(health.startPeriodSeconds / health.intervalSeconds);
+  return {
+    startupProbe: { ...handler, ...timing, failureThreshold: startPeriods + health.retries },
+    readinessProbe: { ...handler, ...timing, failureThreshold: Math.max(1, Math.min(3, health.retries)) },
+    livenessProbe: { ...handler, ...timing, failureThreshold: health.retries },
+  };
+}
+
+function environment(ctx: RenderContext, workload: WorkloadSpec): NonNullable<Container["env"]> {
+  const plain = Object.entries(workload.env).map(([name, value]) => ({ name, value }));
+  const secret = Object.entries(workload.secretEnv).map(([name, secretName]) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secretObjectName(ctx.model), key: secretName } },
+  }));
+  return [...plain, ...secret];
+}
+
+function volumesAndMounts(
+  ctx: RenderContext,
+  workload: WorkloadSpec,
+  persistentVolumes: PersistentVolumeSource,
+): { volumes: Volume[]; mounts: VolumeMount[] } {
+  const volumes: Volume[] = [];
+  const mounts: VolumeMount[] = [];
+  for (const volume of workload.volumes) {
+    switch (volume.kind) {
+      case "persistent":
+        if (persistentVolumes === "standalone-claim") {
+          volumes.push({ name: volume.name, persistentVolumeClaim: { claimName: volume.name } });
+        }
+        mounts.push({ name: volume.name, mountPath: volume.mountPath });
+        break;
+      case "scratch":
+        volumes.push({
+          name: volume.name,
+          emptyDir: volume.sizeMiB === undefined ? {} : { sizeLimit: memoryQuantity(volume.sizeMiB) },
+        });
+        mounts.push({ name: volume.name, mountPath: volume.mountPath });
+        break;
+      case "host":
+        volumes.push({ name: volume.name, hostPath: { path: volume.hostPath } });
+        mounts.push({ name: volume.name, mountPath: volume.mountPath, readOnly: volume.readOnly });
+        break;
+      case "docker-socket":
+        // Kubernetes nodes need not run Docker, and no Ballast workload may drive the node's runtime.
+        break;
+    }
+  }
+  if (workload.configFiles.length > 0) {
+    volumes.push({
+      name: configVolumeName,
+      configMap: {
+        name: configMapName(workload),
+        items: workload.configFiles.map((file) => ({ key: file.name, path: file.name, mode: file.mode ?? 0o444 })),
+      },
+    });
+    for (const file of workload.configFiles) {
+      mounts.push({ name: configVolumeName, mountPath: file.mountPath, subPath: file.name, readOnly: true });
+    }
+  }
+  if (workload.secretFiles.length > 0) {
+    const keys = [...new Set(workload.secretFiles.map((file) => file.secret))];
+    volumes.push({
+      name: secretFilesVolumeName,
+      secret: { secretName: secretObjectName(ctx.model), items: keys.map((key) => ({ key, path: key, mode: 0o400 })) },
+    });
+    for (const file of workload.secretFiles) {
+      mounts.push({ name: secretFilesVolumeName, mountPath: file.mountPath, subPath: file.secret, readOnly: true });
+    }
+  }
+  checkUniqueMounts(workload, volumes, mounts);
+  return { volumes, mounts };
+}
+
+function checkUniqueMounts(workload: WorkloadSpec, volumes: Volume[], mounts: VolumeMount[]): void {
+  const duplicate = (names: string[]) => names.find((name, index) => names.indexOf(name) !== index);
+  const volumeName = duplicate(volumes.map((volume) => volume.name));
+  if (volumeName) throw new Error(`workload "${workload.name}": volume name "${volumeName}" is used twice`);
+  const mountPath = duplicate(mounts.map((mount) => mount.mountPath));
+  if (mountPath) throw new Error(`workload "${workload.name}": two volumes are mounted at "${mountPath}"`);
+}
+
+/**
+ * Secret files are mode 0400 and owned by root unless the pod has an fsGroup; a
+ * non-root process can read them only through that group, so default it to the
+ * process's group when the spec sets none.
+ */
+function effectiveFsGroup(workload: WorkloadSpec): number | undefined {
+  const security = workload.security;
+  if (security.fsGroup !== undefined) return security.fsGroup;
+  if (workload.secretFiles.length > 0 && !security.runAsRoot) return security.runAsGroup ?? security.runAsUser;
+  return undefined;
+}
+
+function podSecurityContext(workload: WorkloadSpec): NonNullable<PodTemplateSpec["spec"]["securityContext"]> {
+  const security = workload.security;
+  if (security.runAsUser === 0 && !security.runAsRoot) {
+    throw new Error(`workload "${workload.name}": runAsUser 0 needs security.runAsRoot`);
+  }
+  const fsGroup = effectiveFsGroup(workload);
+  return {
+    runAsNonRoot: !security.runAsRoot,
+    ...(security.runAsUser !== undefined && { runAsUser: security.runAsUser }),
+    ...(security.runAsGroup !== undefined && { runAsGroup: security.runAsGroup }),
+    // OnRootMismatch skips the recursive chown of large data volumes on every restart.
+    ...(fsGroup !== undefined && { fsGroup, fsGroupChangePolicy: "OnRootMismatch" as const }),
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+function containerSecurityContext(workload: WorkloadSpec): NonNullable<Container["securityContext"]> {
+  const security = workload.security;
+  return {
+    // The API server rejects allowPrivilegeEscalation=false next to privileged=true.
+    ...(security.privileged ? { privileged: true } : { allowPrivilegeEscalation: false }),
+    readOnlyRootFilesystem: security.readOnlyRootFilesystem,
+    capabilities: {
+      drop: ["ALL"],
+      ...(security.addCapabilities.length > 0 && { add: [...security.addCapabilities] }),
+    },
+  };
+}
+
+function podAnnotations(workload: WorkloadSpec): Record<string, string> {
+  return {
+    ...(workload.configFiles.length > 0 && { "ballast/config-hash": configHash(workload) }),
+    // Prometheus' Kubernetes pod discovery keeps the pods that carry these.
+    ...(workload.metrics && {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(workload.metrics.port),
+      "prometheus.io/path": workload.metrics.path,
+    }),
+  };
+}
+
+export function podTemplate(ctx: RenderContext, workload: WorkloadSpec, options: PodTemplateOptions): PodTemplateSpec {
+  const security = workload.security;
+  const { volumes, mounts } = volumesAndMounts(ctx, workload, options.persistentVolumes);
+  const annotations = podAnnotations(workload);
+  const env = environment(ctx, workload);
+  const container: Container = {
+    name: workload.name,
+    image: workload.image,
+    ...(workload.command && { command: [...workload.command] }),
+    ...(workload.args && { args: [...workload.args] }),
+    ...(workload.ports.length > 0 && {
+      ports: workload.ports.map((port) => ({ name: port.name, containerPort: port.port, protocol: port.protocol ?? "TCP" })),
+    }),
+    ...(env.length > 0 && { env }),
+    resources: {
+      requests: { cpu: cpuQuantity(workload.resources.requests.cpu), memory: memoryQuantity(workload.resources.requests.memoryMiB) },
+      limits: { cpu: cpuQuantity(workload.resources.limits.cpu), memory: memoryQuantity(workload.resources.limits.memoryMiB) },
+    },
+    ...(options.probes && probes(workload)),
+    securityContext: containerSecurityContext(workload),
+    ...(mounts.length > 0 && { volumeMounts: mounts }),
+  };
+  const apiAccess = security.kubernetesApi !== undefined;
+  return {
+    metadata: {
+      labels: workloadLabels(ctx.model, workload),
+      ...(Object.keys(annotations).length > 0 && { annotations }),
+    },
+    spec: {
+      serviceAccountName: workload.name,
+      // No API token in pods that do not talk to the API: a compromised app cannot use one.
+      automountServiceAccountToken: apiAccess,
+      // Service links inject <SERVICE>_PORT=tcp://... variables that clash with apps reading e.g. REDIS_PORT.
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: workload.stopGracePeriodSeconds,
+      ...(security.hostPid && { hostPID: true }),
+      ...(security.hostNetwork && { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" as const }),
+      ...(options.restartPolicy && { restartPolicy: options.restartPolicy }),
+      securityContext: podSecurityContext(workload),
+      containers: [container],
+      ...(volumes.length > 0 && { volumes }),
+    },
+  };
+}

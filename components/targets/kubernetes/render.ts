@@ -1,0 +1,95 @@
+/**
+ * The pure render step: a StackModel in, plain Kubernetes objects out (and their
+ * YAML files for review). No Pulumi resources, no I/O.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import type { SecretName, StackModel } from "../../spec";
+import type { RenderedFile } from "../target";
+import { createContext, type KubernetesRenderConfig } from "./context";
+import { ingress, ingressClass } from "./ingress";
+import { namespaceObject } from "./namespace";
+import { defaultDenyPolicy, workloadPolicy } from "./network";
+import type { KubernetesObject, SecretValue } from "./objects";
+import { apiAccess, serviceAccount } from "./rbac";
+import { redactedSecretValue, secretObject } from "./secrets";
+import { autoscaler, configMap, controller, disruptionBudget, services, standaloneClaims } from "./workloads";
+
+/** What a rendered file shows for a value only known at deploy time (an image built by Pulumi). */
+export const deployTimeValue = "<known at deploy time>";
+
+/** Label values: at most 63 characters, alphanumeric at both ends, `-_.` inside. */
+const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** What the API server would reject later, refused now with the workload's name. */
+function checkModel(model: StackModel): void {
+  const names = model.workloads.map((workload) => workload.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) throw new Error(`two workloads are named "${duplicate}"`);
+  for (const workload of model.workloads) {
+    for (const [key, value] of Object.entries(workload.labels)) {
+      if (value.length > 63 || !labelValuePattern.test(value)) {
+        throw new Error(`workload "${workload.name}": label ${key}="${value}" is not a valid Kubernetes label value`);
+      }
+    }
+  }
+}
+
+/**
+ * Every object of the stack, in apply-and-review order: namespace, secret,
+ * config maps, RBAC, volume claims, workloads, services, autoscalers, disruption
+ * budgets, ingress, network policies.
+ *
+ * `secretData` (secret name -> value) fills the Secret; without it the Secret
+ * lists its keys with a redacted placeholder instead of values.
+ */
+export function renderKubernetesObjects(
+  model: StackModel,
+  config: KubernetesRenderConfig,
+  secretData?: Record<SecretName, SecretValue>,
+): KubernetesObject[] {
+  checkModel(model);
+  const ctx = createContext(model, config);
+  const each = <T>(render: (workload: (typeof ctx.workloads)[number]) => T[]): T[] => ctx.workloads.flatMap(render);
+  return [
+    namespaceObject(ctx),
+    secretObject(ctx, secretData),
+    ...each((workload) => configMap(ctx, workload)),
+    ...each((workload) => [serviceAccount(ctx, workload), ...apiAccess(ctx, workload)]),
+    ...standaloneClaims(ctx),
+    ...each((workload) => [controller(ctx, workload)]),
+    ...each((workload) => services(ctx, workload)),
+    ...each((workload) => autoscaler(ctx, workload)),
+    ...each((workload) => disruptionBudget(ctx, workload)),
+    ...ingressClass(ctx),
+    ...each((workload) => ingress(ctx, workload)),
+    defaultDenyPolicy(ctx),
+    ...each((workload) => workloadPolicy(ctx, workload)),
+  ];
+}
+
+/** A copy with every Pulumi Output replaced by a marker: files show structure, never deploy-time values. */
+function withoutOutputs(value: unknown): unknown {
+  if (pulumi.Output.isInstance(value)) return deployTimeValue;
+  if (Array.isArray(value)) return value.map(withoutOutputs);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, withoutOutputs(entry)]));
+  }
+  return value;
+}
+
+/** Secret values never reach a file, whatever the objects were rendered with. */
+function redacted(object: KubernetesObject): KubernetesObject {
+  if (object.kind !== "Secret") return object;
+  const stringData = Object.fromEntries(Object.keys(object.stringData).map((key) => [key, redactedSecretValue]));
+  return { ...object, stringData };
+}
+
+/** One YAML document per object, named `NN-<kind>-<name>.yaml` in apply order. */
+export function renderKubernetesFiles(objects: KubernetesObject[]): RenderedFile[] {
+  const width = Math.max(2, String(objects.length - 1).length);
+  return objects.map((object, index) => ({
+    path: `${String(index).padStart(width, "0")}-${object.kind.toLowerCase()}-${object.metadata.name}.yaml`,
+    content: stringify(withoutOutputs(redacted(object)), { lineWidth: 0 }),
+  }));
+}

@@ -1,0 +1,292 @@
+/**
+ * The Kubernetes apply step under Pulumi mocks: which resources it declares and
+ * with which options (protection, retention, ordering, secrecy).
+ *
+ * Resource options never reach `Mocks.newResource`, so every RegisterResource
+ * request is read at the mock monitor itself: its `registerResource` is wrapped
+ * right after `setMocks`. That request is exactly what the engine would receive
+ * (protect, retainOnDelete, dependencies, additionalSecretOutputs, serialized
+ * inputs with secret markers), so the checks do not depend on SDK internals such
+ * as transforms, which do not run under mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import type { KubernetesConfig } from "../../components/config/types";
+import { workload, type StackModel } from "../../components/spec";
+import { fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
+
+/** The parts of a RegisterResourceRequest (protobuf) the tests read. */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getProvider(): string;
+  hasProtect(): boolean;
+  getProtect(): boolean;
+  hasRetainondelete(): boolean;
+  getRetainondelete(): boolean;
+  getDeletebeforereplace(): boolean;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+interface MockMonitor {
+  registerResource(request: RegisterResourceRequest, callback: (...args: unknown[]) => void): Promise<void>;
+}
+
+interface Registration {
+  type: string;
+  name: string;
+  custom: boolean;
+  parent: string;
+  provider: string;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  deleteBeforeReplace: boolean;
+  dependencies: string[];
+  additionalSecretOutputs: string[];
+  inputs: Record<string, unknown>;
+}
+
+function readRequest(request: RegisterResourceRequest): Registration {
+  return {
+    type: request.getType(),
+    name: request.getName(),
+    custom: request.getCustom(),
+    parent: request.getParent(),
+    provider: request.getProvider(),
+    protect: request.hasProtect() ? request.getProtect() : undefined,
+    retainOnDelete: request.hasRetainondelete() ? request.getRetainondelete() : undefined,
+    deleteBeforeReplace: request.getDeletebeforereplace(),
+    dependencies: request.getDependenciesList(),
+    additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+    inputs: request.getObject()?.toJavaScript() ?? {},
+  };
+}
+
+const config: KubernetesConfig = {
+  namespace: "ballast",
+  storageClass: "",
+  ingressClass: "traefik",
+  deployTraefik: true,
+  context: "",
+  renderYamlToDirectory: "",
+};
+
+const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+
+/** Deploys the model under fresh mocks and returns every registration once all of them went through. */
+async function deployUnderMocks(model: StackModel, overrides: Partial<KubernetesConfig> = {}) {
+  const registrations: Registration[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
+      call: (args) => args.inputs,
+    },
+    "ballast",
+    "test",
+    false,
+  );
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    registrations.push(readRequest(request));
+    return register(request, callback);
+  };
+  // Imported after setMocks, as a Pulumi program would be.
+  const { KubernetesTarget } = await import("../../components/targets/kubernetes");
+  const parent = new pulumi.ComponentResource("test:index:Platform", "platform");
+  const secrets = Object.fromEntries(Object.entries(fixtureSecretValues).map(([name, value]) => [name, pulumi.secret(value)]));
+  const target = new KubernetesTarget({ ...config, ...overrides }, { tls: true, acmeEmail: "ops@example.com" });
+  const outputs = target.deploy(model, secrets, parent);
+  const [appUrl, location] = await Promise.all([resolved(outputs.appUrl), resolved(outputs.location)]);
+  // Drains the RPC queue: every resource has reached the monitor.
+  await pulumi.runtime.disconnect();
+  const byName = (type: string, name: string) => {
+    const found = registrations.find((registration) => registration.type === type && registration.name === name);
+    if (!found) throw new Error(`${type} ${name} was not registered`);
+    return found;
+  };
+  return { registrations, appUrl, location, byName };
+}
+
+/** Whether a dependency list names the resource (URNs end in `<type>::<name>`, the type qualified by its parents). */
+function dependsOn(registration: Registration, type: string, name: string): boolean {
+  return registration.dependencies.some((urn) => urn.endsWith(`$${type}::${name}`) || urn.endsWith(`::${type}::${name}`));
+}
+
+/** The fixture plus a one-shot migration Job, which every Deployment and CronJob must wait for. */
+function modelWithMigration(): StackModel {
+  const model = fixtureModel();
+  const migrate = workload({
+    name: "migrate",
+    component: "app",
+    role: "job",
+    description: "Database migrations of the release",
+    image: "ghcr.io/acme/app:1.4.2",
+    command: ["npm", "run", "prisma:migrate:deploy"],
+    secretEnv: { DATABASE_URL: "database-url" },
+    jobTimeoutSeconds: 300,
+    resources: { requests: { cpu: 0.25, memoryMiB: 256 }, limits: { cpu: 0.5, memoryMiB: 512 } },
+    dependsOn: ["postgres"],
+  });
+  model.workloads = [
+    ...model.workloads.map((spec) =>
+      spec.name === "postgres" ? { ...spec, network: { ...spec.network, allowFrom: [...spec.network.allowFrom, "migrate"] } } : spec,
+    ),
+    migrate,
+  ];
+  return model;
+}
+
+describe("the Kubernetes apply step", () => {
+  it("declares one typed resource per rendered object, parented and on its own provider", async () => {
+    const { registrations, byName } = await deployUnderMocks(fixtureModel());
+    const { renderKubernetesObjects } = await import("../../components/targets/kubernetes");
+    const objects = renderKubernetesObjects(fixtureModel(), config);
+    const kubernetes = registrations.filter((registration) => registration.type.startsWith("kubernetes:"));
+    expect(kubernetes.map((registration) => registration.name).sort()).toEqual(
+      objects.map((object) => `${object.kind.toLowerCase()}-${object.metadata.name}`).sort(),
+    );
+    const typeOf = (name: string) => kubernetes.find((registration) => registration.name === name)?.type;
+    expect(typeOf("namespace-ballast")).toBe("kubernetes:core/v1:Namespace");
+    expect(typeOf("deployment-app")).toBe("kubernetes:apps/v1:Deployment");
+    expect(typeOf("statefulset-postgres")).toBe("kubernetes:apps/v1:StatefulSet");
+    expect(typeOf("daemonset-node-exporter")).toBe("kubernetes:apps/v1:DaemonSet");
+    expect(typeOf("cronjob-cron-cleanup")).toBe("kubernetes:batch/v1:CronJob");
+    expect(typeOf("horizontalpodautoscaler-app")).toBe("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    expect(typeOf("poddisruptionbudget-app")).toBe("kubernetes:policy/v1:PodDisruptionBudget");
+    expect(typeOf("ingress-app")).toBe("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(typeOf("networkpolicy-default-deny")).toBe("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    expect(typeOf("persistentvolumeclaim-traefik-acme")).toBe("kubernetes:core/v1:PersistentVolumeClaim");
+
+    const platform = byName("test:index:Platform", "platform");
+    expect(platform.custom).toBe(false);
+    const provider = byName("pulumi:providers:kubernetes", "ballast-kubernetes");
+    expect(provider.parent).toMatch(/test:index:Platform::platform$/);
+    for (const registration of kubernetes) {
+      expect(registration.parent, registration.name).toMatch(/test:index:Platform::platform$/);
+      expect(registration.provider, registration.name).toMatch(/pulumi:providers:kubernetes::ballast-kubernetes::/);
+    }
+  });
+
+  it("configures the provider for the namespace with server-side apply, and no context or render directory unless set", async () => {
+    const plain = (await deployUnderMocks(fixtureModel())).byName("pulumi:providers:kubernetes", "ballast-kubernetes");
+    expect(plain.inputs).toMatchObject({ namespace: "ballast" });
+    expect(String(plain.inputs.enableServerSideApply)).toBe("true");
+    expect(plain.inputs).not.toHaveProperty("context");
+    expect(plain.inputs).not.toHaveProperty("renderYamlToDirectory");
+    const set = (await deployUnderMocks(fixtureModel(), { context: "prod-cluster", renderYamlToDirectory: "/tmp/e2e-manifests" })).byName(
+      "pulumi:providers:kubernetes",
+      "ballast-kubernetes",
+    );
+    expect(set.inputs).toMatchObject({ context: "prod-cluster", renderYamlToDirectory: "/tmp/e2e-manifests" });
+  });
+
+  it("protects and retains everything that holds data, and nothing else", async () => {
+    const { registrations } = await deployUnderMocks(fixtureModel());
+    const guarded = registrations.filter((registration) => registration.protect === true);
+    expect(guarded.map((registration) => registration.name).sort()).toEqual([
+      "namespace-ballast",
+      "persistentvolumeclaim-traefik-acme",
+      "statefulset-postgres",
+      "statefulset-redis",
+    ]);
+    for (const registration of guarded) expect(registration.retainOnDelete, registration.name).toBe(true);
+    for (const registration of registrations.filter((candidate) => candidate.protect !== true)) {
+      expect(registration.retainOnDelete ?? false, registration.name).toBe(false);
+    }
+  });
+
+  it("lets data go only when the stack allows data loss", async () => {
+    const { byName } = await deployUnderMocks(fixtureModel({ allowDataLoss: true }));
+    for (const [type, name] of [
+      ["kubernetes:apps/v1:StatefulSet", "statefulset-postgres"],
+      ["kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"],
+      ["kubernetes:core/v1:Namespace", "namespace-ballast"],
+    ]) {
+      const registration = byName(type, name);
+      expect(registration.protect ?? false, name).toBe(false);
+      expect(registration.retainOnDelete ?? false, name).toBe(false);
+    }
+  });
+
+  it("sends secret values only inside the Secret, marked secret, with secret outputs", async () => {
+    const { registrations, byName } = await deployUnderMocks(fixtureModel());
+    const secret = byName("kubernetes:core/v1:Secret", "secret-ballast-secrets");
+    const stringData = secret.inputs.stringData as Record<string, unknown>;
+    expect(stringData[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    expect(stringData.value).toEqual(fixtureSecretValues);
+    expect(secret.additionalSecretOutputs).toEqual(expect.arrayContaining(["data", "stringData"]));
+    for (const registration of registrations.filter((candidate) => candidate !== secret)) {
+      const text = JSON.stringify(registration.inputs);
+      for (const value of Object.values(fixtureSecretValues)) expect(text, registration.name).not.toContain(value);
+    }
+  });
+
+  it("creates the namespace first and a pod's Secret, config and policies before its workload", async () => {
+    const { registrations, byName } = await deployUnderMocks(fixtureModel());
+    for (const registration of registrations.filter((candidate) => candidate.type.startsWith("kubernetes:") && candidate.name !== "namespace-ballast")) {
+      expect(dependsOn(registration, "kubernetes:core/v1:Namespace", "namespace-ballast"), registration.name).toBe(true);
+    }
+    const redis = byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis");
+    expect(dependsOn(redis, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
+    expect(dependsOn(redis, "kubernetes:core/v1:ConfigMap", "configmap-redis-config")).toBe(true);
+    expect(dependsOn(redis, "kubernetes:core/v1:ServiceAccount", "serviceaccount-redis")).toBe(true);
+    expect(dependsOn(redis, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "networkpolicy-default-deny")).toBe(true);
+    const traefik = byName("kubernetes:apps/v1:Deployment", "deployment-traefik");
+    expect(dependsOn(traefik, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme")).toBe(true);
+    const hpa = byName("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "horizontalpodautoscaler-app");
+    expect(dependsOn(hpa, "kubernetes:apps/v1:Deployment", "deployment-app")).toBe(true);
+    // Declared dependencies order the workloads: the app waits for its datastores.
+    const app = byName("kubernetes:apps/v1:Deployment", "deployment-app");
+    expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "statefulset-postgres")).toBe(true);
+    expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "statefulset-redis")).toBe(true);
+  });
+
+  it("runs a release's migration Job after its database and before every Deployment and CronJob", async () => {
+    const { registrations, byName } = await deployUnderMocks(modelWithMigration());
+    const migrate = byName("kubernetes:batch/v1:Job", "job-migrate");
+    expect(migrate.deleteBeforeReplace).toBe(true);
+    expect(dependsOn(migrate, "kubernetes:apps/v1:StatefulSet", "statefulset-postgres")).toBe(true);
+    const waiting = registrations.filter((registration) =>
+      ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:CronJob"].includes(registration.type),
+    );
+    expect(waiting.map((registration) => registration.name).sort()).toEqual([
+      "cronjob-cron-cleanup",
+      "deployment-app",
+      "deployment-traefik",
+      "deployment-worker",
+    ]);
+    for (const registration of waiting) {
+      expect(dependsOn(registration, "kubernetes:batch/v1:Job", "job-migrate"), registration.name).toBe(true);
+    }
+    for (const name of ["statefulset-postgres", "statefulset-redis"]) {
+      expect(dependsOn(byName("kubernetes:apps/v1:StatefulSet", name), "kubernetes:batch/v1:Job", "job-migrate"), name).toBe(false);
+    }
+    const daemonSet = byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter");
+    expect(dependsOn(daemonSet, "kubernetes:batch/v1:Job", "job-migrate")).toBe(false);
+  });
+
+  it("leaves replicas of autoscaled Deployments to the HPA in the inputs it sends", async () => {
+    const { byName } = await deployUnderMocks(fixtureModel());
+    const spec = (name: string) => byName("kubernetes:apps/v1:Deployment", name).inputs.spec as Record<string, unknown>;
+    expect(spec("deployment-app")).not.toHaveProperty("replicas");
+    expect(spec("deployment-worker")).not.toHaveProperty("replicas");
+    expect(spec("deployment-traefik").replicas).toBe(1);
+  });
+
+  it("reports the app URL and the namespace", async () => {
+    const { appUrl, location } = await deployUnderMocks(fixtureModel());
+    expect(appUrl).toBe("https://app.example.com");
+    expect(location).toBe("namespace ballast");
+  });
+
+  it("refuses workloads that wait for each other in a circle", async () => {
+    const model = fixtureModel();
+    model.workloads = model.workloads.map((spec) => (spec.name === "postgres" ? { ...spec, dependsOn: ["app"] } : spec));
+    await expect(deployUnderMocks(model)).rejects.toThrow(/workload "(app|postgres)" waits for itself \(through dependsOn or a migration Job\)/);
+  });
+});
