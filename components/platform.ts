@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { App, appHost } from "./app";
+import { Backups } from "./backups/component";
 import type { PlatformConfig, SecretConfig } from "./config";
 import { CronJobs } from "./cron";
 import { Postgres } from "./postgres";
@@ -116,15 +117,21 @@ export class Platform extends pulumi.ComponentResource {
     const postgres = new Postgres("postgres", { config }, child);
     const redis = new Redis("redis", { config }, child);
     const services = new ExtraServices("services", { config }, child);
+    const backups = new Backups("backups", { config, app: app.spec }, child);
+    // The app (and workers) start only after the one-shot jobs (migration) completed.
+    const beforeApp = backups.beforeApp.map((job) => job.name);
+    const appSpec = { ...app.spec, dependsOn: [...app.spec.dependsOn, ...beforeApp] };
 
     const workloads = stampSecretRevisions(wireNetwork([
       ...(proxy.spec ? [proxy.spec] : []),
-      app.spec,
-      ...workers.specs,
+      appSpec,
+      ...workers.specs.map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
       ...cron.specs,
       postgres.spec,
       redis.spec,
       ...services.specs,
+      ...backups.beforeApp,
+      ...backups.scheduled,
     ]), config.rotation);
 
     const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used: usedSecrets(workloads) }, child);

@@ -38,7 +38,10 @@ export class Secrets extends pulumi.ComponentResource {
 
     for (const [secretName, builtin] of Object.entries(builtinSecrets)) {
       if (builtin.derived || !needed(secretName)) continue;
-      values[secretName] = supplied[secretName] ?? this.generate(secretName, config.rotation[secretName] ?? 0, builtin.immutable);
+      const value = supplied[secretName] ?? (builtin.generated ? this.generate(secretName, config.rotation[secretName] ?? 0, builtin.immutable) : undefined);
+      // Supplied-only secrets (S3 keys, receiver credentials) are checked by config validation.
+      if (value === undefined) throw new Error(`secret "${secretName}" is used but has no value: pulumi config set --secret --path 'ballast:secretValues.${secretName}' <value>`);
+      values[secretName] = value;
       specs.push({ name: secretName, description: builtin.description, rotation: builtin.rotation, immutable: builtin.immutable });
     }
 

@@ -27,6 +27,7 @@ const componentTypes = [
   "ballast:redis:Redis",
   "ballast:services:ExtraServices",
   "ballast:secrets:Secrets",
+  "ballast:backups:Backups",
 ];
 
 describe.each(["dev", "staging", "prod"])("stack %s under mocks", (stack) => {

@@ -50,6 +50,27 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
     derived: false,
     immutable: false,
   },
+  "backup-s3-access-key-id": {
+    description: "Access key id of the offsite backup bucket (ballast:backups.s3)",
+    rotation: "create a new key at the storage provider, pulumi config set --secret --path 'ballast:secretValues.backup-s3-access-key-id', pulumi up, revoke the old key",
+    generated: false,
+    derived: false,
+    immutable: false,
+  },
+  "backup-s3-secret-access-key": {
+    description: "Secret access key of the offsite backup bucket (ballast:backups.s3)",
+    rotation: "together with backup-s3-access-key-id",
+    generated: false,
+    derived: false,
+    immutable: false,
+  },
+  "alertmanager-receiver": {
+    description: "Credential of the Alertmanager receiver (webhook URL, Slack URL, PagerDuty key or SMTP password)",
+    rotation: "issue a new one at the receiver, pulumi config set --secret --path 'ballast:secretValues.alertmanager-receiver', pulumi up",
+    generated: false,
+    derived: false,
+    immutable: false,
+  },
   "database-url": {
     description: "postgresql:// connection URL for the app, workers and jobs",
     rotation: "follows postgres-password",

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
+import { checkBackupSecrets, checkMigrationSafety } from "../backups/config";
 import { ConfigError, configKey, nearestKey, showValue } from "./errors";
 import { environmentDefaults, itemDefaults, sshDefaults, type JsonObject } from "./presets";
 import { platformInputSchema, secretConfigKeys } from "./schema";
@@ -277,6 +278,12 @@ function crossFieldProblems(config: PlatformConfig, suppliedSecretNames: string[
       problems.push(`${configKey(["rotation", name])}: only generated secrets have a rotation counter; allowed: ${rotatable.join(", ")}`);
     }
   }
+
+  if (config.app.migration) {
+    const refusal = checkMigrationSafety(config.environment, config.app.migration.command);
+    if (refusal) problems.push(refusal);
+  }
+  problems.push(...checkBackupSecrets(config.backups, suppliedSecretNames));
 
   const seen = new Map<string, string>();
   const claim = (name: string, key: string) => {

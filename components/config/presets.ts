@@ -81,6 +81,7 @@ export function environmentDefaults(environment: Environment, stack: string, pro
       deployTraefik: true,
       context: "",
       renderYamlToDirectory: "",
+      ingressControllerNamespace: "kube-system",
     },
     app: {
       port: 3000,
@@ -125,6 +126,8 @@ export function environmentDefaults(environment: Environment, stack: string, pro
     secrets: {},
     rotation: {},
     host: { cpus: 4, memoryGiB: 8 },
+    // Defaults of backups live in its schema (components/backups/config.ts).
+    backups: {},
   };
 }
 

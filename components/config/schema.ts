@@ -4,6 +4,7 @@
  * Objects are strict: an unknown key is an error (with a "did you mean" suggestion).
  */
 import { z } from "zod";
+import { backupsSchema, migrationSchema, pgvectorIndexSchema } from "../backups/config";
 
 /** DNS-1123 label: a Compose service / Kubernetes object name. */
 export const dnsLabel = z
@@ -137,6 +138,8 @@ export const appSchema = z.strictObject({
   command: commandSchema.optional(),
   env,
   secretEnv,
+  /** One-shot schema migration before the app rolls out (refused on prod when it pushes the schema). */
+  migration: migrationSchema.optional(),
 });
 
 export const workerSchema = z.strictObject({
@@ -185,6 +188,8 @@ export const postgresSchema = z.strictObject({
   extensions: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: "must be an extension name such as \"vector\"" })),
   initSql: z.string(),
   maxConnections: z.number().int().min(10).max(10000),
+  /** pgvector HNSW index ensured after every migration. */
+  hnswIndex: pgvectorIndexSchema.optional(),
 });
 
 export const redisSchema = z.strictObject({
@@ -252,6 +257,8 @@ export const kubernetesSchema = z.strictObject({
   deployTraefik: z.boolean(),
   context: z.string(),
   renderYamlToDirectory: z.string(),
+  /** Namespace of an existing ingress controller (when Ballast does not deploy Traefik). */
+  ingressControllerNamespace: dnsLabel,
 });
 
 export const hostSchema = z.strictObject({
@@ -283,6 +290,7 @@ export const platformInputSchema = z.strictObject({
   secrets: z.record(secretName, z.strictObject({ description: z.string().min(1), rotation: z.string().min(1) })),
   rotation: z.record(secretName, z.number().int().min(0)),
   host: hostSchema,
+  backups: backupsSchema,
 });
 
 export type PlatformInput = z.output<typeof platformInputSchema>;

@@ -3,6 +3,7 @@
  * producer; every component consumes these types and never reads Pulumi config itself.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { BackupsConfig, MigrationConfig, PgvectorIndexConfig } from "../backups/config";
 
 export type Environment = "dev" | "staging" | "prod";
 export type TargetKind = "compose" | "kubernetes";
@@ -47,6 +48,8 @@ export interface AppConfig {
   env: Record<string, string>;
   /** ENV_NAME -> secret name (built-in or declared in `ballast:secrets`). */
   secretEnv: Record<string, string>;
+  /** One-shot migration run before the app rolls out. */
+  migration?: MigrationConfig;
 }
 
 export interface WorkerConfig {
@@ -89,6 +92,8 @@ export interface PostgresConfig {
   /** SQL run once when the database is created (RLS policies, roles ...). */
   initSql: string;
   maxConnections: number;
+  /** pgvector HNSW index ensured after migrations. */
+  hnswIndex?: PgvectorIndexConfig;
 }
 
 export interface RedisConfig {
@@ -170,6 +175,8 @@ export interface KubernetesConfig {
   context: string;
   /** Write YAML instead of talking to a cluster (end-to-end tests only; writes Secrets in plaintext). */
   renderYamlToDirectory: string;
+  /** Namespace of an existing ingress controller, allowed to reach routed pods. */
+  ingressControllerNamespace: string;
 }
 
 export interface HostSize {
@@ -205,6 +212,8 @@ export interface PlatformConfig {
   rotation: Record<string, number>;
   /** Declared size of the Compose host; the footprint must fit it. */
   host: HostSize;
+  /** Scheduled pg_dump, offsite copy, restore drill (components/backups). */
+  backups: BackupsConfig;
 }
 
 /** Secret inputs read from config; always Pulumi secrets, never plain values. */

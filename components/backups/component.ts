@@ -1,0 +1,52 @@
+/**
+ * Backups: the data-safety jobs of the stack as one component: the pre-deploy migration,
+ * the pgvector ensure step, scheduled pg_dump with retention, the offsite copy and the
+ * monthly restore drill (specs from ./index.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config";
+import type { WorkloadSpec } from "../spec";
+import { BACKUP_JOB, DRILL_JOB, MIGRATION_JOB, backupWorkloads, migrationWorkload, pgvectorEnsureWorkload, type BackupContext } from "./index";
+
+export interface BackupsArgs {
+  /** Validated stack config: `backups`, `postgres`, `app.migration`. */
+  config: PlatformConfig;
+  /** The app's spec: the migration runs with its image, environment and secrets. */
+  app: WorkloadSpec;
+}
+
+export class Backups extends pulumi.ComponentResource {
+  /** Scheduled jobs (backup, offsite copy, drill). */
+  readonly scheduled: WorkloadSpec[];
+  /** One-shot jobs run on every deploy before the app rolls out (migration, pgvector ensure). */
+  readonly beforeApp: WorkloadSpec[];
+
+  constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ballast:backups:Backups", name, {}, opts);
+    const { config, app } = args;
+    const ctx: BackupContext = {
+      environment: config.environment,
+      postgres: { host: "postgres", port: 5432, database: config.postgres.database, user: config.postgres.user, extensions: config.postgres.extensions },
+    };
+    this.scheduled = backupWorkloads(config.backups, ctx);
+    const migration = config.app.migration
+      ? migrationWorkload(config.app.migration, {
+          environment: config.environment,
+          image: app.image,
+          env: app.env,
+          secretEnv: app.secretEnv,
+          resources: app.resources.limits,
+        })
+      : undefined;
+    const ensure = config.postgres.hnswIndex
+      ? pgvectorEnsureWorkload(config.postgres.hnswIndex, ctx, { image: config.backups.image, after: migration ? [MIGRATION_JOB] : [] })
+      : undefined;
+    this.beforeApp = [migration, ensure].filter((w): w is WorkloadSpec => w !== undefined);
+    this.registerOutputs({
+      schedule: config.backups.enabled ? config.backups.schedule : "disabled",
+      jobs: [...this.scheduled, ...this.beforeApp].map((w) => w.name),
+      drill: this.scheduled.some((w) => w.name === DRILL_JOB),
+      backup: this.scheduled.some((w) => w.name === BACKUP_JOB),
+    });
+  }
+}
