@@ -1,0 +1,77 @@
+/**
+ * What the observability renderers need to know about the rest of the stack, and the
+ * names and ports of the monitoring workloads (their Compose service / Kubernetes Service
+ * names, so other configs can address them by DNS).
+ */
+import type { Environment, TargetKind } from "../config/types";
+
+export interface ObservabilityContext {
+  target: TargetKind;
+  environment: Environment;
+  /** Compose project name (labels `com.docker.compose.project`) / Kubernetes part-of label. */
+  project: string;
+  /** Kubernetes namespace of the stack (unused on Compose). */
+  namespace: string;
+  /** Public domain; Grafana is served at `<grafana.subdomain>.<domain>`. */
+  domain: string;
+  tls: boolean;
+  app: { name: string; metricsPort: number; metricsPath: string; healthPath: string };
+  workers: { name: string; metrics?: { port: number; path: string } }[];
+  postgres: { host: string; port: number; database: string; user: string; maxConnections: number };
+  redis: { host: string; port: number };
+  /** Workload name of the reverse proxy; its metrics entrypoint listens on 8082. */
+  proxyName: string;
+}
+
+export const monitoringNames = {
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+  grafana: "grafana",
+  loki: "loki",
+  alloy: "alloy",
+  nodeExporter: "node-exporter",
+  cadvisor: "cadvisor",
+  postgresExporter: "postgres-exporter",
+  redisExporter: "redis-exporter",
+  tempo: "tempo",
+} as const;
+
+export const monitoringPorts = {
+  prometheus: 9090,
+  alertmanager: 9093,
+  grafana: 3000,
+  loki: 3100,
+  alloy: 12345,
+  nodeExporter: 9100,
+  cadvisor: 8080,
+  postgresExporter: 9187,
+  redisExporter: 9121,
+  tempo: 3200,
+  otlpGrpc: 4317,
+  otlpHttp: 4318,
+  /** Traefik's `metrics` entrypoint. */
+  proxyMetrics: 8082,
+} as const;
+
+/** Where rendered files live inside the containers. */
+export const monitoringPaths = {
+  prometheusConfig: "/etc/prometheus/prometheus.yml",
+  prometheusRules: "/etc/prometheus/rules/ballast.rules.yml",
+  prometheusData: "/prometheus",
+  alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
+  alertmanagerData: "/alertmanager",
+  /** The user-supplied `alertmanager-receiver` secret, mounted as a file. */
+  alertmanagerReceiverSecret: "/etc/alertmanager/secrets/receiver",
+  grafanaProvisioning: "/etc/grafana/provisioning",
+  grafanaDashboards: "/etc/grafana/dashboards",
+  grafanaData: "/var/lib/grafana",
+  lokiConfig: "/etc/loki/loki.yaml",
+  lokiData: "/loki",
+  alloyConfig: "/etc/alloy/config.alloy",
+  alloyData: "/var/lib/alloy/data",
+  postgresExporterQueries: "/etc/postgres-exporter/queries.yaml",
+  tempoConfig: "/etc/tempo/tempo.yaml",
+  tempoData: "/var/tempo",
+  /** Where Kubernetes mounts a pod's service-account token and CA. */
+  serviceAccount: "/var/run/secrets/kubernetes.io/serviceaccount",
+} as const;

@@ -1,0 +1,307 @@
+/**
+ * Observability as WorkloadSpecs: Prometheus, Alertmanager, Grafana, Loki, Alloy, the
+ * exporters and (optionally) Tempo, each with its rendered config files. Pure: config and
+ * context in, specs out. Only Grafana is public (`grafana.<domain>`); every other port is
+ * reachable only from the workloads listed in its `network.allowFrom`.
+ */
+import type { PolicyRule, SecretSpec, WorkloadSpec } from "../spec";
+import { workload } from "../spec";
+import { resourceSpec } from "../resources";
+import { alertmanagerArgs, alertmanagerReceiverSecret, receiverNeedsSecret, renderAlertmanagerConfig } from "./alertmanager";
+import { alloyArgs, anonymisationLabel, renderAlloyConfig } from "./alloy";
+import type { MonitoringConfig } from "./config";
+import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
+import { cadvisorWorkload, nodeExporterWorkload, postgresExporterWorkload, redisExporterWorkload } from "./exporters";
+import { grafanaAdminPasswordSecret, grafanaEnv, grafanaFiles, grafanaHost } from "./grafana";
+import { lokiArgs, renderLokiConfig } from "./loki";
+import { enabledParts, type EnabledParts } from "./parts";
+import { httpProbe } from "./probes";
+import { prometheusArgs, renderPrometheusConfig } from "./prometheus";
+import { alertGroups, renderAlertRules } from "./rules";
+import { renderTempoConfig } from "./tempo";
+
+export type { MonitoringConfig, MonitoringInput } from "./config";
+export { monitoringSchema, resolveMonitoring, applyMonitoringSizing, monitoringSizing } from "./config";
+export type { ObservabilityContext } from "./context";
+export { monitoringNames, monitoringPorts } from "./context";
+export { tracingEnv } from "./tempo";
+export { enabledParts } from "./parts";
+
+const component = "observability";
+const names = monitoringNames;
+const ports = monitoringPorts;
+
+const watchList = ["list", "watch"];
+
+/** Prometheus on Kubernetes: watch pods of the namespace; nodes and their proxy for the kubelet's cAdvisor. */
+function prometheusApiAccess(parts: EnabledParts): { clusterRules: PolicyRule[]; namespacedRules: PolicyRule[] } {
+  return {
+    namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: watchList }],
+    clusterRules: parts.containerMetrics
+      ? [
+          { apiGroups: [""], resources: ["nodes"], verbs: watchList },
+          { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+        ]
+      : [],
+  };
+}
+
+function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  const port = ports.prometheus;
+  return workload({
+    name: names.prometheus,
+    component,
+    role: "stateful",
+    description: `Metrics: scrapes the app, workers, proxy, exporters and itself; evaluates alert rules; keeps ${monitoring.prometheus.retentionDays} days.`,
+    image: monitoring.prometheus.image,
+    args: prometheusArgs(monitoring),
+    ports: [{ name: "http", port }],
+    resources: resourceSpec(monitoring.prometheus.resources),
+    volumes: [{ kind: "persistent", name: "prometheus-data", mountPath: monitoringPaths.prometheusData, sizeGiB: monitoring.prometheus.storageGiB }],
+    configFiles: [
+      { name: "prometheus.yml", mountPath: monitoringPaths.prometheusConfig, content: renderPrometheusConfig(monitoring, ctx) },
+      { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx)) },
+    ],
+    metrics: { port, path: "/metrics" },
+    // A large WAL takes minutes to replay after a restart.
+    health: httpProbe(ctx.target, port, "/-/ready", { imageHasWget: true, startPeriodSeconds: 300 }),
+    network: { fromProxy: false, allowFrom: parts.grafana ? [names.grafana] : [], egressInternet: false },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      fsGroup: 65534,
+      ...(ctx.target === "kubernetes" ? { kubernetesApi: prometheusApiAccess(parts) } : {}),
+    },
+    stopGracePeriodSeconds: 120,
+  });
+}
+
+function alertmanagerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  const port = ports.alertmanager;
+  const receiver = monitoring.alertmanager.receiver;
+  return workload({
+    name: names.alertmanager,
+    component,
+    role: "stateful",
+    description: `Alert routing and inhibition; notifies via ${receiver.type === "none" ? "nobody (receiver type none)" : receiver.type}.`,
+    image: monitoring.alertmanager.image,
+    args: alertmanagerArgs(),
+    ports: [{ name: "http", port }],
+    resources: resourceSpec(monitoring.alertmanager.resources),
+    // Silences and the notification log survive restarts.
+    volumes: [{ kind: "persistent", name: "alertmanager-data", mountPath: monitoringPaths.alertmanagerData, sizeGiB: monitoring.alertmanager.storageGiB }],
+    configFiles: [{ name: "alertmanager.yml", mountPath: monitoringPaths.alertmanagerConfig, content: renderAlertmanagerConfig(monitoring) }],
+    secretFiles: receiverNeedsSecret(receiver) ? [{ secret: alertmanagerReceiverSecret, mountPath: monitoringPaths.alertmanagerReceiverSecret }] : [],
+    metrics: { port, path: "/metrics" },
+    health: httpProbe(ctx.target, port, "/-/ready", { imageHasWget: true }),
+    network: {
+      fromProxy: false,
+      allowFrom: [names.prometheus, ...(parts.grafana ? [names.grafana] : [])],
+      // Slack, PagerDuty, SMTP relays and webhooks are outside the stack.
+      egressInternet: receiver.type !== "none",
+    },
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+  });
+}
+
+function grafanaWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  const port = ports.grafana;
+  return workload({
+    name: names.grafana,
+    component,
+    role: "stateful",
+    description: `Dashboards and log search at ${grafanaHost(monitoring, ctx)}; datasources and dashboards are provisioned from code.`,
+    image: monitoring.grafana.image,
+    ports: [{ name: "http", port }],
+    env: grafanaEnv(monitoring, ctx),
+    secretEnv: { GF_SECURITY_ADMIN_PASSWORD: grafanaAdminPasswordSecret },
+    resources: resourceSpec(monitoring.grafana.resources),
+    volumes: [
+      { kind: "persistent", name: "grafana-data", mountPath: monitoringPaths.grafanaData, sizeGiB: monitoring.grafana.storageGiB },
+      { kind: "scratch", name: "grafana-tmp", mountPath: "/tmp", sizeMiB: 64 },
+    ],
+    configFiles: grafanaFiles(monitoring, parts, ctx).files,
+    route: { host: grafanaHost(monitoring, ctx), pathPrefix: "/", port, tls: ctx.tls },
+    metrics: { port, path: "/metrics" },
+    health: httpProbe(ctx.target, port, "/api/health", { imageHasWget: true, startPeriodSeconds: 60 }),
+    network: { fromProxy: true, allowFrom: parts.prometheus ? [names.prometheus] : [], egressInternet: false },
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 472, fsGroup: 472 },
+  });
+}
+
+function lokiWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  const port = ports.loki;
+  return workload({
+    name: names.loki,
+    component,
+    role: "stateful",
+    description: `Log store: container logs from Alloy, kept ${monitoring.loki.retentionDays} days (compactor retention).`,
+    image: monitoring.loki.image,
+    args: lokiArgs(),
+    ports: [{ name: "http", port }],
+    resources: resourceSpec(monitoring.loki.resources),
+    volumes: [{ kind: "persistent", name: "loki-data", mountPath: monitoringPaths.lokiData, sizeGiB: monitoring.loki.storageGiB }],
+    configFiles: [{ name: "loki.yaml", mountPath: monitoringPaths.lokiConfig, content: renderLokiConfig(monitoring) }],
+    metrics: { port, path: "/metrics" },
+    health: httpProbe(ctx.target, port, "/ready", { imageHasWget: false, startPeriodSeconds: 60 }),
+    network: {
+      fromProxy: false,
+      allowFrom: [...(parts.alloy ? [names.alloy] : []), ...(parts.grafana ? [names.grafana] : []), ...(parts.prometheus ? [names.prometheus] : [])],
+      egressInternet: false,
+    },
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+    stopGracePeriodSeconds: 60,
+  });
+}
+
+function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  const port = ports.alloy;
+  const kubernetes = ctx.target === "kubernetes";
+  return workload({
+    name: names.alloy,
+    component,
+    role: "agent",
+    description: "Log shipper: container logs to Loki, health/metrics requests dropped, client IPs anonymised.",
+    image: monitoring.alloy.image,
+    args: alloyArgs(),
+    ports: [{ name: "http", port }],
+    resources: resourceSpec(monitoring.alloy.resources),
+    volumes: [
+      kubernetes
+        ? { kind: "host", name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true }
+        : { kind: "docker-socket", name: "docker-socket", mountPath: "/var/run/docker.sock", readOnly: true },
+      // Read positions: losing them on restart re-sends recent lines, which Loki deduplicates.
+      { kind: "scratch", name: "alloy-data", mountPath: monitoringPaths.alloyData, sizeMiB: 256 },
+    ],
+    configFiles: [{ name: "config.alloy", mountPath: monitoringPaths.alloyConfig, content: renderAlloyConfig(monitoring, ctx) }],
+    labels: { ...anonymisationLabel },
+    metrics: { port, path: "/metrics" },
+    health: httpProbe(ctx.target, port, "/-/ready", { imageHasWget: false }),
+    network: { fromProxy: false, allowFrom: parts.prometheus ? [names.prometheus] : [], egressInternet: false },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      // The Docker socket and kubelet log files are root-only.
+      runAsRoot: true,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      ...(kubernetes ? { kubernetesApi: { clusterRules: [], namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: watchList }] } } : {}),
+    },
+  });
+}
+
+function tempoWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  const port = ports.tempo;
+  const senders = [ctx.app.name, ...ctx.workers.map((w) => w.name)];
+  return workload({
+    name: names.tempo,
+    component,
+    role: "stateful",
+    description: `Traces: OTLP from app and workers, kept ${monitoring.tracing.retentionHours} hours.`,
+    image: monitoring.tracing.image,
+    args: [`-config.file=${monitoringPaths.tempoConfig}`],
+    ports: [
+      { name: "http", port },
+      { name: "otlp-grpc", port: ports.otlpGrpc },
+      { name: "otlp-http", port: ports.otlpHttp },
+    ],
+    resources: resourceSpec(monitoring.tracing.resources),
+    volumes: [{ kind: "persistent", name: "tempo-data", mountPath: monitoringPaths.tempoData, sizeGiB: monitoring.tracing.storageGiB }],
+    configFiles: [{ name: "tempo.yaml", mountPath: monitoringPaths.tempoConfig, content: renderTempoConfig(monitoring) }],
+    metrics: { port, path: "/metrics" },
+    health: httpProbe(ctx.target, port, "/ready", { imageHasWget: false, startPeriodSeconds: 60 }),
+    network: {
+      fromProxy: false,
+      allowFrom: [...senders, ...(parts.grafana ? [names.grafana] : []), ...(parts.prometheus ? [names.prometheus] : [])],
+      egressInternet: false,
+    },
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+  });
+}
+
+/** Every monitoring workload the config enables, in a stable order. */
+export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec[] {
+  const parts = enabledParts(monitoring, ctx.target);
+  const specs: WorkloadSpec[] = [];
+  if (parts.prometheus) specs.push(prometheusWorkload(monitoring, ctx, parts));
+  if (parts.alertmanager) specs.push(alertmanagerWorkload(monitoring, ctx, parts));
+  if (parts.grafana) specs.push(grafanaWorkload(monitoring, ctx, parts));
+  if (parts.loki) specs.push(lokiWorkload(monitoring, ctx, parts));
+  if (parts.alloy) specs.push(alloyWorkload(monitoring, ctx, parts));
+  if (parts.tempo) specs.push(tempoWorkload(monitoring, ctx, parts));
+  if (parts.nodeExporter) specs.push(nodeExporterWorkload(monitoring, ctx));
+  if (parts.cadvisor) specs.push(cadvisorWorkload(monitoring, ctx));
+  if (parts.postgresExporter) specs.push(postgresExporterWorkload(monitoring, ctx));
+  if (parts.redisExporter) specs.push(redisExporterWorkload(monitoring, ctx));
+  return specs;
+}
+
+/**
+ * The stack's other workloads with the monitoring peers that must reach them added to
+ * `network.allowFrom`: Prometheus to every workload that declares `metrics`, each exporter
+ * to its datastore. The Platform passes its full workload list through this once.
+ */
+export function scrapedBy(workloads: WorkloadSpec[], monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec[] {
+  const parts = enabledParts(monitoring, ctx.target);
+  return workloads.map((spec) => {
+    const extra: string[] = [];
+    if (parts.prometheus && spec.metrics && spec.name !== names.prometheus) extra.push(names.prometheus);
+    if (parts.postgresExporter && spec.name === ctx.postgres.host) extra.push(names.postgresExporter);
+    if (parts.redisExporter && spec.name === ctx.redis.host) extra.push(names.redisExporter);
+    const allowFrom = [...new Set([...spec.network.allowFrom, ...extra])];
+    return allowFrom.length === spec.network.allowFrom.length ? spec : { ...spec, network: { ...spec.network, allowFrom } };
+  });
+}
+
+/** The secrets monitoring uses, for the stack's secret set and the generated runbook. */
+export function monitoringSecrets(monitoring: MonitoringConfig, ctx: ObservabilityContext): SecretSpec[] {
+  const parts = enabledParts(monitoring, ctx.target);
+  const secrets: SecretSpec[] = [];
+  if (parts.grafana) {
+    secrets.push({
+      name: grafanaAdminPasswordSecret,
+      description: `Password of Grafana's \`${monitoring.grafana.adminUser}\` user (GF_SECURITY_ADMIN_PASSWORD).`,
+      rotation: "Change it in the stack, deploy, then run `grafana cli admin reset-admin-password <new>` in the grafana container: Grafana reads the variable only when it creates its database.",
+      immutable: false,
+    });
+  }
+  if (parts.alertmanager && receiverNeedsSecret(monitoring.alertmanager.receiver)) {
+    secrets.push({
+      name: alertmanagerReceiverSecret,
+      description: `Credential of the ${monitoring.alertmanager.receiver.type} alert receiver (supplied by the user; mounted as a file for Alertmanager).`,
+      rotation: "Issue a new credential at the provider, set it in the stack, deploy; Alertmanager reads the file on every notification.",
+      immutable: false,
+    });
+  }
+  return secrets;
+}
+
+export interface Footprint {
+  /** Sum of limits; agents count once (per node). */
+  limits: { cpu: number; memoryMiB: number };
+  requests: { cpu: number; memoryMiB: number };
+  byWorkload: Record<string, { cpu: number; memoryMiB: number }>;
+}
+
+/** Resource limits and requests of a set of workloads, e.g. the monitoring set. */
+export function monitoringFootprint(workloads: WorkloadSpec[]): Footprint {
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  const sum = (pick: (w: WorkloadSpec) => number) => workloads.reduce((total, w) => total + pick(w) * (w.role === "agent" ? 1 : w.replicas), 0);
+  return {
+    limits: { cpu: round(sum((w) => w.resources.limits.cpu)), memoryMiB: sum((w) => w.resources.limits.memoryMiB) },
+    requests: { cpu: round(sum((w) => w.resources.requests.cpu)), memoryMiB: sum((w) => w.resources.requests.memoryMiB) },
+    byWorkload: Object.fromEntries(workloads.map((w) => [w.name, { cpu: w.resources.limits.cpu, memoryMiB: w.resources.limits.memoryMiB }])),
+  };
+}
+
+/** The rendered dashboards, for the render script and tests. */
+export function observabilityDashboards(monitoring: MonitoringConfig, ctx: ObservabilityContext) {
+  return grafanaFiles(monitoring, enabledParts(monitoring, ctx.target), ctx).dashboards;
+}

@@ -1,0 +1,251 @@
+/**
+ * prometheus.yml for both targets.
+ *
+ * Compose: targets by Compose service DNS name; app and workers through DNS A-record
+ * discovery so every replica is scraped, the rest as static targets (a stopped single
+ * container then shows as `up == 0` instead of vanishing).
+ * Kubernetes: pods of the stack namespace that carry `prometheus.io/scrape: "true"` (the
+ * kubernetes target annotates every workload with `metrics`), and the kubelet's cAdvisor
+ * through the API server proxy.
+ *
+ * Only fields Prometheus 2.42 (Debian's promtool) already knows are written; 2.53 runs it.
+ * Series labels are made target-neutral here, so rules and dashboards need no variants:
+ * `job` is the workload name, cAdvisor series carry `container` (workload) and `replica`.
+ */
+import type { MonitoringConfig } from "./config";
+import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
+import { enabledParts } from "./parts";
+import { toYaml } from "./yaml";
+
+type RelabelAction = "replace" | "keep" | "drop" | "labeldrop" | "labelkeep" | "labelmap";
+
+interface RelabelConfig {
+  source_labels?: string[];
+  separator?: string;
+  regex?: string;
+  target_label?: string;
+  replacement?: string;
+  action?: RelabelAction;
+}
+
+interface StaticConfig {
+  targets: string[];
+  labels?: Record<string, string>;
+}
+
+interface DnsSdConfig {
+  names: string[];
+  type: "A";
+  port: number;
+  refresh_interval: string;
+}
+
+interface KubernetesSdConfig {
+  role: "pod" | "node";
+  namespaces?: { names: string[] };
+}
+
+interface ScrapeConfig {
+  job_name: string;
+  metrics_path?: string;
+  scheme?: "http" | "https";
+  static_configs?: StaticConfig[];
+  dns_sd_configs?: DnsSdConfig[];
+  kubernetes_sd_configs?: KubernetesSdConfig[];
+  tls_config?: { ca_file: string };
+  authorization?: { credentials_file: string };
+  relabel_configs?: RelabelConfig[];
+  metric_relabel_configs?: RelabelConfig[];
+}
+
+interface PrometheusConfig {
+  global: {
+    scrape_interval: string;
+    scrape_timeout: string;
+    evaluation_interval: string;
+    external_labels: Record<string, string>;
+  };
+  rule_files: string[];
+  alerting?: { alertmanagers: { api_version: "v2"; static_configs: StaticConfig[] }[] };
+  scrape_configs: ScrapeConfig[];
+}
+
+/** One Compose scrape job. */
+export interface ComposeScrapeJob {
+  job: string;
+  host: string;
+  port: number;
+  path: string;
+  /** `dns`: every replica behind the service name; `static`: the one container. */
+  discovery: "dns" | "static";
+}
+
+export interface PrometheusRenderOptions {
+  /** Rule files as Prometheus sees them (tests point them at temp files). */
+  ruleFiles: string[];
+  /** Directory holding `token` and `ca.crt` of the pod's service account (Kubernetes). */
+  serviceAccountDir: string;
+}
+
+export const defaultPrometheusPaths: PrometheusRenderOptions = {
+  ruleFiles: [monitoringPaths.prometheusRules],
+  serviceAccountDir: monitoringPaths.serviceAccount,
+};
+
+/** Every target Prometheus scrapes on Compose, in a stable order. */
+export function composeScrapeJobs(monitoring: MonitoringConfig, ctx: ObservabilityContext): ComposeScrapeJob[] {
+  const parts = enabledParts(monitoring, ctx.target);
+  const n = monitoringNames;
+  const ports = monitoringPorts;
+  const jobs: ComposeScrapeJob[] = [
+    { job: ctx.app.name, host: ctx.app.name, port: ctx.app.metricsPort, path: ctx.app.metricsPath, discovery: "dns" },
+  ];
+  for (const worker of ctx.workers) {
+    if (worker.metrics) {
+      jobs.push({ job: worker.name, host: worker.name, port: worker.metrics.port, path: worker.metrics.path, discovery: "dns" });
+    }
+  }
+  const fixed = (name: string, port: number, path = "/metrics"): ComposeScrapeJob => ({ job: name, host: name, port, path, discovery: "static" });
+  jobs.push(fixed(ctx.proxyName, ports.proxyMetrics));
+  jobs.push(fixed(n.prometheus, ports.prometheus));
+  if (parts.alertmanager) jobs.push(fixed(n.alertmanager, ports.alertmanager));
+  if (parts.nodeExporter) jobs.push(fixed(n.nodeExporter, ports.nodeExporter));
+  if (parts.cadvisor) jobs.push(fixed(n.cadvisor, ports.cadvisor));
+  if (parts.postgresExporter) jobs.push(fixed(n.postgresExporter, ports.postgresExporter));
+  if (parts.redisExporter) jobs.push(fixed(n.redisExporter, ports.redisExporter));
+  if (parts.loki) jobs.push(fixed(n.loki, ports.loki));
+  if (parts.alloy) jobs.push(fixed(n.alloy, ports.alloy));
+  if (parts.grafana) jobs.push(fixed(n.grafana, ports.grafana));
+  if (parts.tempo) jobs.push(fixed(n.tempo, ports.tempo));
+  return jobs;
+}
+
+/** cAdvisor on Compose: keep this project's containers, name them like Kubernetes does. */
+function composeCadvisorRelabels(project: string): RelabelConfig[] {
+  return [
+    { source_labels: ["container_label_com_docker_compose_project"], regex: escapeRegex(project), action: "keep" },
+    { source_labels: ["container_label_com_docker_compose_service"], target_label: "container" },
+    { source_labels: ["name"], target_label: "replica" },
+    // The cgroup id and raw labels only add cardinality once `container`/`replica` exist.
+    { regex: "id|name|container_label_com_docker_compose_project|container_label_com_docker_compose_service", action: "labeldrop" },
+  ];
+}
+
+function composeScrapeConfigs(monitoring: MonitoringConfig, ctx: ObservabilityContext): ScrapeConfig[] {
+  return composeScrapeJobs(monitoring, ctx).map((job) => {
+    const config: ScrapeConfig = { job_name: job.job, metrics_path: job.path };
+    if (job.discovery === "dns") {
+      config.dns_sd_configs = [{ names: [job.host], type: "A", port: job.port, refresh_interval: "30s" }];
+    } else {
+      config.static_configs = [{ targets: [`${job.host}:${job.port}`] }];
+    }
+    if (job.job === monitoringNames.cadvisor) config.metric_relabel_configs = composeCadvisorRelabels(ctx.project);
+    return config;
+  });
+}
+
+function kubernetesScrapeConfigs(monitoring: MonitoringConfig, ctx: ObservabilityContext, options: PrometheusRenderOptions): ScrapeConfig[] {
+  const pods: ScrapeConfig = {
+    job_name: "kubernetes-pods",
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [ctx.namespace] } }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: "keep" },
+      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Pending|Succeeded|Failed", action: "drop" },
+      { source_labels: ["__meta_kubernetes_pod_container_init"], regex: "true", action: "drop" },
+      { source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"], regex: "(.+)", target_label: "__metrics_path__" },
+      // Pod IP + annotated port; IPv6 pod IPs need brackets.
+      {
+        source_labels: ["__meta_kubernetes_pod_ip", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+        regex: "([^:]+);(\\d+)",
+        replacement: "$1:$2",
+        target_label: "__address__",
+      },
+      {
+        source_labels: ["__meta_kubernetes_pod_ip", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+        regex: "(.+:.+);(\\d+)",
+        replacement: "[$1]:$2",
+        target_label: "__address__",
+      },
+      // job = workload name: the container name, or the app.kubernetes.io/name label when set.
+      { source_labels: ["__meta_kubernetes_pod_container_name"], target_label: "job" },
+      { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], regex: "(.+)", target_label: "job" },
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+      { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
+    ],
+  };
+  const configs: ScrapeConfig[] = [pods];
+  if (enabledParts(monitoring, ctx.target).containerMetrics) {
+    configs.push({
+      job_name: "kubelet-cadvisor",
+      scheme: "https",
+      kubernetes_sd_configs: [{ role: "node" }],
+      tls_config: { ca_file: `${options.serviceAccountDir}/ca.crt` },
+      authorization: { credentials_file: `${options.serviceAccountDir}/token` },
+      relabel_configs: [
+        // Through the API server proxy: no direct access to kubelet ports is needed.
+        { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
+        {
+          source_labels: ["__meta_kubernetes_node_name"],
+          regex: "(.+)",
+          replacement: "/api/v1/nodes/$1/proxy/metrics/cadvisor",
+          target_label: "__metrics_path__",
+        },
+        { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
+      ],
+      metric_relabel_configs: [
+        { source_labels: ["namespace"], regex: escapeRegex(ctx.namespace), action: "keep" },
+        // Pod-level and pause-container cgroups are not workloads.
+        { source_labels: ["container"], regex: "|POD", action: "drop" },
+        { source_labels: ["pod"], target_label: "replica" },
+        // Without the per-incarnation id/name a restarted container continues its series,
+        // so changes(container_start_time_seconds) counts restarts as on Compose.
+        { regex: "id|name", action: "labeldrop" },
+      ],
+    });
+  }
+  return configs;
+}
+
+/** Pure: prometheus.yml text for the context's target. */
+export function renderPrometheusConfig(
+  monitoring: MonitoringConfig,
+  ctx: ObservabilityContext,
+  options: PrometheusRenderOptions = defaultPrometheusPaths,
+): string {
+  const interval = monitoring.prometheus.scrapeIntervalSeconds;
+  const config: PrometheusConfig = {
+    global: {
+      scrape_interval: `${interval}s`,
+      scrape_timeout: `${Math.min(10, interval)}s`,
+      evaluation_interval: `${interval}s`,
+      external_labels: { project: ctx.project, environment: ctx.environment },
+    },
+    rule_files: options.ruleFiles,
+    scrape_configs:
+      ctx.target === "compose" ? composeScrapeConfigs(monitoring, ctx) : kubernetesScrapeConfigs(monitoring, ctx, options),
+  };
+  if (enabledParts(monitoring, ctx.target).alertmanager) {
+    config.alerting = {
+      alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [`${monitoringNames.alertmanager}:${monitoringPorts.alertmanager}`] }] }],
+    };
+  }
+  return toYaml(config, "Rendered by Ballast (components/observability/prometheus.ts). Do not edit.");
+}
+
+/** Command-line flags: retention by time, and by size so a full volume cannot crash Prometheus. */
+export function prometheusArgs(monitoring: MonitoringConfig): string[] {
+  // Keep 10 % of the volume free for the WAL and compaction headroom.
+  const retentionMiB = Math.floor(monitoring.prometheus.storageGiB * 1024 * 0.9);
+  return [
+    `--config.file=${monitoringPaths.prometheusConfig}`,
+    `--storage.tsdb.path=${monitoringPaths.prometheusData}`,
+    `--storage.tsdb.retention.time=${monitoring.prometheus.retentionDays}d`,
+    `--storage.tsdb.retention.size=${retentionMiB}MB`,
+    `--web.listen-address=:${monitoringPorts.prometheus}`,
+  ];
+}
+
+function escapeRegex(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
