@@ -8,4 +8,5 @@ const platform = new Platform("ballast", { config, secrets });
 export const target = config.target;
 export const appUrl = platform.appUrl;
 export const location = platform.location;
+export const grafanaUrl = platform.grafanaUrl ?? "monitoring disabled";
 export const workloads = platform.model.workloads.map((w) => w.name);

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { App, appHost } from "./app";
 import { Backups } from "./backups/component";
+import { Observability } from "./observability/component";
 import type { PlatformConfig, SecretConfig } from "./config";
 import { CronJobs } from "./cron";
 import { Postgres } from "./postgres";
@@ -104,6 +105,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly target: Target;
   readonly appUrl: pulumi.Output<string>;
   readonly location: pulumi.Output<string>;
+  /** Grafana behind Traefik, when monitoring is on. */
+  readonly grafanaUrl?: string;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:platform:Platform", name, {}, opts);
@@ -118,11 +121,12 @@ export class Platform extends pulumi.ComponentResource {
     const redis = new Redis("redis", { config }, child);
     const services = new ExtraServices("services", { config }, child);
     const backups = new Backups("backups", { config, app: app.spec }, child);
+    const observability = new Observability("observability", { config }, child);
     // The app (and workers) start only after the one-shot jobs (migration) completed.
     const beforeApp = backups.beforeApp.map((job) => job.name);
     const appSpec = { ...app.spec, dependsOn: [...app.spec.dependsOn, ...beforeApp] };
 
-    const workloads = stampSecretRevisions(wireNetwork([
+    const workloads = stampSecretRevisions(wireNetwork(observability.instrument([
       ...(proxy.spec ? [proxy.spec] : []),
       appSpec,
       ...workers.specs.map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
@@ -132,7 +136,8 @@ export class Platform extends pulumi.ComponentResource {
       ...services.specs,
       ...backups.beforeApp,
       ...backups.scheduled,
-    ]), config.rotation);
+      ...observability.specs,
+    ])), config.rotation);
 
     const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used: usedSecrets(workloads) }, child);
     this.model = {
@@ -148,9 +153,11 @@ export class Platform extends pulumi.ComponentResource {
     const deployed = this.target.deploy(this.model, secrets.values, this);
     this.appUrl = deployed.appUrl;
     this.location = deployed.location;
+    this.grafanaUrl = observability.grafanaUrl;
     this.registerOutputs({
       appUrl: this.appUrl,
       location: this.location,
+      grafanaUrl: this.grafanaUrl ?? "disabled",
       target: config.target,
       workloads: workloads.map((w) => w.name),
     });

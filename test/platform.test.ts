@@ -28,6 +28,7 @@ const componentTypes = [
   "ballast:services:ExtraServices",
   "ballast:secrets:Secrets",
   "ballast:backups:Backups",
+  "ballast:observability:Observability",
 ];
 
 describe.each(["dev", "staging", "prod"])("stack %s under mocks", (stack) => {

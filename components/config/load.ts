@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { checkBackupSecrets, checkMigrationSafety } from "../backups/config";
+import { receiverNeedsSecret } from "../observability/alertmanager";
+import { applyMonitoringSizing } from "../observability/config";
 import { ConfigError, configKey, nearestKey, showValue } from "./errors";
 import { environmentDefaults, itemDefaults, sshDefaults, type JsonObject } from "./presets";
 import { platformInputSchema, secretConfigKeys } from "./schema";
@@ -67,7 +69,7 @@ export function parsePlatformConfig(raw: RawConfig, stack: string, project: stri
     throw new ConfigError(problems);
   }
 
-  const config: PlatformConfig = { project, stack, ...parsed.data };
+  const config: PlatformConfig = { project, stack, ...parsed.data, monitoring: applyMonitoringSizing(parsed.data.monitoring, environment) };
   const secrets = readSecretInputs(secretInputs, problems);
   problems.push(...crossFieldProblems(config, Object.keys(secrets.values)));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -284,6 +286,12 @@ function crossFieldProblems(config: PlatformConfig, suppliedSecretNames: string[
     if (refusal) problems.push(refusal);
   }
   problems.push(...checkBackupSecrets(config.backups, suppliedSecretNames));
+  const { monitoring } = config;
+  if (monitoring.enabled && monitoring.alertmanager.enabled && receiverNeedsSecret(monitoring.alertmanager.receiver) && !suppliedSecretNames.includes("alertmanager-receiver")) {
+    problems.push(
+      `${configKey(["monitoring", "alertmanager", "receiver"])}: the ${monitoring.alertmanager.receiver.type} receiver needs its credential: pulumi config set --secret --path 'ballast:secretValues.alertmanager-receiver' <value>`,
+    );
+  }
 
   const seen = new Map<string, string>();
   const claim = (name: string, key: string) => {

@@ -128,6 +128,8 @@ export function environmentDefaults(environment: Environment, stack: string, pro
     host: { cpus: 4, memoryGiB: 8 },
     // Defaults of backups live in its schema (components/backups/config.ts).
     backups: {},
+    // Sizes of monitoring depend on the environment: applied after parsing (components/observability/config.ts).
+    monitoring: {},
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { backupsSchema, migrationSchema, pgvectorIndexSchema } from "../backups/config";
+import { monitoringSchema } from "../observability/config";
 
 /** DNS-1123 label: a Compose service / Kubernetes object name. */
 export const dnsLabel = z
@@ -291,6 +292,7 @@ export const platformInputSchema = z.strictObject({
   rotation: z.record(secretName, z.number().int().min(0)),
   host: hostSchema,
   backups: backupsSchema,
+  monitoring: monitoringSchema,
 });
 
 export type PlatformInput = z.output<typeof platformInputSchema>;

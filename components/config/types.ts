@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { BackupsConfig, MigrationConfig, PgvectorIndexConfig } from "../backups/config";
+import type { MonitoringConfig } from "../observability/config";
 
 export type Environment = "dev" | "staging" | "prod";
 export type TargetKind = "compose" | "kubernetes";
@@ -214,6 +215,8 @@ export interface PlatformConfig {
   host: HostSize;
   /** Scheduled pg_dump, offsite copy, restore drill (components/backups). */
   backups: BackupsConfig;
+  /** Prometheus, Alertmanager, Grafana, Loki, Alloy, exporters, tracing (components/observability). */
+  monitoring: MonitoringConfig;
 }
 
 /** Secret inputs read from config; always Pulumi secrets, never plain values. */
