@@ -1,0 +1,25 @@
+/**
+ * The Compose host: what a VPS needs before Ballast can deploy to it (bootstrap script and
+ * its `ballast:compose.bootstrap` config).
+ */
+export {
+  BOOTSTRAP_FILE,
+  bootstrapOptions,
+  canonicalCidr,
+  daemonJsonFilter,
+  renderBootstrapFile,
+  renderBootstrapScript,
+  shellQuote,
+  type BootstrapScriptOptions,
+} from "./bootstrap";
+export {
+  authorizedKey,
+  bootstrapDefaults,
+  bootstrapProblems,
+  bootstrapSchema,
+  cidr,
+  cidrProblem,
+  parseBootstrapConfig,
+  publicKeyPattern,
+  type BootstrapConfig,
+} from "./config";

@@ -1,0 +1,36 @@
+/**
+ * Every Ballast policy, in one list: what index.ts serves and what the tests run.
+ * Importing this module starts nothing (only `new PolicyPack` in index.ts does).
+ */
+import type { Policies } from "@pulumi/policy";
+import { autoscalingSane } from "./autoscaling";
+import { datastoresNetworkPolicy, datastoresPrivate } from "./datastores";
+import { imagesPinned } from "./images";
+import { privilegesRestricted } from "./privileges";
+import { healthChecks, resourceLimits } from "./resources";
+import { routesTlsOnly } from "./routes";
+import { secretsByReference } from "./secrets";
+import { sshHostKeyPinned } from "./ssh";
+import { prodBackupsScheduled, prodLogAnonymisation } from "./stack";
+import { storageRetained } from "./storage";
+
+export const resourcePolicies = [
+  imagesPinned,
+  resourceLimits,
+  healthChecks,
+  datastoresPrivate,
+  storageRetained,
+  autoscalingSane,
+  routesTlsOnly,
+  secretsByReference,
+  privilegesRestricted,
+  sshHostKeyPinned,
+] as const;
+
+export const stackPolicies = [datastoresNetworkPolicy, prodBackupsScheduled, prodLogAnonymisation] as const;
+
+export const ballastPolicies: Policies = [...resourcePolicies, ...stackPolicies];
+
+export const packName = "ballast";
+export const packDescription =
+  "Ballast: what the runbooks learned the hard way (pinned images, private datastores, retained data, TLS-only routes, secrets by reference, least privilege, pinned SSH host keys, prod backups and log anonymisation), for the Compose and Kubernetes targets.";

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { privilegesRestricted } from "../../policies/privileges";
+import { composeDocument, composeService, container, daemonSet, deployment, releaseCommand, validateResource } from "./harness";
+
+describe("privileges-restricted on Kubernetes", () => {
+  it("lets node agents use the host, read-only", async () => {
+    const nodeExporter = daemonSet({
+      name: "node-exporter",
+      containers: [container({ name: "node-exporter", image: "prom/node-exporter:v1.8.0", volumeMounts: [{ name: "proc", mountPath: "/host/proc", readOnly: true }] })],
+      pod: { hostPID: true, hostNetwork: true, volumes: [{ name: "proc", hostPath: { path: "/proc" } }] },
+    });
+    expect(await validateResource(privilegesRestricted, nodeExporter)).toEqual([]);
+    const cadvisor = daemonSet({ name: "metrics", containers: [container({ name: "c", image: "gcr.io/cadvisor/cadvisor:v0.49.1", securityContext: { privileged: true } })] });
+    expect(await validateResource(privilegesRestricted, cadvisor)).toEqual([]);
+  });
+
+  it("reports host access by anything else, and read-write host mounts of agents", async () => {
+    const app = deployment({
+      name: "app",
+      containers: [container({ name: "app", securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] } } })],
+      pod: { hostPID: true, volumes: [{ name: "docker", hostPath: { path: "/var/lib/docker" } }] },
+    });
+    expect(await validateResource(privilegesRestricted, app)).toEqual([
+      'Deployment "app": hostPID is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
+      'Deployment "app": volume "docker" mounts host path /var/lib/docker; hostPath is reserved for the node agents (cadvisor, node-exporter, alloy)',
+      'Deployment "app" container "app": privileged mode is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
+      'Deployment "app" container "app": capability SYS_ADMIN is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
+    ]);
+    const alloy = daemonSet({
+      name: "alloy",
+      containers: [container({ name: "alloy", image: "grafana/alloy:v1.7.1", volumeMounts: [{ name: "logs", mountPath: "/var/log" }] })],
+      pod: { volumes: [{ name: "logs", hostPath: { path: "/var/log" } }] },
+    });
+    expect(await validateResource(privilegesRestricted, alloy)).toEqual([
+      'DaemonSet "alloy" container "alloy": host path /var/log is mounted read-write at /var/log; mount it readOnly: true',
+    ]);
+    expect(await validateResource(privilegesRestricted, alloy, { writableHostPaths: ["/var/log"] })).toEqual([]);
+  });
+});
+
+describe("privileges-restricted on Compose", () => {
+  it("passes the renderer's shapes: read-only release files, Traefik and the scheduler on the socket, agents on the host", async () => {
+    const doc = composeDocument({
+      traefik: composeService({ image: "traefik:v3.2.3", volumes: ["traefik-acme:/acme", "/var/run/docker.sock:/var/run/docker.sock:ro", { type: "bind", source: "./config/traefik/traefik.yml", target: "/etc/traefik/traefik.yml", read_only: true }] }),
+      scheduler: composeService({
+        image: "docker:27.3.1-cli",
+        network_mode: "none",
+        networks: undefined,
+        volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro", { type: "bind", source: "/home/dev/ballast/.ballast/dev", target: "/home/dev/ballast/.ballast/dev", read_only: true }],
+      }),
+      cadvisor: composeService({ image: "gcr.io/cadvisor/cadvisor:v0.49.1", privileged: true, volumes: ["/:/rootfs:ro", "/var/run/docker.sock:/var/run/docker.sock:ro"] }),
+      "node-exporter": composeService({ image: "prom/node-exporter:v1.8.0", pid: "host", volumes: [{ type: "bind", source: "/proc", target: "/host/proc", read_only: true }] }),
+    });
+    expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([]);
+  });
+
+  it("reports privileged apps, host binds, the socket outside the allow-list and writable mounts", async () => {
+    const doc = composeDocument({
+      app: composeService({
+        privileged: true,
+        network_mode: "host",
+        cap_add: ["SYS_ADMIN"],
+        volumes: ["/etc:/host-etc:ro", "./config/app/app.json:/etc/app.json", "/var/run/docker.sock:/var/run/docker.sock"],
+      }),
+      traefik: composeService({ image: "traefik:v3.2.3", volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }),
+      scheduler: composeService({ image: "docker:27.3.1-cli", volumes: ["/etc/cron.d:/etc/cron.d:ro"] }),
+      alloy: composeService({ image: "grafana/alloy:v1.7.1", volumes: ["/var/lib/docker/containers:/var/lib/docker/containers"] }),
+    });
+    expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([
+      'compose service "app": privileged mode is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
+      'compose service "app": network_mode: "host" is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
+      'compose service "app": cap_add SYS_ADMIN is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
+      'compose service "app": bind-mounts host path /etc; host mounts are reserved for the node agents (cadvisor, node-exporter, alloy)',
+      'compose service "app": release file ./config/app/app.json is mounted read-write at /etc/app.json; rendered config is mounted read-only (":ro")',
+      'compose service "app": mounts the Docker socket, which is root on the host; only traefik, scheduler, cadvisor, alloy may',
+      'compose service "traefik": mounts the Docker socket read-write; mount it read-only (":ro")',
+      'compose service "scheduler": bind-mounts host path /etc/cron.d; host mounts are reserved for the node agents (cadvisor, node-exporter, alloy)',
+      'compose service "alloy": host path /var/lib/docker/containers is mounted read-write at /var/lib/docker/containers; mount it read-only (":ro")',
+    ]);
+  });
+});

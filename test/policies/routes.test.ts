@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { routesTlsOnly } from "../../policies/routes";
+import { composeDocument, composeService, k8sObject, releaseCommand, validateResource } from "./harness";
+
+function ingress(spec: Record<string, unknown>, annotations: Record<string, string> = { "traefik.ingress.kubernetes.io/router.entrypoints": "websecure" }) {
+  return k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app", { metadata: { name: "app", annotations }, spec });
+}
+
+const rule = (host?: string) => ({ ...(host !== undefined ? { host } : {}), http: { paths: [{ path: "/", pathType: "Prefix" }] } });
+
+function routed(router: string, labels: Record<string, string>) {
+  return composeService({
+    labels: { "ballast.component": "app", "traefik.enable": "true", [`traefik.http.routers.${router}.rule`]: "Host(`app.example.com`)", ...labels },
+  });
+}
+
+describe("routes-tls-only on Kubernetes", () => {
+  it("passes an Ingress whose hosts are covered by tls (exact or wildcard) on websecure", async () => {
+    const ok = ingress({ ingressClassName: "traefik", tls: [{ hosts: ["app.example.com", "*.example.com"], secretName: "app-tls" }], rules: [rule("app.example.com"), rule("grafana.example.com")] });
+    expect(await validateResource(routesTlsOnly, ok)).toEqual([]);
+  });
+
+  it("reports uncovered hosts, host-less rules and a missing or plain-HTTP entrypoint", async () => {
+    const bad = ingress(
+      { ingressClassName: "traefik", tls: [{ hosts: ["*.example.com"] }], rules: [rule("a.b.example.com"), rule()] },
+      { "traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure" },
+    );
+    expect(await validateResource(routesTlsOnly, bad)).toEqual([
+      'Ingress "app": host "a.b.example.com" is not covered by spec.tls; add it to a tls entry with a certificate secret',
+      'Ingress "app": a rule without a host matches every name and cannot get a certificate; give every rule a host covered by spec.tls',
+      'Ingress "app": annotation traefik.ingress.kubernetes.io/router.entrypoints is "web,websecure"; set it to "websecure" so Traefik serves the route over HTTPS only',
+    ]);
+    const noTls = ingress({ ingressClassName: "traefik", rules: [rule("app.example.com")] }, {});
+    expect(await validateResource(routesTlsOnly, noTls)).toEqual([
+      'Ingress "app": host "app.example.com" is not covered by spec.tls; add it to a tls entry with a certificate secret',
+      'Ingress "app": annotation traefik.ingress.kubernetes.io/router.entrypoints is missing; set it to "websecure" so Traefik serves the route over HTTPS only',
+    ]);
+  });
+
+  it("does not ask other ingress controllers for Traefik's annotation", async () => {
+    const nginx = ingress({ ingressClassName: "nginx", tls: [{ hosts: ["app.example.com"] }], rules: [rule("app.example.com")] }, {});
+    expect(await validateResource(routesTlsOnly, nginx)).toEqual([]);
+  });
+});
+
+describe("routes-tls-only on Compose", () => {
+  it("passes routers on websecure with a cert resolver", async () => {
+    const doc = composeDocument({ app: routed("app", { "traefik.http.routers.app.entrypoints": "websecure", "traefik.http.routers.app.tls.certresolver": "letsencrypt" }) });
+    expect(await validateResource(routesTlsOnly, releaseCommand(doc))).toEqual([]);
+  });
+
+  it("reports a router on the web entrypoint without a resolver, and one without entrypoints", async () => {
+    const doc = composeDocument({
+      app: routed("app", { "traefik.http.routers.app.entrypoints": "web" }),
+      grafana: routed("grafana", { "traefik.http.routers.grafana.tls.certresolver": "letsencrypt" }),
+    });
+    expect(await validateResource(routesTlsOnly, releaseCommand(doc))).toEqual([
+      'compose service "app" (component "app") router "app": entrypoints "web"; set traefik.http.routers.app.entrypoints=websecure',
+      'compose service "app" (component "app") router "app": has no traefik.http.routers.app.tls.certresolver; name the Let\'s Encrypt resolver so the route gets a certificate',
+      'compose service "grafana" (component "app") router "grafana": entrypoints not set (Traefik then serves every entrypoint, plain HTTP included); set traefik.http.routers.grafana.entrypoints=websecure',
+    ]);
+  });
+
+  it("lets the dev stack serve plain HTTP through the policy config", async () => {
+    const doc = composeDocument({ app: routed("app", { "traefik.http.routers.app.entrypoints": "web" }) });
+    expect(await validateResource(routesTlsOnly, releaseCommand(doc, { remote: false }), { requireTls: false })).toEqual([]);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * The rendered host bootstrap script with real Debian tools: shellcheck (every severity),
+ * bash's parser, and the script's own functions run in bash with jq and python3, the
+ * system-changing commands (systemctl, ufw, ss, apt) replaced by recording stubs. A missing
+ * tool fails the suite (install: apt-get install -y shellcheck jq python3).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderBootstrapScript, type BootstrapScriptOptions } from "../../components/host";
+
+const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapTestKey deploy@ci";
+const minimal: BootstrapScriptOptions = { deployUser: "deploy", sshPort: 22, releaseDir: "/opt/ballast", sshAllowFrom: ["203.0.113.0/24"], authorizedKeys: [key] };
+const full: BootstrapScriptOptions = {
+  deployUser: "ballast-deploy",
+  sshPort: 2222,
+  releaseDir: "/srv/ballast/",
+  sshAllowFrom: ["203.0.113.0/24", "198.51.100.7", "2001:DB8:0042::/48"],
+  authorizedKeys: [key, "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY= rotating"],
+  publicTcpPorts: [80, 443, 8443],
+  unattendedUpgrades: false,
+  hardenSsh: false,
+  fail2ban: { maxRetry: 3, findTimeSeconds: 900, banTimeSeconds: 86400, ignoreFrom: ["192.0.2.10"] },
+  dockerLogs: { maxSize: "50m", maxFile: 5 },
+};
+
+let dir: string;
+
+function tool(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;
+}
+
+function scriptFile(options: BootstrapScriptOptions, name: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, renderBootstrapScript(options), { mode: 0o755 });
+  return file;
+}
+
+/** Runs bash code after sourcing the script (main does not run), with stubs defined after the source. */
+function inScript(script: string, code: string, env: Record<string, string> = {}) {
+  const program = `BALLAST_BOOTSTRAP_SOURCED=1 source "$1"\n${code}`;
+  const result = spawnSync("bash", ["-c", program, "bootstrap-test", script], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env },
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-host-"));
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("tools", () => {
+  it.each(["shellcheck", "jq", "python3", "bash"])("%s is installed", (name) => {
+    expect(tool(name), `${name} is missing: apt-get install -y shellcheck jq python3`).toBe(true);
+  });
+});
+
+describe("shellcheck and bash", () => {
+  it.each([
+    ["minimal", minimal],
+    ["full", full],
+  ] as const)("the %s script is shellcheck-clean at every severity and parses", (name, options) => {
+    const file = scriptFile(options, `${name}.sh`);
+    const check = spawnSync("shellcheck", ["--severity=style", "--shell=bash", file], { encoding: "utf8" });
+    expect(check.stdout + check.stderr).toBe("");
+    expect(check.status).toBe(0);
+    expect(spawnSync("bash", ["-n", file]).status).toBe(0);
+  });
+});
+
+const stubs = `
+CALLS="$HOME/calls"; : >"$CALLS"
+log() { :; }
+ensure_packages() { echo "ensure_packages $*" >>"$CALLS"; }
+systemctl() { echo "systemctl $*" >>"$CALLS"; }
+`;
+
+describe("docker log rotation (configure_docker_logs with jq)", () => {
+  let script: string;
+  beforeAll(() => {
+    script = scriptFile(full, "logs.sh");
+  });
+
+  function run(initial: string | undefined) {
+    const daemon = path.join(dir, `daemon-${Math.random().toString(36).slice(2)}`, "daemon.json");
+    if (initial !== undefined) {
+      fs.mkdirSync(path.dirname(daemon), { recursive: true });
+      fs.writeFileSync(daemon, initial);
+    }
+    const result = inScript(script, `${stubs}\nconfigure_docker_logs "${daemon}"\ncat "$CALLS"`);
+    const written = fs.existsSync(daemon) ? fs.readFileSync(daemon, "utf8") : undefined;
+    return { ...result, daemon, written };
+  }
+
+  it("writes the defaults to a host without daemon.json and restarts docker", () => {
+    const { status, stdout, written } = run(undefined);
+    expect(status).toBe(0);
+    expect(JSON.parse(written ?? "")).toEqual({ "log-driver": "json-file", "log-opts": { "max-size": "50m", "max-file": "5" } });
+    expect(stdout).toContain("systemctl restart docker");
+  });
+
+  it("merges into existing settings without overriding them, then leaves them alone", () => {
+    const { status, written, daemon } = run('{"data-root": "/srv/docker", "log-opts": {"max-size": "100m"}, "live-restore": true}');
+    expect(status).toBe(0);
+    expect(JSON.parse(written ?? "")).toEqual({
+      "data-root": "/srv/docker",
+      "live-restore": true,
+      "log-driver": "json-file",
+      "log-opts": { "max-size": "100m", "max-file": "5" },
+    });
+    const again = inScript(script, `${stubs}\nconfigure_docker_logs "${daemon}"\ncat "$CALLS"`);
+    expect(again.status).toBe(0);
+    expect(again.stdout).not.toContain("restart docker");
+  });
+
+  it("keeps another log driver as it is (its options differ)", () => {
+    const { status, stdout, written } = run('{"log-driver": "journald"}');
+    expect(status).toBe(0);
+    expect(JSON.parse(written ?? "")).toEqual({ "log-driver": "journald" });
+    expect(stdout).not.toContain("restart docker");
+  });
+
+  it("refuses a daemon.json that is not a JSON object and changes nothing", () => {
+    const { status, stderr, written } = run("{ not json");
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/daemon\.json is not a JSON object; fix it by hand \(nothing was changed\)/);
+    expect(written).toBe("{ not json");
+  });
+});
+
+describe("write_file", () => {
+  it("writes atomically with the mode, and reports no change the second time", () => {
+    const script = scriptFile(minimal, "write.sh");
+    const target = path.join(dir, "jail.local");
+    const result = inScript(script, `log() { :; }\nwrite_file "${target}" 0640 <<<"a"; echo "$WROTE"\nwrite_file "${target}" 0640 <<<"a"; echo "$WROTE"\nwrite_file "${target}" 0640 <<<"b"; echo "$WROTE"`);
+    expect(result.stdout.trim().split("\n")).toEqual(["1", "0", "1"]);
+    expect(fs.readFileSync(target, "utf8")).toBe("b\n");
+    expect(fs.statSync(target).mode & 0o777).toBe(0o640);
+    expect(fs.readdirSync(dir).filter((f) => f.includes(".ballast."))).toEqual([]);
+  });
+});
+
+describe("SSH ranges (address_allowed with python3)", () => {
+  it.each([
+    ["203.0.113.77", 0],
+    ["198.51.100.7", 0],
+    ["198.51.100.8", 1],
+    ["::ffff:203.0.113.5", 0],
+    ["2001:db8:42:1::9", 0],
+    ["2001:db8:43::1", 1],
+    ["fe80::1%eth0", 1],
+  ])("%s -> exit %i", (address, expected) => {
+    const script = scriptFile(full, "allowed.sh");
+    expect(inScript(script, `address_allowed "${address}"`).status).toBe(expected);
+  });
+});
+
+const ufwStatus = `Status: active
+
+     To                         Action      From
+     --                         ------      ----
+[ 1] 22/tcp                     ALLOW IN    203.0.113.0/24             # ballast ssh
+[ 2] 80/tcp                     ALLOW IN    Anywhere                   # ballast public
+[ 3] 22/tcp                     ALLOW IN    Anywhere
+[ 4] OpenSSH                    ALLOW IN    Anywhere
+[ 5] 22/tcp                     ALLOW IN    198.51.100.0/24            # ballast ssh
+[ 6] 22/tcp (v6)                ALLOW IN    Anywhere (v6)
+[ 7] 443/tcp (v6)               ALLOW IN    Anywhere (v6)              # ballast public
+[ 8] 5432/tcp                   DENY IN     Anywhere
+`;
+
+describe("firewall (configure_firewall with recording ufw and ss stubs)", () => {
+  let script: string;
+  beforeAll(() => {
+    script = scriptFile(minimal, "firewall.sh");
+    fs.writeFileSync(path.join(dir, "ufw-status"), ufwStatus);
+  });
+
+  const firewallStubs = (peer: string, listening: boolean, active: boolean) => `${stubs}
+ufw() {
+  echo "ufw $*" >>"$CALLS"
+  case "$*" in
+    "status numbered") cat "$HOME/ufw-status" ;;
+    status) echo "Status: ${active ? "active" : "inactive"}" ;;
+  esac
+}
+ss() {
+  case "$1" in
+    -Htln) ${listening ? 'echo "0 128 0.0.0.0:22 0.0.0.0:*"' : ":"} ;;
+    -Htn) ${peer ? `echo "0 0 10.0.0.5:22 ${peer}"` : ":"} ;;
+  esac
+}
+`;
+
+  it("lists the rules that open SSH outside the allowed ranges, highest number first", () => {
+    const result = inScript(script, `${firewallStubs("", true, true)}\nstale_ssh_rules`);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["6", "5", "4", "3"]);
+  });
+
+  it("allows SSH from the ranges and 80/443, enables ufw, then removes stale SSH rules", () => {
+    const result = inScript(script, `${firewallStubs("203.0.113.9:50022", true, false)}\nconfigure_firewall\ncat "$CALLS"`);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const ufw = result.stdout.split("\n").filter((l) => l.startsWith("ufw ") && !l.startsWith("ufw status"));
+    expect(ufw).toEqual([
+      "ufw default deny incoming",
+      "ufw default allow outgoing",
+      "ufw allow proto tcp from 203.0.113.0/24 to any port 22 comment ballast ssh",
+      "ufw allow proto tcp to any port 80 comment ballast public",
+      "ufw allow proto tcp to any port 443 comment ballast public",
+      "ufw --force enable",
+      "ufw --force delete 6",
+      "ufw --force delete 5",
+      "ufw --force delete 4",
+      "ufw --force delete 3",
+    ]);
+  });
+
+  it("accepts an IPv4-mapped session address in brackets", () => {
+    const result = inScript(script, `${firewallStubs("[::ffff:203.0.113.9]:50022", true, true)}\nguard_ssh_access && echo ok`);
+    expect(result.stdout.trim()).toBe("ok");
+  });
+
+  it("refuses to lock out the operator and changes nothing", () => {
+    const result = inScript(script, `${firewallStubs("192.0.2.44:50022", true, true)}\nconfigure_firewall\ncat "$CALLS"`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("no open SSH session comes from 203.0.113.0/24 (sessions from: 192.0.2.44)");
+    expect(result.stdout).toBe("");
+    const calls = fs.readFileSync(path.join(dir, "calls"), "utf8");
+    expect(calls).not.toMatch(/ufw (allow|default|--force)/);
+  });
+
+  it("can be told to go on with BALLAST_BOOTSTRAP_ALLOW_LOCKOUT=1", () => {
+    const result = inScript(script, `${firewallStubs("192.0.2.44:50022", true, true)}\nguard_ssh_access && echo ok`, { BALLAST_BOOTSTRAP_ALLOW_LOCKOUT: "1" });
+    expect(result.stdout.trim()).toBe("ok");
+    expect(result.stderr).toContain("continuing because BALLAST_BOOTSTRAP_ALLOW_LOCKOUT=1");
+  });
+
+  it("refuses when sshd does not listen on the configured port", () => {
+    const result = inScript(script, `${firewallStubs("", false, true)}\nconfigure_firewall`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("nothing listens on TCP port 22 (ballast:compose.ssh.port)");
+  });
+});
