@@ -9,6 +9,7 @@ import { Backups } from "./backups/component";
 import { Observability } from "./observability/component";
 import type { PlatformConfig, SecretConfig } from "./config";
 import { CronJobs } from "./cron";
+import { composeHostFit } from "./footprint";
 import { Postgres } from "./postgres";
 import { Proxy } from "./proxy";
 import { Redis } from "./redis";
@@ -149,6 +150,10 @@ export class Platform extends pulumi.ComponentResource {
       allowDataLoss: config.allowDataLoss,
     };
 
+    if (config.target === "compose") {
+      // Over-committed limits on one VPS end in OOM kills under load: say so in every preview.
+      for (const problem of composeHostFit(workloads, config.host).problems) pulumi.log.warn(problem, this);
+    }
     this.target = targetFor(config, args.secrets);
     const deployed = this.target.deploy(this.model, secrets.values, this);
     this.appUrl = deployed.appUrl;

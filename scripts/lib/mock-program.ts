@@ -79,6 +79,16 @@ export async function installMocks(stack: string, raw: Record<string, string>, s
   return recorder;
 }
 
+/**
+ * Waits until every registration and output of the program so far reached the mocks, so
+ * the next program in the same process (another stack) does not receive late RPCs.
+ */
+export async function drainRegistrations(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+  await settings.waitForRPCs();
+}
+
 /** Waits until every Output declared so far has settled (mocks resolve asynchronously). */
 export function settle<T>(value: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));

@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { RenderedFile } from "../../components/targets/target";
-import { installMocks, type ResourceRecorder } from "./mock-program";
+import { drainRegistrations, installMocks, type ResourceRecorder } from "./mock-program";
 import { readStackFile } from "./stack-files";
 
 export interface RenderedStack {
@@ -41,6 +41,7 @@ export async function renderStack(stack: string, overrides: Record<string, strin
   const { config, secrets } = readPlatformConfig();
   const platform = new Platform("ballast", { config, secrets });
   const files = platform.target.render(platform.model);
+  await drainRegistrations();
   return {
     stack,
     target: config.target,
