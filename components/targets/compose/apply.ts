@@ -1,0 +1,142 @@
+/**
+ * Thin apply step: one `@pulumi/command` Command per stack that ships the release
+ * bundle on stdin and runs deploy.sh (create) or destroy.sh (delete), over SSH for
+ * `mode: "ssh"` or on this machine for `mode: "local"`.
+ *
+ * Contract with the policy pack: `triggers[0]` is the rendered docker-compose.yml
+ * text (plain, secret-free), so policies can parse the exact project that will run;
+ * `triggers[1]` is the sha256 of the whole bundle (compose file, config files, secret
+ * files, .env), so any change, a rotated secret included, triggers a new release.
+ *
+ * A trigger change replaces the resource. Pulumi creates the replacement first (the
+ * new release goes live, health-gated) and deletes the old one afterwards; the old
+ * delete command carries its own bundle hash and destroy.sh leaves the stack alone
+ * when `current` is another bundle's release. So never set `deleteBeforeReplace` here.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { ComposeConfig } from "../../config/types";
+import { shellQuote } from "./scripts";
+
+/**
+ * The SSH connection as the @pulumi/command 1.x provider takes it. Typed here rather
+ * than via the SDK because the `@pulumi/command@4.5.0` in package.json is a stale
+ * mis-tagged publish whose typings lack hostKey and the dial bounds.
+ */
+export interface ReleaseConnection {
+  host: string;
+  port: number;
+  user: string;
+  /** Always a Pulumi secret; absent, the provider authenticates through the SSH agent (SSH_AUTH_SOCK). */
+  privateKey?: pulumi.Output<string>;
+  /** Pinned host key; without it any host key would be accepted. */
+  hostKey?: string;
+  /** Dial attempts before giving up, so an unreachable host fails fast. */
+  dialErrorLimit: number;
+  /** Seconds per dial attempt. */
+  perDialTimeout: number;
+}
+
+export interface ReleaseCommandArgs {
+  connection?: ReleaseConnection;
+  /** deploy.sh, run with the bundle on stdin. */
+  create: string;
+  /** destroy.sh with this release's bundle hash. */
+  delete: pulumi.Output<string>;
+  /** The release bundle: a Pulumi secret. */
+  stdin: pulumi.Output<string>;
+  /** [compose YAML, bundle sha256]; see the file comment. */
+  triggers: pulumi.Output<string>[];
+  /**
+   * Live streaming of the scripts' output. On success the scripts print only progress
+   * (they never print a file's content); on failure the provider puts the whole output
+   * in the error regardless of this setting. stdout/stderr are also secret outputs.
+   */
+  logging: "stdoutAndStderr";
+  /** The previous stdout is of no use to the scripts, and sshd would refuse the variable. */
+  addPreviousOutputInEnv: false;
+}
+
+export interface ReleaseInputs {
+  composeYaml: pulumi.Output<string>;
+  /** sha256 of the bundle, plain: it names the release and goes into triggers. */
+  bundleId: pulumi.Output<string>;
+  /** The encoded bundle; secret. */
+  bundle: pulumi.Output<string>;
+  deployScript: string;
+  destroyScript: string;
+}
+
+/**
+ * `bash --noprofile --norc -c '<script>' <name> <args>`: runs the rendered script without
+ * leaving a copy on the host, and without the login user's dotfiles (bash reads
+ * ~/.bashrc when started by sshd otherwise).
+ */
+export function bashInvocation(script: string, name: string, args: string[] = []): string {
+  return ["bash", "--noprofile", "--norc", "-c", shellQuote(script), name, ...args.map(shellQuote)].join(" ");
+}
+
+export function releaseConnection(config: ComposeConfig, sshPrivateKey: pulumi.Output<string> | undefined): ReleaseConnection {
+  const ssh = config.ssh;
+  if (!ssh) throw new Error("compose target: mode \"ssh\" needs ballast:compose.ssh (host, user, remoteDir ...)");
+  const connection: ReleaseConnection = {
+    host: ssh.host,
+    port: ssh.port,
+    user: ssh.user,
+    dialErrorLimit: ssh.dialAttempts,
+    perDialTimeout: ssh.dialTimeoutSeconds,
+  };
+  if (sshPrivateKey) connection.privateKey = pulumi.secret(sshPrivateKey);
+  if (ssh.hostKey) connection.hostKey = ssh.hostKey;
+  return connection;
+}
+
+/** Pure: the Command's arguments, built so tests can check them without a Pulumi engine. */
+export function releaseCommandArgs(
+  config: ComposeConfig,
+  inputs: ReleaseInputs,
+  sshPrivateKey?: pulumi.Output<string>,
+): ReleaseCommandArgs {
+  const args: ReleaseCommandArgs = {
+    create: bashInvocation(inputs.deployScript, "deploy.sh"),
+    delete: inputs.bundleId.apply((id) => bashInvocation(inputs.destroyScript, "destroy.sh", [id])),
+    stdin: pulumi.secret(inputs.bundle),
+    triggers: [inputs.composeYaml, inputs.bundleId],
+    logging: "stdoutAndStderr",
+    addPreviousOutputInEnv: false,
+  };
+  if (config.mode === "ssh") args.connection = releaseConnection(config, sshPrivateKey);
+  return args;
+}
+
+/** Options of the release Command: parented, stdout/stderr encrypted in state. */
+export function releaseResourceOptions(parent: pulumi.Resource): pulumi.CustomResourceOptions {
+  return { parent, additionalSecretOutputs: ["stdout", "stderr"] };
+}
+
+/** Declares `<project>-release`, parented to `parent`. */
+export function applyRelease(
+  config: ComposeConfig,
+  inputs: ReleaseInputs,
+  parent: pulumi.Resource,
+  sshPrivateKey?: pulumi.Output<string>,
+): command.remote.Command | command.local.Command {
+  const args = releaseCommandArgs(config, inputs, sshPrivateKey);
+  const options = releaseResourceOptions(parent);
+  const name = `${config.project}-release`;
+  if (config.mode === "ssh") {
+    const { connection, ...rest } = args;
+    if (!connection) throw new Error("compose target: mode \"ssh\" needs a connection");
+    const remoteArgs = { ...rest, connection };
+    return new command.remote.Command(name, remoteArgs, options);
+  }
+  const localArgs = {
+    create: args.create,
+    delete: args.delete,
+    stdin: args.stdin,
+    triggers: args.triggers,
+    logging: args.logging,
+    addPreviousOutputInEnv: args.addPreviousOutputInEnv,
+  };
+  return new command.local.Command(name, localArgs, options);
+}

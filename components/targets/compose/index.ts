@@ -1,0 +1,260 @@
+/**
+ * The Compose target: the stack as one docker compose project on a single host,
+ * deployed over SSH (staging/prod VPS) or on the local Docker engine (dev).
+ *
+ * `render` is pure and returns every file a reviewer needs (no secret values);
+ * `deploy` renders the same files, adds `.env` and secret files as Pulumi secrets and
+ * hands the bundle to one `@pulumi/command` Command (apply.ts).
+ */
+import { isAbsolute, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ComposeConfig } from "../../config/types";
+import type { SecretName, StackModel, WorkloadSpec } from "../../spec";
+import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
+import { applyRelease } from "./apply";
+import { bundleId, encodeBundle, type BundleFile } from "./bundle";
+import { envSecrets, fileSecrets, renderEnvExample, renderEnvText } from "./env";
+import { isProxy } from "./networks";
+import {
+  COMPOSE_FILE,
+  configFilePath,
+  persistentVolumeNames,
+  releaseBaseDir,
+  renderComposeProject,
+  secretFilePath,
+  type ComposeRenderOptions,
+} from "./render";
+import {
+  renderDeployScript,
+  renderDestroyScript,
+  type DeployScriptSettings,
+  type DestroyScriptSettings,
+  type HealthGateSettings,
+} from "./scripts";
+
+export { renderComposeProject, releaseBaseDir } from "./render";
+export { renderEnvFile, renderEnvExample } from "./env";
+export { renderCrontab, validateSchedule } from "./cron";
+export { renderDeployScript, renderDestroyScript } from "./scripts";
+export { assignNetworks, joinNetworksForFlows } from "./networks";
+
+export interface ComposeTargetOptions {
+  /** Public domain of the stack. */
+  domain: string;
+  /** HTTPS through Traefik and Let's Encrypt; false only on dev. Must match the app route's `tls`. */
+  tls: boolean;
+  /** Path of the app's health endpoint, checked through the proxy after every deploy (`/api/health`). */
+  healthUrlPath: string;
+  /** Workload name of the app: its route is the health gate's host and the `appUrl`. */
+  appName: string;
+  /** Host of the app; default: the app route's host, else `domain`. */
+  appHost?: string;
+  /** Host port the proxy publishes for HTTP; default: the proxy's `web` port's `publish`. */
+  httpPort?: number;
+  /** Host port the proxy publishes for HTTPS; default: the proxy's `websecure` port's `publish`. */
+  httpsPort?: number;
+  /** SSH private key for `mode: "ssh"`, kept a Pulumi secret; without it the SSH agent authenticates. */
+  sshPrivateKey?: pulumi.Output<string>;
+  /** Bound for `docker compose pull` on the host, seconds (default 900). */
+  pullTimeoutSeconds?: number;
+  /** Health-gate attempts and the pause between them (default 12 x 5 s, each attempt at most 5 s). */
+  healthGateAttempts?: number;
+  healthGateDelaySeconds?: number;
+  /** json-file log rotation (default 10m x 3 files per container). */
+  logMaxSize?: string;
+  logMaxFiles?: number;
+}
+
+const DEFAULT_PULL_TIMEOUT_SECONDS = 900;
+const DEFAULT_HEALTH_GATE_ATTEMPTS = 12;
+const DEFAULT_HEALTH_GATE_DELAY_SECONDS = 5;
+
+/** Files a release needs on the host that carry no secret, in bundle form. */
+function plainBundleFiles(model: StackModel, composeYaml: string, crontab: string | undefined): BundleFile[] {
+  const files: BundleFile[] = [{ path: COMPOSE_FILE, mode: 0o644, content: composeYaml }];
+  for (const workload of model.workloads) {
+    for (const file of workload.configFiles) {
+      files.push({ path: configFilePath(workload, file.name), mode: file.mode ?? 0o444, content: file.content });
+    }
+  }
+  if (crontab !== undefined) files.push({ path: "crontab", mode: 0o644, content: crontab });
+  return files;
+}
+
+function publishedPort(proxy: WorkloadSpec | undefined, containerPort: number, name: string): number | undefined {
+  const port = proxy?.ports.find((p) => p.name === name) ?? proxy?.ports.find((p) => p.port === containerPort);
+  return port?.publish;
+}
+
+/**
+ * Every file of a release, secret ones included, from plain values: what deploy()
+ * computes inside an Output of the secrets, and what the script tests feed deploy.sh.
+ */
+export function releaseBundleFiles(
+  model: StackModel,
+  config: ComposeConfig,
+  secretValues: Record<SecretName, string>,
+  options: ComposeRenderOptions = {},
+): BundleFile[] {
+  const project = renderComposeProject(model, config, options);
+  return [
+    ...plainBundleFiles(model, project.yaml, project.crontab),
+    { path: ".env", mode: 0o600, content: renderEnvText(model, secretValues) },
+    // 0444: containers run as their own users and must read the bind-mounted file; the
+    // release directory (0700) keeps other host users out.
+    ...fileSecrets(model).map((secret) => ({ path: secretFilePath(secret), mode: 0o444, content: secretValues[secret] })),
+  ];
+}
+
+export class ComposeTarget implements Target {
+  readonly kind = "compose" as const;
+  private readonly config: ComposeConfig;
+  private readonly options: ComposeTargetOptions;
+
+  constructor(config: ComposeConfig, options: ComposeTargetOptions) {
+    // Relative local directories are taken from where Pulumi runs; the host paths must be absolute.
+    this.config =
+      config.mode === "local" && !isAbsolute(config.localDir) ? { ...config, localDir: resolve(config.localDir) } : config;
+    this.options = options;
+    if (config.keepReleases < 2) {
+      throw new Error(`ballast:compose.keepReleases is ${config.keepReleases}; it must be at least 2 (the previous release is the rollback target)`);
+    }
+  }
+
+  private renderOptions(): ComposeRenderOptions {
+    return { logMaxSize: this.options.logMaxSize, logMaxFiles: this.options.logMaxFiles };
+  }
+
+  /** Where the app answers: its host, and the proxy's published port for the stack's scheme. */
+  private endpoint(model: StackModel): { host: string; port: number; origin: string } {
+    const app = model.workloads.find((w) => w.name === this.options.appName);
+    if (!app) throw new Error(`compose target: app workload "${this.options.appName}" is not in the stack`);
+    const tls = this.options.tls;
+    if (app.route && app.route.tls !== tls) {
+      throw new Error(`compose target: the app route has tls=${app.route.tls} but the stack has tls=${tls}`);
+    }
+    const proxy = model.workloads.find(isProxy);
+    const port = tls
+      ? (this.options.httpsPort ?? publishedPort(proxy, 443, "websecure"))
+      : (this.options.httpPort ?? publishedPort(proxy, 80, "web"));
+    if (port === undefined) {
+      throw new Error(`compose target: the proxy publishes no ${tls ? "HTTPS" : "HTTP"} port, so the app cannot be reached`);
+    }
+    const host = this.options.appHost ?? app.route?.host ?? this.options.domain;
+    const origin = `${tls ? "https" : "http"}://${host}${port === (tls ? 443 : 80) ? "" : `:${port}`}`;
+    return { host, port, origin };
+  }
+
+  /** The public URL of the app (`https://app.example.com`, or `http://...:8080` on dev). */
+  appUrl(model: StackModel): string {
+    return this.endpoint(model).origin;
+  }
+
+  /** The post-deploy check: the app's health endpoint through the proxy, resolved to this host. */
+  healthGate(model: StackModel): HealthGateSettings {
+    const { host, port, origin } = this.endpoint(model);
+    return {
+      url: `${origin}${this.options.healthUrlPath}`,
+      resolve: `${host}:${port}:127.0.0.1`,
+      tls: this.options.tls,
+      attempts: this.options.healthGateAttempts ?? DEFAULT_HEALTH_GATE_ATTEMPTS,
+      delaySeconds: this.options.healthGateDelaySeconds ?? DEFAULT_HEALTH_GATE_DELAY_SECONDS,
+    };
+  }
+
+  private pullTimeoutSeconds(): number {
+    return this.options.pullTimeoutSeconds ?? DEFAULT_PULL_TIMEOUT_SECONDS;
+  }
+
+  /** Long enough for another deploy to pull, come up and roll back before this one gives up waiting. */
+  private lockTimeoutSeconds(): number {
+    return this.pullTimeoutSeconds() + 2 * this.config.deployTimeoutSeconds + 300;
+  }
+
+  private commonScriptSettings(model: StackModel) {
+    const longestGrace = Math.max(10, ...model.workloads.map((w) => w.stopGracePeriodSeconds));
+    return {
+      project: this.config.project,
+      releaseBase: releaseBaseDir(this.config),
+      composeCommand: this.config.composeCommand,
+      volumes: persistentVolumeNames(model, this.config.project),
+      hasJobs: model.workloads.some((w) => w.role === "job"),
+      stopTimeoutSeconds: longestGrace + 60,
+    };
+  }
+
+  deployScript(model: StackModel): string {
+    const settings: DeployScriptSettings = {
+      ...this.commonScriptSettings(model),
+      keepReleases: this.config.keepReleases,
+      deployTimeoutSeconds: this.config.deployTimeoutSeconds,
+      pullTimeoutSeconds: this.pullTimeoutSeconds(),
+      lockTimeoutSeconds: this.lockTimeoutSeconds(),
+      healthGate: this.healthGate(model),
+    };
+    return renderDeployScript(settings);
+  }
+
+  destroyScript(model: StackModel): string {
+    const settings: DestroyScriptSettings = {
+      ...this.commonScriptSettings(model),
+      lockTimeoutSeconds: this.lockTimeoutSeconds(),
+      allowDataLoss: model.allowDataLoss,
+    };
+    return renderDestroyScript(settings);
+  }
+
+  render(model: StackModel): RenderedFile[] {
+    const project = renderComposeProject(model, this.config, this.renderOptions());
+    const files: RenderedFile[] = plainBundleFiles(model, project.yaml, project.crontab).map(({ path, mode, content }) => ({
+      path,
+      content,
+      mode,
+    }));
+    files.push({ path: ".env.example", content: renderEnvExample(model), mode: 0o644 });
+    files.push({ path: "deploy.sh", content: this.deployScript(model), mode: 0o755 });
+    files.push({ path: "destroy.sh", content: this.destroyScript(model), mode: 0o755 });
+    return files;
+  }
+
+  deploy(model: StackModel, secrets: SecretValues, parent: pulumi.Resource): TargetOutputs {
+    // Images built by Pulumi are Outputs: the files are rendered once they are known.
+    const images = pulumi.all(model.workloads.map((w) => w.image));
+    const resolvedModel = images.apply(
+      (resolved): StackModel => ({ ...model, workloads: model.workloads.map((w, i) => ({ ...w, image: resolved[i] })) }),
+    );
+    const composeYaml = resolvedModel.apply((m) => renderComposeProject(m, this.config, this.renderOptions()).yaml);
+    const secretNames = [...new Set([...envSecrets(model), ...fileSecrets(model)])];
+    const missing = secretNames.filter((name) => secrets[name] === undefined);
+    if (missing.length > 0) throw new Error(`compose target: no value for secret(s) ${missing.join(", ")}`);
+    const secretValues = pulumi.all(Object.fromEntries(secretNames.map((name) => [name, secrets[name]])));
+    const allFiles = pulumi
+      .all([resolvedModel, secretValues])
+      .apply(([m, values]) => releaseBundleFiles(m, this.config, values, this.renderOptions()));
+    const release = applyRelease(
+      this.config,
+      {
+        composeYaml,
+        // A sha256 over every file, all generated secrets included: it reveals nothing
+        // usable and must be plain to name the release in the delete command.
+        bundleId: pulumi.unsecret(allFiles.apply(bundleId)),
+        bundle: pulumi.secret(allFiles.apply(encodeBundle)),
+        deployScript: this.deployScript(model),
+        destroyScript: this.destroyScript(model),
+      },
+      parent,
+      this.options.sshPrivateKey,
+    );
+    const appUrl = this.appUrl(model);
+    const ssh = this.config.ssh;
+    const location =
+      this.config.mode === "ssh" && ssh
+        ? `ssh ${ssh.user}@${ssh.host}:${releaseBaseDir(this.config)}${ssh.port === 22 ? "" : ` (port ${ssh.port})`}`
+        : `local docker ${releaseBaseDir(this.config)}`;
+    return {
+      // Known only once the release command succeeded: the URL then answers.
+      appUrl: release.id.apply(() => appUrl),
+      location: pulumi.output(location),
+    };
+  }
+}
