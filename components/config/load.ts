@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { checkBackupSecrets, checkMigrationSafety } from "../backups/config";
+import { bootstrapProblems } from "../host/config";
 import { receiverNeedsSecret } from "../observability/alertmanager";
 import { applyMonitoringSizing } from "../observability/config";
 import { ConfigError, configKey, nearestKey, showValue } from "./errors";
@@ -286,6 +287,7 @@ function crossFieldProblems(config: PlatformConfig, suppliedSecretNames: string[
     if (refusal) problems.push(refusal);
   }
   problems.push(...checkBackupSecrets(config.backups, suppliedSecretNames));
+  problems.push(...bootstrapProblems({ target: config.target, mode: config.compose.mode, bootstrap: config.compose.bootstrap }));
   const { monitoring } = config;
   if (monitoring.enabled && monitoring.alertmanager.enabled && receiverNeedsSecret(monitoring.alertmanager.receiver) && !suppliedSecretNames.includes("alertmanager-receiver")) {
     problems.push(

@@ -4,6 +4,7 @@
  * HPA 5-20 at 80 %); staging is sized so app, workers, datastores and monitoring fit a
  * 4 vCPU / 8 GiB VPS; dev fits a laptop.
  */
+import { bootstrapDefaults } from "../host/config";
 import type { Environment } from "./types";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -73,6 +74,7 @@ export function environmentDefaults(environment: Environment, stack: string, pro
       keepReleases: 5,
       deployTimeoutSeconds: 300,
       composeCommand: "docker compose",
+      bootstrap: bootstrapDefaults(environment) as unknown as JsonObject,
     },
     kubernetes: {
       namespace: project,

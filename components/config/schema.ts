@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { backupsSchema, migrationSchema, pgvectorIndexSchema } from "../backups/config";
+import { bootstrapSchema } from "../host/config";
 import { monitoringSchema } from "../observability/config";
 
 /** DNS-1123 label: a Compose service / Kubernetes object name. */
@@ -249,6 +250,8 @@ export const composeSchema = z.strictObject({
   keepReleases: z.number().int().min(2).max(50),
   deployTimeoutSeconds: z.number().int().min(30).max(3600),
   composeCommand: z.enum(["docker compose", "docker-compose"]),
+  /** Host preparation over SSH before the first deploy (Docker, firewall, fail2ban, upgrades). */
+  bootstrap: bootstrapSchema,
 });
 
 export const kubernetesSchema = z.strictObject({

@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { BackupsConfig, MigrationConfig, PgvectorIndexConfig } from "../backups/config";
+import type { BootstrapConfig } from "../host/config";
 import type { MonitoringConfig } from "../observability/config";
 
 export type Environment = "dev" | "staging" | "prod";
@@ -163,6 +164,8 @@ export interface ComposeConfig {
   deployTimeoutSeconds: number;
   /** Docker binary invocation on the host (`docker compose` or `docker-compose`). */
   composeCommand: string;
+  /** Host preparation run over SSH before the first release. */
+  bootstrap: BootstrapConfig;
 }
 
 export interface KubernetesConfig {

@@ -108,8 +108,10 @@ export const authorizedKey = z.string().regex(publicKeyPattern, {
 const logSize = z.string().regex(/^[1-9]\d*[kmg]$/, { message: 'must be a size such as "10m", "512k" or "1g"' });
 
 export const bootstrapSchema = z.strictObject({
-  /** Render the bootstrap script and expect hosts to be prepared with it. */
+  /** Run the bootstrap over SSH before the first release (idempotent, re-run when it changes). */
   enabled: z.boolean(),
+  /** User the bootstrap connects as: it installs packages and creates the deploy user, so root or a sudoer. */
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { message: "must be a Unix user name" }),
   /** Sources allowed to reach sshd; everything else is dropped by ufw. */
   sshAllowFrom: z.array(cidr),
   /** Public keys of the deploy user (`compose.ssh.user`); more than one while a key is rotated. */
@@ -138,6 +140,7 @@ export type BootstrapConfig = z.output<typeof bootstrapSchema>;
 export function bootstrapDefaults(environment: Environment): BootstrapConfig {
   return {
     enabled: environment !== "dev",
+    user: "root",
     sshAllowFrom: [],
     authorizedKeys: [],
     unattendedUpgrades: true,
