@@ -10,6 +10,7 @@ import { Observability } from "./observability/component";
 import type { PlatformConfig, SecretConfig } from "./config";
 import { CronJobs } from "./cron";
 import { composeHostFit } from "./footprint";
+import { bootstrapOptions, renderBootstrapScript } from "./host/bootstrap";
 import { Postgres } from "./postgres";
 import { Proxy } from "./proxy";
 import { Redis } from "./redis";
@@ -95,9 +96,17 @@ export function targetFor(config: PlatformConfig, secrets: SecretConfig): Target
       httpPort: config.proxy.httpPort,
       httpsPort: config.proxy.httpsPort,
       sshPrivateKey: secrets.sshPrivateKey,
+      bootstrapScript:
+        config.compose.mode === "ssh" && config.compose.bootstrap.enabled
+          ? renderBootstrapScript(bootstrapOptions(config.compose, config.compose.bootstrap, { httpPort: config.proxy.httpPort, httpsPort: config.proxy.httpsPort }))
+          : undefined,
     });
   }
-  return new KubernetesTarget(config.kubernetes, { tls: config.tls, acmeEmail: config.acmeEmail });
+  return new KubernetesTarget(config.kubernetes, {
+    tls: config.tls,
+    acmeEmail: config.acmeEmail,
+    ingressControllerNamespace: config.kubernetes.ingressControllerNamespace,
+  });
 }
 
 export class Platform extends pulumi.ComponentResource {

@@ -47,7 +47,10 @@ describe.each(["dev", "staging", "prod"] as const)("the real %s stack", (stack) 
 });
 
 function composeYamlOf(resources: ResourceInput[]): { resource: ResourceInput; doc: Record<string, any> } {
-  const resource = resources.find((r) => r.type.startsWith("command:") && Array.isArray(r.props.triggers));
+  // The release command carries the compose document in triggers[0] (the host bootstrap only a hash).
+  const resource = resources.find(
+    (r) => r.type.startsWith("command:") && Array.isArray(r.props.triggers) && /^services:/m.test(String((r.props.triggers as unknown[])[0])),
+  );
   if (!resource) throw new Error("no release command recorded");
   return { resource, doc: parse((resource.props.triggers as string[])[0]) as Record<string, any> };
 }
@@ -152,6 +155,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
       'datastores-private: compose service "postgres" (datastore): publishes ports 5432:5432; a published port bypasses ufw and reaches the internet. Remove "ports:" (other services reach it over the internal network)',
       'datastores-private: compose service "postgres" (datastore): joins the public network "edge"; datastores join only the internal network',
       'privileges-restricted: compose service "traefik": mounts the Docker socket read-write; mount it read-only (":ro")',
+      'ssh-host-key-pinned: Command "ballast-host-bootstrap" (root@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
       'ssh-host-key-pinned: Command "ballast-release" (deploy@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
     ]);
   });

@@ -3,6 +3,7 @@
  * rendered file, networks and ports, volumes, health checks, hardening, Traefik
  * labels, `.env` quoting, cron, and the network-joining rule.
  */
+import { bootstrapDefaults } from "../../components/host/config";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,6 +50,7 @@ const sshConfig: ComposeConfig = {
   keepReleases: 5,
   deployTimeoutSeconds: 300,
   composeCommand: "docker compose",
+  bootstrap: bootstrapDefaults("staging"),
 };
 
 const targetOptions: ComposeTargetOptions = {

@@ -73,6 +73,7 @@ const config: KubernetesConfig = {
   deployTraefik: true,
   context: "",
   renderYamlToDirectory: "",
+  ingressControllerNamespace: "kube-system",
 };
 
 const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));

@@ -35,6 +35,7 @@ const baseConfig: KubernetesConfig = {
   deployTraefik: true,
   context: "",
   renderYamlToDirectory: "",
+  ingressControllerNamespace: "kube-system",
 };
 
 function render(

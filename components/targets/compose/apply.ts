@@ -18,11 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ComposeConfig } from "../../config/types";
 import { shellQuote } from "./scripts";
 
-/**
- * The SSH connection as the @pulumi/command 1.x provider takes it. Typed here rather
- * than via the SDK because the `@pulumi/command@4.5.0` in package.json is a stale
- * mis-tagged publish whose typings lack hostKey and the dial bounds.
- */
+/** The SSH connection as the @pulumi/command 1.x provider takes it. */
 export interface ReleaseConnection {
   host: string;
   port: number;
@@ -110,8 +106,8 @@ export function releaseCommandArgs(
 }
 
 /** Options of the release Command: parented, stdout/stderr encrypted in state. */
-export function releaseResourceOptions(parent: pulumi.Resource): pulumi.CustomResourceOptions {
-  return { parent, additionalSecretOutputs: ["stdout", "stderr"] };
+export function releaseResourceOptions(parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+  return dependsOn.length > 0 ? { parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] } : { parent, additionalSecretOutputs: ["stdout", "stderr"] };
 }
 
 /** Declares `<project>-release`, parented to `parent`. */
@@ -120,9 +116,11 @@ export function applyRelease(
   inputs: ReleaseInputs,
   parent: pulumi.Resource,
   sshPrivateKey?: pulumi.Output<string>,
+  /** Resources that must exist first (the host bootstrap). */
+  dependsOn: pulumi.Resource[] = [],
 ): command.remote.Command | command.local.Command {
   const args = releaseCommandArgs(config, inputs, sshPrivateKey);
-  const options = releaseResourceOptions(parent);
+  const options = releaseResourceOptions(parent, dependsOn);
   const name = `${config.project}-release`;
   if (config.mode === "ssh") {
     const { connection, ...rest } = args;

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ComposeConfig } from "../../config/types";
 import type { SecretName, StackModel, WorkloadSpec } from "../../spec";
 import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
+import { applyHostBootstrap } from "./host";
 import { applyRelease } from "./apply";
 import { bundleId, encodeBundle, type BundleFile } from "./bundle";
 import { envSecrets, fileSecrets, renderEnvExample, renderEnvText } from "./env";
@@ -63,6 +64,8 @@ export interface ComposeTargetOptions {
   /** json-file log rotation (default 10m x 3 files per container). */
   logMaxSize?: string;
   logMaxFiles?: number;
+  /** Host preparation script (components/host) run over SSH before the first release; absent: not run. */
+  bootstrapScript?: string;
 }
 
 const DEFAULT_PULL_TIMEOUT_SECONDS = 900;
@@ -214,6 +217,9 @@ export class ComposeTarget implements Target {
     files.push({ path: ".env.example", content: renderEnvExample(model), mode: 0o644 });
     files.push({ path: "deploy.sh", content: this.deployScript(model), mode: 0o755 });
     files.push({ path: "destroy.sh", content: this.destroyScript(model), mode: 0o755 });
+    if (this.options.bootstrapScript && this.config.mode === "ssh") {
+      files.push({ path: "host/bootstrap.sh", content: this.options.bootstrapScript, mode: 0o755 });
+    }
     return files;
   }
 
@@ -231,6 +237,10 @@ export class ComposeTarget implements Target {
     const allFiles = pulumi
       .all([resolvedModel, secretValues])
       .apply(([m, values]) => releaseBundleFiles(m, this.config, values, this.renderOptions()));
+    const bootstrap =
+      this.options.bootstrapScript && this.config.mode === "ssh"
+        ? applyHostBootstrap(this.config, this.options.bootstrapScript, parent, this.options.sshPrivateKey)
+        : undefined;
     const release = applyRelease(
       this.config,
       {
@@ -244,6 +254,7 @@ export class ComposeTarget implements Target {
       },
       parent,
       this.options.sshPrivateKey,
+      bootstrap ? [bootstrap] : [],
     );
     const appUrl = this.appUrl(model);
     const ssh = this.config.ssh;

@@ -6,7 +6,7 @@ import type { KubernetesConfig } from "../../config/types";
 import type { StackModel, WorkloadSpec } from "../../spec";
 
 /** The Kubernetes configuration plus the few settings the target needs from elsewhere. */
-export interface KubernetesRenderConfig extends KubernetesConfig {
+export interface KubernetesRenderConfig extends Omit<KubernetesConfig, "ingressControllerNamespace"> {
   /**
    * Namespace of the existing ingress controller, used when Ballast does not deploy
    * Traefik: its pods may connect to `fromProxy` workloads. Default `kube-system`
