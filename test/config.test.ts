@@ -113,6 +113,11 @@ describe("bad input is refused with the key, the value and what is allowed", () 
     ["stack needs an environment", prodRaw(), "qa", /^ballast:environment: stack "qa" is not named dev, staging or prod/],
     ["wrong type", prodRaw({ allowDataLoss: "yes" }), "prod", /^ballast:allowDataLoss: expected boolean \(got "yes"\)/],
     ["missing app image", prodRaw({ app: {} }), "prod", /^ballast:app\.image: required, expected string/],
+    ["schema push migration on prod", prodRaw({ app: { image: "a/b:1", migration: { command: ["npx", "prisma", "db", "push", "--accept-data-loss"] } } }), "prod", /^ballast:app\.migration\.command: .* is refused on prod: .*drops pgvector embedding columns/],
+    ["slack receiver without its credential", prodRaw({ monitoring: { alertmanager: { receiver: { type: "slack", channel: "#alerts" } } } }), "prod", /^ballast:monitoring\.alertmanager\.receiver: the slack receiver needs its credential/],
+    ["bootstrap without SSH source ranges", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "h", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA" } } }), "prod", /^ballast:compose\.bootstrap\.sshAllowFrom: required when the bootstrap is enabled/],
+    ["backup schedule longer than the RPO", prodRaw({ backups: { schedule: "0 3 * * 0" } }), "prod", /^ballast:backups\.schedule: .*leaves up to \d+ h between backups, longer than rpoHours 24/],
+    ["unknown monitoring part", prodRaw({ monitoring: { grafna: { enabled: false } } }), "prod", /^ballast:monitoring(\.grafna)?: unknown key/],
     ["unknown allowFrom peer", prodRaw({ services: [{ name: "ollama", image: "ollama/ollama:0.5.7", port: 11434, allowFrom: ["ghost"] }] }), "prod", /^ballast:services\[0\]\.allowFrom\[0\]: "ghost" is not a workload of this stack/],
   ];
 
@@ -133,5 +138,15 @@ describe("bad input is refused with the key, the value and what is allowed", () 
     const problems = problemsOf(raw);
     expect(problems.join("\n")).not.toContain("sk-VERYSECRET");
     expect(problems.join("\n")).toMatch(/ballast:secretValues\.unknown-thing: secret "unknown-thing" is not declared/);
+  });
+});
+
+describe("one RPO for backups and alerts", () => {
+  it("the backup alerts follow ballast:backups unless set explicitly", () => {
+    const { config } = parsePlatformConfig(prodRaw({ backups: { rpoHours: 12, schedule: "0 */6 * * *", drill: { timeoutMinutes: 20 } } }), "prod", "ballast");
+    expect(config.monitoring.alerts.rpoHours).toBe(12);
+    expect(config.monitoring.alerts.restoreDrillMaxMinutes).toBe(20);
+    const explicit = parsePlatformConfig(prodRaw({ backups: { rpoHours: 12, schedule: "0 */6 * * *" }, monitoring: { alerts: { rpoHours: 30 } } }), "prod", "ballast");
+    expect(explicit.config.monitoring.alerts.rpoHours).toBe(30);
   });
 });

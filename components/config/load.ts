@@ -70,7 +70,12 @@ export function parsePlatformConfig(raw: RawConfig, stack: string, project: stri
     throw new ConfigError(problems);
   }
 
-  const config: PlatformConfig = { project, stack, ...parsed.data, monitoring: applyMonitoringSizing(parsed.data.monitoring, environment) };
+  const monitoring = applyMonitoringSizing(parsed.data.monitoring, environment);
+  // One RPO and one drill goal for the stack: the alerts follow ballast:backups unless set explicitly.
+  const givenAlerts = (isObject(values.monitoring) && isObject(values.monitoring.alerts) ? values.monitoring.alerts : {}) as JsonObject;
+  if (!("rpoHours" in givenAlerts)) monitoring.alerts.rpoHours = parsed.data.backups.rpoHours;
+  if (!("restoreDrillMaxMinutes" in givenAlerts)) monitoring.alerts.restoreDrillMaxMinutes = parsed.data.backups.drill.timeoutMinutes;
+  const config: PlatformConfig = { project, stack, ...parsed.data, monitoring };
   const secrets = readSecretInputs(secretInputs, problems);
   problems.push(...crossFieldProblems(config, Object.keys(secrets.values)));
   if (problems.length > 0) throw new ConfigError(problems);
