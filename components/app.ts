@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig, PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { healthCheck, workload, type ImageRef, type WorkloadSpec } from "./spec";
+import { healthCheck, runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
 
 /** Secrets every app of the runbooks reads; a stack may remap or extend them in `ballast:app.secretEnv`. */
 export const defaultAppSecretEnv: Record<string, string> = {
@@ -46,7 +46,7 @@ export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
     metrics: { port: app.port, path: app.metricsPath },
     dependsOn: ["postgres", "redis"],
     network: { fromProxy: true, allowFrom: [], egressInternet: true },
-    security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },
+    security: runAs(1000),
   });
 }
 

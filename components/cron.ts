@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { defaultAppSecretEnv } from "./app";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { workload, type WorkloadSpec } from "./spec";
+import { runAs, workload, type WorkloadSpec } from "./spec";
 
 /** Pure: one job spec per configured cron job. */
 export function cronJobSpecs(config: PlatformConfig): WorkloadSpec[] {
@@ -26,7 +26,7 @@ export function cronJobSpecs(config: PlatformConfig): WorkloadSpec[] {
       volumes: [{ kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 }],
       dependsOn: ["postgres", "redis"],
       network: { fromProxy: false, allowFrom: [], egressInternet: true },
-      security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },
+      security: runAs(1000),
     }),
   );
 }

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { healthCheck, workload, type WorkloadSpec } from "./spec";
+import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
 
 /** Pure: SQL run once at initialisation: extensions first, then the stack's own SQL. */
 export function postgresInitSql(extensions: string[], initSql: string): { name: string; content: string }[] {
@@ -104,7 +104,7 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
     ],
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
     stopGracePeriodSeconds: 120,
-    security: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },
+    security: runAs(999, 999, 999),
   });
 }
 

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { healthCheck, workload, type WorkloadSpec } from "./spec";
+import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
 
 /** Commands nobody should run against production through the app's credentials. */
 export const disabledRedisCommands = ["FLUSHALL", "FLUSHDB", "DEBUG", "SHUTDOWN", "MONITOR"];
@@ -47,7 +47,7 @@ export function redisSpec(config: PlatformConfig): WorkloadSpec {
     volumes: [{ kind: "persistent", name: "redis-data", mountPath: "/data", sizeGiB: config.redis.storageGiB }],
     configFiles: [{ name: "redis.conf", mountPath: "/usr/local/etc/redis/redis.conf", content: redisConf(config) }],
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
-    security: { runAsUser: 999, runAsGroup: 1000, fsGroup: 1000, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },
+    security: runAs(999, 1000, 1000),
   });
 }
 

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ExtraServiceConfig, PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { healthCheck, workload, type WorkloadSpec } from "./spec";
+import { hardenedSecurity, healthCheck, workload, type WorkloadSpec } from "./spec";
 
 /** Pure: one spec per extra service. */
 export function extraServiceSpecs(config: PlatformConfig): WorkloadSpec[] {
@@ -38,7 +38,7 @@ export function extraServiceSpecs(config: PlatformConfig): WorkloadSpec[] {
         : undefined,
       network: { fromProxy: Boolean(service.route), allowFrom: [...new Set([...callers, ...service.allowFrom])], egressInternet: true },
       // Third-party images: their own user and writable filesystem.
-      security: { readOnlyRootFilesystem: false, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },
+      security: { ...hardenedSecurity, readOnlyRootFilesystem: false },
     }),
   );
 }

@@ -239,6 +239,11 @@ export const hardenedSecurity: SecuritySpec = {
   hostNetwork: false,
 };
 
+/** Hardened security running as a fixed non-root user (and group, and volume group). */
+export function runAs(uid: number, gid = uid, fsGroup?: number): SecuritySpec {
+  return { ...hardenedSecurity, runAsUser: uid, runAsGroup: gid, ...(fsGroup !== undefined ? { fsGroup } : {}) };
+}
+
 export function healthCheck(
   probe: Pick<HealthCheckSpec, "http" | "exec" | "tcp">,
   timing: Partial<Omit<HealthCheckSpec, "http" | "exec" | "tcp">> = {},

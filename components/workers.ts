@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { defaultAppSecretEnv } from "./app";
 import type { PlatformConfig, WorkerConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { healthCheck, workload, type WorkloadSpec } from "./spec";
+import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
 
 /** Pure: one spec per configured worker. */
 export function workerSpecs(config: PlatformConfig): WorkloadSpec[] {
@@ -33,7 +33,7 @@ export function workerSpecs(config: PlatformConfig): WorkloadSpec[] {
       network: { fromProxy: false, allowFrom: [], egressInternet: true },
       // Workers finish the job in hand before they stop.
       stopGracePeriodSeconds: 120,
-      security: { runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false },
+      security: runAs(1000),
     }),
   );
 }
