@@ -15,7 +15,7 @@ export function workerSpecs(config: PlatformConfig): WorkloadSpec[] {
       name: worker.name,
       component: "workers",
       role: "stateless",
-      description: `Queue worker ${worker.name}`,
+      description: `Queue worker running ${worker.command ? `"${worker.command.join(" ")}"` : "the image command"}`,
       image: worker.image,
       command: worker.command,
       ports: worker.metrics ? [{ name: "metrics", port: worker.metrics.port }] : [],
