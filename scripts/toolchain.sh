@@ -362,7 +362,7 @@ install_all() {
   for dir in "$PULUMI_HOME/bin" "$PULUMI_HOME/versions/$CLI_VERSION/bin"; do
     mkdir -p "$dir"
     link_or_copy "$(part_dir cli)/bin/pulumi" "$dir/pulumi"
-    for part in nodejs:pulumi-language-nodejs dynamic:pulumi-resource-pulumi-nodejs; do
+    for part in nodejs:pulumi-language-nodejs dynamic:pulumi-resource-pulumi-nodejs policy:pulumi-analyzer-policy-nodejs; do
       file="${part#*:}"
       if part_ok "${part%%:*}"; then
         link_or_copy "$(part_dir "${part%%:*}")/bin/$file" "$dir/$file"

@@ -150,3 +150,16 @@ describe("one RPO for backups and alerts", () => {
     expect(explicit.config.monitoring.alerts.rpoHours).toBe(30);
   });
 });
+
+describe("Pulumi.yaml project defaults", () => {
+  it('an empty environment, target or domain (the project default "") means the environment default', () => {
+    const { config } = parsePlatformConfig(
+      { ...prodRaw(), "ballast:environment": "", "ballast:target": "", "ballast:domain": "", "ballast:allowDataLoss": "false" },
+      "prod",
+      "ballast",
+    );
+    expect(config.environment).toBe("prod");
+    expect(config.target).toBe("kubernetes");
+    expect(config.domain).toBe("example.com");
+  });
+});

@@ -41,6 +41,11 @@ export function parsePlatformConfig(raw: RawConfig, stack: string, project: stri
     values[rest.join(":")] = decodeValue(text);
   }
 
+  // Pulumi.yaml declares these with default "" (the CLI requires a default): "" means "not set".
+  for (const key of ["environment", "target", "domain"]) {
+    if (values[key] === "") delete values[key];
+  }
+
   const secretInputs: Record<string, unknown> = {};
   for (const key of secretConfigKeys) {
     if (key in values) {

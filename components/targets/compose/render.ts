@@ -133,7 +133,8 @@ function probeUrl(port: number, path: string, owner: string): string {
 export function httpProbeCommand(port: number, path: string, timeoutSeconds: number, owner: string): string {
   const url = probeUrl(port, path, owner);
   return [
-    `if command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T ${timeoutSeconds} ${shellQuote(url)};`,
+    // wget -q prints nothing on failure: say what failed, so the rollback message can quote it.
+    `if command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T ${timeoutSeconds} ${shellQuote(url)} || { echo ${shellQuote(`GET ${url} failed`)} >&2; exit 1; };`,
     `elif command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time ${timeoutSeconds} ${shellQuote(url)};`,
     `elif command -v node >/dev/null 2>&1; then node -e "fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))";`,
     `else echo 'health check needs wget, curl or node in the image' >&2; exit 1; fi`,

@@ -245,7 +245,7 @@ oom_note() {
 # The last health-check output of a container, Go-quoted onto one line and shortened.
 last_health_output() {
   local output
-  output=$(timeout 30 docker inspect --format '{{if .State.Health}}{{range .State.Health.Log}}{{printf "%q" .Output}}{{"\\n"}}{{end}}{{end}}' "$1" 2>/dev/null | tail -n 1) || true
+  output=$(timeout 30 docker inspect --format '{{if .State.Health}}{{range .State.Health.Log}}{{printf "%q" .Output}}{{"\\n"}}{{end}}{{end}}' "$1" 2>/dev/null | sed '/^$/d' | tail -n 1) || true
   printf '%s' "\${output:-no health check output recorded}" | cut -c 1-300
 }
 
