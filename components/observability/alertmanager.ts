@@ -16,7 +16,8 @@ import { toYaml } from "./yaml";
 /** Name of the user-supplied secret holding the receiver credential. */
 export const alertmanagerReceiverSecret = "alertmanager-receiver";
 
-interface Route {
+/** Alertmanager route tree (exported for tests that read the rendered file back). */
+export interface Route {
   receiver: string;
   group_by?: string[];
   group_wait?: string;
@@ -75,7 +76,7 @@ interface Receiver {
   pagerduty_configs?: PagerdutyConfig[];
 }
 
-interface AlertmanagerConfig {
+export interface AlertmanagerConfig {
   global: { resolve_timeout: string };
   route: Route;
   inhibit_rules: InhibitRule[];
