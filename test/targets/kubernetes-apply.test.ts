@@ -12,8 +12,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { KubernetesConfig } from "../../components/config/types";
-import { workload, type StackModel } from "../../components/spec";
-import { fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
+import type { StackModel } from "../../components/spec";
+import { fixtureMigrationJob, fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
 
 /** The parts of a RegisterResourceRequest (protobuf) the tests read. */
 interface RegisterResourceRequest {
@@ -121,18 +121,7 @@ function dependsOn(registration: Registration, type: string, name: string): bool
 /** The fixture plus a one-shot migration Job, which every Deployment and CronJob must wait for. */
 function modelWithMigration(): StackModel {
   const model = fixtureModel();
-  const migrate = workload({
-    name: "migrate",
-    component: "app",
-    role: "job",
-    description: "Database migrations of the release",
-    image: "ghcr.io/acme/app:1.4.2",
-    command: ["npm", "run", "prisma:migrate:deploy"],
-    secretEnv: { DATABASE_URL: "database-url" },
-    jobTimeoutSeconds: 300,
-    resources: { requests: { cpu: 0.25, memoryMiB: 256 }, limits: { cpu: 0.5, memoryMiB: 512 } },
-    dependsOn: ["postgres"],
-  });
+  const migrate = fixtureMigrationJob();
   model.workloads = [
     ...model.workloads.map((spec) =>
       spec.name === "postgres" ? { ...spec, network: { ...spec.network, allowFrom: [...spec.network.allowFrom, "migrate"] } } : spec,

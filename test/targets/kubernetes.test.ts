@@ -26,7 +26,7 @@ import {
   type ObjectOfKind,
   type PodTemplateSpec,
 } from "../../components/targets/kubernetes";
-import { fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
+import { fixtureMigrationJob, fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
 
 const baseConfig: KubernetesConfig = {
   namespace: "ballast",
@@ -133,18 +133,7 @@ function extendedModel(opts: { allowDataLoss?: boolean } = {}): StackModel {
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
     security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, kubernetesApi: prometheusApiAccess },
   });
-  const migrate = workload({
-    name: "migrate",
-    component: "app",
-    role: "job",
-    description: "Database migrations of the release",
-    image: "ghcr.io/acme/app:1.4.2",
-    command: ["npm", "run", "prisma:migrate:deploy"],
-    secretEnv: { DATABASE_URL: "database-url" },
-    jobTimeoutSeconds: 300,
-    resources: { requests: { cpu: 0.25, memoryMiB: 256 }, limits: { cpu: 0.5, memoryMiB: 512 } },
-    dependsOn: ["postgres"],
-  });
+  const migrate = fixtureMigrationJob();
   const backup = workload({
     name: "backup",
     component: "backups",
