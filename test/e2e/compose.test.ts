@@ -46,7 +46,7 @@ describe("compose target on a real host over SSH", () => {
     hostAttempted = true;
     host = await bringUpHost();
     httpPort = await freePort();
-    httpsPort = await freePort();
+    httpsPort = await freePort(new Set([httpPort]));
     project = await PulumiProject.create({
       stack: STACK,
       config: composeStackConfig({

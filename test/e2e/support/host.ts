@@ -90,16 +90,50 @@ export async function takeDownHost(host: TestHost | undefined): Promise<void> {
   await runOk("scripts/e2e/host.sh down", "bash", [hostScript, "down"], { cwd: repoRoot, timeoutSeconds: 300, echo: "[host]" });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The kernel's range for the local ports of outgoing connections (the source port of every SSH,
+ * HTTP and registry connection the scenarios make).
+ */
+export function ephemeralPortRange(file = "/proc/sys/net/ipv4/ip_local_port_range"): { low: number; high: number } {
+  try {
+    const [low, high] = fs.readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low > 0 && high >= low) return { low, high };
+  } catch {
+    // No procfs: Linux's default range.
+  }
+  return { low: 32768, high: 60999 };
+}
+
+/** Lowest port freePort hands out: above the well-known and most registered service ports. */
+const FREE_PORT_FLOOR = 20000;
+
+/** Resolves true when nothing listens on `port` on `host` (the bind itself is the test). */
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that is free now and that no outgoing connection can take later: it lies below the
+ * kernel's ephemeral range. The proxy's published ports are bound again by every release (the
+ * container is recreated); a port from listen(0) is an ephemeral one, and a CI run lost a
+ * redeploy when an SSH connection's source port happened to be the published port
+ * ("bind: address already in use"). Checked on 127.0.0.1 and on all interfaces, where compose's
+ * networks publish.
+ */
+export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
+  const { low } = ephemeralPortRange();
+  const ceiling = low - 1;
+  if (ceiling <= FREE_PORT_FLOOR) throw new Error(`no port range below the ephemeral range (starts at ${low}) above ${FREE_PORT_FLOOR}`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = FREE_PORT_FLOOR + Math.floor(Math.random() * (ceiling - FREE_PORT_FLOOR + 1));
+    if (taken.has(port)) continue;
+    if ((await canBind(port, "127.0.0.1")) && (await canBind(port, "0.0.0.0"))) return port;
+  }
+  throw new Error(`no free port in ${FREE_PORT_FLOOR}-${ceiling} after 200 attempts`);
 }
 
 export interface HttpAnswer {
