@@ -38,7 +38,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 BUILD_DIR="$SCRIPT_DIR/toolchain"
 # Bump when the build recipe changes in a way that must invalidate cached binaries.
-RECIPE_REV=2
+RECIPE_REV=3
 
 CACHE_ROOT="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 PULUMI_HOME="${PULUMI_HOME:-$CACHE_ROOT/pulumi-home}"
@@ -217,6 +217,20 @@ build_from_module() {
     return 1
   fi
 
+  # A main package that embeds files its release generates (not carried by the module) is copied
+  # into the build module and its files generated there, by a hook named local_main_<part>.
+  local hook="local_main_$part"
+  if declare -F "$hook" >/dev/null; then
+    local moddir
+    moddir="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1])).Dir||"")' \
+      "$work/download.json")"
+    if ! "$hook" "$moddir/${mainpkg#"$module"/}" "$work/main" >"$work/generate.log" 2>&1; then
+      mark_failed "$part" "generating the main package of $module@$version failed: $(error_line "$work/generate.log")"
+      return 1
+    fi
+    mainpkg=./main
+  fi
+
   (
     cd "$work"
     printf 'module ballast.local/toolchain/%s\n' "$part" >go.mod
@@ -226,7 +240,7 @@ build_from_module() {
     for c in "${companions[@]}"; do go mod edit -require="$c"; done
     local r
     while read -r r; do [[ -n "$r" ]] && go mod edit -replace="$r"; done < <(sed -n 's/^replace //p' <<<"$edits")
-    go mod edit -tool="$mainpkg"
+    [[ "$mainpkg" == ./* ]] || go mod edit -tool="$mainpkg"
   )
   if ! (cd "$work" && gocmd mod tidy) >"$work/tidy.log" 2>&1; then
     mark_failed "$part" "go mod tidy for $module@$version failed: $(error_line "$work/tidy.log")"
@@ -289,6 +303,17 @@ build_policy() {
   mark_ok policy "scripts/toolchain/pulumi-analyzer-policy-nodejs"
 }
 
+# Module versions to build a provider from when the proxy refuses the release of the npm pin: the one
+# that go-partial.tsv lists as served. The plugin is installed under the npm SDK's version (the version
+# the SDK asks the engine for); OK and the env file name the module version it was really built from.
+declare -A MODULE_FALLBACK=(
+  [kubernetes]="${BALLAST_KUBERNETES_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
+)
+# Modules a fallback's go.mod replaces with a local directory, required at the version it names instead.
+declare -A FALLBACK_COMPANIONS=(
+  [kubernetes]="github.com/pulumi/pulumi-kubernetes/sdk/v4@v4.24.0"
+)
+
 build_provider() { # $1 name
   local name="$1" v="${VERSION[$1]}" m
   if [[ -z "$v" ]]; then
@@ -296,7 +321,40 @@ build_provider() { # $1 name
     return 1
   fi
   m="$(provider_module "$name" "$v")"
-  build_from_module "$name" "pulumi-resource-$name" "$m" "v$v" "$m/cmd/pulumi-resource-$name" "$m/pkg/version.Version=$v"
+  if build_from_module "$name" "pulumi-resource-$name" "$m" "v$v" "$m/cmd/pulumi-resource-$name" "$m/pkg/version.Version=$v"; then
+    return 0
+  fi
+  local fallback="${MODULE_FALLBACK[$name]:-}" refused
+  refused="$(part_reason "$name")"
+  [[ -n "$fallback" && "$refused" == "module "*" not served: "* ]] || return 1
+  log "$m@v$v is not served; building $name $v from $m@$fallback"
+  local companions
+  read -r -a companions <<<"${FALLBACK_COMPANIONS[$name]:-}"
+  if ! build_from_module "$name" "pulumi-resource-$name" "$m" "$fallback" "$m/cmd/pulumi-resource-$name" \
+      "$m/pkg/version.Version=$v" "${companions[@]}"; then
+    mark_failed "$name" "$refused; and from $m@$fallback: $(part_reason "$name")"
+    return 1
+  fi
+}
+
+# pulumi-resource-kubernetes embeds schema-embed.json and terraform-mapping-embed.json, which its
+# Makefile generates from schema.json and terraform-mapping.json (go:generate ./generate.go: the schema
+# with the plugin version set, both minified). $1 the module's main package dir, $2 where to write it.
+# shellcheck disable=SC2317 # called by build_from_module as the hook local_main_<part>
+local_main_kubernetes() {
+  local src="$1" dest="$2"
+  mkdir -p "$dest"
+  cp "$src/main.go" "$dest/main.go"
+  chmod u+w "$dest/main.go"
+  node -e '
+    const fs = require("fs");
+    const [src, dest, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(src + "/schema.json", "utf8"));
+    schema.version = version;
+    fs.writeFileSync(dest + "/schema-embed.json", JSON.stringify(schema));
+    const mapping = JSON.parse(fs.readFileSync(src + "/terraform-mapping.json", "utf8"));
+    fs.writeFileSync(dest + "/terraform-mapping-embed.json", JSON.stringify(mapping));
+  ' "$src" "$dest" "${VERSION[kubernetes]}"
 }
 
 # Ballast's own stand-in providers (scripts/toolchain/standin): used only for a provider whose real
