@@ -317,7 +317,9 @@ async function parent(options: Options): Promise<void> {
   } else {
     // The prod declaration is the one the goal is about; the others show the engine's cost where their plugins exist.
     const env = { ...process.env, PATH: `${join(binary, "..")}${delimiter}${process.env.PATH ?? ""}` };
-    previewLines.push(`\`pulumi preview\` through the Automation API (inline program, throw-away local backend) with ${binary}; one run per stack.`, "");
+    // The CLI's version, not its path: docs/benchmarks.md is committed and names no machine's directories.
+    const version = spawnSync(binary, ["version"], { encoding: "utf8" }).stdout.trim() || "unknown version";
+    previewLines.push(`\`pulumi preview\` through the Automation API (inline program, throw-away local backend) with the Pulumi CLI ${version} (scripts/toolchain.sh) and the provider plugins it installed (${process.env.BALLAST_TOOLCHAIN_PLUGINS || "none listed"}); one run per stack.`, "");
     previewLines.push("| Stack | Result | Preview ms | Steps | Process ms |", "|---|---|---|---|---|");
     for (const stack of ["prod", "staging", "dev"]) {
       const { result, error, processMs } = spawnChild(["--preview", stack], env);
