@@ -102,6 +102,10 @@ export function traefikDynamicConfig(): string {
 }
 
 /** Pure: the Traefik workload spec. */
+function publishAddress(config: PlatformConfig): { publishAddress?: string } {
+  return config.proxy.bindAddress === "" ? {} : { publishAddress: config.proxy.bindAddress };
+}
+
 export function proxySpec(config: PlatformConfig): WorkloadSpec {
   const onKubernetes = config.target === "kubernetes";
   return workload({
@@ -113,8 +117,8 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
     image: config.proxy.image,
     args: ["--configFile=/etc/traefik/traefik.yml"],
     ports: [
-      { name: "web", port: proxyPorts.web, publish: config.proxy.httpPort },
-      { name: "websecure", port: proxyPorts.websecure, publish: config.proxy.httpsPort },
+      { name: "web", port: proxyPorts.web, publish: config.proxy.httpPort, ...publishAddress(config) },
+      { name: "websecure", port: proxyPorts.websecure, publish: config.proxy.httpsPort, ...publishAddress(config) },
       { name: "metrics", port: proxyPorts.metrics },
       { name: "ping", port: proxyPorts.ping },
     ],

@@ -37,6 +37,8 @@ export interface PortSpec {
    * Only the proxy publishes ports; datastores never do.
    */
   publish?: number;
+  /** Host address the published port binds to; unset: every interface. */
+  publishAddress?: string;
 }
 
 /** How the platform decides that a container is healthy. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parsePlatformConfig, type RawConfig } from "../components/config";
+import { proxySpec } from "../components/proxy";
 import { readStackFile } from "../scripts/lib/stack-files";
 import { withSecretPlaceholders } from "../scripts/lib/render-stack";
 
@@ -58,6 +59,19 @@ describe("config defaults", () => {
     expect(config.allowDataLoss).toBe(true);
   });
 
+  it("proxy.bindAddress: every interface by default; an address binds the proxy's published ports to it", () => {
+    const dev = (proxy?: Record<string, unknown>) => parsePlatformConfig(prodRaw({ proxy }), "dev", "ballast").config;
+    const published = (config: ReturnType<typeof dev>) => proxySpec(config).ports.filter((p) => p.publish !== undefined);
+    expect(dev().proxy.bindAddress).toBe("");
+    expect(published(dev()).map((p) => p.publishAddress)).toEqual([undefined, undefined]);
+    const bound = dev({ bindAddress: "127.0.0.1" });
+    expect(published(bound).map((p) => [p.publish, p.publishAddress])).toEqual([
+      [8080, "127.0.0.1"],
+      [8443, "127.0.0.1"],
+    ]);
+    expect(dev({ bindAddress: "::1" }).proxy.bindAddress).toBe("::1");
+  });
+
   it("accepts millicores and Mi/Gi sizes", () => {
     const { config } = parsePlatformConfig(prodRaw({ app: { image: "a/b:1", resources: { cpu: "750m", memory: "1536Mi" } } }), "prod", "ballast");
     expect(config.app.resources).toEqual({ cpu: 0.75, memoryMiB: 1536 });
@@ -97,6 +111,7 @@ describe("bad input is refused with the key, the value and what is allowed", () 
     ["bad maxmemory", prodRaw({ redis: { maxmemory: "4GB" } }), "prod", /^ballast:redis\.maxmemory: must be a size like "256mb" or "4gb" \(got "4GB"\)/],
     ["bad memory unit", prodRaw({ postgres: { resources: { cpu: 1, memory: "4G" } } }), "prod", /^ballast:postgres\.resources\.memory: memory must be a size in Mi or Gi.*\(got "4G"\)/],
     ["port out of range", prodRaw({ app: { image: "a/b:1", port: 70000 } }), "prod", /^ballast:app\.port: must be at most 65535 \(got 70000\)/],
+    ["bind address not an address", prodRaw({ proxy: { bindAddress: "localhost" } }), "prod", /^ballast:proxy\.bindAddress: must be an IPv4 or IPv6 address of the host .* or "" for every interface \(got "localhost"\)/],
     ["bad worker name", prodRaw({ workers: [{ name: "Queue_Worker" }] }), "prod", /^ballast:workers\[0\]\.name: must be a DNS label.*\(got "Queue_Worker"\)/],
     ["reserved worker name", prodRaw({ workers: [{ name: "postgres" }] }), "prod", /^ballast:workers\[0\]\.name: name "postgres" is used by Ballast itself/],
     ["duplicate names", prodRaw({ workers: [{ name: "worker" }], cronJobs: [{ name: "worker", schedule: "0 3 * * *", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.name: name "worker" is already used by ballast:workers\[0\]\.name/],

@@ -123,6 +123,7 @@ export function environmentDefaults(environment: Environment, stack: string, pro
       resources: { cpu: size.proxy.cpu, memory: size.proxy.memory },
       httpPort: local ? 8080 : 80,
       httpsPort: local ? 8443 : 443,
+      bindAddress: "",
       acmeStaging: false,
     },
     secrets: {},

@@ -3,6 +3,7 @@
  * the environment presets (./presets.ts) are merged under it; output is `PlatformConfig`.
  * Objects are strict: an unknown key is an error (with a "did you mean" suggestion).
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { backupsSchema, migrationSchema, pgvectorIndexSchema } from "../backups/config";
 import { bootstrapSchema } from "../host/config";
@@ -223,6 +224,9 @@ export const proxySchema = z.strictObject({
   resources: resourcesSchema,
   httpPort: port,
   httpsPort: port,
+  bindAddress: z.string().refine((value) => value === "" || isIP(value) !== 0, {
+    message: 'must be an IPv4 or IPv6 address of the host (e.g. "127.0.0.1", "203.0.113.7", "::1"), or "" for every interface',
+  }),
   acmeStaging: z.boolean(),
 });
 

@@ -133,6 +133,11 @@ export interface ProxyConfig {
   /** Publish 80/443 on these host ports (Compose). */
   httpPort: number;
   httpsPort: number;
+  /**
+   * Host address the published ports bind to (Compose): "" binds every interface; an address keeps
+   * the proxy off the others (a host behind a tunnel or load balancer, a test host on loopback).
+   */
+  bindAddress: string;
   /** Let's Encrypt staging CA (for test stacks that would hit rate limits). */
   acmeStaging: boolean;
 }

@@ -181,6 +181,17 @@ describe("ports and networks", () => {
     expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain("    ports:\n      - '80:80'\n      - '443:443'\n");
   });
 
+  it("binds the published ports to one address when the proxy has one (IPv6 in brackets), and says nothing of every interface", () => {
+    const bound = (address: string) =>
+      withWorkload(fixtureModel(), "traefik", (w) => ({ ...w, ports: w.ports.map((p) => (p.publish === undefined ? p : { ...p, publishAddress: address })) }));
+    expect(service(render(bound("127.0.0.1")), "traefik").ports).toEqual(["127.0.0.1:80:80", "127.0.0.1:443:443"]);
+    expect(service(render(bound("2001:db8::7")), "traefik").ports).toEqual(["[2001:db8::7]:80:80", "[2001:db8::7]:443:443"]);
+    const yaml = renderComposeProject(bound("127.0.0.1"), sshConfig).yaml;
+    expect(yaml).toContain("    ports:\n      - '127.0.0.1:80:80'\n");
+    expect(yaml).not.toContain("listens on every interface");
+    expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain("listens on every interface");
+  });
+
   it("refuses a datastore that publishes a port, and any other non-proxy publisher", () => {
     const pgPublishing = withWorkload(fixtureModel(), "postgres", (w) => ({ ...w, ports: [{ name: "postgres", port: 5432, publish: 5432 }] }));
     expect(() => render(pgPublishing)).toThrow(/postgres is a datastore and must never publish a port/);
@@ -601,6 +612,16 @@ describe("ComposeTarget.render", () => {
     const gate = target.healthGate(fixtureModel({ tls: false }));
     expect(gate).toMatchObject({ url: "http://app.example.com:8080/api/health", resolve: "app.example.com:8080:127.0.0.1", tls: false });
     expect(target.appUrl(fixtureModel({ tls: false }))).toBe("http://app.example.com:8080");
+  });
+
+  it("sends the health gate to the proxy's bind address; loopback for every interface or a wildcard", () => {
+    const target = new ComposeTarget(sshConfig, targetOptions);
+    const bound = (address: string) =>
+      withWorkload(fixtureModel(), "traefik", (w) => ({ ...w, ports: w.ports.map((p) => (p.publish === undefined ? p : { ...p, publishAddress: address })) }));
+    expect(target.healthGate(bound("203.0.113.7")).resolve).toBe("app.example.com:443:203.0.113.7");
+    expect(target.healthGate(bound("::1")).resolve).toBe("app.example.com:443:[::1]");
+    expect(target.healthGate(bound("0.0.0.0")).resolve).toBe("app.example.com:443:127.0.0.1");
+    expect(target.healthGate(fixtureModel()).resolve).toBe("app.example.com:443:127.0.0.1");
   });
 
   it("refuses a tls mismatch between the stack and the app route, and keepReleases below 2", () => {

@@ -9,7 +9,7 @@
 import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComposeConfig } from "../../config/types";
-import type { SecretName, StackModel, WorkloadSpec } from "../../spec";
+import type { PortSpec, SecretName, StackModel, WorkloadSpec } from "../../spec";
 import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
 import { applyHostBootstrap } from "./host";
 import { applyRelease } from "./apply";
@@ -84,9 +84,17 @@ function plainBundleFiles(model: StackModel, composeYaml: string, crontab: strin
   return files;
 }
 
-function publishedPort(proxy: WorkloadSpec | undefined, containerPort: number, name: string): number | undefined {
-  const port = proxy?.ports.find((p) => p.name === name) ?? proxy?.ports.find((p) => p.port === containerPort);
-  return port?.publish;
+function proxyPort(proxy: WorkloadSpec | undefined, containerPort: number, name: string): PortSpec | undefined {
+  return proxy?.ports.find((p) => p.name === name) ?? proxy?.ports.find((p) => p.port === containerPort);
+}
+
+/**
+ * The address the health gate sends the app's host to: the proxy's bind address, or loopback when
+ * it binds every interface (a wildcard address is not one to connect to). curl --resolve takes IPv6 in brackets.
+ */
+function healthGateAddress(address: string | undefined): string {
+  if (!address || address === "0.0.0.0" || address === "::") return "127.0.0.1";
+  return address.includes(":") ? `[${address}]` : address;
 }
 
 /**
@@ -129,7 +137,7 @@ export class ComposeTarget implements Target {
   }
 
   /** Where the app answers: its host, and the proxy's published port for the stack's scheme. */
-  private endpoint(model: StackModel): { host: string; port: number; origin: string } {
+  private endpoint(model: StackModel): { host: string; port: number; origin: string; address: string } {
     const app = model.workloads.find((w) => w.name === this.options.appName);
     if (!app) throw new Error(`compose target: app workload "${this.options.appName}" is not in the stack`);
     const tls = this.options.tls;
@@ -137,15 +145,14 @@ export class ComposeTarget implements Target {
       throw new Error(`compose target: the app route has tls=${app.route.tls} but the stack has tls=${tls}`);
     }
     const proxy = model.workloads.find(isProxy);
-    const port = tls
-      ? (this.options.httpsPort ?? publishedPort(proxy, 443, "websecure"))
-      : (this.options.httpPort ?? publishedPort(proxy, 80, "web"));
+    const published = tls ? proxyPort(proxy, 443, "websecure") : proxyPort(proxy, 80, "web");
+    const port = (tls ? this.options.httpsPort : this.options.httpPort) ?? published?.publish;
     if (port === undefined) {
       throw new Error(`compose target: the proxy publishes no ${tls ? "HTTPS" : "HTTP"} port, so the app cannot be reached`);
     }
     const host = this.options.appHost ?? app.route?.host ?? this.options.domain;
     const origin = `${tls ? "https" : "http"}://${host}${port === (tls ? 443 : 80) ? "" : `:${port}`}`;
-    return { host, port, origin };
+    return { host, port, origin, address: healthGateAddress(published?.publishAddress) };
   }
 
   /** The public URL of the app (`https://app.example.com`, or `http://...:8080` on dev). */
@@ -155,10 +162,10 @@ export class ComposeTarget implements Target {
 
   /** The post-deploy check: the app's health endpoint through the proxy, resolved to this host. */
   healthGate(model: StackModel): HealthGateSettings {
-    const { host, port, origin } = this.endpoint(model);
+    const { host, port, origin, address } = this.endpoint(model);
     return {
       url: `${origin}${this.options.healthUrlPath}`,
-      resolve: `${host}:${port}:127.0.0.1`,
+      resolve: `${host}:${port}:${address}`,
       tls: this.options.tls,
       attempts: this.options.healthGateAttempts ?? DEFAULT_HEALTH_GATE_ATTEMPTS,
       delaySeconds: this.options.healthGateDelaySeconds ?? DEFAULT_HEALTH_GATE_DELAY_SECONDS,

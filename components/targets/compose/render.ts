@@ -250,13 +250,19 @@ function dependsOnFor(
   return dependsOn;
 }
 
+/** `127.0.0.1:` / `[::1]:` before a published port bound to one address; nothing for every interface. */
+function hostAddressPrefix(address: string | undefined): string {
+  if (!address) return "";
+  return address.includes(":") ? `[${address}]:` : `${address}:`;
+}
+
 function portsFor(workload: WorkloadSpec): string[] | undefined {
   const published = workload.ports.filter((port) => port.publish !== undefined);
   if (published.length === 0) return undefined;
   if (isDatastore(workload)) throw new Error(`${workload.name} is a datastore and must never publish a port`);
   if (!isProxy(workload)) throw new Error(`${workload.name} publishes a port; only the proxy publishes ports`);
   return published
-    .map((port) => `${port.publish}:${port.port}${port.protocol === "UDP" ? "/udp" : ""}`)
+    .map((port) => `${hostAddressPrefix(port.publishAddress)}${port.publish}:${port.port}${port.protocol === "UDP" ? "/udp" : ""}`)
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
 }
 
@@ -448,10 +454,13 @@ export function renderComposeProject(
     Pair(_, pair) {
       if (isScalar(pair.key) && pair.key.value === "ports" && isSeq(pair.value)) {
         for (const item of pair.value.items) if (isScalar(item)) item.type = "QUOTE_SINGLE";
-        pair.key.commentBefore = [
-          " The proxy is the public entry point, so it listens on every interface.",
-          " dclint disable-line no-unbound-port-interfaces",
-        ].join("\n");
+        const unbound = pair.value.items.some((item) => isScalar(item) && !/^(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):/.test(String(item.value)));
+        if (unbound) {
+          pair.key.commentBefore = [
+            " The proxy is the public entry point, so it listens on every interface.",
+            " dclint disable-line no-unbound-port-interfaces",
+          ].join("\n");
+        }
       }
     },
   });

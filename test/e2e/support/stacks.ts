@@ -45,7 +45,8 @@ export function composeStackConfig(inputs: ComposeStackInputs): Record<string, u
     postgres: { image: inputs.images.postgres, extensions: [] },
     redis: { image: inputs.images.redis },
     // The e2e proxy image routes by the same Traefik labels (scripts/e2e/images/proxy).
-    proxy: { image: inputs.images.proxy, httpPort: inputs.httpPort, httpsPort: inputs.httpsPort },
+    // Loopback only: the test host's ports never listen on the machine's other interfaces.
+    proxy: { image: inputs.images.proxy, httpPort: inputs.httpPort, httpsPort: inputs.httpsPort, bindAddress: "127.0.0.1" },
     backups: { enabled: false },
     monitoring: { enabled: false },
   };
