@@ -75,6 +75,14 @@ function withWorkload(model: StackModel, name: string, change: (w: WorkloadSpec)
   return { ...model, workloads: model.workloads.map((w) => (w.name === name ? change(w) : w)) };
 }
 
+/** The fixture with the proxy's published ports bound to one host address (ballast:proxy.bindAddress). */
+function withBindAddress(address: string): StackModel {
+  return withWorkload(fixtureModel(), "traefik", (w) => ({
+    ...w,
+    ports: w.ports.map((p) => (p.publish === undefined ? p : { ...p, publishAddress: address })),
+  }));
+}
+
 function prometheus(): WorkloadSpec {
   return workload({
     name: "prometheus",
@@ -182,11 +190,9 @@ describe("ports and networks", () => {
   });
 
   it("binds the published ports to one address when the proxy has one (IPv6 in brackets), and says nothing of every interface", () => {
-    const bound = (address: string) =>
-      withWorkload(fixtureModel(), "traefik", (w) => ({ ...w, ports: w.ports.map((p) => (p.publish === undefined ? p : { ...p, publishAddress: address })) }));
-    expect(service(render(bound("127.0.0.1")), "traefik").ports).toEqual(["127.0.0.1:80:80", "127.0.0.1:443:443"]);
-    expect(service(render(bound("2001:db8::7")), "traefik").ports).toEqual(["[2001:db8::7]:80:80", "[2001:db8::7]:443:443"]);
-    const yaml = renderComposeProject(bound("127.0.0.1"), sshConfig).yaml;
+    expect(service(render(withBindAddress("127.0.0.1")), "traefik").ports).toEqual(["127.0.0.1:80:80", "127.0.0.1:443:443"]);
+    expect(service(render(withBindAddress("2001:db8::7")), "traefik").ports).toEqual(["[2001:db8::7]:80:80", "[2001:db8::7]:443:443"]);
+    const yaml = renderComposeProject(withBindAddress("127.0.0.1"), sshConfig).yaml;
     expect(yaml).toContain("    ports:\n      - '127.0.0.1:80:80'\n");
     expect(yaml).not.toContain("listens on every interface");
     expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain("listens on every interface");
@@ -616,11 +622,9 @@ describe("ComposeTarget.render", () => {
 
   it("sends the health gate to the proxy's bind address; loopback for every interface or a wildcard", () => {
     const target = new ComposeTarget(sshConfig, targetOptions);
-    const bound = (address: string) =>
-      withWorkload(fixtureModel(), "traefik", (w) => ({ ...w, ports: w.ports.map((p) => (p.publish === undefined ? p : { ...p, publishAddress: address })) }));
-    expect(target.healthGate(bound("203.0.113.7")).resolve).toBe("app.example.com:443:203.0.113.7");
-    expect(target.healthGate(bound("::1")).resolve).toBe("app.example.com:443:[::1]");
-    expect(target.healthGate(bound("0.0.0.0")).resolve).toBe("app.example.com:443:127.0.0.1");
+    expect(target.healthGate(withBindAddress("203.0.113.7")).resolve).toBe("app.example.com:443:203.0.113.7");
+    expect(target.healthGate(withBindAddress("::1")).resolve).toBe("app.example.com:443:[::1]");
+    expect(target.healthGate(withBindAddress("0.0.0.0")).resolve).toBe("app.example.com:443:127.0.0.1");
     expect(target.healthGate(fixtureModel()).resolve).toBe("app.example.com:443:127.0.0.1");
   });
 
