@@ -101,11 +101,12 @@ export function traefikDynamicConfig(): string {
   });
 }
 
-/** Pure: the Traefik workload spec. */
+/** The published ports' host address from ballast:proxy.bindAddress ("" = every interface: none). */
 function publishAddress(config: PlatformConfig): { publishAddress?: string } {
   return config.proxy.bindAddress === "" ? {} : { publishAddress: config.proxy.bindAddress };
 }
 
+/** Pure: the Traefik workload spec. */
 export function proxySpec(config: PlatformConfig): WorkloadSpec {
   const onKubernetes = config.target === "kubernetes";
   return workload({

@@ -19,6 +19,7 @@ import { isProxy } from "./networks";
 import {
   COMPOSE_FILE,
   configFilePath,
+  hostAddressLiteral,
   persistentVolumeNames,
   releaseBaseDir,
   renderComposeProject,
@@ -90,11 +91,11 @@ function proxyPort(proxy: WorkloadSpec | undefined, containerPort: number, name:
 
 /**
  * The address the health gate sends the app's host to: the proxy's bind address, or loopback when
- * it binds every interface (a wildcard address is not one to connect to). curl --resolve takes IPv6 in brackets.
+ * it binds every interface (a wildcard address is not one to connect to).
  */
 function healthGateAddress(address: string | undefined): string {
   if (!address || address === "0.0.0.0" || address === "::") return "127.0.0.1";
-  return address.includes(":") ? `[${address}]` : address;
+  return hostAddressLiteral(address);
 }
 
 /**

@@ -250,10 +250,14 @@ function dependsOnFor(
   return dependsOn;
 }
 
+/** A host address as Compose port mappings and curl --resolve write it: IPv6 in brackets. */
+export function hostAddressLiteral(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
+}
+
 /** `127.0.0.1:` / `[::1]:` before a published port bound to one address; nothing for every interface. */
 function hostAddressPrefix(address: string | undefined): string {
-  if (!address) return "";
-  return address.includes(":") ? `[${address}]:` : `${address}:`;
+  return address ? `${hostAddressLiteral(address)}:` : "";
 }
 
 function portsFor(workload: WorkloadSpec): string[] | undefined {
@@ -448,14 +452,14 @@ export function renderComposeProject(
     "# Persistent volumes are external with fixed names: `docker compose down -v` cannot delete them.",
   ].join("\n");
   // YAML 1.1 quoting keeps values such as "no" and "22:22" strings for every YAML reader;
-  // port mappings are always quoted, and say why they bind every interface.
+  // port mappings are always quoted and, when they bind every interface, say why.
+  const bindsEveryInterface = model.workloads.some((w) => w.ports.some((p) => p.publish !== undefined && !p.publishAddress));
   const yamlDocument = new Document(document, { version: "1.1", aliasDuplicateObjects: false });
   visit(yamlDocument, {
     Pair(_, pair) {
       if (isScalar(pair.key) && pair.key.value === "ports" && isSeq(pair.value)) {
         for (const item of pair.value.items) if (isScalar(item)) item.type = "QUOTE_SINGLE";
-        const unbound = pair.value.items.some((item) => isScalar(item) && !/^(\[[^\]]+\]|\d+\.\d+\.\d+\.\d+):/.test(String(item.value)));
-        if (unbound) {
+        if (bindsEveryInterface) {
           pair.key.commentBefore = [
             " The proxy is the public entry point, so it listens on every interface.",
             " dclint disable-line no-unbound-port-interfaces",
