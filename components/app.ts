@@ -1,41 +1,44 @@
 /**
- * App: the web/API service. Public through the proxy, scraped by Prometheus,
- * autoscaled on Kubernetes, health-gated on both targets.
+ * App: the web/API service. Public through the proxy, scraped by Prometheus when it
+ * exposes metrics, autoscaled on Kubernetes, health-gated on both targets.
  */
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppConfig, PlatformConfig } from "./config";
+import { buildImage, type BuildPlan } from "./build";
+import type { PlatformConfig } from "./config";
+import { healthSpecs } from "./health";
+import { stackNames } from "./names";
 import { resourceSpec } from "./resources";
-import { healthCheck, runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
-
-/** Secrets every app of the runbooks reads; a stack may remap or extend them in `ballast:app.secretEnv`. */
-export const defaultAppSecretEnv: Record<string, string> = {
-  DATABASE_URL: "database-url",
-  REDIS_URL: "redis-url",
-  AUTH_SECRET: "auth-secret",
-  ENCRYPTION_KEY: "encryption-key",
-};
+import { runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
 
 /** Host name of the app route (`app.example.com`, or the apex when the sub-domain is empty). */
 export function appHost(config: Pick<PlatformConfig, "domain" | "app">): string {
   return config.app.subdomain ? `${config.app.subdomain}.${config.domain}` : config.domain;
 }
 
-/** Pure: the app's workload spec. */
+/** The datastores a workload of the app's kind waits for at start. */
+export function datastoreDependencies(config: PlatformConfig): string[] {
+  const names = stackNames(config);
+  return [...(config.postgres.external ? [] : [names.postgres]), ...(config.redis.enabled ? [names.redis] : [])];
+}
+
+/** Pure: the app's workload spec. `image` is the pinned image or the built one. */
 export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
-  const app: AppConfig = config.app;
+  const app = config.app;
+  const metrics = app.metrics === false ? undefined : { port: app.metrics.port ?? app.port, path: app.metrics.path };
   return workload({
-    name: "app",
+    name: app.name,
     component: "app",
     role: "stateless",
     description: "Web/API application",
     image,
+    ...(app.build ? { builtFrom: { repository: app.build.repository, context: app.build.context, dockerfile: app.build.dockerfile } } : {}),
     command: app.command,
-    ports: [{ name: "http", port: app.port }],
+    ports: [{ name: "http", port: app.port }, ...(metrics && metrics.port !== app.port ? [{ name: "metrics", port: metrics.port }] : [])],
     env: { NODE_ENV: config.environment === "dev" ? "development" : "production", PORT: String(app.port), ...app.env },
-    secretEnv: { ...defaultAppSecretEnv, ...app.secretEnv },
-    health: healthCheck({ http: { path: app.healthPath, port: app.port } }, { startPeriodSeconds: 60 }),
+    secretEnv: { ...app.secretEnv },
+    ...healthSpecs(app.health, app.port),
     resources: resourceSpec(app.resources),
+    sizedBy: "ballast:app.resources",
     replicas: app.autoscaling.enabled ? app.autoscaling.minReplicas : app.replicas,
     autoscaling: app.autoscaling.enabled
       ? { minReplicas: app.autoscaling.minReplicas, maxReplicas: app.autoscaling.maxReplicas, cpuTargetPercent: app.autoscaling.cpuTargetPercent }
@@ -43,9 +46,10 @@ export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
     // Read-only root with a writable /tmp: Node/Next.js caches go there.
     volumes: [{ kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 512 }],
     route: { host: appHost(config), pathPrefix: "/", port: app.port, tls: config.tls },
-    metrics: { port: app.port, path: app.metricsPath },
-    dependsOn: ["postgres", "redis"],
+    metrics,
+    dependsOn: datastoreDependencies(config),
     network: { fromProxy: true, allowFrom: [], egressInternet: true },
+    stopGracePeriodSeconds: app.stopGracePeriodSeconds,
     security: runAs(1000),
   });
 }
@@ -53,35 +57,23 @@ export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
 export interface AppArgs {
   /** Validated stack config; `config.app` describes the service. */
   config: PlatformConfig;
+  /** How a built image is pushed (only used with `ballast:app.build`). */
+  build: BuildPlan;
 }
 
-/** Builds the image when `ballast:app.build` is set, and exposes the app's spec and URL. */
+/** Builds and pushes the image when `ballast:app.build` is set, and exposes the app's spec and URL. */
 export class App extends pulumi.ComponentResource {
   readonly spec: WorkloadSpec;
-  /** The image actually deployed (a built image's repo digest, or the pinned tag). */
-  readonly image: pulumi.Output<string>;
+  /** The image actually deployed (a built image's digest, or the pinned tag). */
+  readonly image: ImageRef;
   readonly url: string;
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:app:App", name, {}, opts);
     const { config } = args;
     const build = config.app.build;
-    if (build) {
-      // Built locally and loaded into the engine that runs the stack; no registry push (the runbooks build on the host).
-      const built = new docker.Image(
-        `${name}-image`,
-        {
-          imageName: `${build.name}:${config.stack}`,
-          build: { context: build.context, dockerfile: `${build.context}/${build.dockerfile}`, platform: "linux/amd64" },
-          skipPush: true,
-        },
-        { parent: this },
-      );
-      this.image = built.imageName;
-    } else {
-      this.image = pulumi.output(config.app.image);
-    }
-    this.spec = appSpec(config, build ? this.image : config.app.image);
+    this.image = build ? buildImage(`${name}-image`, build, args.build, this) : (config.app.image as string);
+    this.spec = appSpec(config, this.image);
     this.url = `${config.tls ? "https" : "http"}://${appHost(config)}`;
     this.registerOutputs({ url: this.url, image: this.image });
   }

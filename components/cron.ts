@@ -1,42 +1,54 @@
 /**
  * CronJobs: scheduled one-off containers (queue cleanup, usage reports). Kubernetes
- * CronJobs on one target, the host scheduler service on Compose.
+ * CronJobs on one target, the host scheduler on Compose. A job runs the app's image unless it
+ * names its own or builds one (NomosX's Dockerfile.cron).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { defaultAppSecretEnv } from "./app";
+import { datastoreDependencies } from "./app";
+import { buildImage, type BuildPlan } from "./build";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
-import { runAs, workload, type WorkloadSpec } from "./spec";
+import { runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
 
-/** Pure: one job spec per configured cron job. */
-export function cronJobSpecs(config: PlatformConfig): WorkloadSpec[] {
-  return config.cronJobs.map((job) =>
+/** Pure: one job spec per configured cron job; `images[i]` is job i's image. */
+export function cronJobSpecs(config: PlatformConfig, images: ImageRef[]): WorkloadSpec[] {
+  return config.cronJobs.map((job, i) =>
     workload({
       name: job.name,
       component: "cron",
       role: "job",
       description: `Scheduled job ${job.name} (${job.schedule} UTC)`,
-      image: job.image,
+      image: images[i],
+      ...(job.build ? { builtFrom: { repository: job.build.repository, context: job.build.context, dockerfile: job.build.dockerfile } } : {}),
       command: job.command,
       env: { NODE_ENV: config.environment === "dev" ? "development" : "production", ...job.env },
-      secretEnv: { ...defaultAppSecretEnv, ...job.secretEnv },
+      secretEnv: { ...job.secretEnv },
       resources: resourceSpec(job.resources),
+      sizedBy: `ballast:cronJobs[${i}].resources`,
       schedule: job.schedule,
       jobTimeoutSeconds: job.timeoutSeconds,
       volumes: [{ kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 }],
-      dependsOn: ["postgres", "redis"],
+      dependsOn: datastoreDependencies(config),
       network: { fromProxy: false, allowFrom: [], egressInternet: true },
       security: runAs(1000),
     }),
   );
 }
 
+export interface CronJobsArgs {
+  config: PlatformConfig;
+  /** The app's image: what a job without `image` or `build` runs. */
+  appImage: ImageRef;
+  build: BuildPlan;
+}
+
 export class CronJobs extends pulumi.ComponentResource {
   readonly specs: WorkloadSpec[];
 
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: CronJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:cron:CronJobs", name, {}, opts);
-    this.specs = cronJobSpecs(args.config);
+    const images = args.config.cronJobs.map((j) => (j.build ? buildImage(`${j.name}-image`, j.build, args.build, this) : (j.image ?? args.appImage)));
+    this.specs = cronJobSpecs(args.config, images);
     this.registerOutputs({ jobs: this.specs.map((s) => `${s.name} (${s.schedule})`) });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Does the stack fit the Compose host? Sums resource limits of everything that runs
  * permanently (agents once, replicated services per replica) plus the largest job,
- * which the scheduler runs beside them.
+ * which the scheduler runs beside them. When it does not fit, the message says by how much,
+ * which workloads take the most and the stack keys that size them.
  */
 import type { HostSize } from "./config";
 import type { WorkloadSpec } from "./spec";
@@ -15,21 +16,45 @@ export interface HostFit {
 }
 
 const perReplica = (w: WorkloadSpec) => (w.role === "agent" ? 1 : w.replicas);
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** The biggest consumers of one resource, each with the key that sizes it. */
+function largest(workloads: WorkloadSpec[], amount: (w: WorkloadSpec) => number, unit: string): string {
+  return [...workloads]
+    .sort((a, b) => amount(b) - amount(a) || a.name.localeCompare(b.name))
+    .slice(0, 4)
+    .map((w) => `${w.name} ${round(amount(w))}${unit}${w.replicas > 1 && w.role !== "agent" ? ` (${w.replicas} replicas)` : ""}${w.sizedBy ? ` [${w.sizedBy}]` : ""}`)
+    .join(", ");
+}
 
 export function composeHostFit(workloads: WorkloadSpec[], host: HostSize): HostFit {
   const permanent = workloads.filter((w) => w.role !== "job");
   const jobs = workloads.filter((w) => w.role === "job");
-  const largestJob = jobs.reduce((max, j) => (j.resources.limits.memoryMiB > max.resources.limits.memoryMiB ? j : max), jobs[0]);
-  const memoryMiB =
-    permanent.reduce((sum, w) => sum + w.resources.limits.memoryMiB * perReplica(w), 0) + (largestJob?.resources.limits.memoryMiB ?? 0);
-  const cpu = Math.round(permanent.reduce((sum, w) => sum + w.resources.limits.cpu * perReplica(w), 0) * 1000) / 1000;
-  const monitoringMemoryMiB = workloads.filter((w) => w.component === "observability").reduce((sum, w) => sum + w.resources.limits.memoryMiB * perReplica(w), 0);
+  const largestJob = jobs.reduce<WorkloadSpec | undefined>((max, j) => (!max || j.resources.limits.memoryMiB > max.resources.limits.memoryMiB ? j : max), undefined);
+  const counted = [...permanent, ...(largestJob ? [largestJob] : [])];
+  const memoryOf = (w: WorkloadSpec) => w.resources.limits.memoryMiB * (w.role === "job" ? 1 : perReplica(w));
+  const cpuOf = (w: WorkloadSpec) => w.resources.limits.cpu * perReplica(w);
+  const memoryMiB = counted.reduce((sum, w) => sum + memoryOf(w), 0);
+  const cpu = round(permanent.reduce((sum, w) => sum + cpuOf(w), 0));
+  const monitoring = workloads.filter((w) => w.component === "observability");
+  const monitoringMemoryMiB = monitoring.reduce((sum, w) => sum + w.resources.limits.memoryMiB * perReplica(w), 0);
+  const monitoringHint =
+    monitoring.length > 0
+      ? `; the monitoring set alone takes ${monitoringMemoryMiB} MiB (ballast:monitoring.enabled: false, or switch parts off with ballast:monitoring.<part>.enabled)`
+      : "";
   const problems: string[] = [];
-  if (memoryMiB > host.memoryGiB * 1024) {
-    problems.push(`ballast:host.memoryGiB: the stack's memory limits add up to ${memoryMiB} MiB, more than the declared host's ${host.memoryGiB} GiB; shrink resources or declare a bigger host`);
+  const hostMiB = Math.round(host.memoryGiB * 1024);
+  if (memoryMiB > hostMiB) {
+    problems.push(
+      `ballast:host.memoryGiB: the stack's memory limits add up to ${memoryMiB} MiB, ${memoryMiB - hostMiB} MiB more than the declared host's ${host.memoryGiB} GiB. ` +
+        `Largest: ${largest(counted, memoryOf, " MiB")}${monitoringHint}. Lower those keys' memory, or declare a bigger host`,
+    );
   }
   if (cpu > host.cpus) {
-    problems.push(`ballast:host.cpus: the stack's CPU limits add up to ${cpu} cores, more than the declared host's ${host.cpus}; shrink resources or declare a bigger host`);
+    problems.push(
+      `ballast:host.cpus: the stack's CPU limits add up to ${cpu} cores, ${round(cpu - host.cpus)} more than the declared host's ${host.cpus}. ` +
+        `Largest: ${largest(permanent, cpuOf, " CPU")}. Lower those keys' cpu, or declare a bigger host`,
+    );
   }
   return { memoryMiB, cpu, monitoringMemoryMiB, problems };
 }

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { App, appHost } from "./app";
+import { buildPlan } from "./build";
 import { Backups } from "./backups/component";
 import { Observability } from "./observability/component";
 import type { PlatformConfig, SecretConfig } from "./config";
@@ -29,7 +30,7 @@ export interface PlatformArgs {
   secrets: SecretConfig;
 }
 
-/** Secrets that grant access to a datastore: whoever holds one may connect to it. */
+/** Secrets that grant access to a datastore, by the datastore's component: whoever holds one may connect to it. */
 const datastoreCredentials: Record<string, string[]> = {
   postgres: ["database-url", "postgres-password"],
   redis: ["redis-url", "redis-password"],
@@ -44,7 +45,7 @@ export function wireNetwork(workloads: WorkloadSpec[]): WorkloadSpec[] {
   const names = new Set(workloads.map((w) => w.name));
   return workloads.map((target) => {
     const allowed = new Set(target.network.allowFrom);
-    const credentials = datastoreCredentials[target.name];
+    const credentials = target.role === "stateful" ? datastoreCredentials[target.component] : undefined;
     for (const client of workloads) {
       if (client.name === target.name) continue;
       if (credentials && Object.values(client.secretEnv).some((secret) => credentials.includes(secret))) allowed.add(client.name);
@@ -90,8 +91,9 @@ export function targetFor(config: PlatformConfig, secrets: SecretConfig): Target
     return new ComposeTarget(config.compose, {
       domain: config.domain,
       tls: config.tls,
-      healthUrlPath: config.app.healthPath,
-      appName: "app",
+      // The release gate checks deep health (every dependency) through the proxy.
+      healthUrlPath: config.app.health.deep ?? config.app.health.readiness ?? "/",
+      appName: config.app.name,
       appHost: appHost(config),
       httpPort: config.proxy.httpPort,
       httpsPort: config.proxy.httpsPort,
@@ -123,13 +125,14 @@ export class Platform extends pulumi.ComponentResource {
     const { config } = args;
     const child = { parent: this };
 
+    const build = buildPlan(config, args.secrets.values);
     const proxy = new Proxy("proxy", { config }, child);
-    const app = new App("app", { config }, child);
-    const workers = new WorkerPool("workers", { config }, child);
-    const cron = new CronJobs("cron", { config }, child);
+    const app = new App("app", { config, build }, child);
+    const workers = new WorkerPool("workers", { config, appImage: app.image, build }, child);
+    const cron = new CronJobs("cron", { config, appImage: app.image, build }, child);
     const postgres = new Postgres("postgres", { config }, child);
     const redis = new Redis("redis", { config }, child);
-    const services = new ExtraServices("services", { config }, child);
+    const services = new ExtraServices("services", { config, build }, child);
     const backups = new Backups("backups", { config, app: app.spec }, child);
     const observability = new Observability("observability", { config }, child);
     // The app (and workers) start only after the one-shot jobs (migration) completed.
@@ -141,8 +144,8 @@ export class Platform extends pulumi.ComponentResource {
       appSpec,
       ...workers.specs.map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
       ...cron.specs,
-      postgres.spec,
-      redis.spec,
+      ...(postgres.spec ? [postgres.spec] : []),
+      ...(redis.spec ? [redis.spec] : []),
       ...services.specs,
       ...backups.beforeApp,
       ...backups.scheduled,

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
+import { POSTGRES_PORT, stackEndpoints } from "./names";
 import { resourceSpec } from "./resources";
 import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
 
@@ -69,14 +70,14 @@ exit "$status"
 export function postgresSpec(config: PlatformConfig): WorkloadSpec {
   const pg = config.postgres;
   return workload({
-    name: "postgres",
+    name: pg.name,
     component: "postgres",
     role: "stateful",
     description: `PostgreSQL (${pg.image}) with ${pg.extensions.join(", ") || "no extensions"}`,
     image: pg.image,
     command: ["/usr/local/bin/ballast-postgres-entrypoint"],
     args: ["postgres", "-c", `max_connections=${pg.maxConnections}`, "-c", "password_encryption=scram-sha-256"],
-    ports: [{ name: "postgres", port: 5432 }],
+    ports: [{ name: "postgres", port: POSTGRES_PORT }],
     env: {
       POSTGRES_DB: pg.database,
       POSTGRES_USER: pg.user,
@@ -89,6 +90,7 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
     secretEnv: { POSTGRES_PASSWORD: "postgres-password" },
     health: healthCheck({ exec: ["pg_isready", "-U", pg.user, "-d", pg.database, "-h", "127.0.0.1"] }, { startPeriodSeconds: 60 }),
     resources: resourceSpec(pg.resources),
+    sizedBy: "ballast:postgres.resources",
     volumes: [
       { kind: "persistent", name: "postgres-data", mountPath: "/var/lib/postgresql/data", sizeGiB: pg.storageGiB },
       { kind: "scratch", name: "run", mountPath: "/var/run/postgresql", sizeMiB: 16 },
@@ -109,14 +111,16 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
 }
 
 export class Postgres extends pulumi.ComponentResource {
-  readonly spec: WorkloadSpec;
-  /** In-stack connection endpoint (credentials stay in the `database-url` secret). */
+  /** Absent with an external database (`ballast:postgres.external`). */
+  readonly spec?: WorkloadSpec;
+  /** Connection endpoint without credentials (those stay in the `database-url` secret). */
   readonly endpoint: string;
 
   constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:postgres:Postgres", name, {}, opts);
-    this.spec = postgresSpec(args.config);
-    this.endpoint = `postgres:5432/${args.config.postgres.database}`;
+    const endpoint = stackEndpoints(args.config).postgres;
+    this.spec = endpoint.kind === "in-stack" ? postgresSpec(args.config) : undefined;
+    this.endpoint = endpoint.kind === "in-stack" ? `${endpoint.host}:${endpoint.port}/${endpoint.database}` : "external (ballast:secretValues.database-url)";
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
+import { REDIS_PORT, stackEndpoints } from "./names";
 import { resourceSpec } from "./resources";
 import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
 
@@ -18,7 +19,7 @@ export function redisConf(config: PlatformConfig): string {
     "# Rendered by Ballast. requirepass is passed on the command line from a secret.",
     "bind 0.0.0.0",
     "protected-mode yes",
-    "port 6379",
+    `port ${REDIS_PORT}`,
     "dir /data",
     `maxmemory ${redis.maxmemory}`,
     `maxmemory-policy ${redis.evictionPolicy}`,
@@ -33,17 +34,19 @@ export function redisConf(config: PlatformConfig): string {
 /** Pure: the Redis workload spec. */
 export function redisSpec(config: PlatformConfig): WorkloadSpec {
   return workload({
-    name: "redis",
+    name: config.redis.name,
     component: "redis",
     role: "stateful",
     description: `Redis (${config.redis.image}), maxmemory ${config.redis.maxmemory} ${config.redis.evictionPolicy}`,
     image: config.redis.image,
     // The password never lands in a file or ConfigMap: the shell reads it from the secret env.
     command: ["sh", "-c", 'exec redis-server /usr/local/etc/redis/redis.conf --requirepass "$REDIS_PASSWORD"'],
-    ports: [{ name: "redis", port: 6379 }],
+    ports: [{ name: "redis", port: REDIS_PORT }],
     secretEnv: { REDIS_PASSWORD: "redis-password" },
-    health: healthCheck({ exec: ["sh", "-c", 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] }),
+    // REDISCLI_AUTH, not -a: the password must not show in the process list.
+    health: healthCheck({ exec: ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG'] }),
     resources: resourceSpec(config.redis.resources),
+    sizedBy: "ballast:redis.resources",
     volumes: [{ kind: "persistent", name: "redis-data", mountPath: "/data", sizeGiB: config.redis.storageGiB }],
     configFiles: [{ name: "redis.conf", mountPath: "/usr/local/etc/redis/redis.conf", content: redisConf(config) }],
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
@@ -52,12 +55,15 @@ export function redisSpec(config: PlatformConfig): WorkloadSpec {
 }
 
 export class Redis extends pulumi.ComponentResource {
-  readonly spec: WorkloadSpec;
-  readonly endpoint = "redis:6379";
+  /** Absent when `ballast:redis.enabled` is false. */
+  readonly spec?: WorkloadSpec;
+  readonly endpoint: string;
 
   constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:redis:Redis", name, {}, opts);
-    this.spec = redisSpec(args.config);
+    const endpoint = stackEndpoints(args.config).redis;
+    this.spec = endpoint ? redisSpec(args.config) : undefined;
+    this.endpoint = endpoint ? `${endpoint.host}:${endpoint.port}` : "disabled";
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

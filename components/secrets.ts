@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { builtinSecrets, type PlatformConfig, type SecretConfig } from "./config";
+import { stackEndpoints } from "./names";
 import type { SecretSpec } from "./spec";
 import type { SecretValues } from "./targets/target";
 
@@ -36,8 +37,11 @@ export class Secrets extends pulumi.ComponentResource {
       (secret === "postgres-password" && (used.has("database-url") || used.has("postgres-password"))) ||
       (secret === "redis-password" && (used.has("redis-url") || used.has("redis-password")));
 
+    const endpoints = stackEndpoints(config);
     for (const [secretName, builtin] of Object.entries(builtinSecrets)) {
       if (builtin.derived || !needed(secretName)) continue;
+      // An external database brings its own credentials inside database-url.
+      if (secretName === "postgres-password" && endpoints.postgres.kind === "external") continue;
       const value = supplied[secretName] ?? (builtin.generated ? this.generate(secretName, config.rotation[secretName] ?? 0, builtin.immutable) : undefined);
       // Supplied-only secrets (S3 keys, receiver credentials) are checked by config validation.
       if (value === undefined) throw new Error(`secret "${secretName}" is used but has no value: pulumi config set --secret --path 'ballast:secretValues.${secretName}' <value>`);
@@ -45,15 +49,16 @@ export class Secrets extends pulumi.ComponentResource {
       specs.push({ name: secretName, description: builtin.description, rotation: builtin.rotation, immutable: builtin.immutable });
     }
 
+    const postgres = endpoints.postgres;
     if (used.has("database-url")) {
-      const { user, database } = config.postgres;
-      values["database-url"] = pulumi.secret(
-        pulumi.interpolate`postgresql://${user}:${values["postgres-password"]}@postgres:5432/${database}`,
-      );
+      values["database-url"] =
+        postgres.kind === "external"
+          ? pulumi.secret(supplied["database-url"])
+          : pulumi.secret(pulumi.interpolate`postgresql://${postgres.user}:${values["postgres-password"]}@${postgres.host}:${postgres.port}/${postgres.database}`);
       specs.push({ name: "database-url", ...pick(builtinSecrets["database-url"]) });
     }
-    if (used.has("redis-url")) {
-      values["redis-url"] = pulumi.secret(pulumi.interpolate`redis://:${values["redis-password"]}@redis:6379/0`);
+    if (used.has("redis-url") && endpoints.redis) {
+      values["redis-url"] = pulumi.secret(pulumi.interpolate`redis://:${values["redis-password"]}@${endpoints.redis.host}:${endpoints.redis.port}/0`);
       specs.push({ name: "redis-url", ...pick(builtinSecrets["redis-url"]) });
     }
     for (const [secretName, declared] of Object.entries(config.secrets)) {

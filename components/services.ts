@@ -1,33 +1,48 @@
 /**
- * Extra services of a stack (the nyxcore runbook's ollama, ipcha, ckb): an image, a
- * port, optional storage and an optional public route; internal by default.
+ * Extra services of a stack (nyxcore's ollama, ipcha and ckb; NexusCore's LLM gateway):
+ * first-class workloads with a pinned or built image, replicas and autoscaling, health and
+ * metrics, tracing, optional persistent storage and an optional public route; internal by
+ * default. Running as root is an explicit, labelled opt-in for upstream images that need it.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { buildImage, type BuildPlan } from "./build";
 import type { ExtraServiceConfig, PlatformConfig } from "./config";
+import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
-import { hardenedSecurity, healthCheck, workload, type WorkloadSpec } from "./spec";
+import { hardenedSecurity, workload, type ImageRef, type WorkloadSpec } from "./spec";
 
-/** Pure: one spec per extra service. */
-export function extraServiceSpecs(config: PlatformConfig): WorkloadSpec[] {
-  const callers = ["app", ...config.workers.map((w) => w.name)];
-  return config.services.map((service: ExtraServiceConfig) =>
-    workload({
+/** Label the policy pack reads: this workload runs as root because its stack said so. */
+export const RUNS_AS_ROOT_LABEL = "ballast.dev/runs-as-root";
+
+/** Pure: one spec per extra service; `images[i]` is service i's image (pinned or built). */
+export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): WorkloadSpec[] {
+  const callers = [config.app.name, ...config.workers.map((w) => w.name)];
+  return config.services.map((service: ExtraServiceConfig, i) => {
+    const metrics = service.metrics ? { port: service.metrics.port ?? service.port, path: service.metrics.path } : undefined;
+    return workload({
       name: service.name,
       component: "services",
       role: service.storage ? "stateful" : "stateless",
-      description: `Extra service ${service.name} (${service.image})`,
-      image: service.image,
+      description: `Extra service ${service.name} (${service.build ? `built from ${service.build.context}/${service.build.dockerfile}` : service.image})`,
+      image: images[i],
+      ...(service.build ? { builtFrom: { repository: service.build.repository, context: service.build.context, dockerfile: service.build.dockerfile } } : {}),
       command: service.command,
-      ports: [{ name: "http", port: service.port }],
+      args: service.args,
+      ports: [{ name: "http", port: service.port }, ...(metrics && metrics.port !== service.port ? [{ name: "metrics", port: metrics.port }] : [])],
       env: service.env,
       secretEnv: service.secretEnv,
-      health: service.healthPath
-        ? healthCheck({ http: { path: service.healthPath, port: service.port } }, { startPeriodSeconds: 60 })
-        : healthCheck({ tcp: { port: service.port } }),
+      ...healthSpecs(service.health, service.port),
       resources: resourceSpec(service.resources),
-      volumes: service.storage
-        ? [{ kind: "persistent", name: `${service.name}-data`, mountPath: service.storage.mountPath, sizeGiB: service.storage.sizeGiB }]
-        : [],
+      sizedBy: `ballast:services[${i}].resources`,
+      replicas: service.storage ? 1 : service.autoscaling.enabled ? service.autoscaling.minReplicas : service.replicas,
+      autoscaling:
+        !service.storage && service.autoscaling.enabled
+          ? { minReplicas: service.autoscaling.minReplicas, maxReplicas: service.autoscaling.maxReplicas, cpuTargetPercent: service.autoscaling.cpuTargetPercent }
+          : undefined,
+      volumes: [
+        ...(service.storage ? [{ kind: "persistent" as const, name: `${service.name}-data`, mountPath: service.storage.mountPath, sizeGiB: service.storage.sizeGiB }] : []),
+        ...(service.readOnlyRootFilesystem ? [{ kind: "scratch" as const, name: "tmp", mountPath: "/tmp", sizeMiB: 256 }] : []),
+      ],
       route: service.route
         ? {
             host: service.route.subdomain ? `${service.route.subdomain}.${config.domain}` : config.domain,
@@ -36,19 +51,32 @@ export function extraServiceSpecs(config: PlatformConfig): WorkloadSpec[] {
             tls: config.tls,
           }
         : undefined,
+      metrics,
       network: { fromProxy: Boolean(service.route), allowFrom: [...new Set([...callers, ...service.allowFrom])], egressInternet: true },
-      // Third-party images: their own user and writable filesystem.
-      security: { ...hardenedSecurity, readOnlyRootFilesystem: false },
-    }),
-  );
+      labels: service.runAsRoot ? { [RUNS_AS_ROOT_LABEL]: "true" } : {},
+      stopGracePeriodSeconds: service.stopGracePeriodSeconds,
+      security: {
+        ...hardenedSecurity,
+        readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+        runAsRoot: service.runAsRoot,
+        ...(service.runAsUser !== undefined ? { runAsUser: service.runAsUser, runAsGroup: service.runAsUser, fsGroup: service.runAsUser } : {}),
+      },
+    });
+  });
+}
+
+export interface ExtraServicesArgs {
+  config: PlatformConfig;
+  build: BuildPlan;
 }
 
 export class ExtraServices extends pulumi.ComponentResource {
   readonly specs: WorkloadSpec[];
 
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ExtraServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:services:ExtraServices", name, {}, opts);
-    this.specs = extraServiceSpecs(args.config);
+    const images = args.config.services.map((s) => (s.build ? buildImage(`${s.name}-image`, s.build, args.build, this) : (s.image as string)));
+    this.specs = extraServiceSpecs(args.config, images);
     this.registerOutputs({ services: this.specs.map((s) => s.name) });
   }
 }

@@ -174,6 +174,8 @@ export interface WorkloadSpec {
   /** One line for humans: shows in the generated runbook and as an annotation. */
   description: string;
   image: ImageRef;
+  /** Set when `pulumi up` builds the image from a Dockerfile and pushes it (renders show this instead of a digest). */
+  builtFrom?: { repository: string; context: string; dockerfile: string };
   /** Replaces the image entrypoint. */
   command?: string[];
   /** Replaces the image CMD. */
@@ -183,8 +185,15 @@ export interface WorkloadSpec {
   env: Record<string, string>;
   /** Environment variables filled from secrets: ENV_NAME -> secret name. */
   secretEnv: Record<string, SecretName>;
+  /** Readiness: may it receive traffic (Compose healthcheck, Kubernetes readiness probe). */
   health?: HealthCheckSpec;
+  /** Liveness when it differs from readiness (Kubernetes liveness and startup probes); never checks a datastore. */
+  liveness?: Pick<HealthCheckSpec, "http" | "exec" | "tcp">;
+  /** Deep health (every dependency), HTTP: the release gate and the DeepHealthFailing alert. */
+  deepHealth?: { path: string; port: number };
   resources: ResourceSpec;
+  /** The stack key that sizes this workload (`ballast:app.resources`), for footprint messages. */
+  sizedBy?: string;
   /** Desired replicas when not autoscaled; 1 for stateful, ignored for agents. */
   replicas: number;
   autoscaling?: AutoscalingSpec;

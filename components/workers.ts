@@ -1,49 +1,63 @@
 /**
  * WorkerPool: queue workers (NomosX: 5-20 pods at 80 % CPU in prod). No public route;
- * they reach the datastores and the internet (LLM APIs).
+ * they reach the datastores and the internet (LLM APIs). Each worker runs the app's image
+ * unless it names its own or builds one (NomosX's Dockerfile.worker).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { defaultAppSecretEnv } from "./app";
+import { datastoreDependencies } from "./app";
+import { buildImage, type BuildPlan } from "./build";
 import type { PlatformConfig, WorkerConfig } from "./config";
+import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
-import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
+import { runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
 
-/** Pure: one spec per configured worker. */
-export function workerSpecs(config: PlatformConfig): WorkloadSpec[] {
-  return config.workers.map((worker: WorkerConfig) =>
+/** Pure: one spec per configured worker; `images[i]` is worker i's image (built, pinned or the app's). */
+export function workerSpecs(config: PlatformConfig, images: ImageRef[]): WorkloadSpec[] {
+  return config.workers.map((worker: WorkerConfig, i) =>
     workload({
       name: worker.name,
       component: "workers",
       role: "stateless",
       description: `Queue worker running ${worker.command ? `"${worker.command.join(" ")}"` : "the image command"}`,
-      image: worker.image,
+      image: images[i],
+      ...(worker.build ? { builtFrom: { repository: worker.build.repository, context: worker.build.context, dockerfile: worker.build.dockerfile } } : {}),
       command: worker.command,
       ports: worker.metrics ? [{ name: "metrics", port: worker.metrics.port }] : [],
       env: { NODE_ENV: config.environment === "dev" ? "development" : "production", ...worker.env },
-      secretEnv: { ...defaultAppSecretEnv, ...worker.secretEnv },
-      health: worker.healthCommand ? healthCheck({ exec: worker.healthCommand }) : undefined,
+      secretEnv: { ...worker.secretEnv },
+      // No health config: the process staying up is the check (workers serve no HTTP).
+      ...(worker.health ? healthSpecs(worker.health, worker.metrics?.port) : {}),
       resources: resourceSpec(worker.resources),
+      sizedBy: `ballast:workers[${i}].resources`,
       replicas: worker.autoscaling.enabled ? worker.autoscaling.minReplicas : worker.replicas,
       autoscaling: worker.autoscaling.enabled
         ? { minReplicas: worker.autoscaling.minReplicas, maxReplicas: worker.autoscaling.maxReplicas, cpuTargetPercent: worker.autoscaling.cpuTargetPercent }
         : undefined,
       volumes: [{ kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 512 }],
       metrics: worker.metrics,
-      dependsOn: ["postgres", "redis"],
+      dependsOn: datastoreDependencies(config),
       network: { fromProxy: false, allowFrom: [], egressInternet: true },
       // Workers finish the job in hand before they stop.
-      stopGracePeriodSeconds: 120,
+      stopGracePeriodSeconds: worker.stopGracePeriodSeconds,
       security: runAs(1000),
     }),
   );
 }
 
+export interface WorkerPoolArgs {
+  config: PlatformConfig;
+  /** The app's image: what a worker without `image` or `build` runs. */
+  appImage: ImageRef;
+  build: BuildPlan;
+}
+
 export class WorkerPool extends pulumi.ComponentResource {
   readonly specs: WorkloadSpec[];
 
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:workers:WorkerPool", name, {}, opts);
-    this.specs = workerSpecs(args.config);
+    const images = args.config.workers.map((w) => (w.build ? buildImage(`${w.name}-image`, w.build, args.build, this) : (w.image ?? args.appImage)));
+    this.specs = workerSpecs(args.config, images);
     this.registerOutputs({ workers: this.specs.map((s) => s.name) });
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Images pinned: by a tag other than `latest`, or by digest. The nyxcore runbook deploys
+ * Images pinned: by an exact version tag (not `latest`, not a moving tag such as `pg16` or
+ * `7-alpine`), or by digest. The nyxcore runbook deploys
  * `traefik:latest`, `ollama/ollama:latest` and `ghcr.io/simplyliz/ckb:latest`: whatever the
  * registry holds on the day of a restart is what runs, and a rollback cannot name the old one.
  */
@@ -13,7 +14,7 @@ import { workloadsOf } from "./lib/workloads";
 export type ImagesConfig = Record<string, never>;
 
 function problem(where: string, image: string, reason: string): string {
-  return `${where}: image "${image}" is not pinned (${reason}); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image`;
+  return `${where}: image "${image}" is not pinned (${reason}); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image`;
 }
 
 export function checkImages(resource: ResourceView): string[] {
@@ -53,9 +54,9 @@ export function checkImages(resource: ResourceView): string[] {
 
 export const imagesPinned = resourcePolicy<ImagesConfig>({
   name: "images-pinned",
-  description: "Every container image (Kubernetes containers and initContainers, Compose services) is pinned by a tag other than latest or by a digest.",
+  description: "Every container image (Kubernetes containers and initContainers, Compose services) is pinned by an exact version tag (not latest, not a moving tag such as pg16 or 7-alpine) or by a digest.",
   enforcementLevel: "mandatory",
   defaults: {},
-  remediationSteps: 'Set the image in the stack config to a version tag ("redis:7.4.1-alpine") or a digest.',
+  remediationSteps: 'Set the image in the stack config to an exact version tag ("redis:7.4.2-alpine") or a digest.',
   check: (resource) => checkImages(resource),
 });

@@ -254,7 +254,7 @@ async function growthOverrides(stack: string, dimension: Dimension, size: number
     );
   } else {
     overrides["ballast:services"] = JSON.stringify(
-      Array.from({ length: size }, (_, i) => ({ name: `svc-${i + 1}`, image: "ghcr.io/acme/svc:1.0.0", port: 8000, healthPath: "/health" })),
+      Array.from({ length: size }, (_, i) => ({ name: `svc-${i + 1}`, image: "ghcr.io/acme/svc:1.0.0", port: 8000, health: { liveness: "/health" } })),
     );
   }
   // A Compose stack declares the size of its host; a benchmark host big enough for 100 services keeps the footprint warning out of the figures.

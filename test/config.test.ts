@@ -39,9 +39,11 @@ describe("config defaults", () => {
     expect(config.workers[0].resources).toEqual({ cpu: 4, memoryMiB: 8192 });
     expect(config.workers[0].autoscaling).toEqual({ enabled: true, minReplicas: 5, maxReplicas: 20, cpuTargetPercent: 80 });
     expect(config.workers[0].image).toBe("ghcr.io/acme/app:1.0.0");
-    expect(config.app.healthPath).toBe("/api/health");
-    expect(config.postgres.image).toBe("pgvector/pgvector:pg16");
-    expect(config.redis).toMatchObject({ image: "redis:7-alpine", maxmemory: "4gb", evictionPolicy: "allkeys-lru", save: "900 1 300 10 60 10000" });
+    expect(config.app.health).toEqual({ liveness: "/api/health", readiness: "/api/health", deep: "/api/health", startPeriodSeconds: 60 });
+    expect(config.app.metrics).toEqual({ path: "/api/v1/metrics" });
+    expect(config.app.secretEnv).toEqual({ DATABASE_URL: "database-url", REDIS_URL: "redis-url" });
+    expect(config.postgres.image).toBe("pgvector/pgvector:0.8.0-pg16");
+    expect(config.redis).toMatchObject({ image: "redis:7.4.2-alpine", maxmemory: "4gb", evictionPolicy: "allkeys-lru", save: "900 1 300 10 60 10000" });
     expect(config.tls).toBe(true);
     expect(config.allowDataLoss).toBe(false);
   });
@@ -73,7 +75,7 @@ describe("config defaults", () => {
   });
 
   it("accepts millicores and Mi/Gi sizes", () => {
-    const { config } = parsePlatformConfig(prodRaw({ app: { image: "a/b:1", resources: { cpu: "750m", memory: "1536Mi" } } }), "prod", "ballast");
+    const { config } = parsePlatformConfig(prodRaw({ app: { image: "a/b:1.0.0", resources: { cpu: "750m", memory: "1536Mi" } } }), "prod", "ballast");
     expect(config.app.resources).toEqual({ cpu: 0.75, memoryMiB: 1536 });
   });
 
@@ -101,25 +103,27 @@ describe("every stack file loads and validates", () => {
 
 describe("bad input is refused with the key, the value and what is allowed", () => {
   const cases: [string, RawConfig, string, RegExp][] = [
-    ["min above max", prodRaw({ app: { image: "a/b:1", autoscaling: { minReplicas: 12, maxReplicas: 10 } } }), "prod", /^ballast:app\.autoscaling: minReplicas \(12\) must not exceed maxReplicas \(10\)/],
+    ["min above max", prodRaw({ app: { image: "a/b:1.0.0", autoscaling: { minReplicas: 12, maxReplicas: 10 } } }), "prod", /^ballast:app\.autoscaling: minReplicas \(12\) must not exceed maxReplicas \(10\)/],
     ["unknown top-level key", prodRaw({ domian: "x.com" }), "prod", /^ballast:domian: unknown key; did you mean ballast:domain\?/],
-    ["unknown nested key", prodRaw({ app: { image: "a/b:1", helthPath: "/h" } }), "prod", /^ballast:app\.helthPath: unknown key; did you mean ballast:app\.healthPath\?/],
-    ["latest image", prodRaw({ app: { image: "ghcr.io/acme/app:latest" } }), "prod", /^ballast:app\.image: image must be pinned by a tag other than "latest".*\(got "ghcr\.io\/acme\/app:latest"\)/],
-    ["untagged image", prodRaw({ redis: { image: "redis" } }), "prod", /^ballast:redis\.image: image must be pinned.*\(got "redis"\)/],
+    ["unknown nested key", prodRaw({ app: { image: "a/b:1.0.0", helth: { liveness: "/h" } } }), "prod", /^ballast:app\.helth: unknown key; did you mean ballast:app\.health\? \(allowed here: name, image, build, port, health, metrics/],
+    ["latest image", prodRaw({ app: { image: "ghcr.io/acme/app:latest" } }), "prod", /^ballast:app\.image: must be pinned by an exact version tag .* "latest" and an untagged name move under a running stack \(got "ghcr\.io\/acme\/app:latest"\)/],
+    ["untagged image", prodRaw({ redis: { image: "redis" } }), "prod", /^ballast:redis\.image: must be pinned by an exact version tag.*\(got "redis"\)/],
+    ["moving tag on prod", prodRaw({ postgres: { image: "pgvector/pgvector:pg16" } }), "prod", /^ballast:postgres\.image: "pgvector\/pgvector:pg16" uses the moving tag "pg16", which the registry re-points to new builds; pin an exact version .* or a digest \("pgvector\/pgvector@sha256:\.\.\."\) \(refused in prod; only dev accepts moving tags, with a warning\)$/],
+    ["moving tag on staging", prodRaw({ redis: { image: "redis:7-alpine" } }), "staging", /^ballast:redis\.image: "redis:7-alpine" uses the moving tag "7-alpine".*\(refused in staging/],
     ["bad target", prodRaw({ target: "swarm" }), "prod", /^ballast:target: must be one of "compose", "kubernetes" \(got "swarm"\)/],
     ["bad eviction policy", prodRaw({ redis: { evictionPolicy: "lru" } }), "prod", /^ballast:redis\.evictionPolicy: must be one of "noeviction", "allkeys-lru".*\(got "lru"\)/],
     ["bad maxmemory", prodRaw({ redis: { maxmemory: "4GB" } }), "prod", /^ballast:redis\.maxmemory: must be a size like "256mb" or "4gb" \(got "4GB"\)/],
     ["bad memory unit", prodRaw({ postgres: { resources: { cpu: 1, memory: "4G" } } }), "prod", /^ballast:postgres\.resources\.memory: memory must be a size in Mi or Gi.*\(got "4G"\)/],
-    ["port out of range", prodRaw({ app: { image: "a/b:1", port: 70000 } }), "prod", /^ballast:app\.port: must be at most 65535 \(got 70000\)/],
+    ["port out of range", prodRaw({ app: { image: "a/b:1.0.0", port: 70000 } }), "prod", /^ballast:app\.port: must be a port number between 1 and 65535 \(got 70000\)/],
     ["bind address not an address", prodRaw({ proxy: { bindAddress: "localhost" } }), "prod", /^ballast:proxy\.bindAddress: must be an IPv4 or IPv6 address of the host .* or "" for every interface \(got "localhost"\)/],
     ["bad worker name", prodRaw({ workers: [{ name: "Queue_Worker" }] }), "prod", /^ballast:workers\[0\]\.name: must be a DNS label.*\(got "Queue_Worker"\)/],
     ["reserved worker name", prodRaw({ workers: [{ name: "postgres" }] }), "prod", /^ballast:workers\[0\]\.name: name "postgres" is used by Ballast itself/],
     ["duplicate names", prodRaw({ workers: [{ name: "worker" }], cronJobs: [{ name: "worker", schedule: "0 3 * * *", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.name: name "worker" is already used by ballast:workers\[0\]\.name/],
-    ["bad cron schedule", prodRaw({ cronJobs: [{ name: "clean", schedule: "every day", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.schedule: schedule must be a five-field cron expression.*\(got "every day"\)/],
-    ["cron hour out of range", prodRaw({ cronJobs: [{ name: "clean", schedule: "0 25 * * *", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.schedule: schedule must be a five-field cron expression.*\(got "0 25 \* \* \*"\)/],
+    ["bad cron schedule", prodRaw({ cronJobs: [{ name: "clean", schedule: "every day", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.schedule: must be a five-field numeric cron expression in UTC such as "15 3 \* \* \*" \(expected five fields .*, got 2\) \(got "every day"\)/],
+    ["cron hour out of range", prodRaw({ cronJobs: [{ name: "clean", schedule: "0 25 * * *", command: ["x"] }] }), "prod", /^ballast:cronJobs\[0\]\.schedule: must be a five-field numeric cron expression.*\(hour "25" is outside 0-23\) \(got "0 25 \* \* \*"\)/],
     ["missing acme email", prodRaw({ acmeEmail: "" }), "prod", /^ballast:acmeEmail: Let's Encrypt needs a contact address when ballast:tls is true \(got ""\)/],
     ["prod without tls", prodRaw({ tls: false }), "prod", /^ballast:tls: prod must serve HTTPS \(got false\)/],
-    ["unknown secret reference", prodRaw({ app: { image: "a/b:1", secretEnv: { OPENAI_API_KEY: "openai-key" } } }), "prod", /^ballast:app\.secretEnv\.OPENAI_API_KEY: unknown secret "openai-key"; allowed: built-in secrets/],
+    ["unknown secret reference", prodRaw({ app: { image: "a/b:1.0.0", secretEnv: { OPENAI_API_KEY: "openai-key" } } }), "prod", /^ballast:app\.secretEnv\.OPENAI_API_KEY: unknown secret "openai-key"; allowed: built-in secrets/],
     ["declared secret without value", prodRaw({ secrets: { "stripe-key": { description: "Stripe", rotation: "dashboard" } } }), "prod", /^ballast:secrets\.stripe-key: declared but no value supplied; run: pulumi config set --secret --path 'ballast:secretValues\.stripe-key'/],
     ["encryption key rotation", prodRaw({ rotation: { "encryption-key": 1 } }), "prod", /^ballast:rotation\.encryption-key: refused \(got 1\): the encryption key cannot be rotated: stored API keys .* could no longer be decrypted/],
     ["ssh without host key", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "203.0.113.5" } } }), "prod", /^ballast:compose\.ssh\.hostKey: required for prod: without a pinned host key any host key is accepted/],
@@ -127,8 +131,8 @@ describe("bad input is refused with the key, the value and what is allowed", () 
     ["bad host key", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "h", hostKey: "AAAA" } } }), "prod", /^ballast:compose\.ssh\.hostKey: must be a public host key line/],
     ["stack needs an environment", prodRaw(), "qa", /^ballast:environment: stack "qa" is not named dev, staging or prod/],
     ["wrong type", prodRaw({ allowDataLoss: "yes" }), "prod", /^ballast:allowDataLoss: expected boolean \(got "yes"\)/],
-    ["missing app image", prodRaw({ app: {} }), "prod", /^ballast:app\.image: required, expected string/],
-    ["schema push migration on prod", prodRaw({ app: { image: "a/b:1", migration: { command: ["npx", "prisma", "db", "push", "--accept-data-loss"] } } }), "prod", /^ballast:app\.migration\.command: .* is refused on prod: .*drops pgvector embedding columns/],
+    ["missing app image", prodRaw({ app: {} }), "prod", /^ballast:app\.image: required: a pinned image \(e\.g\. "ghcr\.io\/acme\/app:1\.4\.2"\), or ballast:app\.build to build one from a Dockerfile$/],
+    ["schema push migration on prod", prodRaw({ app: { image: "a/b:1.0.0", migration: { command: ["npx", "prisma", "db", "push", "--accept-data-loss"] } } }), "prod", /^ballast:app\.migration\.command: .* is refused on prod: .*drops pgvector embedding columns/],
     ["slack receiver without its credential", prodRaw({ monitoring: { alertmanager: { receiver: { type: "slack", channel: "#alerts" } } } }), "prod", /^ballast:monitoring\.alertmanager\.receiver: the slack receiver needs its credential/],
     ["bootstrap without SSH source ranges", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "h", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA" } } }), "prod", /^ballast:compose\.bootstrap\.sshAllowFrom: required when the bootstrap is enabled/],
     ["backup schedule longer than the RPO", prodRaw({ backups: { schedule: "0 3 * * 0" } }), "prod", /^ballast:backups\.schedule: .*leaves up to \d+ h between backups, longer than rpoHours 24/],

@@ -203,8 +203,10 @@ describe("footprint on the Compose host", () => {
     const { model } = await rendered("staging");
     const fit = composeHostFit(model.workloads, { cpus: 1, memoryGiB: 2 });
     expect(fit.problems).toEqual([
-      expect.stringMatching(/^ballast:host\.memoryGiB: the stack's memory limits add up to \d+ MiB, more than the declared host's 2 GiB/),
-      expect.stringMatching(/^ballast:host\.cpus: the stack's CPU limits add up to [\d.]+ cores, more than the declared host's 1/),
+      expect.stringMatching(
+        /^ballast:host\.memoryGiB: the stack's memory limits add up to \d+ MiB, \d+ MiB more than the declared host's 2 GiB\. Largest: postgres 1536 MiB \[ballast:postgres\.resources\], app 1024 MiB \[ballast:app\.resources\], .*; the monitoring set alone takes \d+ MiB \(ballast:monitoring\.enabled: false, or switch parts off with ballast:monitoring\.<part>\.enabled\)\. Lower those keys' memory, or declare a bigger host$/,
+      ),
+      expect.stringMatching(/^ballast:host\.cpus: the stack's CPU limits add up to [\d.]+ cores, [\d.]+ more than the declared host's 1\. Largest: .*\[ballast:.*\.resources\].*Lower those keys' cpu, or declare a bigger host$/),
     ]);
   });
 });

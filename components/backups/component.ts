@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
+import { stackEndpoints, stackNames } from "../names";
 import type { WorkloadSpec } from "../spec";
 import { BACKUP_JOB, DRILL_JOB, MIGRATION_JOB, backupWorkloads, migrationWorkload, pgvectorEnsureWorkload, type BackupContext } from "./index";
 
@@ -24,9 +25,10 @@ export class Backups extends pulumi.ComponentResource {
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:backups:Backups", name, {}, opts);
     const { config, app } = args;
+    const endpoint = stackEndpoints(config).postgres;
     const ctx: BackupContext = {
       environment: config.environment,
-      postgres: { host: "postgres", port: 5432, database: config.postgres.database, user: config.postgres.user, extensions: config.postgres.extensions },
+      postgres: { ...endpoint, extensions: config.postgres.extensions, service: endpoint.kind === "in-stack" ? stackNames(config).postgres : undefined },
     };
     this.scheduled = backupWorkloads(config.backups, ctx);
     const migration = config.app.migration
@@ -36,11 +38,15 @@ export class Backups extends pulumi.ComponentResource {
           env: app.env,
           secretEnv: app.secretEnv,
           resources: app.resources.limits,
+          dependsOn: app.dependsOn,
+          security: app.security,
         })
       : undefined;
-    const ensure = config.postgres.hnswIndex
-      ? pgvectorEnsureWorkload(config.postgres.hnswIndex, ctx, { image: config.backups.image, after: migration ? [MIGRATION_JOB] : [] })
-      : undefined;
+    const inStack = ctx.postgres.kind === "in-stack" ? (ctx as BackupContext & { postgres: { kind: "in-stack" } }) : undefined;
+    const ensure =
+      config.postgres.hnswIndex && inStack
+        ? pgvectorEnsureWorkload(config.postgres.hnswIndex, inStack, { image: config.backups.image, after: migration ? [MIGRATION_JOB] : [] })
+        : undefined;
     this.beforeApp = [migration, ensure].filter((w): w is WorkloadSpec => w !== undefined);
     this.registerOutputs({
       schedule: config.backups.enabled ? config.backups.schedule : "disabled",

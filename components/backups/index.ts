@@ -17,30 +17,29 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { resourceSpec } from "../resources";
-import { workload, type ImageRef, type SecretName, type VolumeSpec, type WorkloadSpec } from "../spec";
+import { workload, type ImageRef, type SecretName, type SecuritySpec, type VolumeSpec, type WorkloadSpec } from "../spec";
 import {
   BACKUP_S3_SECRETS,
   checkMigrationSafety,
+  defaultImages,
   type BackupsConfig,
   type Environment,
   type MigrationConfig,
   type PgvectorIndexConfig,
-} from "./config";
+} from "../config";
+import type { PostgresEndpoint } from "../names";
 import { orderedExtensions, renderPgvectorSql } from "./pgvector";
 
-export * from "./config";
 export { orderedExtensions, renderPgvectorSql } from "./pgvector";
 
 export interface BackupContext {
   environment: Environment;
-  postgres: {
-    /** In-stack host name of the database service. */
-    host: string;
-    port: number;
-    database: string;
-    user: string;
+  /** The database: in-stack (host and port), or external (its URL is the `database-url` secret). */
+  postgres: PostgresEndpoint & {
     /** Extensions of the database (`vector` is added first when missing). */
     extensions: string[];
+    /** Workload name of the in-stack database, which the jobs wait for. */
+    service?: string;
   };
 }
 
@@ -51,6 +50,8 @@ export const BACKUP_MOUNT = "/backups";
 export const SCRIPT_DIR = "/etc/ballast/backups";
 /** Secret holding the database password (the Postgres component's). */
 export const POSTGRES_PASSWORD_SECRET: SecretName = "postgres-password";
+/** Secret holding an external database's connection URL. */
+export const DATABASE_URL_SECRET: SecretName = "database-url";
 
 /** Workload names, fixed: the docs' commands use them (`docker compose run --rm backup`). */
 export const BACKUP_JOB = "backup";
@@ -92,16 +93,24 @@ function backupsVolume(backups: BackupsConfig): VolumeSpec {
 
 const tmpVolume: VolumeSpec = { kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 };
 
+/** libpq environment of the jobs: host and port in-stack; an external database's come from DATABASE_URL (common.sh). */
 function connectionEnv(ctx: BackupContext): Record<string, string> {
+  const pg = ctx.postgres;
   return {
-    PGHOST: ctx.postgres.host,
-    PGPORT: String(ctx.postgres.port),
-    PGUSER: ctx.postgres.user,
-    PGDATABASE: ctx.postgres.database,
+    ...(pg.kind === "in-stack" ? { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: pg.database } : {}),
     PGCONNECT_TIMEOUT: "15",
     BACKUP_DIR: BACKUP_MOUNT,
     HOME: "/tmp",
   };
+}
+
+/** The credential secret of the jobs: the password in-stack, the whole URL for an external database. */
+function connectionSecretEnv(ctx: BackupContext): Record<string, SecretName> {
+  return ctx.postgres.kind === "in-stack" ? { PGPASSWORD: POSTGRES_PASSWORD_SECRET } : { DATABASE_URL: DATABASE_URL_SECRET };
+}
+
+function databaseDependency(ctx: BackupContext): string[] {
+  return ctx.postgres.kind === "in-stack" && ctx.postgres.service ? [ctx.postgres.service] : [];
 }
 
 const postgresUser = {
@@ -140,11 +149,13 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         RETAIN_WEEKLY: String(backups.retention.weekly),
         RETAIN_MONTHLY: String(backups.retention.monthly),
       },
-      secretEnv: { PGPASSWORD: POSTGRES_PASSWORD_SECRET },
+      secretEnv: connectionSecretEnv(ctx),
       resources,
+      sizedBy: "ballast:backups.resources",
       volumes: [backupsVolume(backups), tmpVolume],
       configFiles: scriptFiles("common.sh", "backup.sh"),
-      dependsOn: ["postgres"],
+      dependsOn: databaseDependency(ctx),
+      network: { fromProxy: false, allowFrom: [], egressInternet: ctx.postgres.kind === "external" },
       schedule: backups.schedule,
       jobTimeoutSeconds: backups.timeoutMinutes * 60,
       security: postgresUser,
@@ -224,11 +235,13 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
           DRILL_GOAL_SECONDS: String(drill.timeoutMinutes * 60),
           RESTORE_JOBS: String(Math.max(1, Math.min(4, Math.round(backups.resources.cpu * 2)))),
         },
-        secretEnv: { PGPASSWORD: POSTGRES_PASSWORD_SECRET },
+        secretEnv: connectionSecretEnv(ctx),
         resources,
+        sizedBy: "ballast:backups.resources",
         volumes: [backupsVolume(backups), tmpVolume],
         configFiles: scriptFiles("common.sh", "restore-drill.sh"),
-        dependsOn: ["postgres"],
+        dependsOn: databaseDependency(ctx),
+        network: { fromProxy: false, allowFrom: [], egressInternet: ctx.postgres.kind === "external" },
         schedule: drill.schedule,
         // The script fails a drill slower than the goal itself (and records why); the
         // hard limit is generous so that record gets written.
@@ -251,6 +264,10 @@ export function backupPostgresClients(backups: BackupsConfig): string[] {
 export interface MigrationApp {
   environment: Environment;
   image: ImageRef;
+  /** Workloads the migration waits for (the in-stack database). */
+  dependsOn: string[];
+  /** The app's user and hardening: the migration runs the app's image the same way. */
+  security: SecuritySpec;
   env: Record<string, string>;
   secretEnv: Record<string, SecretName>;
   /** Limits; requests are half. */
@@ -275,9 +292,12 @@ export function migrationWorkload(migration: MigrationConfig, app: MigrationApp)
     env: { ...app.env, HOME: "/tmp", npm_config_cache: "/tmp/.npm" },
     secretEnv: { ...app.secretEnv },
     resources: resourceSpec(app.resources),
+    sizedBy: "ballast:app.resources",
     volumes: [tmpVolume],
-    dependsOn: ["postgres"],
+    dependsOn: app.dependsOn,
+    network: { fromProxy: false, allowFrom: [], egressInternet: true },
     jobTimeoutSeconds: migration.timeoutSeconds,
+    security: app.security,
     labels: { "ballast.dev/data-safety": "migration" },
   });
 }
@@ -288,7 +308,7 @@ export function migrationWorkload(migration: MigrationConfig, app: MigrationApp)
  */
 export function pgvectorEnsureWorkload(
   hnsw: PgvectorIndexConfig | undefined,
-  ctx: BackupContext,
+  ctx: BackupContext & { postgres: { kind: "in-stack" } },
   options: {
     /** An image with psql (the backups image). */
     image?: ImageRef;
@@ -303,23 +323,16 @@ export function pgvectorEnsureWorkload(
     description: hnsw
       ? `Ensures extensions and the HNSW index on ${hnsw.table}(${hnsw.column}) after migrations`
       : "Ensures the database extensions after migrations",
-    image: options.image ?? "pgvector/pgvector:pg16",
+    image: options.image ?? defaultImages.postgres,
     command: ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-f", `${SCRIPT_DIR}/pgvector.sql`],
-    env: {
-      PGHOST: ctx.postgres.host,
-      PGPORT: String(ctx.postgres.port),
-      PGUSER: ctx.postgres.user,
-      PGDATABASE: ctx.postgres.database,
-      PGCONNECT_TIMEOUT: "15",
-      HOME: "/tmp",
-    },
+    env: { ...connectionEnv(ctx), HOME: "/tmp" },
     secretEnv: { PGPASSWORD: POSTGRES_PASSWORD_SECRET },
     resources: resourceSpec({ cpu: 0.5, memoryMiB: 128 }),
     volumes: [tmpVolume],
     configFiles: [
       { name: "pgvector.sql", mountPath: `${SCRIPT_DIR}/pgvector.sql`, content: renderPgvectorSql(ctx.postgres.extensions, hnsw) },
     ],
-    dependsOn: ["postgres", ...(options.after ?? [])],
+    dependsOn: [...databaseDependency(ctx), ...(options.after ?? [])],
     // Building an HNSW index on a large table takes a while.
     jobTimeoutSeconds: 3600,
     security: postgresUser,

@@ -8,7 +8,7 @@
  * and as the "ensure" step run after every migration (`pgvectorEnsureWorkload`).
  * A pure renderer: config in, SQL text out.
  */
-import { defaultIndexName, type PgvectorIndexConfig } from "./config";
+import { defaultIndexName, type PgvectorIndexConfig } from "../config";
 
 const EXTENSION = /^[a-z_][a-z0-9_]*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,4 +1,16 @@
+/**
+ * The stack config: one pipeline (./load.ts) from `Pulumi.<stack>.yaml` to a typed,
+ * validated `PlatformConfig`. One schema module per area, one issue formatter (./errors.ts),
+ * one home for defaults (./defaults.ts), one image-pin rule (./images.ts).
+ */
 export * from "./types";
 export { ConfigError } from "./errors";
 export { parsePlatformConfig, readPlatformConfig, type LoadedConfig, type RawConfig } from "./load";
-export { builtinSecrets, reservedWorkloadNames } from "./builtins";
+export { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
+export { checkMigrationSafety, imageKeys, receiverNeedsSecret } from "./checks";
+export { classifyImage, defaultImages, imagePinProblem, imageTag } from "./images";
+export { BACKUP_S3_SECRETS } from "./backups";
+export { defaultIndexName, HNSW_OPCLASSES } from "./datastores";
+export { cidrProblem, publicKeyPattern } from "./compose";
+export { maxGapHours, parseCron } from "./cron";
+export { SMALL_HOST_MAX_MEMORY_GIB } from "./defaults";

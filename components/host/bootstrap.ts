@@ -11,9 +11,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ComposeConfig } from "../config/types";
+import type { BootstrapConfig, ComposeConfig } from "../config";
 import type { RenderedFile } from "../targets/target";
-import { cidrProblem, publicKeyPattern, type BootstrapConfig } from "./config";
+import { cidrProblem, publicKeyPattern } from "../config";
 
 export interface BootstrapScriptOptions {
   /** Unprivileged user the deploys log in as (`ballast:compose.ssh.user`); joins the docker group. */

@@ -12,14 +12,3 @@ export {
   shellQuote,
   type BootstrapScriptOptions,
 } from "./bootstrap";
-export {
-  authorizedKey,
-  bootstrapDefaults,
-  bootstrapProblems,
-  bootstrapSchema,
-  cidr,
-  cidrProblem,
-  parseBootstrapConfig,
-  publicKeyPattern,
-  type BootstrapConfig,
-} from "./config";

@@ -9,7 +9,7 @@
  * `routing_key_file` and `auth_password_file` but no webhook `url_file`, so a webhook's
  * secret travels as a bearer token via `http_config.authorization.credentials_file`.
  */
-import type { MonitoringConfig, ReceiverConfig } from "./config";
+import type { MonitoringConfig, ReceiverConfig } from "../config";
 import { monitoringPaths } from "./context";
 import { toYaml } from "./yaml";
 
@@ -85,20 +85,6 @@ export interface AlertmanagerConfig {
 
 export const receiverName = "ops";
 
-/** Does this receiver read the `alertmanager-receiver` secret? */
-export function receiverNeedsSecret(receiver: ReceiverConfig): boolean {
-  switch (receiver.type) {
-    case "none":
-      return false;
-    case "webhook":
-      return receiver.auth === "bearer";
-    case "email":
-      return receiver.username !== undefined;
-    case "slack":
-    case "pagerduty":
-      return true;
-  }
-}
 
 function receiverFor(receiver: ReceiverConfig, secretFile: string): Receiver {
   switch (receiver.type) {

@@ -12,7 +12,7 @@
  * IPs with the rules from anonymize.ts.
  */
 import { anonymizationRules, type AnonymizationRule } from "./anonymize";
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 
 /** An unquoted Alloy expression, such as a component export (`discovery.docker.containers.targets`). */
@@ -84,7 +84,14 @@ export const anonymisationLabel = { "ballast.log-anonymisation": "on" } as const
 
 /** Request paths whose successful requests are dropped from the logs. */
 export function droppedRequestPaths(monitoring: MonitoringConfig, ctx: ObservabilityContext): string[] {
-  const paths = [ctx.app.healthPath, ctx.app.metricsPath, "/ping", "/metrics", ...ctx.workers.flatMap((w) => (w.metrics ? [w.metrics.path] : [])), ...monitoring.alloy.dropPaths];
+  const paths = [
+    ...ctx.app.healthPaths,
+    ...(ctx.app.metrics ? [ctx.app.metrics.path] : []),
+    "/ping",
+    "/metrics",
+    ...[...ctx.workers, ...ctx.services].flatMap((w) => (w.metrics ? [w.metrics.path] : [])),
+    ...monitoring.alloy.dropPaths,
+  ];
   return [...new Set(paths)];
 }
 

@@ -4,12 +4,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
+import { PROXY_NAME, stackEndpoints, stackNames } from "../names";
 import type { SecretSpec, WorkloadSpec } from "../spec";
-import type { ObservabilityContext } from "./context";
+import { monitoringNames, type ObservabilityContext } from "./context";
 import { monitoringFootprint, monitoringSecrets, observabilityWorkloads, scrapedBy, tracingEnv } from "./index";
 
 /** Pure: what the monitoring renderers know about the rest of the stack. */
 export function observabilityContext(config: PlatformConfig): ObservabilityContext {
+  const endpoints = stackEndpoints(config);
+  const app = config.app;
+  const health = app.health;
+  const healthPort = health.port ?? app.port;
   return {
     target: config.target,
     environment: config.environment,
@@ -17,11 +22,21 @@ export function observabilityContext(config: PlatformConfig): ObservabilityConte
     namespace: config.kubernetes.namespace,
     domain: config.domain,
     tls: config.tls,
-    app: { name: "app", metricsPort: config.app.port, metricsPath: config.app.metricsPath, healthPath: config.app.healthPath },
+    app: {
+      name: app.name,
+      metrics: app.metrics === false ? undefined : { port: app.metrics.port ?? app.port, path: app.metrics.path },
+      healthPaths: [...new Set([health.liveness, health.readiness, health.deep].filter((p): p is string => p !== undefined))],
+      deepHealth: health.deep !== undefined ? { path: health.deep, port: healthPort } : undefined,
+    },
     workers: config.workers.map((w) => ({ name: w.name, metrics: w.metrics })),
-    postgres: { host: "postgres", port: 5432, database: config.postgres.database, user: config.postgres.user, maxConnections: config.postgres.maxConnections },
-    redis: { host: "redis", port: 6379 },
-    proxyName: "traefik",
+    services: config.services.map((s) => ({
+      name: s.name,
+      metrics: s.metrics ? { port: s.metrics.port ?? s.port, path: s.metrics.path } : undefined,
+      tracing: s.tracing,
+    })),
+    postgres: { ...endpoints.postgres, maxConnections: config.postgres.maxConnections, service: endpoints.postgres.kind === "in-stack" ? stackNames(config).postgres : undefined },
+    redis: endpoints.redis,
+    proxyName: PROXY_NAME,
   };
 }
 
@@ -39,7 +54,7 @@ export class Observability extends pulumi.ComponentResource {
     this.context = observabilityContext(config);
     this.specs = config.monitoring.enabled ? observabilityWorkloads(config.monitoring, this.context) : [];
     this.secrets = config.monitoring.enabled ? monitoringSecrets(config.monitoring, this.context) : [];
-    const grafana = this.specs.find((s) => s.name === "grafana");
+    const grafana = this.specs.find((s) => s.name === monitoringNames.grafana);
     this.grafanaUrl = grafana?.route ? `${grafana.route.tls ? "https" : "http"}://${grafana.route.host}` : undefined;
     const footprint = monitoringFootprint(this.specs);
     this.registerOutputs({
@@ -52,9 +67,8 @@ export class Observability extends pulumi.ComponentResource {
   /** Pure: the other workloads with monitoring's peers allowed in and tracing env handed to app and workers. */
   instrument(workloads: WorkloadSpec[]): WorkloadSpec[] {
     if (!this.config.monitoring.enabled) return workloads;
-    const instrumented = workloads.map((w) =>
-      w.component === "app" || w.component === "workers" ? { ...w, env: { ...w.env, ...tracingEnv(this.config.monitoring, this.context, w.name) } } : w,
-    );
+    const traced = new Set([this.context.app.name, ...this.context.workers.map((w) => w.name), ...this.context.services.filter((s) => s.tracing).map((s) => s.name)]);
+    const instrumented = workloads.map((w) => (traced.has(w.name) ? { ...w, env: { ...tracingEnv(this.config.monitoring, this.context, w.name), ...w.env } } : w));
     return scrapedBy(instrumented, this.config.monitoring, this.context);
   }
 }

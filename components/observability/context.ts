@@ -3,7 +3,8 @@
  * names and ports of the monitoring workloads (their Compose service / Kubernetes Service
  * names, so other configs can address them by DNS).
  */
-import type { Environment, TargetKind } from "../config/types";
+import type { Environment, TargetKind } from "../config";
+import type { PostgresEndpoint } from "../names";
 
 export interface ObservabilityContext {
   target: TargetKind;
@@ -15,10 +16,21 @@ export interface ObservabilityContext {
   /** Public domain; Grafana is served at `<grafana.subdomain>.<domain>`. */
   domain: string;
   tls: boolean;
-  app: { name: string; metricsPort: number; metricsPath: string; healthPath: string };
+  app: {
+    name: string;
+    /** Absent when the app exposes no metrics (`ballast:app.metrics: false`): no scrape target, no AppDown. */
+    metrics?: { port: number; path: string };
+    /** Paths the app answers health on (dropped from the logs). */
+    healthPaths: string[];
+    /** Deep health, probed through the stack's network by the blackbox exporter. */
+    deepHealth?: { path: string; port: number };
+  };
   workers: { name: string; metrics?: { port: number; path: string } }[];
-  postgres: { host: string; port: number; database: string; user: string; maxConnections: number };
-  redis: { host: string; port: number };
+  /** Extra services: scraped when they expose metrics, traced unless they opt out. */
+  services: { name: string; metrics?: { port: number; path: string }; tracing: boolean }[];
+  postgres: PostgresEndpoint & { maxConnections: number; service?: string };
+  /** Absent when the stack has no Redis. */
+  redis?: { host: string; port: number };
   /** Workload name of the reverse proxy; its metrics entrypoint listens on 8082. */
   proxyName: string;
 }
@@ -33,6 +45,7 @@ export const monitoringNames = {
   cadvisor: "cadvisor",
   postgresExporter: "postgres-exporter",
   redisExporter: "redis-exporter",
+  blackboxExporter: "blackbox-exporter",
   tempo: "tempo",
 } as const;
 
@@ -46,6 +59,7 @@ export const monitoringPorts = {
   cadvisor: 8080,
   postgresExporter: 9187,
   redisExporter: 9121,
+  blackboxExporter: 9115,
   tempo: 3200,
   otlpGrpc: 4317,
   otlpHttp: 4318,
@@ -70,6 +84,7 @@ export const monitoringPaths = {
   alloyConfig: "/etc/alloy/config.alloy",
   alloyData: "/var/lib/alloy/data",
   postgresExporterQueries: "/etc/postgres-exporter/queries.yaml",
+  blackboxConfig: "/etc/blackbox_exporter/blackbox.yml",
   tempoConfig: "/etc/tempo/tempo.yaml",
   tempoData: "/var/tempo",
   /** Where Kubernetes mounts a pod's service-account token and CA. */

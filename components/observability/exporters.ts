@@ -5,7 +5,7 @@
  */
 import { resourceSpec } from "../resources";
 import { workload, type VolumeSpec, type WorkloadSpec } from "../spec";
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { renderPostgresExporterQueries } from "./postgres-queries";
 import { httpProbe } from "./probes";
@@ -89,22 +89,22 @@ export function postgresExporterWorkload(monitoring: MonitoringConfig, ctx: Obse
     image: monitoring.postgresExporter.image,
     args: [`--web.listen-address=:${port}`, `--extend.query-path=${monitoringPaths.postgresExporterQueries}`],
     ports: [{ name: "metrics", port }],
-    env: {
-      DATA_SOURCE_URI: `${pg.host}:${pg.port}/${pg.database}?sslmode=disable`,
-      DATA_SOURCE_USER: pg.user,
-    },
-    secretEnv: { DATA_SOURCE_PASS: "postgres-password" },
+    // In-stack: host, user and password apart; an external database: its whole URL (with its own sslmode).
+    env: pg.kind === "in-stack" ? { DATA_SOURCE_URI: `${pg.host}:${pg.port}/${pg.database}?sslmode=disable`, DATA_SOURCE_USER: pg.user } : {},
+    secretEnv: pg.kind === "in-stack" ? { DATA_SOURCE_PASS: "postgres-password" } : { DATA_SOURCE_NAME: "database-url" },
     resources: resourceSpec(monitoring.postgresExporter.resources),
     configFiles: [{ name: "queries.yaml", mountPath: monitoringPaths.postgresExporterQueries, content: renderPostgresExporterQueries() }],
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/", { imageHasWget: true }),
-    network: scrapedOnly,
+    network: { ...scrapedOnly, egressInternet: pg.kind === "external" },
     security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
   });
 }
 
 export function redisExporterWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec {
   const port = monitoringPorts.redisExporter;
+  const redis = ctx.redis;
+  if (!redis) throw new Error("redis-exporter needs the stack's Redis");
   return workload({
     name: monitoringNames.redisExporter,
     component,
@@ -112,7 +112,7 @@ export function redisExporterWorkload(monitoring: MonitoringConfig, ctx: Observa
     description: "Redis metrics (memory vs maxmemory, clients, hit ratio, evictions) for Prometheus.",
     image: monitoring.redisExporter.image,
     ports: [{ name: "metrics", port }],
-    env: { REDIS_ADDR: `redis://${ctx.redis.host}:${ctx.redis.port}`, REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `:${port}` },
+    env: { REDIS_ADDR: `redis://${redis.host}:${redis.port}`, REDIS_EXPORTER_WEB_LISTEN_ADDRESS: `:${port}` },
     secretEnv: { REDIS_PASSWORD: "redis-password" },
     resources: resourceSpec(monitoring.redisExporter.resources),
     metrics: { port, path: "/metrics" },
@@ -120,5 +120,41 @@ export function redisExporterWorkload(monitoring: MonitoringConfig, ctx: Observa
     network: scrapedOnly,
     // The image's own unprivileged user.
     security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 59000, runAsGroup: 59000 },
+  });
+}
+
+/** blackbox.yml: one module, an HTTP GET that must answer 2xx within 5 s. */
+export function renderBlackboxConfig(): string {
+  return [
+    "# Rendered by Ballast (components/observability/exporters.ts). Do not edit.",
+    "modules:",
+    "  http_2xx:",
+    "    prober: http",
+    "    timeout: 5s",
+    "    http:",
+    "      preferred_ip_protocol: ip4",
+    "      follow_redirects: false",
+    "",
+  ].join("\n");
+}
+
+/** Probes the app's deep health from inside the stack (DeepHealthFailing). */
+export function blackboxExporterWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec {
+  const port = monitoringPorts.blackboxExporter;
+  return workload({
+    name: monitoringNames.blackboxExporter,
+    component,
+    role: "stateless",
+    description: `Probes ${ctx.app.name}'s deep health (${ctx.app.deepHealth?.path ?? "-"}) for the DeepHealthFailing alert.`,
+    image: monitoring.blackboxExporter.image,
+    args: [`--config.file=${monitoringPaths.blackboxConfig}`, `--web.listen-address=:${port}`],
+    ports: [{ name: "metrics", port }],
+    resources: resourceSpec(monitoring.blackboxExporter.resources),
+    sizedBy: "ballast:monitoring.blackboxExporter.resources",
+    configFiles: [{ name: "blackbox.yml", mountPath: monitoringPaths.blackboxConfig, content: renderBlackboxConfig() }],
+    metrics: { port, path: "/metrics" },
+    health: httpProbe(ctx.target, port, "/-/healthy", { imageHasWget: true }),
+    network: scrapedOnly,
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
   });
 }

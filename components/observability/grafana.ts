@@ -4,7 +4,7 @@
  * `grafana-admin-password`. Grafana reads it only when it creates its database, so
  * rotating it later needs `grafana cli admin reset-admin-password` as well.
  */
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { ballastDashboards, type DashboardJson } from "./dashboards";
 import { datasourceUids } from "./dashboards/builder";

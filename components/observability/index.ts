@@ -7,21 +7,20 @@
 import type { PolicyRule, SecretSpec, WorkloadSpec } from "../spec";
 import { workload } from "../spec";
 import { resourceSpec } from "../resources";
-import { alertmanagerArgs, alertmanagerReceiverSecret, receiverNeedsSecret, renderAlertmanagerConfig } from "./alertmanager";
+import { receiverNeedsSecret } from "../config";
+import { alertmanagerArgs, alertmanagerReceiverSecret, renderAlertmanagerConfig } from "./alertmanager";
 import { alloyArgs, anonymisationLabel, renderAlloyConfig } from "./alloy";
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
-import { cadvisorWorkload, nodeExporterWorkload, postgresExporterWorkload, redisExporterWorkload } from "./exporters";
+import { blackboxExporterWorkload, cadvisorWorkload, nodeExporterWorkload, postgresExporterWorkload, redisExporterWorkload } from "./exporters";
 import { grafanaAdminPasswordSecret, grafanaEnv, grafanaFiles, grafanaHost } from "./grafana";
 import { lokiArgs, renderLokiConfig } from "./loki";
-import { enabledParts, type EnabledParts } from "./parts";
+import { partsOf, type EnabledParts } from "./parts";
 import { httpProbe } from "./probes";
 import { prometheusArgs, renderPrometheusConfig } from "./prometheus";
 import { alertGroups, renderAlertRules } from "./rules";
 import { renderTempoConfig } from "./tempo";
 
-export type { MonitoringConfig, MonitoringInput } from "./config";
-export { monitoringSchema, resolveMonitoring, applyMonitoringSizing, monitoringSizing } from "./config";
 export type { ObservabilityContext } from "./context";
 export { monitoringNames, monitoringPorts } from "./context";
 export { tracingEnv } from "./tempo";
@@ -199,12 +198,12 @@ function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
 
 function tempoWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
   const port = ports.tempo;
-  const senders = [ctx.app.name, ...ctx.workers.map((w) => w.name)];
+  const senders = [ctx.app.name, ...ctx.workers.map((w) => w.name), ...ctx.services.filter((s) => s.tracing).map((s) => s.name)];
   return workload({
     name: names.tempo,
     component,
     role: "stateful",
-    description: `Traces: OTLP from app and workers, kept ${monitoring.tracing.retentionHours} hours.`,
+    description: `Traces: OTLP from app, workers and services, kept ${monitoring.tracing.retentionHours} hours.`,
     image: monitoring.tracing.image,
     args: [`-config.file=${monitoringPaths.tempoConfig}`],
     ports: [
@@ -228,7 +227,7 @@ function tempoWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
 
 /** Every monitoring workload the config enables, in a stable order. */
 export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec[] {
-  const parts = enabledParts(monitoring, ctx.target);
+  const parts = partsOf(monitoring, ctx);
   const specs: WorkloadSpec[] = [];
   if (parts.prometheus) specs.push(prometheusWorkload(monitoring, ctx, parts));
   if (parts.alertmanager) specs.push(alertmanagerWorkload(monitoring, ctx, parts));
@@ -240,8 +239,14 @@ export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: Observ
   if (parts.cadvisor) specs.push(cadvisorWorkload(monitoring, ctx));
   if (parts.postgresExporter) specs.push(postgresExporterWorkload(monitoring, ctx));
   if (parts.redisExporter) specs.push(redisExporterWorkload(monitoring, ctx));
-  return specs;
+  if (parts.blackboxExporter) specs.push(blackboxExporterWorkload(monitoring, ctx));
+  return specs.map((spec) => ({ ...spec, sizedBy: `ballast:monitoring.${partKey[spec.name] ?? spec.name}.resources` }));
 }
+
+/** Workload name -> its `ballast:monitoring.<part>` key. */
+const partKey: Record<string, string> = Object.fromEntries(
+  Object.entries(monitoringNames).map(([part, name]) => [name, part === "tempo" ? "tracing" : part]),
+);
 
 /**
  * The stack's other workloads with the monitoring peers that must reach them added to
@@ -249,12 +254,13 @@ export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: Observ
  * to its datastore. The Platform passes its full workload list through this once.
  */
 export function scrapedBy(workloads: WorkloadSpec[], monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec[] {
-  const parts = enabledParts(monitoring, ctx.target);
+  const parts = partsOf(monitoring, ctx);
   return workloads.map((spec) => {
     const extra: string[] = [];
     if (parts.prometheus && spec.metrics && spec.name !== names.prometheus) extra.push(names.prometheus);
-    if (parts.postgresExporter && spec.name === ctx.postgres.host) extra.push(names.postgresExporter);
-    if (parts.redisExporter && spec.name === ctx.redis.host) extra.push(names.redisExporter);
+    if (parts.postgresExporter && spec.name === ctx.postgres.service) extra.push(names.postgresExporter);
+    if (parts.redisExporter && spec.name === ctx.redis?.host) extra.push(names.redisExporter);
+    if (parts.blackboxExporter && spec.name === ctx.app.name) extra.push(names.blackboxExporter);
     const allowFrom = [...new Set([...spec.network.allowFrom, ...extra])];
     return allowFrom.length === spec.network.allowFrom.length ? spec : { ...spec, network: { ...spec.network, allowFrom } };
   });
@@ -262,7 +268,7 @@ export function scrapedBy(workloads: WorkloadSpec[], monitoring: MonitoringConfi
 
 /** The secrets monitoring uses, for the stack's secret set and the generated runbook. */
 export function monitoringSecrets(monitoring: MonitoringConfig, ctx: ObservabilityContext): SecretSpec[] {
-  const parts = enabledParts(monitoring, ctx.target);
+  const parts = partsOf(monitoring, ctx);
   const secrets: SecretSpec[] = [];
   if (parts.grafana) {
     secrets.push({
@@ -303,5 +309,5 @@ export function monitoringFootprint(workloads: WorkloadSpec[]): Footprint {
 
 /** The rendered dashboards, for the render script and tests. */
 export function observabilityDashboards(monitoring: MonitoringConfig, ctx: ObservabilityContext) {
-  return grafanaFiles(monitoring, enabledParts(monitoring, ctx.target), ctx).dashboards;
+  return grafanaFiles(monitoring, partsOf(monitoring, ctx), ctx).dashboards;
 }

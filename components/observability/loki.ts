@@ -3,7 +3,7 @@
  * with schema v13, auth disabled (only Alloy and Grafana can reach it), and retention
  * enforced by the compactor. Loki 3 refuses retention without `delete_request_store`.
  */
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringPaths, monitoringPorts } from "./context";
 import { toYaml } from "./yaml";
 

@@ -3,7 +3,7 @@
  * query names listed here (a test parses every expression and checks), so a typo or a
  * metric an exporter does not have fails in review instead of showing an empty panel.
  */
-import type { AlertsConfig } from "./config";
+import type { AlertsConfig } from "../config";
 import { customQueryMetricNames } from "./postgres-queries";
 
 export type MetricType = "counter" | "gauge" | "histogram" | "summary";
@@ -16,6 +16,7 @@ export type MetricSource =
   | "cadvisor"
   | "postgres-exporter"
   | "redis-exporter"
+  | "blackbox-exporter"
   | "prometheus"
   | "alertmanager"
   | "loki"
@@ -54,6 +55,8 @@ function appMetrics(alerts: AlertsConfig): CatalogMetric[] {
 const infrastructureMetrics: CatalogMetric[] = [
   // Synthetic series Prometheus writes for every target.
   ...entries("prometheus-scrape", "gauge", ["up", "scrape_duration_seconds", "scrape_samples_scraped"]),
+  // The blackbox exporter's probe of the app's deep health.
+  ...entries("blackbox-exporter", "gauge", ["probe_success", "probe_duration_seconds", "probe_http_status_code"]),
   // Traefik v3 with the prometheus metrics provider (router and service labels on).
   ...entries("traefik", "counter", [
     "traefik_entrypoint_requests_total",

@@ -3,8 +3,7 @@
  * dropped with it: exporters and Alertmanager serve Prometheus, Alloy ships to Loki, and
  * cAdvisor is replaced by the kubelet's own on Kubernetes.
  */
-import type { TargetKind } from "../config/types";
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig, TargetKind } from "../config";
 
 export interface EnabledParts {
   prometheus: boolean;
@@ -19,10 +18,20 @@ export interface EnabledParts {
   containerMetrics: boolean;
   postgresExporter: boolean;
   redisExporter: boolean;
+  /** Probes the app's deep health (DeepHealthFailing). */
+  blackboxExporter: boolean;
   tempo: boolean;
 }
 
-export function enabledParts(monitoring: MonitoringConfig, target: TargetKind): EnabledParts {
+/** What the rest of the stack has that some parts depend on. */
+export interface StackShape {
+  /** The stack runs Redis (the exporter has something to scrape). */
+  redis: boolean;
+  /** The app declares a deep health path (the blackbox exporter has something to probe). */
+  deepHealth: boolean;
+}
+
+export function enabledParts(monitoring: MonitoringConfig, target: TargetKind, stack: StackShape = { redis: true, deepHealth: true }): EnabledParts {
   const on = monitoring.enabled;
   const prometheus = on && monitoring.prometheus.enabled;
   const loki = on && monitoring.loki.enabled;
@@ -36,7 +45,13 @@ export function enabledParts(monitoring: MonitoringConfig, target: TargetKind): 
     cadvisor: prometheus && monitoring.cadvisor.enabled && target === "compose",
     containerMetrics: prometheus && monitoring.cadvisor.enabled,
     postgresExporter: prometheus && monitoring.postgresExporter.enabled,
-    redisExporter: prometheus && monitoring.redisExporter.enabled,
+    redisExporter: prometheus && monitoring.redisExporter.enabled && stack.redis,
+    blackboxExporter: prometheus && monitoring.blackboxExporter.enabled && stack.deepHealth,
     tempo: on && monitoring.tracing.enabled,
   };
+}
+
+/** The parts a stack enables, from its observability context. */
+export function partsOf(monitoring: MonitoringConfig, ctx: { target: TargetKind; redis?: unknown; app: { deepHealth?: unknown } }): EnabledParts {
+  return enabledParts(monitoring, ctx.target, { redis: ctx.redis !== undefined, deepHealth: ctx.app.deepHealth !== undefined });
 }

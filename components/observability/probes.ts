@@ -5,7 +5,7 @@
  * Tempo and redis_exporter (scratch) have no HTTP client, so on Compose they get no health
  * check rather than one that can never pass and would fail `docker compose up --wait`.
  */
-import type { TargetKind } from "../config/types";
+import type { TargetKind } from "../config";
 import { healthCheck, type HealthCheckSpec } from "../spec";
 
 export interface ProbeOptions {

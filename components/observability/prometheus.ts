@@ -12,9 +12,9 @@
  * Series labels are made target-neutral here, so rules and dashboards need no variants:
  * `job` is the workload name, cAdvisor series carry `container` (workload) and `replica`.
  */
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
-import { enabledParts } from "./parts";
+import { partsOf } from "./parts";
 import { toYaml } from "./yaml";
 
 type RelabelAction = "replace" | "keep" | "drop" | "labeldrop" | "labelkeep" | "labelmap";
@@ -48,6 +48,7 @@ interface KubernetesSdConfig {
 interface ScrapeConfig {
   job_name: string;
   metrics_path?: string;
+  params?: Record<string, string[]>;
   scheme?: "http" | "https";
   static_configs?: StaticConfig[];
   dns_sd_configs?: DnsSdConfig[];
@@ -94,15 +95,14 @@ export const defaultPrometheusPaths: PrometheusRenderOptions = {
 
 /** Every target Prometheus scrapes on Compose, in a stable order. */
 export function composeScrapeJobs(monitoring: MonitoringConfig, ctx: ObservabilityContext): ComposeScrapeJob[] {
-  const parts = enabledParts(monitoring, ctx.target);
+  const parts = partsOf(monitoring, ctx);
   const n = monitoringNames;
   const ports = monitoringPorts;
-  const jobs: ComposeScrapeJob[] = [
-    { job: ctx.app.name, host: ctx.app.name, port: ctx.app.metricsPort, path: ctx.app.metricsPath, discovery: "dns" },
-  ];
-  for (const worker of ctx.workers) {
-    if (worker.metrics) {
-      jobs.push({ job: worker.name, host: worker.name, port: worker.metrics.port, path: worker.metrics.path, discovery: "dns" });
+  const jobs: ComposeScrapeJob[] = [];
+  if (ctx.app.metrics) jobs.push({ job: ctx.app.name, host: ctx.app.name, port: ctx.app.metrics.port, path: ctx.app.metrics.path, discovery: "dns" });
+  for (const replicated of [...ctx.workers, ...ctx.services]) {
+    if (replicated.metrics) {
+      jobs.push({ job: replicated.name, host: replicated.name, port: replicated.metrics.port, path: replicated.metrics.path, discovery: "dns" });
     }
   }
   const fixed = (name: string, port: number, path = "/metrics"): ComposeScrapeJob => ({ job: name, host: name, port, path, discovery: "static" });
@@ -113,6 +113,7 @@ export function composeScrapeJobs(monitoring: MonitoringConfig, ctx: Observabili
   if (parts.cadvisor) jobs.push(fixed(n.cadvisor, ports.cadvisor));
   if (parts.postgresExporter) jobs.push(fixed(n.postgresExporter, ports.postgresExporter));
   if (parts.redisExporter) jobs.push(fixed(n.redisExporter, ports.redisExporter));
+  if (parts.blackboxExporter) jobs.push(fixed(n.blackboxExporter, ports.blackboxExporter));
   if (parts.loki) jobs.push(fixed(n.loki, ports.loki));
   if (parts.alloy) jobs.push(fixed(n.alloy, ports.alloy));
   if (parts.grafana) jobs.push(fixed(n.grafana, ports.grafana));
@@ -175,7 +176,7 @@ function kubernetesScrapeConfigs(monitoring: MonitoringConfig, ctx: Observabilit
     ],
   };
   const configs: ScrapeConfig[] = [pods];
-  if (enabledParts(monitoring, ctx.target).containerMetrics) {
+  if (partsOf(monitoring, ctx).containerMetrics) {
     configs.push({
       job_name: "kubelet-cadvisor",
       scheme: "https",
@@ -207,6 +208,26 @@ function kubernetesScrapeConfigs(monitoring: MonitoringConfig, ctx: Observabilit
   return configs;
 }
 
+/** Job name of the deep-health probe (DeepHealthFailing reads `probe_success{job="deep-health"}`). */
+export const DEEP_HEALTH_JOB = "deep-health";
+
+/** The blackbox exporter probing the app's deep health through the stack's network, on both targets. */
+function deepHealthScrapeConfig(ctx: ObservabilityContext): ScrapeConfig | undefined {
+  const deep = ctx.app.deepHealth;
+  if (!deep) return undefined;
+  return {
+    job_name: DEEP_HEALTH_JOB,
+    metrics_path: "/probe",
+    params: { module: ["http_2xx"] },
+    static_configs: [{ targets: [`http://${ctx.app.name}:${deep.port}${deep.path}`] }],
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      { target_label: "__address__", replacement: `${monitoringNames.blackboxExporter}:${monitoringPorts.blackboxExporter}` },
+    ],
+  };
+}
+
 /** Pure: prometheus.yml text for the context's target. */
 export function renderPrometheusConfig(
   monitoring: MonitoringConfig,
@@ -222,10 +243,12 @@ export function renderPrometheusConfig(
       external_labels: { project: ctx.project, environment: ctx.environment },
     },
     rule_files: options.ruleFiles,
-    scrape_configs:
-      ctx.target === "compose" ? composeScrapeConfigs(monitoring, ctx) : kubernetesScrapeConfigs(monitoring, ctx, options),
+    scrape_configs: [
+      ...(ctx.target === "compose" ? composeScrapeConfigs(monitoring, ctx) : kubernetesScrapeConfigs(monitoring, ctx, options)),
+      ...(partsOf(monitoring, ctx).blackboxExporter ? [deepHealthScrapeConfig(ctx)].filter((c): c is ScrapeConfig => c !== undefined) : []),
+    ],
   };
-  if (enabledParts(monitoring, ctx.target).alertmanager) {
+  if (partsOf(monitoring, ctx).alertmanager) {
     config.alerting = {
       alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [`${monitoringNames.alertmanager}:${monitoringPorts.alertmanager}`] }] }],
     };

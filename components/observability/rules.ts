@@ -7,9 +7,10 @@
  * so the promtool unit test can compute the expected text. Values are in human units
  * (percent, hours, days) because the expressions compute them that way.
  */
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, type ObservabilityContext } from "./context";
-import { enabledParts } from "./parts";
+import { partsOf } from "./parts";
+import { DEEP_HEALTH_JOB } from "./prometheus";
 import { toYaml } from "./yaml";
 
 export type Severity = "critical" | "warning";
@@ -46,20 +47,40 @@ export function alertGroups(monitoring: MonitoringConfig, ctx: ObservabilityCont
   const a = monitoring.alerts;
   const m = a.metrics;
   const llm = a.llmMetricPrefix;
-  const parts = enabledParts(monitoring, ctx.target);
+  const parts = partsOf(monitoring, ctx);
   const pct = (ratio: number) => +(ratio * 100).toFixed(4);
 
+  const healthPaths = ctx.app.healthPaths.join(", ") || "its health endpoint";
   const app: AlertRule[] = [
-    {
-      alert: "AppDown",
-      expr: `absent(up{job="${ctx.app.name}"} == 1)`,
-      for: "2m",
-      severity: "critical",
-      summary: "No app instance answers",
-      description:
-        `No instance of ${ctx.app.name} has answered on its metrics endpoint for 2 minutes. ` +
-        `Check the app containers/pods and the public health endpoint (${ctx.app.healthPath}); if a deploy just happened, roll back to the previous release.`,
-    },
+    // Only when the app exposes metrics: without a scrape target this would fire forever.
+    ...(ctx.app.metrics
+      ? [
+          {
+            alert: "AppDown",
+            expr: `absent(up{job="${ctx.app.name}"} == 1)`,
+            for: "2m",
+            severity: "critical" as const,
+            summary: "No app instance answers",
+            description:
+              `No instance of ${ctx.app.name} has answered on its metrics endpoint for 2 minutes. ` +
+              `Check the app containers/pods and the public health endpoint (${healthPaths}); if a deploy just happened, roll back to the previous release.`,
+          },
+        ]
+      : []),
+    ...(parts.blackboxExporter && ctx.app.deepHealth
+      ? [
+          {
+            alert: "DeepHealthFailing",
+            expr: `min by (instance) (probe_success{job="${DEEP_HEALTH_JOB}"}) == 0`,
+            for: "2m",
+            severity: "critical" as const,
+            summary: "The app's deep health check fails",
+            description:
+              `${ctx.app.name}${ctx.app.deepHealth.path} has failed for 2 minutes: one of its dependencies (Postgres, Redis, an LLM provider) is down for the app. ` +
+              "Open the URL to see which check is red; liveness stays green, so nothing restarts by itself.",
+          },
+        ]
+      : []),
     {
       alert: "HighErrorRate",
       expr: `100 * sum(rate(${m.errorsTotal}[5m])) / sum(rate(${m.httpRequestsTotal}[5m])) > ${pct(a.errorRateThreshold)}`,

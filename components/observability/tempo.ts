@@ -3,7 +3,7 @@
  * HTTP from app and workers, local block storage on a persistent volume, retention by the
  * compactor. Also the OTEL_* environment app and workers need to send traces there.
  */
-import type { MonitoringConfig } from "./config";
+import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { toYaml } from "./yaml";
 

@@ -91,12 +91,13 @@ export function createContext(input: RunbookInput): RunbookContext {
   const services = model.workloads.filter((w) => w.role !== "job");
   const jobs = model.workloads.filter((w) => w.role === "job");
   const byName = new Map(model.workloads.map((w) => [w.name, w] as const));
-  const app = byName.get("app");
+  // Found by role, not by name: the stack names its app, database and cache (ballast:app.name ...).
+  const app = model.workloads.find((w) => w.component === "app" && w.role === "stateless");
   const appUrl = app?.route ? routeUrl(app.route, model, input.target) : undefined;
-  const healthPath = app?.health?.http?.path;
+  const healthPath = app?.deepHealth?.path ?? app?.health?.http?.path;
   const healthUrl = appUrl && healthPath ? joinUrl(appUrl, healthPath) : undefined;
 
-  const postgres = byName.get("postgres");
+  const postgres = model.workloads.find((w) => w.component === "postgres" && w.role === "stateful");
   const database: DatabaseFacts | undefined = postgres
     ? { workload: postgres, user: postgres.env.POSTGRES_USER ?? "postgres", database: postgres.env.POSTGRES_DB ?? postgres.env.POSTGRES_USER ?? "postgres" }
     : undefined;
@@ -104,7 +105,7 @@ export function createContext(input: RunbookInput): RunbookContext {
   const grafana = byName.get("grafana");
   const grafanaUrl = grafana?.route ? routeUrl(grafana.route, model, input.target) : undefined;
 
-  const writesDatabase = (w: WorkloadSpec) => w.name !== "postgres" && w.component !== "backups" && usesSecret(w, databaseCredentials);
+  const writesDatabase = (w: WorkloadSpec) => w !== postgres && w.component !== "backups" && usesSecret(w, databaseCredentials);
   return {
     input,
     model,
@@ -115,7 +116,7 @@ export function createContext(input: RunbookInput): RunbookContext {
     appUrl,
     healthUrl,
     database,
-    redis: byName.get("redis"),
+    redis: model.workloads.find((w) => w.component === "redis" && w.role === "stateful"),
     grafanaUrl,
     grafanaAdmin: grafana?.env.GF_SECURITY_ADMIN_USER,
     shipsLogs: byName.has("alloy"),
@@ -136,7 +137,7 @@ export function createContext(input: RunbookInput): RunbookContext {
  */
 export function configPath(model: StackModel, workload: WorkloadSpec): string | undefined {
   const listKey: Record<string, string> = { workers: "workers", services: "services", cron: "cronJobs" };
-  if (workload.component === "app" && workload.name === "app") return "ballast:app";
+  if (workload.component === "app" && workload.role === "stateless") return "ballast:app";
   const key = listKey[workload.component];
   if (!key) return undefined;
   const index = model.workloads.filter((w) => w.component === workload.component).indexOf(workload);

@@ -402,7 +402,7 @@ function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
 
 /** The stack-config change that scales a workload; only the app and workers have replica settings. */
 function declaredScale(ctx: RunbookContext, workload: WorkloadSpec, setting: string, value: number): string {
-  const scalable = (workload.component === "app" && workload.name === "app") || workload.component === "workers";
+  const scalable = (workload.component === "app" && workload.role === "stateless") || workload.component === "workers" || (workload.component === "services" && workload.role === "stateless");
   const command = scalable ? configSet(ctx, workload, setting, value) : undefined;
   return command ? code(command) : `none: ${code(workload.component === "services" ? "ballast:services" : workload.component)} has no replica setting`;
 }

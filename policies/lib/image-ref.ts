@@ -1,6 +1,8 @@
 /**
  * Container image references: `[registry[:port]/]path/name[:tag][@sha256:digest]`.
+ * Whether one is pinned is the config's own rule (components/config/image-pin.ts), shared.
  */
+import { classifyImage } from "../../components/config/image-pin";
 
 export interface ImageRef {
   /** Everything before the tag/digest (`ghcr.io/acme/app`). */
@@ -24,7 +26,7 @@ export function parseImageRef(image: string): ImageRef {
   return { repository, basename: repository.slice(repository.lastIndexOf("/") + 1), tag, digest };
 }
 
-/** Why an image reference is not pinned, or undefined when it is (a non-`latest` tag or a sha256 digest). */
+/** Why an image reference is not pinned, or undefined when it is (an exact version tag or a sha256 digest). */
 export function unpinnedReason(image: string): string | undefined {
   if (image.trim() === "") return "is empty";
   if (/\s/.test(image)) return "contains whitespace";
@@ -34,5 +36,6 @@ export function unpinnedReason(image: string): string | undefined {
   }
   if (ref.tag === undefined || ref.tag === "") return "has no tag, which means \"latest\"";
   if (ref.tag.toLowerCase() === "latest") return "uses the \"latest\" tag";
+  if (classifyImage(image) === "moving") return `uses the moving tag "${ref.tag}", which the registry re-points to new builds`;
   return undefined;
 }

@@ -1,31 +1,18 @@
+/**
+ * `ballast:backups`, `ballast:postgres.hnswIndex` and `ballast:app.migration`, through the config
+ * pipeline `pulumi up` runs (parsePlatformConfig): the defaults and messages users get.
+ */
 import { describe, expect, it } from "vitest";
-import {
-  backupWarnings,
-  backupsSchema,
-  checkBackupSecrets,
-  checkMigrationSafety,
-  migrationSchema,
-  parseBackups,
-  parseMigration,
-  parsePgvectorIndex,
-  pgvectorIndexSchema,
-  requiredBackupSecrets,
-} from "../../components/backups/config";
-import { maxGapHours, parseCron } from "../../components/backups/cron";
+import { checkMigrationSafety, maxGapHours, parseCron } from "../../components/config";
+import { configFor, loadStack, problemsOf } from "../fixtures/config";
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected a refusal, got none");
-}
+const backupsOf = (backups: Record<string, unknown>, secretValues?: Record<string, string>) => configFor({ backups }, "staging", secretValues).backups;
+const problems = (values: Record<string, unknown>, environment: "dev" | "staging" | "prod" = "staging") => problemsOf(values, environment).join("\n");
+const s3Keys = { "backup-s3-access-key-id": "AKIA", "backup-s3-secret-access-key": "secret" };
 
-describe("ballast:backups schema", () => {
-  it("fills every default from an absent key", () => {
-    const backups = parseBackups(undefined);
-    expect(backups).toEqual({
+describe("ballast:backups", () => {
+  it("fills every default from an absent key; the job image follows the database image", () => {
+    expect(configFor().backups).toEqual({
       enabled: true,
       schedule: "15 3 * * *",
       retention: { daily: 7, weekly: 4, monthly: 6 },
@@ -33,87 +20,81 @@ describe("ballast:backups schema", () => {
       rpoHours: 24,
       timeoutMinutes: 120,
       drill: { enabled: true, schedule: "30 4 1 * *", tables: [], tolerancePercent: 5, timeoutMinutes: 15 },
-      image: "pgvector/pgvector:pg16",
+      image: "pgvector/pgvector:0.8.0-pg16",
       resources: { cpu: 1, memoryMiB: 512 },
     });
-    expect(backups.s3).toBeUndefined();
+    expect(configFor({ postgres: { image: "pgvector/pgvector:0.8.1-pg17" } }).backups.image).toBe("pgvector/pgvector:0.8.1-pg17");
   });
 
   it("fills nested defaults under partial objects", () => {
-    const backups = parseBackups({
-      retention: { daily: 14 },
-      drill: { tables: ["leads", "public.users"], freshness: { table: "leads", column: "created_at" } },
-      s3: { bucket: "acme-backups" },
-    });
+    const backups = backupsOf(
+      { retention: { daily: 14 }, drill: { tables: ["leads", "public.users"], freshness: { table: "leads", column: "created_at" } }, s3: { bucket: "acme-backups" } },
+      s3Keys,
+    );
     expect(backups.retention).toEqual({ daily: 14, weekly: 4, monthly: 6 });
     expect(backups.drill.schedule).toBe("30 4 1 * *");
     expect(backups.drill.freshness).toEqual({ table: "leads", column: "created_at" });
-    expect(backups.s3).toEqual({
-      bucket: "acme-backups",
-      prefix: "",
-      region: "us-east-1",
-      schedule: "45 * * * *",
-      image: "rclone/rclone:1.68.2",
-    });
+    expect(backups.s3).toEqual({ bucket: "acme-backups", prefix: "", region: "us-east-1", schedule: "45 * * * *", image: "rclone/rclone:1.68.2" });
+  });
+
+  it("takes resources in the one shape every key uses ({cpu, memory})", () => {
+    expect(backupsOf({ resources: { cpu: "500m", memory: "1Gi" } }).resources).toEqual({ cpu: 0.5, memoryMiB: 1024 });
+    expect(problems({ backups: { resources: { cpu: 1, memoryMiB: 512 } } })).toContain(
+      "ballast:backups.resources.memoryMiB: unknown key; did you mean ballast:backups.resources.memory? (allowed here: cpu, memory)",
+    );
   });
 
   it("refuses unknown keys, naming the full key and what is allowed", () => {
-    const message = errorOf(() => parseBackups({ retention: { hourly: 24 }, schedlue: "0 3 * * *" }));
+    const message = problems({ backups: { retention: { hourly: 24 }, schedlue: "0 3 * * *" } });
     expect(message).toContain("ballast:backups.retention.hourly: unknown key (allowed here: daily, weekly, monthly)");
-    expect(message).toContain("ballast:backups.schedlue: unknown key (allowed here: enabled, schedule, retention,");
+    expect(message).toContain("ballast:backups.schedlue: unknown key; did you mean ballast:backups.schedule? (allowed here: enabled, schedule, retention, storageGiB,");
   });
 
   it("refuses bad values with the key, the value and the rule", () => {
-    const message = errorOf(() =>
-      parseBackups({
+    const message = problems({
+      backups: {
         retention: { daily: 0 },
         schedule: "every night",
         drill: { tables: ["leads; drop table users"], tolerancePercent: 120, freshness: { table: "leads", column: "1x" } },
         image: "pgvector/pgvector",
         s3: { bucket: "Not_A_Bucket", endpoint: "s3.example.com" },
-      }),
-    );
+      },
+    });
     expect(message).toContain("ballast:backups.retention.daily: must be an integer of at least 1: the newest backup is always kept (got 0)");
     expect(message).toMatch(/ballast:backups\.schedule: must be a five-field numeric cron expression in UTC such as "15 3 \* \* \*" .*\(got "every night"\)/);
-    expect(message).toContain('ballast:backups.drill.tables[0]: must be a table name');
+    expect(message).toContain("ballast:backups.drill.tables[0]: must be a table name");
     expect(message).toContain("ballast:backups.drill.tolerancePercent: must be a percentage between 0 and 100 (got 120)");
     expect(message).toContain("ballast:backups.drill.freshness.column: column must be a Postgres identifier");
-    expect(message).toContain('ballast:backups.image: must be pinned by a tag other than "latest"');
+    expect(message).toContain('ballast:backups.image: must be pinned by an exact version tag (e.g. "redis:7.4.2-alpine") or a digest');
     expect(message).toContain("ballast:backups.s3.bucket: must be an S3 bucket name");
     expect(message).toContain("ballast:backups.s3.endpoint: must be an http(s) URL");
   });
 
   it("refuses a schedule that cannot meet the RPO", () => {
-    const weekly = errorOf(() => parseBackups({ schedule: "15 3 * * 0" }));
-    expect(weekly).toContain('ballast:backups.schedule: "15 3 * * 0" leaves up to 168 h between backups, longer than rpoHours 24');
-    expect(parseBackups({ schedule: "15 3 * * 0", rpoHours: 168 }).schedule).toBe("15 3 * * 0");
-    expect(parseBackups({ schedule: "0 */6 * * *", rpoHours: 6 }).rpoHours).toBe(6);
-    expect(errorOf(() => parseBackups({ schedule: "0 0 31 2 *" }))).toContain("never runs");
-  });
-
-  it("types the output (the schema is what the lead embeds)", () => {
-    const parsed = backupsSchema.parse({});
-    expect(parsed.retention.daily).toBe(7);
-    expect(backupsSchema.safeParse({ enabled: "yes" }).success).toBe(false);
+    expect(problems({ backups: { schedule: "15 3 * * 0" } })).toContain(
+      'ballast:backups.schedule: "15 3 * * 0" leaves up to 168 h between backups, longer than rpoHours 24: run it more often or raise rpoHours',
+    );
+    expect(backupsOf({ schedule: "15 3 * * 0", rpoHours: 168 }).schedule).toBe("15 3 * * 0");
+    expect(backupsOf({ schedule: "0 */6 * * *", rpoHours: 6 }).rpoHours).toBe(6);
+    expect(problems({ backups: { schedule: "0 0 31 2 *" } })).toContain("never runs");
   });
 
   it("requires the S3 credentials by secret name only when s3 is set", () => {
-    const local = parseBackups({});
-    expect(requiredBackupSecrets(local)).toEqual([]);
-    const offsite = parseBackups({ s3: { bucket: "acme-backups", endpoint: "https://s3.eu-central-1.amazonaws.com" } });
-    expect(requiredBackupSecrets(offsite)).toEqual(["backup-s3-access-key-id", "backup-s3-secret-access-key"]);
-    const missing = checkBackupSecrets(offsite, ["backup-s3-access-key-id"]);
-    expect(missing).toHaveLength(1);
-    expect(missing[0]).toContain("ballast:secretValues.backup-s3-secret-access-key: required because ballast:backups.s3 is set");
-    expect(checkBackupSecrets(offsite, ["backup-s3-access-key-id", "backup-s3-secret-access-key"])).toEqual([]);
+    expect(() => configFor({ backups: {} })).not.toThrow();
+    const offsite = { backups: { s3: { bucket: "acme-backups", endpoint: "https://s3.eu-central-1.amazonaws.com" } } };
+    const missing = problemsOf(offsite, "staging", { "backup-s3-access-key-id": "AKIA" });
+    expect(missing).toEqual([
+      "ballast:secretValues.backup-s3-secret-access-key: required because ballast:backups.s3 is set (offsite copy credentials); supply it with `pulumi config set --secret --path 'ballast:secretValues.backup-s3-secret-access-key' <value>`",
+    ]);
+    expect(() => configFor(offsite, "staging", s3Keys)).not.toThrow();
   });
 
-  it("warns (outside dev) when the safety net is weakened", () => {
-    const warnings = backupWarnings(parseBackups({}), "prod");
-    expect(warnings.join("\n")).toContain("ballast:backups.s3 is not set");
-    expect(warnings.join("\n")).toContain("ballast:backups.drill.tables is empty");
-    expect(backupWarnings(parseBackups({}), "dev")).toEqual([]);
-    expect(backupWarnings(parseBackups({ enabled: false }), "prod")[0]).toContain("nothing backs up the database");
+  it("warns (outside dev) when the safety net is weakened: the warnings pulumi preview prints", () => {
+    const warnings = loadStack({}, "prod").warnings.join("\n");
+    expect(warnings).toContain("ballast:backups.s3 is not set");
+    expect(warnings).toContain("ballast:backups.drill.tables is empty");
+    expect(loadStack({}, "dev").warnings.filter((w) => w.includes("backups"))).toEqual([]);
+    expect(loadStack({ backups: { enabled: false } }, "prod").warnings[0]).toContain("nothing backs up the database");
   });
 });
 
@@ -122,8 +103,8 @@ describe("cron", () => {
     expect(typeof parseCron("15 3 * * *")).toBe("object");
     expect(typeof parseCron("*/15 0-6,22 1-7 */2 1-5")).toBe("object");
     expect(parseCron("@daily")).toContain("expected five fields");
-    expect(parseCron("61 * * * *")).toContain("minute \"61\" is outside 0-59");
-    expect(parseCron("0 3 * * mon")).toContain("day of week \"mon\" is not a number");
+    expect(parseCron("61 * * * *")).toContain('minute "61" is outside 0-59');
+    expect(parseCron("0 3 * * mon")).toContain('day of week "mon" is not a number');
   });
 
   it("measures the longest gap between runs", () => {
@@ -143,8 +124,11 @@ describe("cron", () => {
 });
 
 describe("ballast:postgres.hnswIndex", () => {
+  const index = (hnswIndex: Record<string, unknown>) => configFor({ postgres: { hnswIndex } }).postgres.hnswIndex;
+  const refused = (hnswIndex: Record<string, unknown>) => problems({ postgres: { hnswIndex } });
+
   it("defaults to the nyxcore runbook's index (m=16, ef_construction=64, cosine)", () => {
-    expect(parsePgvectorIndex({ table: "workflow_insights", column: "embedding" })).toEqual({
+    expect(index({ table: "workflow_insights", column: "embedding" })).toEqual({
       table: "workflow_insights",
       column: "embedding",
       m: 16,
@@ -154,31 +138,25 @@ describe("ballast:postgres.hnswIndex", () => {
   });
 
   it("refuses parameters pgvector refuses, naming the key", () => {
-    expect(errorOf(() => parsePgvectorIndex({ table: "t", column: "c", m: 48 }))).toContain(
-      "ballast:postgres.hnswIndex.efConstruction: must be at least 2 × m = 96",
-    );
-    expect(errorOf(() => parsePgvectorIndex({ table: "t", column: "c", m: 1 }))).toContain(
-      "ballast:postgres.hnswIndex.m: must be at least 2 (got 1)",
-    );
-    expect(errorOf(() => parsePgvectorIndex({ table: "t", column: "c", opclass: "vector_hamming" }))).toContain(
-      'ballast:postgres.hnswIndex.opclass: must be one of "vector_cosine_ops"',
-    );
-    expect(errorOf(() => parsePgvectorIndex({ column: "c" }))).toContain("ballast:postgres.hnswIndex.table: required");
-    expect(pgvectorIndexSchema.safeParse({ table: "t", column: "c", lists: 100 }).success).toBe(false);
+    expect(refused({ table: "t", column: "c", m: 48 })).toContain("ballast:postgres.hnswIndex.efConstruction: must be at least 2 × m = 96");
+    expect(refused({ table: "t", column: "c", m: 1 })).toContain("ballast:postgres.hnswIndex.m: must be at least 2 (got 1)");
+    expect(refused({ table: "t", column: "c", opclass: "vector_hamming" })).toContain('ballast:postgres.hnswIndex.opclass: must be one of "vector_cosine_ops"');
+    expect(refused({ column: "c" })).toContain("ballast:postgres.hnswIndex.table: required, expected string");
+    expect(refused({ table: "t", column: "c", lists: 100 })).toContain("ballast:postgres.hnswIndex.lists: unknown key");
   });
 });
 
 describe("ballast:app.migration", () => {
+  const migration = (value: Record<string, unknown>, environment: "staging" | "prod" = "staging") =>
+    configFor({ app: { image: "ghcr.io/acme/app:1.0.0", migration: value } }, environment).app.migration;
+
   it("defaults the timeout and requires a command", () => {
-    expect(migrationSchema.parse({ command: ["npx", "prisma", "migrate", "deploy"] }).timeoutSeconds).toBe(600);
-    expect(errorOf(() => parseMigration({ command: [] }, "prod"))).toContain(
-      'ballast:app.migration.command: must name the migration command, e.g. ["npx", "prisma", "migrate", "deploy"]',
-    );
+    expect(migration({ command: ["npx", "prisma", "migrate", "deploy"] })?.timeoutSeconds).toBe(600);
+    expect(problems({ app: { migration: { command: [] } } })).toContain('ballast:app.migration.command: must name a command, e.g. ["node", "dist/worker.js"] (got [])');
   });
 
   it("refuses a schema push on prod with the nyxcore runbook's reason", () => {
-    const refusal = checkMigrationSafety("prod", ["npx", "prisma", "db", "push"]);
-    expect(refusal).toBeDefined();
+    const refusal = problems({ app: { migration: { command: ["npx", "prisma", "db", "push"] } } }, "prod");
     expect(refusal).toContain('ballast:app.migration.command: ["npx","prisma","db","push"] is refused on prod');
     expect(refusal).toContain("drops pgvector embedding columns");
     expect(refusal).toContain('Allowed: a command that applies reviewed migration files, e.g. ["npx", "prisma", "migrate", "deploy"]');
@@ -194,15 +172,14 @@ describe("ballast:app.migration", () => {
     ]) {
       expect(checkMigrationSafety("prod", command), command.join(" ")).toContain("is refused on prod");
     }
-    expect(errorOf(() => parseMigration({ command: ["npm", "run", "db:push"] }, "prod"))).toContain("a `db:push` script");
+    expect(problems({ app: { migration: { command: ["npm", "run", "db:push"] } } }, "prod")).toContain("a `db:push` script");
   });
 
   it("allows real migrations on prod and pushes elsewhere", () => {
-    expect(checkMigrationSafety("prod", ["npx", "prisma", "migrate", "deploy"])).toBeUndefined();
     expect(checkMigrationSafety("prod", ["./scripts/db-migrate-safe.sh", "--apply"])).toBeUndefined();
-    expect(checkMigrationSafety("staging", ["npx", "prisma", "db", "push"])).toBeUndefined();
     expect(checkMigrationSafety("dev", ["npx", "prisma", "db", "push", "--accept-data-loss"])).toBeUndefined();
-    expect(parseMigration({ command: ["npx", "prisma", "migrate", "deploy"], timeoutSeconds: 300 }, "prod")).toEqual({
+    expect(migration({ command: ["npx", "prisma", "db", "push"] })?.command).toEqual(["npx", "prisma", "db", "push"]);
+    expect(migration({ command: ["npx", "prisma", "migrate", "deploy"], timeoutSeconds: 300 }, "prod")).toEqual({
       command: ["npx", "prisma", "migrate", "deploy"],
       timeoutSeconds: 300,
     });

@@ -6,7 +6,11 @@
 import { PGlite, type Extension } from "@electric-sql/pglite";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePgvectorIndex } from "../../components/backups/config";
+import type { PgvectorIndexConfig } from "../../components/config";
+import { configFor } from "../fixtures/config";
+
+const parsePgvectorIndex = (hnswIndex: Record<string, unknown>): PgvectorIndexConfig =>
+  configFor({ postgres: { hnswIndex } }).postgres.hnswIndex as PgvectorIndexConfig;
 import { orderedExtensions, renderPgvectorSql } from "../../components/backups/pgvector";
 
 // The repository's tsconfig (moduleResolution "node") cannot see package subpath exports,

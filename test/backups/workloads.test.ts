@@ -5,16 +5,22 @@ import {
   backupPostgresClients,
   backupWorkloads,
   migrationWorkload,
-  parseBackups,
-  parsePgvectorIndex,
   pgvectorEnsureWorkload,
   type BackupContext,
 } from "../../components/backups";
+import type { BackupsConfig, PgvectorIndexConfig } from "../../components/config";
+import { runAs } from "../../components/spec";
+import { configFor } from "../fixtures/config";
 
-const ctx: BackupContext = {
+const ctx: BackupContext & { postgres: { kind: "in-stack" } } = {
   environment: "prod",
-  postgres: { host: "postgres", port: 5432, database: "app", user: "app", extensions: ["vector", "pg_trgm"] },
+  postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "app", user: "app", extensions: ["vector", "pg_trgm"], service: "postgres" },
 };
+/** `ballast:backups` as the config pipeline parses it (S3 credentials supplied). */
+const parseBackups = (backups: Record<string, unknown>): BackupsConfig =>
+  configFor({ backups }, "staging", { "backup-s3-access-key-id": "AKIA", "backup-s3-secret-access-key": "secret" }).backups;
+const parsePgvectorIndex = (hnswIndex: Record<string, unknown>): PgvectorIndexConfig =>
+  configFor({ postgres: { hnswIndex } }).postgres.hnswIndex as PgvectorIndexConfig;
 const scriptsDir = path.join(__dirname, "../../components/backups/scripts");
 
 describe("backupWorkloads", () => {
@@ -127,6 +133,8 @@ describe("migrationWorkload", () => {
     env: { NODE_ENV: "production" },
     secretEnv: { DATABASE_URL: "database-url" },
     resources: { cpu: 1, memoryMiB: 1024 },
+    dependsOn: ["postgres"],
+    security: runAs(1000),
   };
 
   it("is a one-shot job with the app's image and secrets by reference", () => {

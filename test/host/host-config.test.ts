@@ -5,17 +5,9 @@
  * the host's tests live under test/tools/host*.)
  */
 import { describe, expect, it } from "vitest";
-import {
-  bootstrapDefaults,
-  bootstrapOptions,
-  bootstrapProblems,
-  canonicalCidr,
-  cidrProblem,
-  parseBootstrapConfig,
-  renderBootstrapFile,
-  renderBootstrapScript,
-  type BootstrapScriptOptions,
-} from "../../components/host";
+import { cidrProblem, type BootstrapConfig } from "../../components/config";
+import { bootstrapOptions, canonicalCidr, renderBootstrapFile, renderBootstrapScript, type BootstrapScriptOptions } from "../../components/host";
+import { configFor, problemsOf } from "../fixtures/config";
 
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapTestKey deploy@ci";
 const options: BootstrapScriptOptions = {
@@ -26,13 +18,15 @@ const options: BootstrapScriptOptions = {
   authorizedKeys: [key],
 };
 
-function problem(raw: unknown, environment: "dev" | "staging" | "prod" = "staging"): string {
-  try {
-    parseBootstrapConfig(raw, environment);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the config to be refused");
+const sshHost = { host: "203.0.113.10", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapTestHostKey" };
+/** A Compose-over-SSH stack whose `ballast:compose.bootstrap` is `bootstrap`. */
+const overSsh = (bootstrap: Record<string, unknown>) => ({ target: "compose", compose: { mode: "ssh", ssh: sshHost, bootstrap } });
+const bootstrapOf = (bootstrap: Record<string, unknown>, environment: "staging" | "prod" = "staging"): BootstrapConfig =>
+  configFor(overSsh(bootstrap), environment).compose.bootstrap;
+const ready = { sshAllowFrom: ["203.0.113.0/24"], authorizedKeys: [key] };
+
+function problem(bootstrap: Record<string, unknown>): string {
+  return problemsOf(overSsh({ ...ready, ...bootstrap })).join("\n");
 }
 
 describe("CIDR validation", () => {
@@ -60,9 +54,9 @@ describe("CIDR validation", () => {
 
 describe("ballast:compose.bootstrap", () => {
   it("is on for staging and prod and off for dev, with safe defaults", () => {
-    expect(bootstrapDefaults("dev").enabled).toBe(false);
-    expect(bootstrapDefaults("staging")).toMatchObject({ enabled: true, unattendedUpgrades: true, hardenSsh: true, dockerLogs: { maxSize: "10m", maxFile: 3 } });
-    expect(parseBootstrapConfig({ sshAllowFrom: ["203.0.113.0/24"], authorizedKeys: [key] }, "prod").fail2ban).toEqual({
+    expect(configFor({}, "dev").compose.bootstrap.enabled).toBe(false);
+    expect(bootstrapOf(ready)).toMatchObject({ enabled: true, unattendedUpgrades: true, hardenSsh: true, dockerLogs: { maxSize: "10m", maxFile: 3 } });
+    expect(bootstrapOf(ready, "prod").fail2ban).toEqual({
       maxRetry: 5,
       findTimeSeconds: 600,
       banTimeSeconds: 3600,
@@ -78,19 +72,19 @@ describe("ballast:compose.bootstrap", () => {
       'ballast:compose.bootstrap.authorizedKeys[0]: must be one OpenSSH public key line such as "ssh-ed25519 AAAA... deploy@ci" (the .pub file), without quotes (got "AAAAC3Nza deploy")',
     );
     expect(problem({ fail2ban: { ignoreFrom: ["nowhere"] } })).toMatch(/^ballast:compose\.bootstrap\.fail2ban\.ignoreFrom\[0\]: "nowhere" is not an IPv4 or IPv6 address/);
-    expect(problem({ sshAllowfrom: [] })).toBe("ballast:compose.bootstrap: unknown key(s) sshAllowfrom");
+    expect(problem({ sshAllowfrom: [] })).toBe(
+      "ballast:compose.bootstrap.sshAllowfrom: unknown key; did you mean ballast:compose.bootstrap.sshAllowFrom? (allowed here: enabled, user, sshAllowFrom, authorizedKeys, unattendedUpgrades, hardenSsh, fail2ban, dockerLogs)",
+    );
   });
 
   it("requires ranges and a key when enabled for a Compose host over SSH, and nothing otherwise", () => {
-    const staging = parseBootstrapConfig({}, "staging");
-    expect(bootstrapProblems({ target: "compose", mode: "ssh", bootstrap: staging })).toEqual([
+    expect(problemsOf(overSsh({}))).toEqual([
       'ballast:compose.bootstrap.sshAllowFrom: required when the bootstrap is enabled: the CIDR ranges SSH may come from (your office, VPN or CI egress, e.g. ["203.0.113.0/24"]); ufw drops SSH from anywhere else. Set ballast:compose.bootstrap.enabled false to prepare the host yourself',
       "ballast:compose.bootstrap.authorizedKeys: required when the bootstrap is enabled: the deploy user's public key (the .pub of ballast:sshPrivateKey)",
     ]);
-    expect(bootstrapProblems({ target: "kubernetes", mode: "ssh", bootstrap: staging })).toEqual([]);
-    expect(bootstrapProblems({ target: "compose", mode: "local", bootstrap: parseBootstrapConfig({}, "dev") })).toEqual([]);
-    const open = parseBootstrapConfig({ sshAllowFrom: ["203.0.113.0/24"], authorizedKeys: [key], fail2ban: { ignoreFrom: ["0.0.0.0/0"] } }, "prod");
-    expect(bootstrapProblems({ target: "compose", mode: "ssh", bootstrap: open })).toEqual([
+    expect(() => configFor({ target: "kubernetes" }, "staging")).not.toThrow();
+    expect(() => configFor({ compose: { mode: "local" } }, "dev")).not.toThrow();
+    expect(problemsOf(overSsh({ ...ready, fail2ban: { ignoreFrom: ["0.0.0.0/0"] } }), "prod")).toEqual([
       'ballast:compose.bootstrap.fail2ban.ignoreFrom: "0.0.0.0/0" would exempt every address and switch the sshd jail off',
     ]);
   });
@@ -162,7 +156,7 @@ describe("renderBootstrapScript", () => {
   });
 
   it("builds its options from the compose config and renders a 0755 file", () => {
-    const bootstrap = parseBootstrapConfig({ sshAllowFrom: ["203.0.113.0/24"], authorizedKeys: [key] }, "staging");
+    const bootstrap = bootstrapOf(ready);
     const ssh = { host: "203.0.113.10", port: 2222, user: "deploy", remoteDir: "/opt/ballast", dialTimeoutSeconds: 10, dialAttempts: 3 };
     const built = bootstrapOptions({ ssh }, bootstrap, { httpPort: 80, httpsPort: 443 });
     expect(built).toMatchObject({ deployUser: "deploy", sshPort: 2222, releaseDir: "/opt/ballast", publicTcpPorts: [80, 443] });

@@ -51,6 +51,14 @@ export const alertScenarios: AlertScenario[] = [
     healthy: [{ series: 'up{job="app",instance="10.0.0.5:3000"}', values: "1x15" }],
   },
   {
+    alert: "DeepHealthFailing",
+    interval: "1m",
+    evalTime: "10m",
+    bad: [{ series: 'probe_success{job="deep-health",instance="http://app:3000/api/v1/health/deep"}', values: "0x15" }],
+    expected: [{ severity: "critical", labels: { instance: "http://app:3000/api/v1/health/deep" } }],
+    healthy: [{ series: 'probe_success{job="deep-health",instance="http://app:3000/api/v1/health/deep"}', values: "1x15" }],
+  },
+  {
     alert: "HighErrorRate",
     interval: "1m",
     evalTime: "15m",

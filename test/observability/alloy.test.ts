@@ -133,8 +133,8 @@ describe("Alloy config", () => {
 describe("dropsLine", () => {
   const paths = droppedRequestPaths(monitoring({ alloy: { dropPaths: ["/healthz"] } }), testContext("compose"));
 
-  it("collects the app's health and metrics paths, /ping, worker metrics and configured extras", () => {
-    expect(paths).toEqual(["/api/v1/health", "/api/v1/metrics", "/ping", "/metrics", "/healthz"]);
+  it("collects the app's health and metrics paths, /ping, worker and service metrics and configured extras", () => {
+    expect(paths).toEqual(["/api/v1/health", "/api/v1/health/deep", "/api/v1/metrics", "/ping", "/metrics", "/healthz"]);
   });
 
   const cases: [string, boolean][] = [

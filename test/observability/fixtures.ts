@@ -1,6 +1,7 @@
 /** Shared inputs for the observability tests: a context like the Platform builds, and configs. */
-import type { Environment, TargetKind } from "../../components/config/types";
-import { resolveMonitoring, type MonitoringConfig, type ObservabilityContext } from "../../components/observability";
+import type { Environment, MonitoringConfig, TargetKind } from "../../components/config";
+import type { ObservabilityContext } from "../../components/observability";
+import { monitoringFor } from "../fixtures/config";
 
 export function testContext(target: TargetKind, overrides: Partial<ObservabilityContext> = {}): ObservabilityContext {
   return {
@@ -10,17 +11,24 @@ export function testContext(target: TargetKind, overrides: Partial<Observability
     namespace: "ballast",
     domain: "example.com",
     tls: true,
-    app: { name: "app", metricsPort: 3000, metricsPath: "/api/v1/metrics", healthPath: "/api/v1/health" },
+    app: {
+      name: "app",
+      metrics: { port: 3000, path: "/api/v1/metrics" },
+      healthPaths: ["/api/v1/health", "/api/v1/health/deep"],
+      deepHealth: { path: "/api/v1/health/deep", port: 3000 },
+    },
     workers: [{ name: "worker", metrics: { port: 9464, path: "/metrics" } }, { name: "mailer" }],
-    postgres: { host: "postgres", port: 5432, database: "nomosx", user: "nomosx", maxConnections: 100 },
+    services: [{ name: "llm-gateway", metrics: { port: 8000, path: "/metrics" }, tracing: true }],
+    postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "nomosx", user: "nomosx", maxConnections: 100, service: "postgres" },
     redis: { host: "redis", port: 6379 },
     proxyName: "traefik",
     ...overrides,
   };
 }
 
-export function monitoring(input: unknown = {}, environment: Environment = "staging"): MonitoringConfig {
-  return resolveMonitoring(input, environment);
+/** `ballast:monitoring` as the config pipeline parses it (`pulumi up`'s path). */
+export function monitoring(input: Record<string, unknown> = {}, environment: Environment = "staging"): MonitoringConfig {
+  return monitoringFor(input, environment);
 }
 
 export const targets: TargetKind[] = ["compose", "kubernetes"];

@@ -6,6 +6,7 @@ import { monitoring, testContext } from "./fixtures";
 interface ScrapeConfig {
   job_name: string;
   metrics_path?: string;
+  params?: Record<string, string[]>;
   static_configs?: { targets: string[] }[];
   dns_sd_configs?: { names: string[]; type: string; port: number }[];
   kubernetes_sd_configs?: { role: string; namespaces?: { names: string[] } }[];
@@ -65,8 +66,25 @@ describe("prometheus.yml on Compose", () => {
     expect(config.global).toMatchObject({ scrape_interval: "15s", evaluation_interval: "15s", external_labels: { project: "ballast", environment: "staging" } });
   });
 
-  it("lists the same jobs composeScrapeJobs reports", () => {
-    expect(config.scrape_configs.map((s) => s.job_name)).toEqual(composeScrapeJobs(monitoring({ tracing: { enabled: true } }), testContext("compose")).map((j) => j.job));
+  it("lists the same jobs composeScrapeJobs reports, then the deep-health probe", () => {
+    expect(config.scrape_configs.map((s) => s.job_name)).toEqual([
+      ...composeScrapeJobs(monitoring({ tracing: { enabled: true } }), testContext("compose")).map((j) => j.job),
+      "deep-health",
+    ]);
+  });
+
+  it("scrapes extra services that expose metrics, and no app target when the app has none", () => {
+    const noAppMetrics = parseConfig(renderPrometheusConfig(monitoring(), testContext("compose", { app: { name: "web", healthPaths: ["/api/health"] } })));
+    const names = noAppMetrics.scrape_configs.map((s) => s.job_name);
+    expect(names).toContain("llm-gateway");
+    expect(names).not.toContain("web");
+    expect(names).not.toContain("deep-health");
+  });
+
+  it("probes the app's deep health through the blackbox exporter", () => {
+    const deep = config.scrape_configs.find((s) => s.job_name === "deep-health");
+    expect(deep).toMatchObject({ metrics_path: "/probe", params: { module: ["http_2xx"] }, static_configs: [{ targets: ["http://app:3000/api/v1/health/deep"] }] });
+    expect(deep?.relabel_configs).toContainEqual({ target_label: "__address__", replacement: "blackbox-exporter:9115" });
   });
 
   it("leaves out alerting and exporters that are turned off", () => {
@@ -119,8 +137,9 @@ describe("prometheus.yml on Kubernetes", () => {
     expect(kubelet.metric_relabel_configs?.[0]).toEqual({ source_labels: ["namespace"], regex: "shop", action: "keep" });
   });
 
-  it("has no Compose static targets", () => {
-    expect(config.scrape_configs.every((s) => s.static_configs === undefined && s.dns_sd_configs === undefined)).toBe(true);
+  it("has no Compose static targets (the deep-health probe addresses the app's Service through the exporter)", () => {
+    const discovered = config.scrape_configs.filter((s) => s.job_name !== "deep-health");
+    expect(discovered.every((s) => s.static_configs === undefined && s.dns_sd_configs === undefined)).toBe(true);
   });
 });
 

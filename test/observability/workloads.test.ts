@@ -24,6 +24,7 @@ describe("observabilityWorkloads", () => {
       "cadvisor",
       "postgres-exporter",
       "redis-exporter",
+      "blackbox-exporter",
     ]);
     const kubernetes = observabilityWorkloads(monitoring(), testContext("kubernetes")).map((w) => w.name);
     expect(kubernetes).toEqual(compose.filter((n) => n !== "cadvisor"));
@@ -81,7 +82,8 @@ describe("observabilityWorkloads", () => {
     expect(w.prometheus.network.allowFrom).toEqual(["grafana"]);
     expect(w.alertmanager.network.allowFrom).toEqual(["prometheus", "grafana"]);
     expect(w.loki.network.allowFrom).toEqual(["alloy", "grafana", "prometheus"]);
-    expect(w.tempo.network.allowFrom).toEqual(["app", "worker", "mailer", "grafana", "prometheus"]);
+    // Every traced workload reaches the collector: app, workers and extra services.
+    expect(w.tempo.network.allowFrom).toEqual(["app", "worker", "mailer", "llm-gateway", "grafana", "prometheus"]);
     expect(w.grafana.network).toEqual({ fromProxy: true, allowFrom: ["prometheus"], egressInternet: false });
     // Every scraped monitoring workload lets Prometheus in.
     for (const spec of Object.values(w)) {
@@ -137,7 +139,7 @@ describe("observabilityWorkloads", () => {
       expect(prod.limits.cpu, target).toBeGreaterThan(staging.limits.cpu);
     }
     const compose = monitoringFootprint(observabilityWorkloads(monitoring({}, "staging"), testContext("compose")));
-    expect(compose.limits).toEqual({ cpu: 1.75, memoryMiB: 1472 });
+    expect(compose.limits).toEqual({ cpu: 1.8, memoryMiB: 1504 });
     expect(compose.byWorkload.prometheus).toEqual({ cpu: 0.5, memoryMiB: 448 });
   });
 
@@ -203,7 +205,7 @@ describe("scrapedBy", () => {
   it("lets Prometheus reach every workload with metrics, and each exporter its datastore", () => {
     const specs = [base("app", { port: 3000, path: "/api/v1/metrics" }), base("traefik", { port: 8082, path: "/metrics" }), base("mailer"), base("postgres"), base("redis")];
     const granted = byName(scrapedBy(specs, monitoring(), testContext("compose")));
-    expect(granted.app.network.allowFrom).toEqual(["prometheus"]);
+    expect(granted.app.network.allowFrom).toEqual(["prometheus", "blackbox-exporter"]);
     expect(granted.traefik.network.allowFrom).toEqual(["prometheus"]);
     expect(granted.mailer.network.allowFrom).toEqual([]);
     expect(granted.postgres.network.allowFrom).toEqual(["postgres-exporter"]);

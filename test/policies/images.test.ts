@@ -18,6 +18,15 @@ describe("image references", () => {
     expect(unpinnedReason("localhost:5000/app")).toBe('has no tag, which means "latest"');
     expect(unpinnedReason("redis@sha256:abc")).toMatch(/malformed digest/);
   });
+
+  it("treats moving tags as unpinned: the config's own rule (pg16, 7-alpine, 16, 3.7), exact versions, commits and dates pass", () => {
+    for (const moving of ["pgvector/pgvector:pg16", "redis:7-alpine", "postgres:16", "traefik:v3.7", "node:lts"]) {
+      expect(unpinnedReason(moving), moving).toMatch(/^uses the moving tag ".+", which the registry re-points to new builds$/);
+    }
+    for (const exact of ["pgvector/pgvector:0.8.0-pg16", "redis:7.4.2-alpine", "ghcr.io/acme/app:sha-1a2b3c4", "ghcr.io/acme/app:2026-02-24", "ballast-e2e/app:v1-0123456789ab"]) {
+      expect(unpinnedReason(exact), exact).toBeUndefined();
+    }
+  });
 });
 
 describe("images-pinned on Kubernetes", () => {
@@ -37,9 +46,9 @@ describe("images-pinned on Kubernetes", () => {
       initContainers: [container({ name: "models", image: "ollama/ollama:latest" })],
     });
     expect(await validateResource(imagesPinned, bad)).toEqual([
-      'Deployment "edge" init container "models": image "ollama/ollama:latest" is not pinned (uses the "latest" tag); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
-      'Deployment "edge" container "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
-      'Deployment "edge" container "cache": image "redis" is not pinned (has no tag, which means "latest"); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'Deployment "edge" init container "models": image "ollama/ollama:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'Deployment "edge" container "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'Deployment "edge" container "cache": image "redis" is not pinned (has no tag, which means "latest"); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
     ]);
   });
 });
@@ -58,8 +67,8 @@ describe("images-pinned on Compose", () => {
     });
     const messages = await validateResource(imagesPinned, releaseCommand(doc, { remote: false }));
     expect(messages).toEqual([
-      'compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
-      'compose service "ollama": image "ollama/ollama:latest" is not pinned (uses the "latest" tag); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'compose service "ollama": image "ollama/ollama:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
       'compose service "ipcha": builds an image without an "image:" name and tag, so Compose tags it "latest"; build it with @pulumi/docker and reference the pinned tag or digest',
     ]);
   });

@@ -23,7 +23,7 @@ describe("unknown values during preview", () => {
     const props = unknownCheckingProxy({ spec: { template: { spec: { containers: [{ name: "app", image: unknownString }, { name: "cache", image: "redis" }] } } } });
     const view = viewOfArgs({ type: "kubernetes:apps/v1:Deployment", name: "app", urn: "urn:pulumi:prod::ballast::kubernetes:apps/v1:Deployment::app", props });
     expect(checkImages(view)).toEqual([
-      'Deployment "app" container "cache": image "redis" is not pinned (has no tag, which means "latest"); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'Deployment "app" container "cache": image "redis" is not pinned (has no tag, which means "latest"); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
     ]);
   });
 });

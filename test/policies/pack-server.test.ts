@@ -95,7 +95,7 @@ describe("the policy pack under Pulumi's runner", () => {
         "images-pinned",
         analyzerproto.EnforcementLevel.MANDATORY,
         `${imagesPinned.description}\n` +
-          'compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+          'compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
       ],
     ]);
   });

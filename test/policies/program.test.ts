@@ -151,7 +151,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
       });
     });
     expect(added(bad, baselines.get("staging") ?? [])).toEqual([
-      'images-pinned: compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'images-pinned: compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
       'datastores-private: compose service "postgres" (datastore): publishes ports 5432:5432; a published port bypasses ufw and reaches the internet. Remove "ports:" (other services reach it over the internal network)',
       'datastores-private: compose service "postgres" (datastore): joins the public network "edge"; datastores join only the internal network',
       'privileges-restricted: compose service "traefik": mounts the Docker socket read-write; mount it read-only (":ro")',
@@ -198,7 +198,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
     const messages = added(bad, baselines.get("prod") ?? []);
     expect(messages).toHaveLength(3);
     expect(messages[0]).toBe(
-      'images-pinned: Deployment "worker" container "worker": image "ghcr.io/acme/app" is not pinned (has no tag, which means "latest"); pin a version tag (e.g. "traefik:v3.2.3") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
+      'images-pinned: Deployment "worker" container "worker": image "ghcr.io/acme/app" is not pinned (has no tag, which means "latest"); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
     );
     expect(messages[1]).toBe('datastores-private: Service "postgres" (datastore): type NodePort exposes the datastore outside the cluster; use type ClusterIP');
     expect(messages[2]).toMatch(/^datastores-network-policy: StatefulSet "postgres" \(datastore\): no NetworkPolicy selects its pods \(labels \{.*"app\.kubernetes\.io\/name":"postgres".*\}\); any pod in the cluster can connect/);

@@ -3,7 +3,7 @@
  * receives (connection, triggers contract, secret stdin, delete behaviour) over SSH
  * and locally. Mock helpers live here on purpose (no shared mocks module yet).
  */
-import { bootstrapDefaults } from "../../components/host/config";
+import { composeHostDefaults } from "../fixtures/config";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ComposeConfig } from "../../components/config/types";
@@ -76,7 +76,7 @@ const sshConfig: ComposeConfig = {
   keepReleases: 5,
   deployTimeoutSeconds: 300,
   composeCommand: "docker compose",
-  bootstrap: bootstrapDefaults("staging"),
+  ...composeHostDefaults(),
 };
 
 const localConfig: ComposeConfig = { ...sshConfig, mode: "local", ssh: undefined, localDir: "/var/lib/ballast-dev" };

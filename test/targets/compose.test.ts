@@ -3,7 +3,7 @@
  * rendered file, networks and ports, volumes, health checks, hardening, Traefik
  * labels, `.env` quoting, cron, and the network-joining rule.
  */
-import { bootstrapDefaults } from "../../components/host/config";
+import { composeHostDefaults } from "../fixtures/config";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +50,7 @@ const sshConfig: ComposeConfig = {
   keepReleases: 5,
   deployTimeoutSeconds: 300,
   composeCommand: "docker compose",
-  bootstrap: bootstrapDefaults("staging"),
+  ...composeHostDefaults(),
 };
 
 const targetOptions: ComposeTargetOptions = {
@@ -343,15 +343,15 @@ describe("health checks and dependencies", () => {
     });
   });
 
-  it("http checks try wget, then curl, then node, and say so when the image has none", () => {
+  it("http checks try wget, then curl, then node, then python3, and say so when the image has none", () => {
     const test = service(render(), "app").healthcheck?.test ?? [];
     expect(test[0]).toBe("CMD-SHELL");
     const command = test[1] ?? "";
-    const order = ["command -v wget", "command -v curl", "command -v node"].map((probe) => command.indexOf(probe));
+    const order = ["command -v wget", "command -v curl", "command -v node", "command -v python3"].map((probe) => command.indexOf(probe));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(command).toContain("'http://127.0.0.1:3000/api/health'");
-    expect(command).toContain("health check needs wget, curl or node in the image");
+    expect(command).toContain("health check needs wget, curl, node or python3 in the image (or set health.command)");
   });
 
   it("tcp checks connect to the port and exactly one probe kind is allowed", () => {
@@ -374,7 +374,25 @@ describe("health checks and dependencies", () => {
     const unknown = withWorkload(fixtureModel(), "app", (w) => ({ ...w, dependsOn: ["nope"] }));
     expect(() => render(unknown)).toThrow(/app depends on nope, which is not in the stack/);
     const onJob = withWorkload(fixtureModel(), "app", (w) => ({ ...w, dependsOn: ["cron-cleanup"] }));
-    expect(() => render(onJob)).toThrow(/only services can be waited for/);
+    expect(() => render(onJob)).toThrow(/app depends on cron-cleanup, a scheduled job \(.*\); only services and one-shot steps can be waited for/);
+  });
+
+  it("waits for one-shot steps (migration, pgvector ensure) to complete successfully; they run on up, not from the scheduler", () => {
+    const migrate = workload({
+      name: "migrate",
+      component: "app",
+      role: "job",
+      description: "Schema migration",
+      image: "ghcr.io/acme/app:1.0.0",
+      command: ["npx", "prisma", "migrate", "deploy"],
+      resources: { requests: { cpu: 0.25, memoryMiB: 256 }, limits: { cpu: 0.5, memoryMiB: 512 } },
+      jobTimeoutSeconds: 600,
+    });
+    const model = withWorkload({ ...fixtureModel(), workloads: [...fixtureModel().workloads, migrate] }, "app", (w) => ({ ...w, dependsOn: [...w.dependsOn, "migrate"] }));
+    const project = render(model);
+    expect(service(project, "app").depends_on?.migrate).toEqual({ condition: "service_completed_successfully" });
+    expect(service(project, "migrate").profiles).toBeUndefined();
+    expect(service(project, "migrate").restart).toBe("no");
   });
 });
 

@@ -74,6 +74,7 @@ const config: KubernetesConfig = {
   context: "",
   renderYamlToDirectory: "",
   ingressControllerNamespace: "kube-system",
+  progressDeadlineSeconds: 240,
 };
 
 const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));

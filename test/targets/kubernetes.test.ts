@@ -36,6 +36,7 @@ const baseConfig: KubernetesConfig = {
   context: "",
   renderYamlToDirectory: "",
   ingressControllerNamespace: "kube-system",
+  progressDeadlineSeconds: 240,
 };
 
 function render(

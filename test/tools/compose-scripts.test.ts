@@ -7,7 +7,7 @@
  * health output and `volume create`. A missing shellcheck fails the suite
  * (install: apt-get install -y shellcheck); bash, coreutils and util-linux flock are needed too.
  */
-import { bootstrapDefaults } from "../../components/host/config";
+import { composeHostDefaults } from "../fixtures/config";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -124,7 +124,7 @@ function newHost(): Host {
     keepReleases: 2,
     deployTimeoutSeconds: 30,
     composeCommand: "docker compose",
-    bootstrap: bootstrapDefaults("staging"),
+    ...composeHostDefaults(),
   };
   return { ...host, config };
 }

@@ -13,6 +13,28 @@ DBNAME_RE='^[A-Za-z_][A-Za-z0-9_-]*$'
 # The reason a run failed; on_exit handlers record it in ballast.backup_runs.
 FAIL_REASON=''
 
+# An external (managed) database arrives as one URL, the secret DATABASE_URL
+# (postgresql://user:password@host:port/database?sslmode=require): libpq's environment from it.
+# Percent-escapes in user and password are decoded; sslmode is the one query parameter kept.
+pg_env_from_url() {
+  local url=$1 re='^postgres(ql)?://([^:@/]+)(:([^@]*))?@([^:/?]+)(:([0-9]+))?/([^?]+)(\?(.*))?$' param
+  [[ "$url" =~ $re ]] || die "DATABASE_URL is not a postgresql://user:password@host:port/database URL"
+  export PGUSER PGPASSWORD PGHOST PGPORT PGDATABASE
+  PGUSER=$(printf '%b' "${BASH_REMATCH[2]//%/\\x}")
+  PGPASSWORD=$(printf '%b' "${BASH_REMATCH[4]//%/\\x}")
+  PGHOST=${BASH_REMATCH[5]}
+  PGPORT=${BASH_REMATCH[7]:-5432}
+  PGDATABASE=${BASH_REMATCH[8]}
+  for param in ${BASH_REMATCH[10]//&/ }; do
+    if [[ $param == sslmode=* ]]; then
+      export PGSSLMODE=${param#sslmode=}
+    fi
+  done
+}
+if [[ -n "${DATABASE_URL:-}" && -z "${PGHOST:-}" ]]; then
+  pg_env_from_url "$DATABASE_URL"
+fi
+
 # Keep psql and pg_restore output to what matters (no "already exists, skipping" notices).
 export PGOPTIONS="${PGOPTIONS:+${PGOPTIONS} }-c client_min_messages=warning"
 

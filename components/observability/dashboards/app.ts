@@ -3,7 +3,7 @@
  * Metric names come from `ballast:monitoring.alerts` so they follow the app's naming
  * (NomosX-style unprefixed names, nyxcore's `nyxcore_` LLM metrics).
  */
-import type { AlertsConfig } from "../config";
+import type { AlertsConfig } from "../../config";
 import { buildDashboard, stat, timeseries, type DashboardJson } from "./builder";
 
 export interface AppDashboardOptions {

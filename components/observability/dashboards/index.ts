@@ -1,5 +1,5 @@
 /** The dashboards Ballast provisions into Grafana, chosen by which parts are deployed. */
-import type { MonitoringConfig } from "../config";
+import type { MonitoringConfig } from "../../config";
 import type { EnabledParts } from "../parts";
 import { apiDashboard, llmDashboard, overviewDashboard, queueDashboard } from "./app";
 import type { DashboardJson } from "./builder";

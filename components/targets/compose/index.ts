@@ -20,6 +20,7 @@ import {
   COMPOSE_FILE,
   configFilePath,
   hostAddressLiteral,
+  isScheduledJob,
   persistentVolumeNames,
   releaseBaseDir,
   renderComposeProject,
@@ -189,7 +190,7 @@ export class ComposeTarget implements Target {
       releaseBase: releaseBaseDir(this.config),
       composeCommand: this.config.composeCommand,
       volumes: persistentVolumeNames(model, this.config.project),
-      hasJobs: model.workloads.some((w) => w.role === "job"),
+      hasJobs: model.workloads.some(isScheduledJob),
       stopTimeoutSeconds: longestGrace + 60,
     };
   }

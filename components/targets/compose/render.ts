@@ -109,9 +109,13 @@ export function configFilesHash(workload: WorkloadSpec): string {
   return sha256Hex(parts.join("\0\0"));
 }
 
-/** Image text for the YAML; an image still being built by Pulumi is rendered as a readable marker. */
+/**
+ * Image text for the YAML. An image `pulumi up` builds and pushes is deployed by the digest
+ * the push returns; before that (a render, a preview) it shows as `<repository>:built-at-deploy`.
+ */
 export function imageText(workload: WorkloadSpec): string {
-  return typeof workload.image === "string" ? workload.image : `built-at-deploy/${workload.name}:unresolved`;
+  if (typeof workload.image === "string") return workload.image;
+  return workload.builtFrom ? `${workload.builtFrom.repository}:built-at-deploy` : `built-at-deploy/${workload.name}:unresolved`;
 }
 
 function seconds(value: number): string {
@@ -126,9 +130,9 @@ function probeUrl(port: number, path: string, owner: string): string {
 }
 
 /**
- * HTTP probe as CMD-SHELL: the first of wget, curl or node found in the image does a
- * GET. The image therefore needs /bin/sh and one of those three; a clear message says
- * so when none is there.
+ * HTTP probe as CMD-SHELL: the first of wget, curl, node or python3 found in the image does
+ * a GET. The image therefore needs /bin/sh and one of those; a clear message says so when
+ * none is there (then `health.command` replaces the probe).
  */
 export function httpProbeCommand(port: number, path: string, timeoutSeconds: number, owner: string): string {
   const url = probeUrl(port, path, owner);
@@ -137,7 +141,9 @@ export function httpProbeCommand(port: number, path: string, timeoutSeconds: num
     `if command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T ${timeoutSeconds} ${shellQuote(url)} || { echo ${shellQuote(`GET ${url} failed`)} >&2; exit 1; };`,
     `elif command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time ${timeoutSeconds} ${shellQuote(url)};`,
     `elif command -v node >/dev/null 2>&1; then node -e "fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))";`,
-    `else echo 'health check needs wget, curl or node in the image' >&2; exit 1; fi`,
+    // Slim Python images have neither wget nor curl.
+    `elif command -v python3 >/dev/null 2>&1; then python3 -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('${url}', timeout=${timeoutSeconds}).status < 400 else 1)";`,
+    `else echo 'health check needs wget, curl, node or python3 in the image (or set health.command)' >&2; exit 1; fi`,
   ].join(" ");
 }
 
@@ -235,6 +241,20 @@ function environmentFor(workload: WorkloadSpec): Record<string, string> | undefi
   return Object.keys(environment).length > 0 ? environment : undefined;
 }
 
+/** A job with a schedule runs from the host scheduler; one without runs once per release (migration, pgvector ensure). */
+export function isScheduledJob(workload: WorkloadSpec): boolean {
+  return workload.role === "job" && workload.schedule !== undefined;
+}
+
+export function isOneShot(workload: WorkloadSpec): boolean {
+  return workload.role === "job" && workload.schedule === undefined;
+}
+
+/**
+ * `depends_on`: a service waits for its dependencies to be healthy (or started, without a
+ * health check), and for one-shot steps to have completed successfully. A scheduled job
+ * never runs on `up`, so nothing may wait for it.
+ */
 function dependsOnFor(
   workload: WorkloadSpec,
   byName: ReadonlyMap<string, WorkloadSpec>,
@@ -244,8 +264,10 @@ function dependsOnFor(
   for (const name of [...workload.dependsOn].sort()) {
     const dependency = byName.get(name);
     if (!dependency) throw new Error(`${workload.name} depends on ${name}, which is not in the stack`);
-    if (dependency.role === "job") throw new Error(`${workload.name} depends on ${name}, a cron job; only services can be waited for`);
-    dependsOn[name] = { condition: dependency.health ? "service_healthy" : "service_started" };
+    if (isScheduledJob(dependency)) {
+      throw new Error(`${workload.name} depends on ${name}, a scheduled job (${dependency.schedule}); only services and one-shot steps can be waited for`);
+    }
+    dependsOn[name] = { condition: isOneShot(dependency) ? "service_completed_successfully" : dependency.health ? "service_healthy" : "service_started" };
   }
   return dependsOn;
 }
@@ -335,7 +357,7 @@ export function renderService(workload: WorkloadSpec, context: ServiceContext): 
   const environment = environmentFor(workload);
   if (environment) service.environment = environment;
   if (workload.health) service.healthcheck = renderHealthcheck(workload.health, workload.name);
-  if (workload.role === "job") service.profiles = [JOBS_PROFILE];
+  if (isScheduledJob(workload)) service.profiles = [JOBS_PROFILE];
   if (security.addCapabilities.length > 0) service.cap_add = [...security.addCapabilities];
   const user = userFor(workload);
   if (user) service.user = user;
@@ -369,7 +391,7 @@ function checkModel(model: StackModel, project: string): void {
       throw new Error(`workload name "${workload.name}" is not a DNS-1123 label`);
     }
     if (seen.has(workload.name)) throw new Error(`workload name "${workload.name}" is used twice`);
-    if (workload.name === SCHEDULER_SERVICE && model.workloads.some((w) => w.role === "job")) {
+    if (workload.name === SCHEDULER_SERVICE && model.workloads.some(isScheduledJob)) {
       throw new Error(`workload name "${SCHEDULER_SERVICE}" is reserved for the cron scheduler on Compose`);
     }
     seen.add(workload.name);
@@ -411,7 +433,7 @@ export function renderComposeProject(
   const unordered: Record<string, ComposeService> = {};
   for (const workload of model.workloads) unordered[workload.name] = renderService(workload, context);
 
-  const jobs = model.workloads.filter((w) => w.role === "job");
+  const jobs = model.workloads.filter(isScheduledJob);
   let crontab: string | undefined;
   if (jobs.length > 0) {
     crontab = renderCrontab(jobs, { project, releaseBase });

@@ -30,7 +30,7 @@ export interface ComposeDeploy {
   resources: { limits: ComposeResourceAmounts; reservations: ComposeResourceAmounts };
 }
 
-export type DependsOnCondition = "service_healthy" | "service_started";
+export type DependsOnCondition = "service_healthy" | "service_started" | "service_completed_successfully";
 
 /** Long-form volume entry (binds); short strings are used for named volumes and the docker socket. */
 export interface ComposeBindMount {

@@ -157,6 +157,7 @@ export function applyKubernetesObjects({ model, config, secrets, parent }: Apply
     { parent },
   );
   const guard = !model.allowDataLoss;
+  const rolloutTimeout = `${config.progressDeadlineSeconds + 60}s`;
   // Plain names (not Outputs of other resources) keep every dependency an ordering-only dependsOn:
   // a replaced ConfigMap or Secret never forces its consumers to be replaced.
   const create = (object: KubernetesObject, dependsOn: Resource[]) =>
@@ -165,6 +166,9 @@ export function applyKubernetesObjects({ model, config, secrets, parent }: Apply
       provider,
       dependsOn,
       ...(holdsData(object) && { protect: guard, retainOnDelete: guard }),
+      // A stuck rollout fails at its progress deadline (the provider reads ProgressDeadlineExceeded);
+      // this bound only catches a Deployment that never reports progress at all.
+      ...(object.kind === "Deployment" && { customTimeouts: { create: rolloutTimeout, update: rolloutTimeout } }),
     });
 
   const namespace = create(objects.filter((object) => phaseOf(object) === "namespace")[0], []);

@@ -32,7 +32,7 @@ export function configHash(workload: WorkloadSpec): string {
   return createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 16);
 }
 
-function probeHandler(workload: WorkloadSpec, health: HealthCheckSpec): Pick<Probe, "httpGet" | "exec" | "tcpSocket"> {
+function probeHandler(workload: WorkloadSpec, health: Pick<HealthCheckSpec, "http" | "exec" | "tcp">): Pick<Probe, "httpGet" | "exec" | "tcpSocket"> {
   if (health.http) return { httpGet: { path: health.http.path, port: health.http.port } };
   if (health.exec) return { exec: { command: [...health.exec] } };
   if (health.tcp) return { tcpSocket: { port: health.tcp.port } };
@@ -40,21 +40,21 @@ function probeHandler(workload: WorkloadSpec, health: HealthCheckSpec): Pick<Pro
 }
 
 /**
- * Startup, readiness and liveness probes from one health check. The startup probe
- * covers the start period, so liveness never kills a slow starter; readiness reacts
- * within three failures at most (taking a pod out of rotation is cheap), liveness only
- * after all the spec's retries (a restart is not).
+ * Startup, readiness and liveness probes. The startup probe gives the start period; readiness
+ * gates traffic; liveness restarts a hung process.
  */
 function probes(workload: WorkloadSpec): Pick<Container, "startupProbe" | "readinessProbe" | "livenessProbe"> {
   const health = workload.health;
   if (!health) return {};
-  const handler = probeHandler(workload, health);
+  const readiness = probeHandler(workload, health);
+  // Liveness (and startup) never check a datastore: a database outage must not restart every pod.
+  const liveness = workload.liveness ? probeHandler(workload, workload.liveness) : readiness;
   const timing = { periodSeconds: health.intervalSeconds, timeoutSeconds: health.timeoutSeconds };
   const startPeriods = Math.ceil(health.startPeriodSeconds / health.intervalSeconds);
   return {
-    startupProbe: { ...handler, ...timing, failureThreshold: startPeriods + health.retries },
-    readinessProbe: { ...handler, ...timing, failureThreshold: Math.max(1, Math.min(3, health.retries)) },
-    livenessProbe: { ...handler, ...timing, failureThreshold: health.retries },
+    startupProbe: { ...liveness, ...timing, failureThreshold: startPeriods + health.retries },
+    readinessProbe: { ...readiness, ...timing, failureThreshold: Math.max(1, Math.min(3, health.retries)) },
+    livenessProbe: { ...liveness, ...timing, failureThreshold: health.retries },
   };
 }
 

@@ -92,6 +92,8 @@ function deployment(ctx: RenderContext, workload: WorkloadSpec): DeploymentObjec
       // With an autoscaler, replicas belong to it: declaring them too makes server-side apply and the HPA fight.
       ...(workload.autoscaling === undefined && { replicas: workload.replicas }),
       selector: { matchLabels: selector },
+      // A rollout that makes no progress this long fails (pulumi up fails with it) while the old ReplicaSet keeps serving.
+      progressDeadlineSeconds: ctx.config.progressDeadlineSeconds,
       // A ReadWriteOnce claim cannot attach to a surge pod on another node, so such a
       // (single-replica) Deployment must stop the old pod first; all others never drop below capacity.
       strategy: claimsVolume

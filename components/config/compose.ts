@@ -1,21 +1,10 @@
 /**
- * `ballast:compose.bootstrap`: how the Compose host is prepared before the first deploy
- * (components/host/bootstrap.ts renders the script).
- *
- * For the lead to embed: `bootstrap: bootstrapSchema` in `composeSchema`, the
- * `bootstrapDefaults(environment)` object under `compose.bootstrap` in the environment
- * presets, and `bootstrapProblems(...)` among the cross-field checks (it needs the target
- * and the compose mode, which the fragment cannot see). Every message names its key.
- *
- *   ballast:compose:
- *     bootstrap:
- *       sshAllowFrom: ["203.0.113.0/24", "2001:db8:42::/48"]
- *       authorizedKeys: ["ssh-ed25519 AAAA... deploy@ci"]
+ * Schemas of `ballast:compose` (the Compose-on-VPS target: SSH connection, releases, host
+ * bootstrap, host maintenance). Defaults: ./defaults.ts.
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
-import { configKey, showValue } from "../config/errors";
-import type { Environment } from "../config/types";
+import { cronSchedule, dnsLabel, logSize, port } from "./primitives";
 
 /** Why a CIDR (or bare address) is not acceptable to ufw, or undefined when it is. */
 export function cidrProblem(value: string): string | undefined {
@@ -104,14 +93,13 @@ export const authorizedKey = z.string().regex(publicKeyPattern, {
   message: 'must be one OpenSSH public key line such as "ssh-ed25519 AAAA... deploy@ci" (the .pub file), without quotes',
 });
 
-/** json-file `max-size`: a number with k, m or g. */
-const logSize = z.string().regex(/^[1-9]\d*[kmg]$/, { message: 'must be a size such as "10m", "512k" or "1g"' });
+const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]*$/, { message: "must be a Unix user name (lower-case letters, digits, '_' and '-')" });
 
 export const bootstrapSchema = z.strictObject({
   /** Run the bootstrap over SSH before the first release (idempotent, re-run when it changes). */
   enabled: z.boolean(),
   /** User the bootstrap connects as: it installs packages and creates the deploy user, so root or a sudoer. */
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { message: "must be a Unix user name" }),
+  user: unixUser,
   /** Sources allowed to reach sshd; everything else is dropped by ufw. */
   sshAllowFrom: z.array(cidr),
   /** Public keys of the deploy user (`compose.ssh.user`); more than one while a key is rotated. */
@@ -128,76 +116,52 @@ export const bootstrapSchema = z.strictObject({
     ignoreFrom: z.array(cidr),
   }),
   /** Defaults for containers' json-file logs (/etc/docker/daemon.json), merged into existing settings. */
-  dockerLogs: z.strictObject({
-    maxSize: logSize,
-    maxFile: z.number().int().min(1).max(100),
-  }),
+  dockerLogs: z.strictObject({ maxSize: logSize, maxFile: z.number().int().min(1).max(100) }),
 });
 
-export type BootstrapConfig = z.output<typeof bootstrapSchema>;
+const hostKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+\/=]+( .*)?$/, {
+  message: 'must be a public host key line such as "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 <host>)',
+});
 
-/** Defaults per environment: on for staging and prod (hosts over SSH), off for the local dev stack. */
-export function bootstrapDefaults(environment: Environment): BootstrapConfig {
-  return {
-    enabled: environment !== "dev",
-    user: "root",
-    sshAllowFrom: [],
-    authorizedKeys: [],
-    unattendedUpgrades: true,
-    hardenSsh: true,
-    fail2ban: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, ignoreFrom: [] },
-    dockerLogs: { maxSize: "10m", maxFile: 3 },
-  };
-}
-
-const base: ReadonlyArray<PropertyKey> = ["compose", "bootstrap"];
-
-/**
- * Cross-field checks: an enabled bootstrap for a Compose host over SSH needs the ranges SSH
- * may come from (an empty list would shut everyone out) and the deploy user's key.
- */
-export function bootstrapProblems(args: { target: string; mode: string; bootstrap: BootstrapConfig }): string[] {
-  const { bootstrap } = args;
-  if (!bootstrap.enabled || args.target !== "compose" || args.mode !== "ssh") return [];
-  const problems: string[] = [];
-  if (bootstrap.sshAllowFrom.length === 0) {
-    problems.push(
-      `${configKey([...base, "sshAllowFrom"])}: required when the bootstrap is enabled: the CIDR ranges SSH may come from (your office, VPN or CI egress, e.g. ["203.0.113.0/24"]); ufw drops SSH from anywhere else. Set ballast:compose.bootstrap.enabled false to prepare the host yourself`,
-    );
-  }
-  if (bootstrap.authorizedKeys.length === 0) {
-    problems.push(
-      `${configKey([...base, "authorizedKeys"])}: required when the bootstrap is enabled: the deploy user's public key (the .pub of ballast:sshPrivateKey)`,
-    );
-  }
-  const everyone = bootstrap.fail2ban.ignoreFrom.filter((c) => /\/0$/.test(c));
-  if (everyone.length > 0) {
-    problems.push(`${configKey([...base, "fail2ban", "ignoreFrom"])}: ${everyone.map((c) => showValue(c)).join(", ")} would exempt every address and switch the sshd jail off`);
-  }
-  return problems;
-}
+export const sshSchema = z.strictObject({
+  host: z.string().min(1, { message: "must be the host name or address of the VPS" }),
+  port,
+  user: unixUser,
+  /** Pinned host public key (`ssh-ed25519 AAAA...`). Required outside dev. */
+  hostKey: hostKey.optional(),
+  /** Where releases live on the host. */
+  remoteDir: z.string().regex(/^\/[A-Za-z0-9._\/-]+$/, { message: "must be an absolute path without spaces" }),
+  /** Seconds per dial attempt and number of attempts: an unreachable host fails fast. */
+  dialTimeoutSeconds: z.number().int().min(1).max(120),
+  dialAttempts: z.number().int().min(1).max(20),
+});
 
 /**
- * Parses `ballast:compose.bootstrap` on its own (defaults for the environment under the
- * given value); throws an Error whose lines each name the offending key.
+ * Host maintenance: a scheduled prune of images and build cache. Images of the releases kept
+ * for rollback (`keepReleases`) are never removed: rollback needs them.
  */
-export function parseBootstrapConfig(raw: unknown, environment: Environment): BootstrapConfig {
-  const defaults = bootstrapDefaults(environment);
-  const given = (raw ?? {}) as Record<string, unknown>;
-  const merged = {
-    ...defaults,
-    ...given,
-    fail2ban: { ...defaults.fail2ban, ...((given.fail2ban as object | undefined) ?? {}) },
-    dockerLogs: { ...defaults.dockerLogs, ...((given.dockerLogs as object | undefined) ?? {}) },
-  };
-  const result = bootstrapSchema.safeParse(merged);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    let value: unknown = merged;
-    for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as string];
-    const got = issue.code === "unrecognized_keys" ? "" : ` (got ${showValue(value)})`;
-    const message = issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : issue.message;
-    return `${configKey([...base, ...issue.path])}: ${message}${got}`;
-  });
-  throw new Error(lines.join("\n"));
-}
+export const maintenanceSchema = z.strictObject({
+  enabled: z.boolean(),
+  schedule: cronSchedule,
+  /** Build cache kept by `docker builder prune --keep-storage` (e.g. "5g"). */
+  buildCacheKeep: logSize,
+});
+
+export const composeSchema = z.strictObject({
+  /** `ssh`: a VPS over SSH; `local`: the Docker engine of this machine (dev). */
+  mode: z.enum(["ssh", "local"]),
+  /** Compose project name; volumes are named `<project>_<volume>`. */
+  project: dnsLabel,
+  ssh: sshSchema.optional(),
+  /** Release directory for `local` mode. */
+  localDir: z.string().min(1),
+  /** Releases kept on the host for rollback. */
+  keepReleases: z.number().int().min(2).max(50),
+  /** Seconds `docker compose up --wait` may take before the release counts as failed. */
+  deployTimeoutSeconds: z.number().int().min(30).max(3600),
+  /** Docker binary invocation on the host. */
+  composeCommand: z.enum(["docker compose", "docker-compose"]),
+  /** Host preparation over SSH before the first deploy (Docker, firewall, fail2ban, upgrades). */
+  bootstrap: bootstrapSchema,
+  maintenance: maintenanceSchema,
+});
