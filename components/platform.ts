@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { App, appHost } from "./app";
-import { buildPlan } from "./build";
+import { buildPlan, REGISTRY_PASSWORD_SECRET } from "./build";
 import { Backups } from "./backups/component";
 import { Observability } from "./observability/component";
 import type { PlatformConfig, SecretConfig } from "./config";
@@ -152,7 +152,11 @@ export class Platform extends pulumi.ComponentResource {
       ...observability.specs,
     ])), config.rotation);
 
-    const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used: usedSecrets(workloads) }, child);
+    // The target pulls built images with the registry login when the stack has one.
+    const registry = config.registry?.username ? { server: config.registry.server, username: config.registry.username, passwordSecret: REGISTRY_PASSWORD_SECRET } : undefined;
+    const used = usedSecrets(workloads);
+    if (registry) used.add(registry.passwordSecret);
+    const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used }, child);
     this.model = {
       project: config.target === "compose" ? config.compose.project : config.project,
       stack: config.stack,
@@ -160,6 +164,7 @@ export class Platform extends pulumi.ComponentResource {
       workloads,
       secrets: secrets.specs,
       allowDataLoss: config.allowDataLoss,
+      ...(registry ? { registry } : {}),
     };
 
     if (config.target === "compose") {

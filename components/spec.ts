@@ -238,6 +238,13 @@ export interface StackModel {
   secrets: SecretSpec[];
   /** When false (default) stateful storage survives destroy and replacement. */
   allowDataLoss: boolean;
+  /** Registry login the target pulls built images with (its password is the secret `passwordSecret`). */
+  registry?: { server: string; username: string; passwordSecret: SecretName };
+}
+
+/** `~/.docker/config.json` text granting pulls from one registry (Compose host, Kubernetes pull secret). */
+export function dockerConfigJson(server: string, username: string, password: string): string {
+  return `${JSON.stringify({ auths: { [server]: { auth: Buffer.from(`${username}:${password}`, "utf8").toString("base64") } } })}\n`;
 }
 
 /** Defaults shared by every component: hardened security, modest health-check timings. */

@@ -11,7 +11,7 @@
  * read-only; the scheduler may also mount the release base itself, read-only.
  */
 import { matchesAgent, type WorkloadIdentity } from "./lib/classify";
-import { serviceVolumes } from "./lib/compose";
+import { serviceLabels, serviceVolumes } from "./lib/compose";
 import { containerTitle } from "./lib/kubernetes";
 import { resourcePolicy } from "./lib/policy";
 import { asArray, asObject, asString, at } from "./lib/values";
@@ -72,6 +72,13 @@ function hostAccessProblems(where: string, identity: WorkloadIdentity, flags: Re
     .map(([flag]) => `${where}: ${flag} is reserved for the node agents (${config.agents.join(", ")}); remove it`);
 }
 
+/** The label a stack's explicit root opt-in puts on a workload (components/services.ts RUNS_AS_ROOT_LABEL). */
+export const runsAsRootLabel = "ballast.dev/runs-as-root";
+
+function rootProblem(where: string, config: PrivilegesConfig): string {
+  return `${where}: may run as root; only the node agents (${config.agents.join(", ")}) or a workload whose stack opts in (ballast:services[].runAsRoot, label ${runsAsRootLabel}: "true") may`;
+}
+
 export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig): string[] {
   const found = workloadsOf(resource);
   if (!found) return [];
@@ -95,9 +102,14 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
         messages.push(`${workload.title}: volume "${name}" mounts host path ${path}; hostPath is reserved for the node agents (${config.agents.join(", ")})`);
       }
     }
+    const optedIntoRoot = workload.labels[runsAsRootLabel] === "true";
+    const podSecurity = asObject(pod.securityContext) ?? {};
     for (const container of workload.containers) {
       const where = containerTitle(workload, container);
       const security = asObject(container.props.securityContext) ?? {};
+      const nonRoot = (security.runAsNonRoot ?? podSecurity.runAsNonRoot) === true;
+      const user = security.runAsUser ?? podSecurity.runAsUser;
+      if (!agent && !optedIntoRoot && (!nonRoot || user === 0)) messages.push(rootProblem(where, config));
       const added = asArray(at(security, "capabilities", "add")).filter((c): c is string => typeof c === "string");
       messages.push(
         ...hostAccessProblems(
@@ -124,6 +136,9 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
     const identity = composeIdentity(service);
     const agent = matchesAgent(identity, config.agents);
     const where = service.title;
+    // An image's own default user is unknown here; an explicit root user is not.
+    const user = asString(service.props.user) ?? (typeof service.props.user === "number" ? String(service.props.user) : undefined);
+    if (user !== undefined && /^(0|root)(:|$)/.test(user) && !agent && serviceLabels(service)[runsAsRootLabel] !== "true") messages.push(rootProblem(where, config));
     const capAdd = asArray(service.props.cap_add).filter((c): c is string => typeof c === "string");
     const dangerous = capAdd.filter((c) => dangerousCapabilities.includes(c.toUpperCase()));
     messages.push(

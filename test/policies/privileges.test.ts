@@ -23,6 +23,7 @@ describe("privileges-restricted on Kubernetes", () => {
     expect(await validateResource(privilegesRestricted, app)).toEqual([
       'Deployment "app": hostPID is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
       'Deployment "app": volume "docker" mounts host path /var/lib/docker; hostPath is reserved for the node agents (cadvisor, node-exporter, alloy)',
+      'Deployment "app" container "app": may run as root; only the node agents (cadvisor, node-exporter, alloy) or a workload whose stack opts in (ballast:services[].runAsRoot, label ballast.dev/runs-as-root: "true") may',
       'Deployment "app" container "app": privileged mode is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
       'Deployment "app" container "app": capability SYS_ADMIN is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
     ]);
@@ -35,6 +36,42 @@ describe("privileges-restricted on Kubernetes", () => {
       'DaemonSet "alloy" container "alloy": host path /var/log is mounted read-write at /var/log; mount it readOnly: true',
     ]);
     expect(await validateResource(privilegesRestricted, alloy, { writableHostPaths: ["/var/log"] })).toEqual([]);
+  });
+});
+
+describe("privileges-restricted: root only for agents and explicit opt-ins", () => {
+  const nonRoot = { runAsNonRoot: true, runAsUser: 1000 };
+
+  it("passes non-root pods, and root only with the stack's labelled opt-in (ollama)", async () => {
+    expect(await validateResource(privilegesRestricted, deployment({ name: "app", pod: { securityContext: nonRoot } }))).toEqual([]);
+    const ollama = deployment({ name: "ollama", labels: { "ballast.dev/runs-as-root": "true" }, pod: { securityContext: { runAsNonRoot: false } } });
+    expect(await validateResource(privilegesRestricted, ollama)).toEqual([]);
+  });
+
+  it("reports a pod that may run as root, or runs as uid 0 despite runAsNonRoot elsewhere", async () => {
+    const unlabelled = deployment({ name: "ollama", pod: { securityContext: { runAsNonRoot: false } } });
+    expect(await validateResource(privilegesRestricted, unlabelled)).toEqual([
+      'Deployment "ollama" container "ollama": may run as root; only the node agents (cadvisor, node-exporter, alloy) or a workload whose stack opts in (ballast:services[].runAsRoot, label ballast.dev/runs-as-root: "true") may',
+    ]);
+    const uidZero = deployment({ name: "app", containers: [container({ name: "app", securityContext: { runAsUser: 0 } })], pod: { securityContext: nonRoot } });
+    expect(await validateResource(privilegesRestricted, uidZero)).toHaveLength(1);
+  });
+
+  it("on Compose reports an explicit root user unless the service opts in", async () => {
+    const doc = composeDocument({
+      app: composeService({ user: "0:0" }),
+      ollama: composeService({ image: "ollama/ollama:0.5.7", user: "root", labels: { "ballast.dev/runs-as-root": "true" } }),
+      worker: composeService({ user: "1000:1000" }),
+    });
+    expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([
+      'compose service "app": may run as root; only the node agents (cadvisor, node-exporter, alloy) or a workload whose stack opts in (ballast:services[].runAsRoot, label ballast.dev/runs-as-root: "true") may',
+    ]);
+  });
+
+  it("uses the label the services component writes", async () => {
+    const { RUNS_AS_ROOT_LABEL } = await import("../../components/services");
+    const { runsAsRootLabel } = await import("../../policies/privileges");
+    expect(runsAsRootLabel).toBe(RUNS_AS_ROOT_LABEL);
   });
 });
 

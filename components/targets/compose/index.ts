@@ -9,7 +9,7 @@
 import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComposeConfig } from "../../config/types";
-import type { PortSpec, SecretName, StackModel, WorkloadSpec } from "../../spec";
+import { dockerConfigJson, type PortSpec, type SecretName, type StackModel, type WorkloadSpec } from "../../spec";
 import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
 import { applyHostBootstrap } from "./host";
 import { applyRelease } from "./apply";
@@ -71,6 +71,8 @@ export interface ComposeTargetOptions {
 }
 
 const DEFAULT_PULL_TIMEOUT_SECONDS = 900;
+/** The release's registry login, read only by `docker compose pull` (DOCKER_CONFIG). */
+export const REGISTRY_CONFIG_FILE = ".docker/config.json";
 const DEFAULT_HEALTH_GATE_ATTEMPTS = 12;
 const DEFAULT_HEALTH_GATE_DELAY_SECONDS = 5;
 
@@ -110,9 +112,12 @@ export function releaseBundleFiles(
   options: ComposeRenderOptions = {},
 ): BundleFile[] {
   const project = renderComposeProject(model, config, options);
+  const registry = model.registry;
   return [
     ...plainBundleFiles(model, project.yaml, project.crontab),
     { path: ".env", mode: 0o600, content: renderEnvText(model, secretValues) },
+    // The host pulls built images with this login (deploy.sh points DOCKER_CONFIG at it); never a persistent `docker login`.
+    ...(registry ? [{ path: REGISTRY_CONFIG_FILE, mode: 0o600, content: dockerConfigJson(registry.server, registry.username, secretValues[registry.passwordSecret]) }] : []),
     // 0444: containers run as their own users and must read the bind-mounted file; the
     // release directory (0700) keeps other host users out.
     ...fileSecrets(model).map((secret) => ({ path: secretFilePath(secret), mode: 0o444, content: secretValues[secret] })),
@@ -239,7 +244,7 @@ export class ComposeTarget implements Target {
       (resolved): StackModel => ({ ...model, workloads: model.workloads.map((w, i) => ({ ...w, image: resolved[i] })) }),
     );
     const composeYaml = resolvedModel.apply((m) => renderComposeProject(m, this.config, this.renderOptions()).yaml);
-    const secretNames = [...new Set([...envSecrets(model), ...fileSecrets(model)])];
+    const secretNames = [...new Set([...envSecrets(model), ...fileSecrets(model), ...(model.registry ? [model.registry.passwordSecret] : [])])];
     const missing = secretNames.filter((name) => secrets[name] === undefined);
     if (missing.length > 0) throw new Error(`compose target: no value for secret(s) ${missing.join(", ")}`);
     const secretValues = pulumi.all(Object.fromEntries(secretNames.map((name) => [name, secrets[name]])));

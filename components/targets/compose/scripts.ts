@@ -224,6 +224,17 @@ mark_failed() {
   mv "$RELEASES_DIR/$1" "$RELEASES_DIR/$1.failed"
 }
 
+# use_registry_login <release dir>: a release that ships a registry login (.docker/config.json)
+# pulls with it; compose plugins are found through DOCKER_CONFIG too, so the user's stay visible.
+use_registry_login() {
+  local docker_dir=$1/.docker
+  [[ -f $docker_dir/config.json ]] || return 0
+  if [[ -d \${HOME:-}/.docker/cli-plugins && ! -e $docker_dir/cli-plugins ]]; then
+    ln -s "$HOME/.docker/cli-plugins" "$docker_dir/cli-plugins"
+  fi
+  export DOCKER_CONFIG=$docker_dir
+}
+
 # External volumes are created here, never by compose, so no compose command can delete them.
 ensure_volumes() {
   local volume
@@ -359,6 +370,7 @@ main() {
     die "release $release_id failed: its compose project does not load (see above); the live release was not touched"
   fi
   ensure_volumes
+  use_registry_login "$release_dir"
   # --policy missing: pinned images already here are not fetched again, and images
   # Pulumi built on this engine (dev) are not looked up in a registry.
   if ! compose "$release_dir" "$PULL_TIMEOUT" \${PROFILE_ARGS[@]+"\${PROFILE_ARGS[@]}"} pull --quiet --policy missing; then

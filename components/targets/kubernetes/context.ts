@@ -63,6 +63,11 @@ export function secretObjectName(model: StackModel): string {
   return `${model.project}-secrets`;
 }
 
+/** The image pull secret of the stack's registry login. */
+export function registrySecretName(model: StackModel): string {
+  return `${model.project}-registry`;
+}
+
 export function configMapName(workload: WorkloadSpec): string {
   return `${workload.name}-config`;
 }

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { cpuQuantity, memoryQuantity, type HealthCheckSpec, type WorkloadSpec } from "../../spec";
-import { configMapName, secretObjectName, workloadLabels, type RenderContext } from "./context";
+import { configMapName, registrySecretName, secretObjectName, workloadLabels, type RenderContext } from "./context";
 import type { Container, PodTemplateSpec, Probe, Volume, VolumeMount } from "./objects";
 
 /** Pod volume names Ballast adds next to the spec's own volumes. */
@@ -215,6 +215,7 @@ export function podTemplate(ctx: RenderContext, workload: WorkloadSpec, options:
     },
     spec: {
       serviceAccountName: workload.name,
+      ...(ctx.model.registry && { imagePullSecrets: [{ name: registrySecretName(ctx.model) }] }),
       // No API token in pods that do not talk to the API: a compromised app cannot use one.
       automountServiceAccountToken: apiAccess,
       // Service links inject <SERVICE>_PORT=tcp://... variables that clash with apps reading e.g. REDIS_PORT.

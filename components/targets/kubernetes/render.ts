@@ -12,7 +12,7 @@ import { namespaceObject } from "./namespace";
 import { defaultDenyPolicy, workloadPolicy } from "./network";
 import type { KubernetesObject, SecretValue } from "./objects";
 import { apiAccess, serviceAccount } from "./rbac";
-import { redactedSecretValue, secretObject } from "./secrets";
+import { redactedSecretValue, registryPullSecret, secretObject } from "./secrets";
 import { autoscaler, configMap, controller, disruptionBudget, services, standaloneClaims } from "./workloads";
 
 /** What a rendered file shows for a value only known at deploy time (an image built by Pulumi). */
@@ -54,6 +54,7 @@ export function renderKubernetesObjects(
   return [
     namespaceObject(ctx),
     secretObject(ctx, secretData),
+    ...registryPullSecret(ctx, secretData),
     ...each((workload) => configMap(ctx, workload)),
     ...each((workload) => [serviceAccount(ctx, workload), ...apiAccess(ctx, workload)]),
     ...standaloneClaims(ctx),

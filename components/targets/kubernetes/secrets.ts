@@ -2,8 +2,9 @@
  * The one Secret that holds every secret of the stack. Containers reference its
  * keys (`secretKeyRef`, secret-file mounts); its values exist only in the apply step.
  */
-import type { SecretName } from "../../spec";
-import { secretObjectName, stackLabels, type RenderContext } from "./context";
+import * as pulumi from "@pulumi/pulumi";
+import { dockerConfigJson, type SecretName } from "../../spec";
+import { registrySecretName, secretObjectName, stackLabels, type RenderContext } from "./context";
 import type { SecretObject, SecretValue } from "./objects";
 
 /** What the pure render writes instead of a value. */
@@ -22,7 +23,8 @@ function checkReferences(ctx: RenderContext): void {
 export function secretObject(ctx: RenderContext, values?: Record<SecretName, SecretValue>): SecretObject {
   checkReferences(ctx);
   const stringData: Record<string, SecretValue> = {};
-  for (const secret of ctx.model.secrets) {
+  // The registry login lives only in the pull secret: no container needs it.
+  for (const secret of ctx.model.secrets.filter((s) => s.name !== ctx.model.registry?.passwordSecret)) {
     if (!values) {
       stringData[secret.name] = redactedSecretValue;
       continue;
@@ -38,4 +40,25 @@ export function secretObject(ctx: RenderContext, values?: Record<SecretName, Sec
     type: "Opaque",
     stringData,
   };
+}
+
+/** The `kubernetes.io/dockerconfigjson` Secret pods pull built images with, when the stack has a registry login. */
+export function registryPullSecret(ctx: RenderContext, values?: Record<SecretName, SecretValue>): SecretObject[] {
+  const registry = ctx.model.registry;
+  if (!registry) return [];
+  let config: SecretValue = redactedSecretValue;
+  if (values) {
+    const password = values[registry.passwordSecret];
+    if (password === undefined) throw new Error(`no value for secret "${registry.passwordSecret}"`);
+    config = pulumi.secret(pulumi.output(password).apply((p) => dockerConfigJson(registry.server, registry.username, p)));
+  }
+  return [
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: registrySecretName(ctx.model), namespace: ctx.namespace, labels: stackLabels(ctx.model) },
+      type: "kubernetes.io/dockerconfigjson",
+      stringData: { ".dockerconfigjson": config },
+    },
+  ];
 }
