@@ -4,6 +4,7 @@
  * access log, ping and Prometheus metrics on internal entrypoints, security headers
  * (HSTS) for every public route, and the API/dashboard never enabled.
  */
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { PlatformConfig } from "./config";
@@ -11,7 +12,13 @@ import { resourceSpec } from "./resources";
 import { healthCheck, workload, type WorkloadSpec } from "./spec";
 
 /** Entry point ports inside the container: unprivileged, so Traefik needs no NET_BIND_SERVICE. */
-export const proxyPorts = { web: 8000, websecure: 8443, metrics: 8082, ping: 8081 } as const;
+export const proxyPorts = { web: 8000, websecure: 8443, metrics: 8082, ping: 8081, admin: 8099 } as const;
+
+/** Where the CA of a private ACME directory (ballast:proxy.acmeCaCertificate) is mounted. */
+export const ACME_CA_FILE = "/etc/traefik/acme-ca.pem";
+
+/** Compose: where deploy.sh writes Traefik's routes on the host, mounted read-only at ROUTING_MOUNT. */
+export const ROUTING_MOUNT = "/etc/traefik/dynamic";
 
 interface TraefikEntryPoint {
   address: string;
@@ -21,6 +28,7 @@ interface TraefikEntryPoint {
 /** The subset of Traefik's static configuration Ballast writes; typed so a misspelled key cannot be rendered. */
 interface TraefikStaticConfig {
   global: { checkNewVersion: boolean; sendAnonymousUsage: boolean };
+  providersThrottleDuration?: string;
   log: { level: string; format: "json" };
   accessLog: { format: "json"; fields: { headers: { defaultMode: "drop" } } };
   api: { dashboard: boolean; insecure: boolean };
@@ -28,9 +36,8 @@ interface TraefikStaticConfig {
   metrics: { prometheus: { entryPoint: string; addRoutersLabels: boolean; addServicesLabels: boolean } };
   entryPoints: Record<string, TraefikEntryPoint>;
   providers: {
-    docker?: { exposedByDefault: boolean; network: string; endpoint: string };
     kubernetesIngress?: { ingressClass: string; namespaces: string[] };
-    file: { filename: string; watch: boolean };
+    file: { filename: string; watch: boolean } | { directory: string; watch: boolean };
   };
   certificatesResolvers?: Record<string, { acme: { email: string; storage: string; caServer?: string; httpChallenge: { entryPoint: string } } }>;
 }
@@ -38,13 +45,19 @@ interface TraefikStaticConfig {
 /** Pure: traefik.yml for the chosen target. */
 export function traefikStaticConfig(config: PlatformConfig): string {
   const web: TraefikEntryPoint = { address: `:${proxyPorts.web}` };
-  if (config.tls) web.http = { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } };
+  // To the published HTTPS port: an entrypoint name would send browsers to the container's own port (8443).
+  if (config.tls) web.http = { redirections: { entryPoint: { to: `:${config.proxy.httpsPort}`, scheme: "https", permanent: true } } };
+  const compose = config.target === "compose";
   const staticConfig: TraefikStaticConfig = {
     global: { checkNewVersion: false, sendAnonymousUsage: false },
+    // A release's routing switch is applied within a second.
+    ...(compose ? { providersThrottleDuration: "1s" } : {}),
     log: { level: "INFO", format: "json" },
     // Headers dropped: Authorization and cookies must never reach the log pipeline.
     accessLog: { format: "json", fields: { headers: { defaultMode: "drop" } } },
-    api: { dashboard: false, insecure: false },
+    // Compose: the API answers on the `traefik` entrypoint, published on the host's loopback only,
+    // so deploy.sh can confirm which containers a service routes to. Never a dashboard.
+    api: { dashboard: false, insecure: compose },
     ping: { entryPoint: "ping" },
     metrics: { prometheus: { entryPoint: "metrics", addRoutersLabels: true, addServicesLabels: true } },
     entryPoints: {
@@ -52,14 +65,12 @@ export function traefikStaticConfig(config: PlatformConfig): string {
       websecure: { address: `:${proxyPorts.websecure}` },
       metrics: { address: `:${proxyPorts.metrics}` },
       ping: { address: `:${proxyPorts.ping}` },
+      ...(compose ? { traefik: { address: `:${proxyPorts.admin}` } } : {}),
     },
-    providers:
-      config.target === "compose"
-        ? {
-            docker: { exposedByDefault: false, network: `${config.compose.project}_edge`, endpoint: "unix:///var/run/docker.sock" },
-            file: { filename: "/etc/traefik/dynamic.yml", watch: true },
-          }
-        : {
+    // Compose: routes come from files deploy.sh writes (no Docker socket on the edge).
+    providers: compose
+      ? { file: { directory: ROUTING_MOUNT, watch: true } }
+      : {
             kubernetesIngress: { ingressClass: config.kubernetes.ingressClass, namespaces: [config.kubernetes.namespace] },
             file: { filename: "/etc/traefik/dynamic.yml", watch: true },
           },
@@ -71,6 +82,7 @@ export function traefikStaticConfig(config: PlatformConfig): string {
           email: config.acmeEmail,
           storage: "/acme/acme.json",
           ...(config.proxy.acmeStaging ? { caServer: "https://acme-staging-v02.api.letsencrypt.org/directory" } : {}),
+          ...(config.proxy.acmeDirectory !== "" ? { caServer: config.proxy.acmeDirectory } : {}),
           httpChallenge: { entryPoint: "web" },
         },
       },
@@ -101,6 +113,13 @@ export function traefikDynamicConfig(): string {
   });
 }
 
+/** Compose: the host directory holding Traefik's routes. */
+export function routingDir(config: PlatformConfig): string {
+  // A relative local directory is taken from where Pulumi runs, as the Compose target takes it.
+  const base = config.compose.mode === "ssh" ? (config.compose.ssh?.remoteDir ?? "/opt/ballast") : resolve(config.compose.localDir);
+  return `${base.replace(/\/+$/, "")}/routing`;
+}
+
 /** The published ports' host address from ballast:proxy.bindAddress ("" = every interface: none). */
 function publishAddress(config: PlatformConfig): { publishAddress?: string } {
   return config.proxy.bindAddress === "" ? {} : { publishAddress: config.proxy.bindAddress };
@@ -122,21 +141,29 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
       { name: "websecure", port: proxyPorts.websecure, publish: config.proxy.httpsPort, ...publishAddress(config) },
       { name: "metrics", port: proxyPorts.metrics },
       { name: "ping", port: proxyPorts.ping },
+      ...(onKubernetes ? [] : [{ name: "admin", port: proxyPorts.admin, publish: config.proxy.adminPort, publishAddress: "127.0.0.1" }]),
     ],
     health: healthCheck({ exec: ["traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=:${proxyPorts.ping}`] }),
     resources: resourceSpec(config.proxy.resources),
     volumes: [
       { kind: "persistent", name: "traefik-acme", mountPath: "/acme", sizeGiB: 1 },
-      ...(onKubernetes ? [] : [{ kind: "docker-socket" as const, name: "docker-socket", mountPath: "/var/run/docker.sock", readOnly: true as const }]),
+      // Compose: the routes deploy.sh writes (<base>/routing), read-only.
+      ...(onKubernetes ? [] : [{ kind: "host" as const, name: "routing", hostPath: routingDir(config), mountPath: ROUTING_MOUNT, readOnly: true }]),
     ],
+    // lego (Traefik's ACME client) trusts this CA for the ACME directory's HTTPS.
+    env: config.proxy.acmeCaCertificate !== "" ? { LEGO_CA_CERTIFICATES: ACME_CA_FILE } : {},
+    extraHosts: onKubernetes ? undefined : config.proxy.extraHosts,
     configFiles: [
       { name: "traefik.yml", mountPath: "/etc/traefik/traefik.yml", content: traefikStaticConfig(config) },
-      { name: "dynamic.yml", mountPath: "/etc/traefik/dynamic.yml", content: traefikDynamicConfig() },
+      ...(config.proxy.acmeCaCertificate !== "" ? [{ name: "acme-ca.pem", mountPath: ACME_CA_FILE, content: config.proxy.acmeCaCertificate }] : []),
+      // Kubernetes: the middleware its Ingresses name (on Compose it comes with the routes).
+      ...(onKubernetes ? [{ name: "dynamic.yml", mountPath: "/etc/traefik/dynamic.yml", content: traefikDynamicConfig() }] : []),
     ],
     metrics: { port: proxyPorts.metrics, path: "/metrics" },
     network: { fromProxy: false, allowFrom: [], egressInternet: true },
     security: {
-      // On Compose the Docker socket (root:docker, 0660) is only readable by root; all capabilities still dropped.
+      // Compose: the ACME volume is created root-owned by Docker, so Traefik keeps the image's
+      // (root) user there, with every capability dropped and no Docker socket.
       runAsRoot: !onKubernetes,
       runAsUser: onKubernetes ? 65532 : undefined,
       runAsGroup: onKubernetes ? 65532 : undefined,

@@ -210,6 +210,8 @@ export interface WorkloadSpec {
   jobTimeoutSeconds?: number;
   network: NetworkSpec;
   security: SecuritySpec;
+  /** Compose: extra /etc/hosts entries (`name:address` or `name:host-gateway`). */
+  extraHosts?: string[];
   /** Extra labels (Traefik middlewares etc. are rendered by the targets, not here). */
   labels: Record<string, string>;
   /** Seconds the workload gets to shut down gracefully. */

@@ -6,9 +6,9 @@
  * the config (cAdvisor, node-exporter, Alloy), and their host mounts are read-only except
  * the paths listed in `writableHostPaths` (none by default: cAdvisor and Alloy only read
  * the host). The Docker socket is root on the host: only `dockerSocketConsumers` mount it
- * (Traefik's Docker provider, the Compose cron scheduler, the agents), read-only. Compose
+ * (the agents that read container metadata), read-only. Compose
  * bind mounts of the release's own files (`./...`, or below `releaseDirs`) must be
- * read-only; the scheduler may also mount the release base itself, read-only.
+ * read-only; Traefik may also mount its routes directory under the release base, read-only.
  */
 import { matchesAgent, type WorkloadIdentity } from "./lib/classify";
 import { serviceLabels, serviceVolumes } from "./lib/compose";
@@ -28,19 +28,20 @@ export interface PrivilegesConfig {
   /** Absolute host directories holding the Compose releases (binds from there are the release's own files). */
   releaseDirs: string[];
   /**
-   * Compose services that bind-mount the release base directory itself, read-only (the cron
-   * scheduler: `docker compose run` must resolve `./config/...` as the host does). The local
-   * dev stack's release base is wherever Pulumi runs, so it is recognised by this, not by path.
+   * Compose services that bind-mount a directory under the release base, read-only (Traefik: the
+   * routes deploy.sh writes to <base>/routing). The local dev stack's release base is wherever
+   * Pulumi runs, so it is recognised by this, not by path.
    */
   releaseDirConsumers: string[];
 }
 
 export const privilegesDefaults: PrivilegesConfig = {
   agents: ["cadvisor", "node-exporter", "alloy"],
-  dockerSocketConsumers: ["traefik", "scheduler", "cadvisor", "alloy"],
+  // Traefik reads its routes from files and cron runs jobs from the host: neither needs the socket.
+  dockerSocketConsumers: ["cadvisor", "alloy"],
   writableHostPaths: [],
   releaseDirs: ["/opt/ballast"],
-  releaseDirConsumers: ["scheduler"],
+  releaseDirConsumers: ["traefik"],
 };
 
 /**
@@ -176,7 +177,7 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
         }
         continue;
       }
-      if (config.releaseDirConsumers.includes(service.name) && !isSystemPath(source)) {
+      if (matchesAgent(identity, config.releaseDirConsumers) && !isSystemPath(source)) {
         if (!mount.readOnly) messages.push(`${where}: release directory ${source} is mounted read-write at ${mount.target}; mount it read-only (":ro")`);
         continue;
       }
@@ -198,7 +199,7 @@ export const privilegesRestricted = resourcePolicy<PrivilegesConfig>({
       dockerSocketConsumers: { type: "array", items: { type: "string" }, description: "Workload names / image basenames allowed to mount the Docker socket read-only." },
       writableHostPaths: { type: "array", items: { type: "string" }, description: "Host paths an agent may mount read-write." },
       releaseDirs: { type: "array", items: { type: "string" }, description: "Host directories of the Compose releases." },
-      releaseDirConsumers: { type: "array", items: { type: "string" }, description: "Compose services that mount the release base directory read-only (the cron scheduler)." },
+      releaseDirConsumers: { type: "array", items: { type: "string" }, description: "Compose services that mount a directory under the release base read-only (Traefik's routes)." },
     },
   },
   check: checkPrivileges,

@@ -4,12 +4,12 @@
  * - Kubernetes Ingress: every rule host is covered by `spec.tls`, and an Ingress served by
  *   Traefik listens on the `websecure` entrypoint only
  *   (`traefik.ingress.kubernetes.io/router.entrypoints: websecure`).
- * - Compose: every Traefik HTTP router (`traefik.http.routers.<r>.rule` label) has
+ * - Compose: every route Traefik serves (the service's `x-ballast-route`, what routing/routers.yml holds) has
  *   `entrypoints=websecure` and a `tls.certresolver`.
  *
  * The dev stack serves plain HTTP on localhost: its pack config sets `requireTls: false`.
  */
-import { composeComponentLabel, serviceLabels } from "./lib/compose";
+import { composeComponentLabel, serviceLabels, serviceRoute } from "./lib/compose";
 import { k8sTypes, objectName } from "./lib/kubernetes";
 import { resourcePolicy } from "./lib/policy";
 import { asArray, asString, at, isUnknown, stringMap } from "./lib/values";
@@ -67,27 +67,15 @@ export function checkRoutes(resource: ResourceView, config: RoutesConfig): strin
   if (!found || found.target !== "compose") return [];
   const messages: string[] = [];
   for (const service of found.services) {
-    const labels = serviceLabels(service);
-    if (labels["traefik.enable"] !== "true") continue;
-    const routers = new Set<string>();
-    for (const key of Object.keys(labels)) {
-      const match = /^traefik\.http\.routers\.([^.]+)\.rule$/.exec(key);
-      if (match) routers.add(match[1]);
+    const route = serviceRoute(service);
+    if (!route) continue;
+    const component = serviceLabels(service)[composeComponentLabel];
+    const where = `${service.title}${component ? ` (component "${component}")` : ""} route ${route.rule ?? "?"}`;
+    if (route.entryPoints.length === 0 || route.entryPoints.some((e) => e !== config.tlsEntrypoint)) {
+      messages.push(`${where}: entrypoints ${JSON.stringify(route.entryPoints.join(","))}; serve it on "${config.tlsEntrypoint}" only (ballast:tls true)`);
     }
-    for (const router of routers) {
-      const prefix = `traefik.http.routers.${router}`;
-      const where = `${service.title}${labels[composeComponentLabel] ? ` (component "${labels[composeComponentLabel]}")` : ""} router "${router}"`;
-      const entrypoints = labels[`${prefix}.entrypoints`];
-      const list = (entrypoints ?? "").split(",").map((e) => e.trim()).filter(Boolean);
-      if (list.length === 0 || list.some((e) => e !== config.tlsEntrypoint)) {
-        messages.push(
-          `${where}: entrypoints ${entrypoints === undefined ? "not set (Traefik then serves every entrypoint, plain HTTP included)" : `"${entrypoints}"`}; set ${prefix}.entrypoints=${config.tlsEntrypoint}`,
-        );
-      }
-      const resolver = labels[`${prefix}.tls.certresolver`];
-      if (resolver === undefined || resolver.trim() === "") {
-        messages.push(`${where}: has no ${prefix}.tls.certresolver; name the Let's Encrypt resolver so the route gets a certificate`);
-      }
+    if (route.certResolver === undefined || route.certResolver.trim() === "") {
+      messages.push(`${where}: has no certificate resolver; the route needs the Let's Encrypt resolver to get a certificate (ballast:tls true)`);
     }
   }
   return messages;

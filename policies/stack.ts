@@ -3,8 +3,8 @@
  *
  * - `prod-backups-scheduled`: a stack with Postgres has a scheduled backup: a Kubernetes
  *   CronJob named `backup` (not suspended), or a Compose service `backup` that the cron
- *   scheduler runs (role `job`, and a scheduler service in the project: the Compose
- *   renderer puts every job into the scheduler's crontab). Dealix runbook: "backup gap".
+ *   host's cron runs (role `job` with `x-ballast-schedule`: deploy.sh installs the release's
+ *   crontab). Dealix runbook: "backup gap".
  * - `prod-log-anonymisation`: logs leave the containers only through Alloy with client IPs
  *   anonymised (nyxcore runbook, DSGVO): an Alloy workload exists and says so, either with
  *   the label `ballast.log-anonymisation: "on"` or, on Kubernetes, in the Alloy config
@@ -12,7 +12,7 @@
  */
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { isDatastore, matchesAgent } from "./lib/classify";
-import { composeProjectOf, composeServices, serviceLabels } from "./lib/compose";
+import { composeProjectOf, composeServices, serviceLabels, serviceSchedule } from "./lib/compose";
 import { k8sTypes, k8sWorkloadOf, objectName } from "./lib/kubernetes";
 import { stackPolicy } from "./lib/policy";
 import { asArray, asObject, asString, at } from "./lib/values";
@@ -76,11 +76,10 @@ export function checkBackups(resources: ResourceView[], config: BackupsConfig): 
     if (services.some((s) => isDatastore(composeIdentity(s), postgres))) hasPostgres = true;
     const backup = services.find((s) => s.name === config.backupJobName);
     if (!backup) continue;
-    const hasScheduler = services.some((s) => serviceLabels(s)["ballast.role"] === "scheduler");
     if (serviceLabels(backup)["ballast.role"] !== "job") {
       problems.push({ message: `compose service "${backup.name}": is not a scheduled job (label ballast.role is not "job")`, urn: resource.urn });
-    } else if (!hasScheduler) {
-      problems.push({ message: `compose service "${backup.name}": no scheduler service (ballast.role "scheduler") runs it`, urn: resource.urn });
+    } else if (!serviceSchedule(backup)) {
+      problems.push({ message: `compose service "${backup.name}": has no schedule (x-ballast-schedule), so the host's cron never runs it`, urn: resource.urn });
     } else {
       scheduled = true;
     }
@@ -89,14 +88,14 @@ export function checkBackups(resources: ResourceView[], config: BackupsConfig): 
   if (problems.length > 0) return problems.map((p) => ({ ...p, message: `prod backups: ${p.message}` }));
   return [
     {
-      message: `prod stack has Postgres but no scheduled backup: expected a CronJob "${config.backupJobName}" (Kubernetes) or a compose job service "${config.backupJobName}" run by the scheduler; enable ballast:backups`,
+      message: `prod stack has Postgres but no scheduled backup: expected a CronJob "${config.backupJobName}" (Kubernetes) or a compose job service "${config.backupJobName}" on the host's cron; enable ballast:backups`,
     },
   ];
 }
 
 export const prodBackupsScheduled = stackPolicy<BackupsConfig>({
   name: "prod-backups-scheduled",
-  description: "In prod, a stack with Postgres has a scheduled backup (CronJob \"backup\" on Kubernetes, the scheduler's \"backup\" job on Compose).",
+  description: "In prod, a stack with Postgres has a scheduled backup (CronJob \"backup\" on Kubernetes, the \"backup\" job with a schedule on Compose, run by the host's cron).",
   enforcementLevel: "mandatory",
   defaults: backupsDefaults,
   configSchema: {

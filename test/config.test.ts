@@ -63,7 +63,9 @@ describe("config defaults", () => {
 
   it("proxy.bindAddress: every interface by default; an address binds the proxy's published ports to it", () => {
     const dev = (proxy?: Record<string, unknown>) => parsePlatformConfig(prodRaw({ proxy }), "dev", "ballast").config;
-    const published = (config: ReturnType<typeof dev>) => proxySpec(config).ports.filter((p) => p.publish !== undefined);
+    // The public ports; Traefik's API port (deploy.sh confirms switches there) is always on loopback.
+    const published = (config: ReturnType<typeof dev>) => proxySpec(config).ports.filter((p) => p.publish !== undefined && p.name !== "admin");
+    expect(proxySpec(dev()).ports.find((p) => p.name === "admin")).toEqual({ name: "admin", port: 8099, publish: 8099, publishAddress: "127.0.0.1" });
     expect(dev().proxy.bindAddress).toBe("");
     expect(published(dev()).map((p) => p.publishAddress)).toEqual([undefined, undefined]);
     const bound = dev({ bindAddress: "127.0.0.1" });

@@ -183,9 +183,9 @@ describe("data safety", () => {
       expect(compose.volumes[volume]).toMatchObject({ external: true, name: `ballast_${volume}` });
     }
     const destroy = safe.files.find((f) => f.path === "destroy.sh")!.content;
-    expect(destroy).not.toMatch(/docker volume rm/);
+    expect(destroy).toContain("readonly ALLOW_DATA_LOSS=0");
     const reckless = await rendered("staging", { "ballast:allowDataLoss": "true" });
-    expect(reckless.files.find((f) => f.path === "destroy.sh")!.content).toMatch(/docker volume rm/);
+    expect(reckless.files.find((f) => f.path === "destroy.sh")!.content).toContain("readonly ALLOW_DATA_LOSS=1");
   });
 });
 

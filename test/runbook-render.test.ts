@@ -120,8 +120,14 @@ describe("renderRunbook, compose target", () => {
     expect(commands).toContain(
       "docker compose -p ballast --profile jobs run --rm --no-deps restore-drill --restore-for-real --i-understand-this-replaces app",
     );
-    // Writers stop before the real restore (the scheduler too: its jobs write).
-    expect(commands.some((line) => line.startsWith("docker compose -p ballast stop app worker scheduler"))).toBe(true);
+    // Scheduled jobs pause (Ballast's crontab block) and writers stop before the real restore; both come back after.
+    const pause = commands.findIndex((line) => line.startsWith("crontab -l > ~/crontab.before-restore"));
+    const stop = commands.findIndex((line) => line.startsWith("docker compose -p ballast stop app worker"));
+    const restore = commands.findIndex((line) => line.includes("--restore-for-real"));
+    expect(pause).toBeGreaterThan(-1);
+    expect(stop).toBeGreaterThan(pause);
+    expect(restore).toBeGreaterThan(stop);
+    expect(commands.indexOf("crontab ~/crontab.before-restore")).toBeGreaterThan(restore);
   });
 
   it("scales through the stack file, and on the host in an emergency", () => {

@@ -249,6 +249,9 @@ function platformProblems(config: PlatformConfig): string[] {
     problems.push(`${configKey(["acmeEmail"])}: Let's Encrypt needs a contact address when ballast:tls is true (got ${showValue(config.acmeEmail)})`);
   }
   if (config.environment === "prod" && !config.tls) problems.push(`${configKey(["tls"])}: prod must serve HTTPS (got false); only dev may run without TLS`);
+  if (config.proxy.acmeStaging && config.proxy.acmeDirectory !== "") {
+    problems.push(`${configKey(["proxy", "acmeDirectory"])}: set either acmeDirectory or acmeStaging, not both (acmeStaging is Let's Encrypt's staging directory)`);
+  }
   if (config.domain === "localhost" && config.tls) {
     problems.push(`${configKey(["domain"])}: "localhost" cannot get a Let's Encrypt certificate; set a real domain or ballast:tls false (dev only)`);
   }
@@ -306,6 +309,10 @@ function backupWarnings(config: PlatformConfig): string[] {
 export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonly string[]): CheckResult {
   const problems = [...platformProblems(config), ...workloadProblems(config), ...nameProblems(config), ...secretProblems(config, suppliedSecretNames)];
   const warnings = backupWarnings(config);
+  // Every key renders on both targets: a Compose-only one is ignored on Kubernetes, and says so.
+  if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {
+    warnings.push(`${configKey(["proxy", "extraHosts"])} is Compose only (Docker's extra_hosts) and ignored on Kubernetes: name hosts through the cluster's DNS`);
+  }
   for (const { key, image } of imageKeys(config)) {
     const pin = imagePinProblem(key, image, config.environment);
     if (pin?.severity === "error") problems.push(pin.message);

@@ -64,6 +64,14 @@ export function firstAction(alert: RunbookAlert, ctx: RunbookContext, ops: Targe
 
   const rules: Rule[] = [
     {
+      // Deep health names every dependency; the app's own answer says which one is red.
+      pattern: /deep health/i,
+      action: () =>
+        ctx.healthUrl
+          ? `Open ${ctx.healthUrl}: it names the dependency that is down; then that service's log (${code(ops.status)}). If it began with a deploy, [roll back](${sectionAnchors.rollback}).`
+          : undefined,
+    },
+    {
       pattern: /backup|drill|restore|offsite|\brpo\b/i,
       action: () => {
         const job = /drill/i.test(alert.name) && ctx.drillJob ? ctx.drillJob : named?.role === "job" ? named : ctx.backupJob;

@@ -64,7 +64,7 @@ export function composeOps(facts: ComposeFacts): TargetOps & ComposeExtras {
     status: `${dc} ps`,
     logs: (w) => `${dc} logs -f ${shellWord(w.name)}`,
     recentLogs: (w) => `${dc} logs --tail 200 ${shellWord(w.name)}`,
-    jobLogs: () => `${dc} logs --tail 200 scheduler`,
+    jobLogs: () => `tail -n 200 ${facts.releaseDir}/.ballast/jobs.log`,
     exec: (w, argv) => `${dc} exec ${shellWord(w.name)} ${shellLine(argv)}`,
     execNoTty: (w, argv) => `${dc} exec -T ${shellWord(w.name)} ${shellLine(argv)}`,
     runJob: (job, extraArgs) => [jobsRun(job, extraArgs)],
@@ -85,6 +85,8 @@ export function composeOps(facts: ComposeFacts): TargetOps & ComposeExtras {
     up: `${dc} up -d --wait --wait-timeout ${facts.deployTimeoutSeconds} --remove-orphans`,
     scaleNow: (w, replicas) => `${dc} up -d --wait --no-deps --scale ${shellWord(w.name)}=${replicas} ${shellWord(w.name)}`,
     stop: (names) => `${dc} stop ${names.map(shellWord).join(" ")}`,
+    pauseJobs: `crontab -l > ~/crontab.before-restore && crontab -l | sed '/^# BEGIN ballast/,/^# END ballast/{/^#/!s/^/#paused# /}' | crontab -`,
+    resumeJobs: "crontab ~/crontab.before-restore",
   };
 }
 
@@ -100,8 +102,11 @@ export interface ComposeExtras {
   /** Bring the current release up and wait for health. */
   up: string;
   scaleNow(workload: WorkloadSpec, replicas: number): string;
-  /** Stop services by name (the scheduler is a service of its own, not a workload). */
+  /** Stop services by name. */
   stop(names: string[]): string;
+  /** Pause and resume the scheduled jobs (Ballast's block of the deploy user's crontab). */
+  pauseJobs: string;
+  resumeJobs: string;
 }
 
 export interface KubernetesExtras {

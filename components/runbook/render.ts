@@ -47,7 +47,7 @@ function healthText(health: HealthCheckSpec | undefined): string {
 function portsText(workload: WorkloadSpec): string {
   if (workload.ports.length === 0) return "none";
   return workload.ports
-    .map((p) => `${p.name} ${p.port}${p.protocol === "UDP" ? "/udp" : ""}${p.publish !== undefined ? ` (public ${p.publish})` : ""}`)
+    .map((p) => `${p.name} ${p.port}${p.protocol === "UDP" ? "/udp" : ""}${p.publish !== undefined ? ` (${isLoopback(p.publishAddress) ? "host loopback" : "public"} ${p.publish})` : ""}`)
     .join(", ");
 }
 
@@ -56,9 +56,14 @@ function resourcesText(workload: WorkloadSpec): string {
   return `${cpuQuantity(requests.cpu)} CPU / ${memoryQuantity(requests.memoryMiB)} → ${cpuQuantity(limits.cpu)} CPU / ${memoryQuantity(limits.memoryMiB)}`;
 }
 
+/** A port bound to the host's loopback (Traefik's API for deploy.sh) is not a public entry point. */
+function isLoopback(address: string | undefined): boolean {
+  return address === "127.0.0.1" || address === "::1";
+}
+
 function routeText(ctx: RunbookContext, workload: WorkloadSpec): string {
   if (workload.route) return routeUrl(workload.route, ctx.model, ctx.input.target);
-  const published = workload.ports.filter((p) => p.publish !== undefined).map((p) => String(p.publish));
+  const published = workload.ports.filter((p) => p.publish !== undefined && (p.name !== "admin" || !isLoopback(p.publishAddress))).map((p) => String(p.publish));
   return published.length > 0 ? `entry point of every route (public ${published.join(", ")})` : "internal";
 }
 
@@ -186,7 +191,7 @@ function jobsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): stri
     return row;
   });
   const how = isCompose(ops)
-    ? `On Compose the ${code("scheduler")} service runs them (busybox crond with the release's ${code("crontab")}): each run is ${code(`${ops.composeCommand} --profile jobs run --rm --no-deps <job>`)}, never two at once, killed after its timeout. Their output is in the scheduler's log.`
+    ? `On Compose the host's cron runs them as the deploy user: every deploy installs the release's ${code("crontab")} as a marked block of that user's crontab (on the local dev engine they are not scheduled: run them by hand). Each run is ${code(`${ops.composeCommand} --profile jobs run --rm --no-deps <job>`)}, never two at once, killed after its timeout; its output is appended to ${code(`${ops.base}/.ballast/jobs.log`)}.`
     : "On Kubernetes they are CronJobs (UTC, `concurrencyPolicy: Forbid`) and Jobs; run one by hand with the commands under [Backups and restore](#backups-and-restore).";
   return [`### ${sectionTitles.jobs}`, "", table(headers, rows), "", how].join("\n");
 }
@@ -212,8 +217,11 @@ function deploySection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): st
     const transport = c.ssh
       ? `ships the release bundle (compose file, config files, ${code(".env")}) over SSH to ${code(`${c.ssh.user}@${c.ssh.host}`)} (host key pinned) and runs its ${code("deploy.sh")} there`
       : `hands the release bundle (compose file, config files, ${code(".env")}) to its ${code("deploy.sh")} on this machine`;
+    const rolling = ctx.services.filter((w) => w.role === "stateless" && ["app", "workers", "services"].includes(w.component)).map((w) => code(w.name));
     lines.push(
-      `${code("pulumi up")} ${transport}: it unpacks the bundle into ${code(`${ops.releases}/<UTC time>-<bundle hash>/`)} (mode 0700, ${code(".env")} mode 0600), pulls the images, points ${code(ops.current)} at the new release, runs ${code(ops.up)} and checks ${ctx.healthUrl ?? "the health endpoint"} through the proxy. If a step fails, the release is renamed ${code("<id>.failed")}, ${code("current")} goes back to the previous release and the update fails with the reason (which container is unhealthy and why). The newest ${c.keepReleases} releases are kept; deploys are serialised by ${code(`${c.releaseDir}/.deploy.lock`)}.`,
+      `${code("pulumi up")} ${transport}: it unpacks the bundle into ${code(`${ops.releases}/<UTC time>-<bundle hash>/`)} (mode 0700, ${code(".env")} mode 0600), pulls the images and points ${code(ops.current)} at the new release. ` +
+        `Datastores, the proxy and monitoring are recreated only when their definition changed (stop-first); one-shot steps run to completion; then ${rolling.join(", ") || "the stack's own services"} roll without downtime: new containers start beside the old ones, become healthy, Traefik is switched to them (and confirms it), ${ctx.healthUrl ?? "the health endpoint"} is checked through the proxy, and only then do the old containers get SIGTERM and their drain time. ` +
+        `If a step fails, the old containers never left rotation: the new ones are removed, changed datastores come back from the previous release, ${code("current")} goes back, the release is renamed ${code("<id>.failed")} (its ${code("deploy.log")} has every command's output) and the update fails naming the service and what its check said. The newest ${c.keepReleases} releases are kept; deploys are serialised by ${code(`${c.releaseDir}/.deploy.lock`)} (docs/compose-release.md).`,
     );
   } else if (!isCompose(ops)) {
     const rolling = ctx.services.filter((w) => w.role === "stateless");
@@ -231,7 +239,7 @@ function verifySection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): st
   if (isCompose(ops)) {
     commands.push(...ops.shell, ops.status);
     lines.push(codeBlock(commands), "");
-    lines.push(`Every service should show ${code("Up … (healthy)")} (services without a health check: ${code("Up …")}). Jobs are not listed: they run only when the scheduler starts them.`);
+    lines.push(`Every service should show ${code("Up … (healthy)")} (services without a health check: ${code("Up …")}). Jobs are not listed: they run only when cron starts them.`);
   } else {
     commands.push(...ops.shell, ops.status);
     for (const w of ctx.services) if (w.role === "stateless" || w.role === "stateful") commands.push(ops.rolloutStatus(w));
@@ -248,9 +256,11 @@ function rollbackSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): 
   if (isCompose(ops) && ctx.input.compose) {
     const c = ctx.input.compose;
     lines.push(
-      `**Automatic.** A release whose services are not all running and healthy within ${c.deployTimeoutSeconds}s, or that fails the health check${ctx.healthUrl ? ` on ${ctx.healthUrl}` : ""}, is rolled back by ${code("pulumi up")} itself: ${code("current")} goes back to the previous release, which is started again, the failed one is kept as ${code("<id>.failed")} for inspection, and the update fails with the reason. Read it in the ${code("pulumi up")} output; nothing else to do.`,
+      `**Automatic.** A release whose new containers are not running and healthy within ${c.deployTimeoutSeconds}s, or that fails the health check${ctx.healthUrl ? ` on ${ctx.healthUrl}` : ""}, is rolled back by ${code("pulumi up")} itself, without dropping a request: the old containers never left rotation (or get the traffic back), the new ones are removed, ${code("current")} goes back to the previous release, the failed one is kept as ${code("<id>.failed")} with its ${code("deploy.log")}, and the update fails naming the service and what its check said. Nothing else to do.`,
       "",
-      `**By hand** (a release that deployed fine but misbehaves): point ${code("current")} at the previous release and start it. Not while a ${code("pulumi up")} runs (it holds ${code(`${c.releaseDir}/.deploy.lock`)}).`,
+      `**A release that deployed fine but misbehaves**: revert the change in ${code(`Pulumi.${stack}.yaml`)} and run ${code(`pulumi up --stack ${stack}`)}: that is a new release, rolled out without downtime like any other.`,
+      "",
+      `**By hand** (only when Pulumi cannot run): point ${code("current")} at the previous release and start it. This path is stop-first: the app's containers are recreated, so expect a few seconds of failed requests. Not while a ${code("pulumi up")} runs (it holds ${code(`${c.releaseDir}/.deploy.lock`)}).`,
       "",
       codeBlock([
         ...ops.shell.filter((line) => !line.startsWith("cd ")),
@@ -302,7 +312,7 @@ function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): stri
   if (scheduled) {
     lines.push(
       isCompose(ops)
-        ? `Job runs log to the ${code("scheduler")} service; every job's lines are there.`
+        ? `Job runs append to ${code(`${(ops as ComposeOps).base}/.ballast/jobs.log`)}; every job's lines are there.`
         : `${code(`${ops.kubectl} get jobs`)} lists the recent runs${otherJobs(ctx, scheduled)}.`,
       "",
     );
@@ -379,10 +389,13 @@ function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
     const restoreArgs = ["--restore-for-real", "--i-understand-this-replaces", db.database];
     const commands = [...ops.shell];
     if (isCompose(ops)) {
-      const writers = [...ctx.databaseWriters.map((w) => w.name), ...(ctx.jobs.length > 0 ? ["scheduler"] : [])];
+      const writers = ctx.databaseWriters.map((w) => w.name);
+      const scheduled = ctx.jobs.some((j) => j.schedule !== undefined);
+      if (scheduled) commands.push(`${ops.pauseJobs}     # no scheduled job writes meanwhile`);
       if (writers.length > 0) commands.push(`${ops.stop(writers)}     # stop every writer first`);
       commands.push(...ops.runJob(drillJob, restoreArgs));
       commands.push(ops.up);
+      if (scheduled) commands.push(ops.resumeJobs);
     } else {
       for (const w of ctx.databaseWriterJobs) commands.push(ops.suspend(w, true));
       for (const w of ctx.databaseWriters) commands.push(ops.scale(w, 0));

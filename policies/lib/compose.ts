@@ -1,10 +1,11 @@
 /**
  * The Compose target's rendered project, as the policies see it.
  *
- * Contract with components/targets/compose: the release command (`command:remote:Command`
- * for staging/prod over SSH, `command:local:Command` for dev) carries the full compose YAML
- * text, without secret values, as its input `triggers[0]`. The release command is found by
- * that content (a YAML mapping with a `services:` mapping), never by resource name.
+ * Contract with components/targets/compose (records.ts): one resource per service, of type
+ * `pulumi-nodejs:dynamic/ballast:ComposeService`, whose input `compose` is that service's slice
+ * of the rendered project (the service with the networks, volumes and secrets it uses), without
+ * secret values. Each is judged as a one-service project. A release Command whose `triggers[0]`
+ * is compose YAML (older releases, hand-written stacks) is read too.
  */
 import { parse } from "yaml";
 import { asArray, asObject, asString, type Props } from "./values";
@@ -63,8 +64,26 @@ export function parseComposeText(text: string): ComposeProject | null {
   return project;
 }
 
-/** The compose project a `command:*` resource deploys, if it is the release command. */
+/** The type of the per-service records (components/targets/compose/records.ts). */
+export const composeServiceRecordType = "pulumi-nodejs:dynamic/ballast:ComposeService";
+
+function projectOfDocument(doc: Props): ComposeProject | undefined {
+  const services = asObject(doc.services);
+  if (!services) return undefined;
+  return {
+    services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, asObject(v) ?? {}])),
+    volumes: Object.fromEntries(Object.entries(asObject(doc.volumes) ?? {}).map(([k, v]) => [k, asObject(v) ?? {}])),
+    networks: Object.fromEntries(Object.entries(asObject(doc.networks) ?? {}).map(([k, v]) => [k, asObject(v) ?? {}])),
+    raw: doc,
+  };
+}
+
+/** The compose project (or one-service slice of it) a resource carries, if any. */
 export function composeProjectOf(resource: ResourceView): ComposeProject | undefined {
+  if (resource.type === composeServiceRecordType) {
+    const doc = asObject(resource.props.compose);
+    return doc ? projectOfDocument(doc) : undefined;
+  }
   if (!resource.type.startsWith("command:")) return undefined;
   const first = asArray(resource.props.triggers)[0];
   if (typeof first !== "string" || !/(^|\n)services\s*:/.test(first)) return undefined;
@@ -105,6 +124,22 @@ export function serviceEnvironment(service: ComposeService): Record<string, stri
 
 export function serviceComponent(service: ComposeService): string | undefined {
   return serviceLabels(service)[composeComponentLabel];
+}
+
+/** The public route Traefik serves for the service (`x-ballast-route`). */
+export function serviceRoute(service: ComposeService): { rule?: string; entryPoints: string[]; certResolver?: string } | undefined {
+  const route = asObject(service.props["x-ballast-route"]);
+  if (!route) return undefined;
+  return {
+    rule: asString(route.rule),
+    entryPoints: asArray(route.entryPoints).filter((e): e is string => typeof e === "string"),
+    certResolver: asString(asObject(route.tls)?.certResolver),
+  };
+}
+
+/** The host cron's schedule of a job service (`x-ballast-schedule`). */
+export function serviceSchedule(service: ComposeService): string | undefined {
+  return asString(service.props["x-ballast-schedule"]);
 }
 
 export function serviceImage(service: ComposeService): string | undefined {

@@ -76,15 +76,18 @@ describe("privileges-restricted: root only for agents and explicit opt-ins", () 
 });
 
 describe("privileges-restricted on Compose", () => {
-  it("passes the renderer's shapes: read-only release files, Traefik and the scheduler on the socket, agents on the host", async () => {
+  it("passes the renderer's shapes: read-only release files, Traefik's routes directory, agents on the socket and the host", async () => {
     const doc = composeDocument({
-      traefik: composeService({ image: "traefik:v3.2.3", volumes: ["traefik-acme:/acme", "/var/run/docker.sock:/var/run/docker.sock:ro", { type: "bind", source: "./config/traefik/traefik.yml", target: "/etc/traefik/traefik.yml", read_only: true }] }),
-      scheduler: composeService({
-        image: "docker:27.3.1-cli",
-        network_mode: "none",
-        networks: undefined,
-        volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro", { type: "bind", source: "/home/dev/ballast/.ballast/dev", target: "/home/dev/ballast/.ballast/dev", read_only: true }],
+      traefik: composeService({
+        image: "traefik:v3.7.13",
+        volumes: [
+          "traefik-acme:/acme",
+          { type: "bind", source: "/opt/ballast/routing", target: "/etc/traefik/dynamic", read_only: true },
+          { type: "bind", source: "./config/traefik/traefik.yml", target: "/etc/traefik/traefik.yml", read_only: true },
+        ],
       }),
+      // A dev stack's release base is wherever Pulumi runs: Traefik is known as the routes' consumer.
+      "traefik-dev": composeService({ image: "traefik:v3.7.13", volumes: [{ type: "bind", source: "/home/dev/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }] }),
       cadvisor: composeService({ image: "gcr.io/cadvisor/cadvisor:v0.49.1", privileged: true, volumes: ["/:/rootfs:ro", "/var/run/docker.sock:/var/run/docker.sock:ro"] }),
       "node-exporter": composeService({ image: "prom/node-exporter:v1.8.0", pid: "host", volumes: [{ type: "bind", source: "/proc", target: "/host/proc", read_only: true }] }),
     });
@@ -109,8 +112,8 @@ describe("privileges-restricted on Compose", () => {
       'compose service "app": cap_add SYS_ADMIN is reserved for the node agents (cadvisor, node-exporter, alloy); remove it',
       'compose service "app": bind-mounts host path /etc; host mounts are reserved for the node agents (cadvisor, node-exporter, alloy)',
       'compose service "app": release file ./config/app/app.json is mounted read-write at /etc/app.json; rendered config is mounted read-only (":ro")',
-      'compose service "app": mounts the Docker socket, which is root on the host; only traefik, scheduler, cadvisor, alloy may',
-      'compose service "traefik": mounts the Docker socket read-write; mount it read-only (":ro")',
+      'compose service "app": mounts the Docker socket, which is root on the host; only cadvisor, alloy may',
+      'compose service "traefik": mounts the Docker socket, which is root on the host; only cadvisor, alloy may',
       'compose service "scheduler": bind-mounts host path /etc/cron.d; host mounts are reserved for the node agents (cadvisor, node-exporter, alloy)',
       'compose service "alloy": host path /var/lib/docker/containers is mounted read-write at /var/lib/docker/containers; mount it read-only (":ro")',
     ]);

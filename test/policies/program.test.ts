@@ -4,7 +4,6 @@
  * stack configs and over recorded resources mutated the way a bad change would render.
  * See ./program.ts for how recorded resources become policy arguments.
  */
-import { parse, stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResourceInput } from "./harness";
 import { packConfig, programResources, runPack, type LeveledViolation } from "./program";
@@ -46,35 +45,56 @@ describe.each(["dev", "staging", "prod"] as const)("the real %s stack", (stack) 
   });
 });
 
-function composeYamlOf(resources: ResourceInput[]): { resource: ResourceInput; doc: Record<string, any> } {
-  // The release command carries the compose document in triggers[0] (the host bootstrap only a hash).
-  const resource = resources.find(
-    (r) => r.type.startsWith("command:") && Array.isArray(r.props.triggers) && /^services:/m.test(String((r.props.triggers as unknown[])[0])),
-  );
-  if (!resource) throw new Error("no release command recorded");
-  return { resource, doc: parse((resource.props.triggers as string[])[0]) as Record<string, any> };
+/** The per-service records of the Compose target (components/targets/compose/records.ts). */
+const recordType = "pulumi-nodejs:dynamic/ballast:ComposeService";
+
+/** The records' slices merged into one project view: services, volumes and networks of every record. */
+function composeDocOf(resources: ResourceInput[]): Record<string, any> {
+  const records = resources.filter((r) => r.type === recordType);
+  if (records.length === 0) throw new Error("no compose service records recorded");
+  const doc: Record<string, any> = { services: {}, volumes: {}, networks: {} };
+  for (const record of records) {
+    const slice = record.props.compose as Record<string, any>;
+    Object.assign(doc.services, slice.services);
+    Object.assign(doc.volumes, slice.volumes ?? {});
+    Object.assign(doc.networks, slice.networks ?? {});
+  }
+  return doc;
 }
 
+/** Edits the merged view and writes each service's part back into its record (the way a bad change would render). */
 function withComposeDoc(resources: ResourceInput[], edit: (doc: Record<string, any>) => void): ResourceInput[] {
-  const { resource, doc } = composeYamlOf(resources);
+  const doc = JSON.parse(JSON.stringify(composeDocOf(resources))) as Record<string, any>;
   edit(doc);
-  const triggers = [stringify(doc), ...(resource.props.triggers as string[]).slice(1)];
-  return resources.map((r) => (r === resource ? { ...r, props: { ...r.props, triggers } } : r));
+  return resources.flatMap((r) => {
+    if (r.type !== recordType) return [r];
+    const slice = r.props.compose as Record<string, any>;
+    const name = Object.keys(slice.services)[0];
+    if (!(name in doc.services)) return [];
+    const pick = (all: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in all).map((k) => [k, all[k]]));
+    const compose = {
+      ...slice,
+      services: { [name]: doc.services[name] },
+      networks: pick(doc.networks, Object.keys(slice.networks ?? {})),
+      ...(slice.volumes ? { volumes: pick(doc.volumes, Object.keys(slice.volumes)) } : {}),
+    };
+    return [{ ...r, props: { ...r.props, compose } }];
+  });
 }
 
 describe("the Compose target judged by the prod stack policies", () => {
-  it("counts staging's scheduled backup job (run by the scheduler service) as a backup", async () => {
+  it("counts staging's scheduled backup job (the host's cron runs it) as a backup", async () => {
     const { resources } = await programResources("staging");
-    const { resource, doc } = composeYamlOf(resources);
-    expect(resource.type).toBe("command:remote:Command");
+    const doc = composeDocOf(resources);
     expect(doc.services.backup?.labels?.["ballast.role"]).toBe("job");
+    expect(doc.services.backup?.["x-ballast-schedule"]).toBe("15 3 * * *");
     const asProd = { ...packConfig("staging"), "prod-backups-scheduled": { environment: "prod" } };
     expect((await runPack(resources, asProd)).filter((v) => v.policy === "prod-backups-scheduled")).toEqual([]);
-    const withoutScheduler = withComposeDoc(resources, (d) => {
-      delete d.services.scheduler;
+    const unscheduled = withComposeDoc(resources, (d) => {
+      delete d.services.backup["x-ballast-schedule"];
     });
-    expect((await runPack(withoutScheduler, asProd)).filter((v) => v.policy === "prod-backups-scheduled").map(show)).toEqual([
-      'prod-backups-scheduled: prod backups: compose service "backup": no scheduler service (ballast.role "scheduler") runs it',
+    expect((await runPack(unscheduled, asProd)).filter((v) => v.policy === "prod-backups-scheduled").map(show)).toEqual([
+      'prod-backups-scheduled: prod backups: compose service "backup": has no schedule (x-ballast-schedule), so the host\'s cron never runs it',
     ]);
   });
 });
@@ -117,10 +137,10 @@ describe("deliberately bad stack configs", () => {
   it("staging: plain HTTP routes", async () => {
     const bad = await violations("staging", { "ballast:tls": "false" });
     expect(added(bad, baselines.get("staging") ?? [])).toEqual([
-      'routes-tls-only: compose service "app" (component "app") router "app": entrypoints "web"; set traefik.http.routers.app.entrypoints=websecure',
-      "routes-tls-only: compose service \"app\" (component \"app\") router \"app\": has no traefik.http.routers.app.tls.certresolver; name the Let's Encrypt resolver so the route gets a certificate",
-      'routes-tls-only: compose service "grafana" (component "observability") router "grafana": entrypoints "web"; set traefik.http.routers.grafana.entrypoints=websecure',
-      "routes-tls-only: compose service \"grafana\" (component \"observability\") router \"grafana\": has no traefik.http.routers.grafana.tls.certresolver; name the Let's Encrypt resolver so the route gets a certificate",
+      'routes-tls-only: compose service "app" (component "app") route Host(`app.staging.example.com`): entrypoints "web"; serve it on "websecure" only (ballast:tls true)',
+      'routes-tls-only: compose service "app" (component "app") route Host(`app.staging.example.com`): has no certificate resolver; the route needs the Let\'s Encrypt resolver to get a certificate (ballast:tls true)',
+      'routes-tls-only: compose service "grafana" (component "observability") route Host(`grafana.staging.example.com`): entrypoints "web"; serve it on "websecure" only (ballast:tls true)',
+      'routes-tls-only: compose service "grafana" (component "observability") route Host(`grafana.staging.example.com`): has no certificate resolver; the route needs the Let\'s Encrypt resolver to get a certificate (ballast:tls true)',
     ]);
   });
 
@@ -140,9 +160,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
         doc.services.traefik.image = "traefik:latest";
         doc.services.postgres.ports = ["5432:5432"];
         doc.services.postgres.networks = ["edge", "internal"];
-        doc.services.traefik.volumes = doc.services.traefik.volumes.map((v: unknown) =>
-          typeof v === "string" && v.startsWith("/var/run/docker.sock") ? "/var/run/docker.sock:/var/run/docker.sock" : v,
-        );
+        doc.services.traefik.volumes = [...doc.services.traefik.volumes, "/var/run/docker.sock:/var/run/docker.sock"];
       });
       return edited.map((r) => {
         if (r.type !== "command:remote:Command") return r;
@@ -154,7 +172,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
       'images-pinned: compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
       'datastores-private: compose service "postgres" (datastore): publishes ports 5432:5432; a published port bypasses ufw and reaches the internet. Remove "ports:" (other services reach it over the internal network)',
       'datastores-private: compose service "postgres" (datastore): joins the public network "edge"; datastores join only the internal network',
-      'privileges-restricted: compose service "traefik": mounts the Docker socket read-write; mount it read-only (":ro")',
+      'privileges-restricted: compose service "traefik": mounts the Docker socket, which is root on the host; only cadvisor, alloy may',
       'ssh-host-key-pinned: Command "ballast-host-bootstrap" (root@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
       'ssh-host-key-pinned: Command "ballast-release" (deploy@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
     ]);

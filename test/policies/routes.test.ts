@@ -8,10 +8,9 @@ function ingress(spec: Record<string, unknown>, annotations: Record<string, stri
 
 const rule = (host?: string) => ({ ...(host !== undefined ? { host } : {}), http: { paths: [{ path: "/", pathType: "Prefix" }] } });
 
-function routed(router: string, labels: Record<string, string>) {
-  return composeService({
-    labels: { "ballast.component": "app", "traefik.enable": "true", [`traefik.http.routers.${router}.rule`]: "Host(`app.example.com`)", ...labels },
-  });
+/** A compose service with the route Traefik serves for it (`x-ballast-route`, what routing/routers.yml holds). */
+function routed(host: string, route: { entryPoints: string[]; tls?: { certResolver: string } }) {
+  return composeService({ labels: { "ballast.component": "app" }, "x-ballast-route": { rule: `Host(\`${host}\`)`, ...route } });
 }
 
 describe("routes-tls-only on Kubernetes", () => {
@@ -44,25 +43,25 @@ describe("routes-tls-only on Kubernetes", () => {
 });
 
 describe("routes-tls-only on Compose", () => {
-  it("passes routers on websecure with a cert resolver", async () => {
-    const doc = composeDocument({ app: routed("app", { "traefik.http.routers.app.entrypoints": "websecure", "traefik.http.routers.app.tls.certresolver": "letsencrypt" }) });
+  it("passes routes on websecure with a cert resolver", async () => {
+    const doc = composeDocument({ app: routed("app.example.com", { entryPoints: ["websecure"], tls: { certResolver: "letsencrypt" } }) });
     expect(await validateResource(routesTlsOnly, releaseCommand(doc))).toEqual([]);
   });
 
-  it("reports a router on the web entrypoint without a resolver, and one without entrypoints", async () => {
+  it("reports a route on the web entrypoint without a resolver, and one on no entrypoint", async () => {
     const doc = composeDocument({
-      app: routed("app", { "traefik.http.routers.app.entrypoints": "web" }),
-      grafana: routed("grafana", { "traefik.http.routers.grafana.tls.certresolver": "letsencrypt" }),
+      app: routed("app.example.com", { entryPoints: ["web"] }),
+      grafana: routed("grafana.example.com", { entryPoints: [], tls: { certResolver: "letsencrypt" } }),
     });
     expect(await validateResource(routesTlsOnly, releaseCommand(doc))).toEqual([
-      'compose service "app" (component "app") router "app": entrypoints "web"; set traefik.http.routers.app.entrypoints=websecure',
-      'compose service "app" (component "app") router "app": has no traefik.http.routers.app.tls.certresolver; name the Let\'s Encrypt resolver so the route gets a certificate',
-      'compose service "grafana" (component "app") router "grafana": entrypoints not set (Traefik then serves every entrypoint, plain HTTP included); set traefik.http.routers.grafana.entrypoints=websecure',
+      'compose service "app" (component "app") route Host(`app.example.com`): entrypoints "web"; serve it on "websecure" only (ballast:tls true)',
+      'compose service "app" (component "app") route Host(`app.example.com`): has no certificate resolver; the route needs the Let\'s Encrypt resolver to get a certificate (ballast:tls true)',
+      'compose service "grafana" (component "app") route Host(`grafana.example.com`): entrypoints ""; serve it on "websecure" only (ballast:tls true)',
     ]);
   });
 
   it("lets the dev stack serve plain HTTP through the policy config", async () => {
-    const doc = composeDocument({ app: routed("app", { "traefik.http.routers.app.entrypoints": "web" }) });
+    const doc = composeDocument({ app: routed("app.example.com", { entryPoints: ["web"] }) });
     expect(await validateResource(routesTlsOnly, releaseCommand(doc, { remote: false }), { requireTls: false })).toEqual([]);
   });
 });

@@ -20,7 +20,7 @@ describe("prod-backups-scheduled", () => {
       {
         policy: "prod-backups-scheduled",
         message:
-          'prod stack has Postgres but no scheduled backup: expected a CronJob "backup" (Kubernetes) or a compose job service "backup" run by the scheduler; enable ballast:backups',
+          'prod stack has Postgres but no scheduled backup: expected a CronJob "backup" (Kubernetes) or a compose job service "backup" on the host\'s cron; enable ballast:backups',
         urn: undefined,
       },
     ]);
@@ -30,16 +30,29 @@ describe("prod-backups-scheduled", () => {
     ]);
   });
 
-  it("accepts the Compose scheduler's backup job and reports a backup nobody schedules", async () => {
-    const pg = composeService({ image: "pgvector/pgvector:pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
-    const backup = composeService({ image: "pgvector/pgvector:pg16", profiles: ["jobs"], labels: { "ballast.component": "backups", "ballast.role": "job" } });
-    const scheduler = composeService({ image: "docker:27.3.1-cli", labels: { "ballast.component": "cron", "ballast.role": "scheduler" } });
-    const ok = releaseCommand(composeDocument({ postgres: pg, backup, scheduler }), { stack: "prod" });
+  it("accepts a Compose backup job the host's cron runs, and reports one without a schedule", async () => {
+    const pg = composeService({ image: "pgvector/pgvector:0.8.0-pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
+    const backup = (extra: Record<string, unknown>) =>
+      composeService({ image: "pgvector/pgvector:0.8.0-pg16", profiles: ["jobs"], labels: { "ballast.component": "backups", "ballast.role": "job" }, ...extra });
+    const ok = releaseCommand(composeDocument({ postgres: pg, backup: backup({ "x-ballast-schedule": "15 3 * * *" }) }), { stack: "prod" });
     expect(await validateStack(prodBackupsScheduled, [ok])).toEqual([]);
-    const unscheduled = releaseCommand(composeDocument({ postgres: pg, backup }), { stack: "prod" });
+    const unscheduled = releaseCommand(composeDocument({ postgres: pg, backup: backup({}) }), { stack: "prod" });
     expect((await validateStack(prodBackupsScheduled, [unscheduled])).map((v) => v.message)).toEqual([
-      'prod backups: compose service "backup": no scheduler service (ballast.role "scheduler") runs it',
+      'prod backups: compose service "backup": has no schedule (x-ballast-schedule), so the host\'s cron never runs it',
     ]);
+  });
+
+  it("reads the per-service records the Compose target declares", async () => {
+    const record = (name: string, service: Record<string, unknown>) => ({
+      type: "pulumi-nodejs:dynamic/ballast:ComposeService",
+      name: `ballast-${name}`,
+      stack: "prod",
+      props: { service: name, compose: { name: "ballast", services: { [name]: service }, networks: {} } },
+    });
+    const pg = composeService({ image: "pgvector/pgvector:0.8.0-pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
+    const backup = composeService({ profiles: ["jobs"], labels: { "ballast.component": "backups", "ballast.role": "job" }, "x-ballast-schedule": "15 3 * * *" });
+    expect(await validateStack(prodBackupsScheduled, [record("postgres", pg), record("backup", backup)])).toEqual([]);
+    expect(await validateStack(prodBackupsScheduled, [record("postgres", pg)])).toHaveLength(1);
   });
 
   it("takes the environment from the policy config", async () => {

@@ -132,44 +132,59 @@ describe("the release command over SSH", () => {
     });
   });
 
-  it("carries the rendered compose YAML as triggers[0] and the bundle hash as triggers[1], both plain", async () => {
-    const model = fixtureModel();
-    const { release } = await deploy(model);
+  it("triggers only on the bundle hash (plain): a preview shows a one-line change, the records say what changed", async () => {
+    const { release } = await deploy(fixtureModel());
     const triggers = release.inputs.triggers as unknown[];
-    expect(triggers).toHaveLength(2);
+    expect(triggers).toHaveLength(1);
     expect(isSecretWrapped(triggers[0])).toBe(false);
-    expect(triggers[0]).toBe(compose.renderComposeProject(model, sshConfig).yaml);
-    expect(triggers[1]).toMatch(/^[0-9a-f]{64}$/);
-    for (const value of Object.values(fixtureSecretValues)) expect(triggers[0]).not.toContain(value);
+    expect(triggers[0]).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("sends the bundle, .env included, as a secret stdin and runs deploy.sh on create", async () => {
+  it("records each service's slice of the compose project, without secret values, after the release", async () => {
+    const model = fixtureModel();
+    await deploy(model);
+    const records = registered.filter((r) => r.type === "pulumi-nodejs:dynamic/ballast:ComposeService");
+    expect(records.map((r) => r.name).sort()).toEqual(model.workloads.map((w) => `ballast-${w.name}`).sort());
+    const document = compose.renderComposeProject(model, sshConfig).document;
+    const app = records.find((r) => r.name === "ballast-app")!;
+    expect(app.inputs.service).toBe("app");
+    expect(app.inputs.compose).toEqual({ name: "ballast", services: { app: document.services.app }, networks: { edge: document.networks.edge, internal: document.networks.internal } });
+    const postgres = records.find((r) => r.name === "ballast-postgres")!;
+    expect((postgres.inputs.compose as { volumes: object }).volumes).toEqual({ "postgres-data": document.volumes!["postgres-data"] });
+    for (const record of records) for (const value of Object.values(fixtureSecretValues)) expect(JSON.stringify(record.inputs)).not.toContain(value);
+  });
+
+  it("runs one short command on create: bash reading deploy.sh and then the bundle, .env included, from a secret stdin", async () => {
     const { release } = await deploy(fixtureModel());
+    expect(release.inputs.create).toBe("bash --noprofile --norc -s");
     expect(isSecretWrapped(release.inputs.stdin)).toBe(true);
-    const bundle = decodeBundle(String(unwrap(release.inputs.stdin)));
-    expect(bundle.id).toBe((release.inputs.triggers as string[])[1]);
+    const stdin = String(unwrap(release.inputs.stdin));
+    const bundleStart = stdin.indexOf("ballast-bundle 1 ");
+    const script = stdin.slice(0, bundleStart);
+    expect(script.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(script).toContain("readonly BASE_DIR='/opt/ballast'");
+    expect(script.endsWith('main "$@"; exit $?\n')).toBe(true);
+    const bundle = decodeBundle(stdin.slice(bundleStart));
+    expect(bundle.id).toBe((release.inputs.triggers as string[])[0]);
     const env = bundle.files.find((f) => f.path === ".env");
     expect(env?.mode).toBe(0o600);
     expect(env?.content).toContain(`POSTGRES_PASSWORD='${fixtureSecretValues["postgres-password"]}'`);
-    expect(bundle.files.map((f) => f.path)).toContain("docker-compose.yml");
-    const create = String(release.inputs.create);
-    expect(create.startsWith("bash --noprofile --norc -c '#!/usr/bin/env bash")).toBe(true);
-    expect(create).toContain("readonly BASE_DIR='\\''/opt/ballast'\\''");
-    for (const value of Object.values(fixtureSecretValues)) expect(create).not.toContain(value);
+    expect(bundle.files.map((f) => f.path)).toEqual(expect.arrayContaining(["docker-compose.yml", "routing/routers.yml", "destroy.sh", "maintenance.sh"]));
+    for (const value of Object.values(fixtureSecretValues)) expect(script).not.toContain(value);
   });
 
-  it("deletes with destroy.sh for this bundle and keeps volumes unless allowDataLoss", async () => {
+  it("deletes with the destroy.sh the deploy installed, for this bundle; the volumes follow allowDataLoss", async () => {
     const { release } = await deploy(fixtureModel());
     const triggers = release.inputs.triggers as string[];
-    const del = String(release.inputs.delete);
-    expect(del).toContain("down --remove-orphans");
-    expect(del.endsWith(` destroy.sh '${triggers[1]}'`)).toBe(true);
-    expect(del).not.toContain("docker volume rm");
-    expect(del).toContain("allowDataLoss is off");
-
+    expect(release.inputs.delete).toBe(
+      `test ! -f '/opt/ballast/.ballast/destroy.sh' || bash --noprofile --norc '/opt/ballast/.ballast/destroy.sh' '${triggers[0]}'`,
+    );
+    const destroyOf = (inputs: Record<string, unknown>) =>
+      decodeBundle(String(unwrap(inputs.stdin)).slice(String(unwrap(inputs.stdin)).indexOf("ballast-bundle 1 "))).files.find((f) => f.path === "destroy.sh")?.content ?? "";
+    expect(destroyOf(release.inputs)).toContain("readonly ALLOW_DATA_LOSS=0");
     registered.length = 0;
     const { release: lossy } = await deploy(fixtureModel({ allowDataLoss: true }));
-    expect(String(lossy.inputs.delete)).toContain("docker volume rm");
+    expect(destroyOf(lossy.inputs)).toContain("readonly ALLOW_DATA_LOSS=1");
   });
 
   it("returns the public app URL and where the stack runs", async () => {
@@ -178,16 +193,18 @@ describe("the release command over SSH", () => {
     expect(location).toBe("ssh deploy@203.0.113.10:/opt/ballast");
   });
 
-  it("changes triggers[1] but not triggers[0] when only a secret rotates", async () => {
+  it("a rotated secret changes the bundle hash (a new release) but no record (nothing to review in the preview)", async () => {
     const model = fixtureModel();
     const first = (await deploy(model)).release.inputs.triggers as string[];
+    const records = () => JSON.stringify(registered.filter((r) => r.type.includes("ComposeService")).map((r) => r.inputs));
+    const firstRecords = records();
     registered.length = 0;
     const target = sshTarget();
     target.deploy(model, { ...secretValues(), "redis-password": pulumi.secret("rotated-value") }, new Parent());
     await settle();
     const second = registered.find((r) => r.type.startsWith("command:"))?.inputs.triggers as string[];
-    expect(second[0]).toBe(first[0]);
-    expect(second[1]).not.toBe(first[1]);
+    expect(second[0]).not.toBe(first[0]);
+    expect(records()).toBe(firstRecords);
   });
 
   it("without a private key leaves authentication to the SSH agent", async () => {
@@ -211,7 +228,7 @@ describe("the release command on the local engine (dev)", () => {
     const { release, location } = await deploy(model, localConfig);
     expect(release.type).toBe("command:local:Command");
     expect(release.inputs.connection).toBeUndefined();
-    expect((release.inputs.triggers as unknown[])[0]).toBe(compose.renderComposeProject(model, localConfig).yaml);
+    expect((release.inputs.triggers as string[])[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(isSecretWrapped(release.inputs.stdin)).toBe(true);
     expect(location).toBe("local docker /var/lib/ballast-dev");
   });
@@ -222,9 +239,8 @@ describe("releaseCommandArgs and applyRelease", () => {
     return {
       composeYaml: pulumi.output("name: ballast\nservices: {}\n"),
       bundleId: pulumi.output("a".repeat(64)),
-      bundle: pulumi.output("ballast-bundle 1 ..."),
-      deployScript: "echo deploy",
-      destroyScript: "echo destroy",
+      stdin: pulumi.output("echo deploy\nballast-bundle 1 ..."),
+      releaseBase: "/opt/ballast",
     };
   }
 
@@ -234,8 +250,8 @@ describe("releaseCommandArgs and applyRelease", () => {
     expect(args.addPreviousOutputInEnv).toBe(false);
     expect(await pulumi.isSecret(args.stdin)).toBe(true);
     expect(await pulumi.isSecret(args.connection?.privateKey as pulumi.Output<string>)).toBe(true);
-    expect(args.create).toBe("bash --noprofile --norc -c 'echo deploy' deploy.sh");
-    expect(await resolved(args.delete)).toBe(`bash --noprofile --norc -c 'echo destroy' destroy.sh '${"a".repeat(64)}'`);
+    expect(args.create).toBe("bash --noprofile --norc -s");
+    expect(await resolved(args.delete)).toBe(`test ! -f '/opt/ballast/.ballast/destroy.sh' || bash --noprofile --norc '/opt/ballast/.ballast/destroy.sh' '${"a".repeat(64)}'`);
   });
 
   it("leaves hostKey out when none is configured and refuses ssh mode without connection settings", () => {

@@ -19,11 +19,12 @@ import {
   ComposeTarget,
   assignNetworks,
   joinNetworksForFlows,
-  releaseBundleFiles,
+  releasePlan,
   renderComposeProject,
   renderCrontab,
   renderEnvExample,
   renderEnvFile,
+  renderRouters,
   validateSchedule,
   type ComposeTargetOptions,
 } from "../../components/targets/compose";
@@ -60,6 +61,11 @@ const targetOptions: ComposeTargetOptions = {
   appName: "app",
   sshPrivateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----test"),
 };
+
+/** Every file of a release, secrets included, as deploy() computes them. */
+function releaseBundleFiles(model: StackModel, config: ComposeConfig, values: Record<string, string>) {
+  return new ComposeTarget(config, targetOptions).releaseFiles(model, values);
+}
 
 function render(model: StackModel = fixtureModel()): ComposeDocument {
   return renderComposeProject(model, sshConfig).document;
@@ -134,12 +140,10 @@ describe("compose-spec validity", () => {
     }
   });
 
-  it("names the project and renders one service per workload plus the scheduler", () => {
+  it("names the project and renders one service per workload (scheduled jobs run from the host's cron, no scheduler service)", () => {
     const document = render();
     expect(document.name).toBe("ballast");
-    expect(Object.keys(document.services).sort()).toEqual(
-      ["app", "cron-cleanup", "node-exporter", "postgres", "redis", "scheduler", "traefik", "worker"].sort(),
-    );
+    expect(Object.keys(document.services).sort()).toEqual(["app", "cron-cleanup", "node-exporter", "postgres", "redis", "traefik", "worker"].sort());
   });
 });
 
@@ -185,13 +189,14 @@ describe("ports and networks", () => {
     const document = render();
     const publishing = Object.entries(document.services).filter(([, s]) => s.ports !== undefined).map(([name]) => name);
     expect(publishing).toEqual(["traefik"]);
-    expect(service(document, "traefik").ports).toEqual(["80:80", "443:443"]);
-    expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain("    ports:\n      - '80:80'\n      - '443:443'\n");
+    // The API port deploy.sh confirms switches on is published on loopback only.
+    expect(service(document, "traefik").ports).toEqual(["80:80", "443:443", "127.0.0.1:8099:8099"]);
+    expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain("    ports:\n      - '80:80'\n      - '443:443'\n      - '127.0.0.1:8099:8099'\n");
   });
 
   it("binds the published ports to one address when the proxy has one (IPv6 in brackets), and says nothing of every interface", () => {
-    expect(service(render(withBindAddress("127.0.0.1")), "traefik").ports).toEqual(["127.0.0.1:80:80", "127.0.0.1:443:443"]);
-    expect(service(render(withBindAddress("2001:db8::7")), "traefik").ports).toEqual(["[2001:db8::7]:80:80", "[2001:db8::7]:443:443"]);
+    expect(service(render(withBindAddress("127.0.0.1")), "traefik").ports).toEqual(["127.0.0.1:80:80", "127.0.0.1:443:443", "127.0.0.1:8099:8099"]);
+    expect(service(render(withBindAddress("2001:db8::7")), "traefik").ports).toEqual(["[2001:db8::7]:80:80", "[2001:db8::7]:443:443", "[2001:db8::7]:8099:8099"]);
     const yaml = renderComposeProject(withBindAddress("127.0.0.1"), sshConfig).yaml;
     expect(yaml).toContain("    ports:\n      - '127.0.0.1:80:80'\n");
     expect(yaml).not.toContain("listens on every interface");
@@ -279,17 +284,16 @@ describe("volumes", () => {
     expect(service(document, "postgres").volumes).toContain("postgres-data:/var/lib/postgresql/data");
   });
 
-  it("renders scratch volumes as sized tmpfs, host paths as binds, the docker socket read-only where listed", () => {
+  it("renders scratch volumes as sized tmpfs, host paths as binds; the proxy reads its routes from a directory, not the Docker socket", () => {
     const document = render();
     expect(service(document, "app").tmpfs).toEqual(["/tmp:size=256m"]);
     expect(service(document, "postgres").tmpfs).toEqual(["/var/run/postgresql:size=64m"]);
     expect(service(document, "node-exporter").volumes).toEqual([{ type: "bind", source: "/", target: "/host", read_only: true }]);
-    expect(service(document, "traefik").volumes).toContain("/var/run/docker.sock:/var/run/docker.sock:ro");
+    expect(service(document, "traefik").volumes).toContainEqual({ type: "bind", source: "/opt/ballast/routing", target: "/etc/traefik/dynamic", read_only: true });
     const withSocket = Object.entries(document.services)
       .filter(([, s]) => (s.volumes ?? []).some((v) => typeof v === "string" && v.startsWith("/var/run/docker.sock:")))
-      .map(([name]) => name)
-      .sort();
-    expect(withSocket).toEqual(["scheduler", "traefik"]);
+      .map(([name]) => name);
+    expect(withSocket).toEqual([]);
   });
 
   it("bind-mounts config files read-only with a content hash label that follows the content", () => {
@@ -460,42 +464,80 @@ describe("runtime settings and hardening", () => {
     expect(service(document, "traefik").command).toEqual(["--configFile=/etc/traefik/traefik.yml"]);
   });
 
-  it("renders an image Pulumi still has to build as a readable marker", () => {
+  it("renders an image Pulumi still has to build as a readable marker naming its repository", () => {
     const model = withWorkload(fixtureModel(), "app", (w) => ({ ...w, image: pulumi.output("registry/app@sha256:abc") }));
     expect(service(render(model), "app").image).toBe("built-at-deploy/app:unresolved");
+    const built = withWorkload(fixtureModel(), "app", (w) => ({
+      ...w,
+      image: pulumi.output("ghcr.io/acme/app@sha256:abc"),
+      builtFrom: { repository: "ghcr.io/acme/app", context: ".", dockerfile: "Dockerfile" },
+    }));
+    expect(service(render(built), "app").image).toBe("ghcr.io/acme/app:built-at-deploy");
   });
 });
 
-describe("Traefik labels", () => {
+describe("Traefik routes (file provider)", () => {
+  type Routers = { http: { routers: Record<string, Record<string, unknown>>; services?: Record<string, unknown>; middlewares: object } };
+  const routers = (model: StackModel = fixtureModel()) => parse(renderRouters(model)) as Routers;
+
   it("routes the app over websecure with the ACME resolver and security headers when tls", () => {
-    expect(service(render(), "app").labels).toMatchObject({
-      "traefik.enable": "true",
-      "traefik.http.routers.app.rule": "Host(`app.example.com`)",
-      "traefik.http.routers.app.entrypoints": "websecure",
-      "traefik.http.routers.app.tls.certresolver": "letsencrypt",
-      "traefik.http.routers.app.middlewares": "security-headers@file",
-      "traefik.http.services.app.loadbalancer.server.port": "3000",
-      "traefik.docker.network": "ballast_edge",
+    expect(routers().http.routers.app).toEqual({
+      rule: "Host(`app.example.com`)",
+      service: "app",
+      entryPoints: ["websecure"],
+      tls: { certResolver: "letsencrypt" },
+      middlewares: ["security-headers"],
     });
+    expect(routers().http.middlewares).toHaveProperty("security-headers");
   });
 
   it("uses the web entrypoint and no certificate on dev", () => {
-    const labels = service(render(fixtureModel({ tls: false })), "app").labels ?? {};
-    expect(labels["traefik.http.routers.app.entrypoints"]).toBe("web");
-    expect(labels["traefik.http.routers.app.tls.certresolver"]).toBeUndefined();
-    expect(labels["traefik.http.routers.app.middlewares"]).toBeUndefined();
+    expect(routers(fixtureModel({ tls: false })).http.routers.app).toEqual({ rule: "Host(`app.example.com`)", service: "app", entryPoints: ["web"] });
   });
 
   it("adds PathPrefix for routes below /", () => {
     const model = withWorkload(fixtureModel(), "app", (w) => ({ ...w, route: { host: "example.com", pathPrefix: "/api", port: 3000, tls: true } }));
-    expect(service(render(model), "app").labels?.["traefik.http.routers.app.rule"]).toBe("Host(`example.com`) && PathPrefix(`/api`)");
+    expect(routers(model).http.routers.app.rule).toBe("Host(`example.com`) && PathPrefix(`/api`)");
   });
 
-  it("labels only routed services for Traefik", () => {
-    const routed = Object.entries(render().services)
-      .filter(([, s]) => s.labels?.["traefik.enable"] === "true")
-      .map(([name]) => name);
-    expect(routed).toEqual(["app"]);
+  it("leaves the servers of rolling services to deploy.sh, and gives routed singletons their service name", () => {
+    expect(routers().http.services).toBeUndefined();
+    const grafana = workload({
+      name: "grafana",
+      component: "observability",
+      role: "stateful",
+      description: "Dashboards",
+      image: "grafana/grafana:11.3.0",
+      ports: [{ name: "http", port: 3000 }],
+      resources: { requests: { cpu: 0.1, memoryMiB: 64 }, limits: { cpu: 0.2, memoryMiB: 128 } },
+      health: healthCheck({ http: { path: "/api/health", port: 3000 } }),
+      route: { host: "grafana.example.com", pathPrefix: "/", port: 3000, tls: true },
+    });
+    expect(routers({ ...fixtureModel(), workloads: [...fixtureModel().workloads, grafana] }).http.services).toEqual({
+      grafana: { loadBalancer: { servers: [{ url: "http://grafana:3000" }], healthCheck: { path: "/api/health", interval: "5s", timeout: "5s" } } },
+    });
+  });
+
+  it("no service carries Traefik labels: routes live in files, not on containers", () => {
+    for (const [name, svc] of Object.entries(render().services)) {
+      expect(Object.keys(svc.labels ?? {}).filter((k) => k.startsWith("traefik.")), name).toEqual([]);
+    }
+  });
+});
+
+describe("the release plan", () => {
+  it("rolls the stack's own stateless services, stops datastores and the proxy first, runs one-shots in order, schedules jobs", () => {
+    expect(releasePlan(fixtureModel().workloads)).toEqual({
+      singletons: ["node-exporter", "postgres", "redis", "traefik"],
+      oneShots: [],
+      rolling: [
+        { name: "app", replicas: 3 },
+        { name: "worker", replicas: 5 },
+      ],
+      routed: [{ name: "app", port: 3000, healthPath: "/api/health" }],
+      scheduled: ["cron-cleanup"],
+      proxy: "traefik",
+    });
   });
 });
 
@@ -547,36 +589,30 @@ describe("cron", () => {
     expect(service(render(), "cron-cleanup").profiles).toEqual(["jobs"]);
   });
 
-  it("renders one busybox crontab line per job running it through compose, bounded and non-overlapping", () => {
+  it("renders one host crontab line per job running it through compose as the deploy user, bounded and non-overlapping", () => {
     const jobs = fixtureModel().workloads.filter((w) => w.role === "job");
-    const crontab = renderCrontab(jobs, { project: "ballast", releaseBase: "/opt/ballast" });
+    const crontab = renderCrontab(jobs, { project: "ballast", releaseBase: "/opt/ballast", composeCommand: "docker compose" });
     const lines = crontab.split("\n").filter((line) => line && !line.startsWith("#"));
     expect(lines).toEqual([
-      "0 3 * * * flock -n /tmp/cron-cleanup.lock timeout 600 docker compose -p ballast " +
+      "0 3 * * * flock -n /opt/ballast/.ballast/cron-cleanup.lock timeout 600 docker compose -p ballast " +
         "--project-directory /opt/ballast/current -f /opt/ballast/current/docker-compose.yml " +
-        "--profile jobs run --rm --no-deps -T cron-cleanup >/proc/1/fd/1 2>/proc/1/fd/2",
+        "--profile jobs run --rm --no-deps -T cron-cleanup >>/opt/ballast/.ballast/jobs.log 2>&1",
     ]);
-    expect(crontab).toContain("Times are UTC");
   });
 
-  it("runs crond in a scheduler service with the docker socket and the release base at the same path", () => {
-    const scheduler = service(render(), "scheduler");
-    expect(scheduler.image).toBe("docker:27.3.1-cli");
-    expect(scheduler.command?.[0]).toContain("crond -f");
-    expect(scheduler.environment).toEqual({ TZ: "UTC" });
-    expect(scheduler.network_mode).toBe("none");
-    expect(scheduler.volumes).toEqual([
-      "/var/run/docker.sock:/var/run/docker.sock:ro",
-      { type: "bind", source: "/opt/ballast", target: "/opt/ballast", read_only: true },
-      { type: "bind", source: "./crontab", target: "/etc/ballast/crontab", read_only: true },
-    ]);
-    expect(scheduler.labels?.["ballast.config-hash"]).toMatch(/^[0-9a-f]{64}$/);
+  it("adds the maintenance prune on its schedule", () => {
+    const crontab = renderCrontab([], { project: "ballast", releaseBase: "/opt/ballast", composeCommand: "docker compose", maintenanceSchedule: "30 4 * * 0" });
+    expect(crontab).toContain(
+      "30 4 * * 0 flock -n /opt/ballast/.ballast/maintenance.lock bash --noprofile --norc /opt/ballast/current/maintenance.sh >>/opt/ballast/.ballast/maintenance.log 2>&1",
+    );
   });
 
-  it("has no scheduler when the stack has no jobs", () => {
+  it("ships the crontab in the release when there are jobs or maintenance, and none otherwise", () => {
+    expect(renderComposeProject(fixtureModel(), sshConfig).crontab).toContain("cron-cleanup");
     const model = fixtureModel();
-    const document = render({ ...model, workloads: model.workloads.filter((w) => w.role !== "job") });
-    expect(document.services.scheduler).toBeUndefined();
+    const noJobs = { ...model, workloads: model.workloads.filter((w) => w.role !== "job") };
+    expect(renderComposeProject(noJobs, { ...sshConfig, maintenance: { ...sshConfig.maintenance, enabled: false } }).crontab).toBeUndefined();
+    expect(renderComposeProject(noJobs, sshConfig).crontab).toContain("maintenance.sh");
   });
 
   it("accepts five-field schedules with ranges, lists, steps and names", () => {
@@ -604,7 +640,7 @@ describe("cron", () => {
 });
 
 describe("ComposeTarget.render", () => {
-  it("returns the compose file, .env.example, config files, crontab and both scripts with their modes", () => {
+  it("returns the compose file, config files, crontab, routes, the three scripts and .env.example with their modes", () => {
     const files = new ComposeTarget(sshConfig, targetOptions).render(fixtureModel());
     expect(files.map((f) => [f.path, f.mode])).toEqual([
       ["docker-compose.yml", 0o644],
@@ -612,20 +648,27 @@ describe("ComposeTarget.render", () => {
       ["config/postgres/01-init.sql", 0o444],
       ["config/redis/redis.conf", 0o444],
       ["crontab", 0o644],
-      [".env.example", 0o644],
+      ["routing/routers.yml", 0o644],
       ["deploy.sh", 0o755],
       ["destroy.sh", 0o755],
+      ["maintenance.sh", 0o755],
+      [".env.example", 0o644],
     ]);
   });
 
-  it("bakes the project, directories and health gate into deploy.sh", () => {
+  it("bakes the project, directories, health gate and release plan into deploy.sh", () => {
     const deploy = new ComposeTarget(sshConfig, targetOptions).render(fixtureModel()).find((f) => f.path === "deploy.sh")?.content ?? "";
     expect(deploy).toContain("readonly BASE_DIR='/opt/ballast'");
     expect(deploy).toContain("readonly HEALTH_URL='https://app.example.com/api/health'");
     expect(deploy).toContain("readonly HEALTH_RESOLVE='app.example.com:443:127.0.0.1'");
-    expect(deploy).toContain("curl -fsS -k -o /dev/null --max-time 5");
-    expect(deploy).toContain("up -d --wait --wait-timeout \"$WAIT_TIMEOUT\" --remove-orphans");
+    expect(deploy).toContain("readonly HEALTH_INSECURE=1");
     expect(deploy).toContain("readonly KEEP_RELEASES=5");
+    expect(deploy).toContain("readonly ADMIN_URL='http://127.0.0.1:8099'");
+    expect(deploy).toContain("readonly -a ROLLING=('app' 'worker')");
+    expect(deploy).toContain("readonly -a SINGLETONS=('node-exporter' 'postgres' 'redis' 'traefik')");
+    expect(deploy).toContain("declare -rA ROUTE_PORT=(['app']='3000')");
+    expect(deploy).toContain("readonly CRON_ENABLED=1");
+    expect(deploy).toContain('up -d --no-deps --no-recreate --scale "$service=$count" "$service"');
   });
 
   it("gates dev over plain http on the proxy's published http port", () => {

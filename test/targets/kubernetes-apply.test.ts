@@ -13,7 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { KubernetesConfig } from "../../components/config/types";
 import type { StackModel } from "../../components/spec";
-import { fixtureMigrationJob, fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
+import { fixtureMigrationJob, fixtureModel as fixtureOf, fixtureSecretValues } from "../fixtures/stack-model";
+
+/** The fixture as the Kubernetes target receives it (the proxy has no Compose-only admin port or routing mount). */
+const fixtureModel = (opts: Parameters<typeof fixtureOf>[0] = {}) => fixtureOf({ target: "kubernetes", ...opts });
 
 /** The parts of a RegisterResourceRequest (protobuf) the tests read. */
 interface RegisterResourceRequest {

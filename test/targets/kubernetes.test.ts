@@ -26,7 +26,10 @@ import {
   type ObjectOfKind,
   type PodTemplateSpec,
 } from "../../components/targets/kubernetes";
-import { fixtureMigrationJob, fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
+import { fixtureMigrationJob, fixtureModel as fixtureOf, fixtureSecretValues } from "../fixtures/stack-model";
+
+/** The fixture as the Kubernetes target receives it (the proxy has no Compose-only admin port or routing mount). */
+const fixtureModel = (opts: Parameters<typeof fixtureOf>[0] = {}) => fixtureOf({ target: "kubernetes", ...opts });
 
 const baseConfig: KubernetesConfig = {
   namespace: "ballast",

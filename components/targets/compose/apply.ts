@@ -1,16 +1,15 @@
 /**
- * Thin apply step: one `@pulumi/command` Command per stack that ships the release
- * bundle on stdin and runs deploy.sh (create) or destroy.sh (delete), over SSH for
+ * Thin apply step: one `@pulumi/command` Command per stack that runs a release, over SSH for
  * `mode: "ssh"` or on this machine for `mode: "local"`.
  *
- * Contract with the policy pack: `triggers[0]` is the rendered docker-compose.yml
- * text (plain, secret-free), so policies can parse the exact project that will run;
- * `triggers[1]` is the sha256 of the whole bundle (compose file, config files, secret
- * files, .env), so any change, a rotated secret included, triggers a new release.
+ * create: `bash --noprofile --norc -s`, with deploy.sh and then the release bundle on stdin (a
+ * secret): the command line is one short line, so neither a preview nor an error quotes a script.
+ * delete: <base>/.ballast/destroy.sh <bundle sha256> (installed by every deploy).
+ * triggers: [bundle sha256]: it covers every file, a rotated secret included, so any change
+ * deploys; what changed is shown by the per-service records (records.ts), not by this Command.
  *
- * A trigger change replaces the resource. Pulumi creates the replacement first (the
- * new release goes live, health-gated) and deletes the old one afterwards; the old
- * delete command carries its own bundle hash and destroy.sh leaves the stack alone
+ * A trigger change replaces the resource. Pulumi creates the replacement first (the new release
+ * goes live, health-gated) and deletes the old one afterwards; destroy.sh leaves the stack alone
  * when `current` is another bundle's release. So never set `deleteBeforeReplace` here.
  */
 import * as command from "@pulumi/command";
@@ -35,13 +34,13 @@ export interface ReleaseConnection {
 
 export interface ReleaseCommandArgs {
   connection?: ReleaseConnection;
-  /** deploy.sh, run with the bundle on stdin. */
+  /** bash reading deploy.sh and the bundle from stdin. */
   create: string;
-  /** destroy.sh with this release's bundle hash. */
+  /** The installed destroy.sh with this release's bundle hash. */
   delete: pulumi.Output<string>;
-  /** The release bundle: a Pulumi secret. */
+  /** deploy.sh, then the release bundle: a Pulumi secret. */
   stdin: pulumi.Output<string>;
-  /** [compose YAML, bundle sha256]; see the file comment. */
+  /** [bundle sha256]; see the file comment. */
   triggers: pulumi.Output<string>[];
   /**
    * Live streaming of the scripts' output. On success the scripts print only progress
@@ -54,23 +53,23 @@ export interface ReleaseCommandArgs {
 }
 
 export interface ReleaseInputs {
-  composeYaml: pulumi.Output<string>;
   /** sha256 of the bundle, plain: it names the release and goes into triggers. */
   bundleId: pulumi.Output<string>;
-  /** The encoded bundle; secret. */
-  bundle: pulumi.Output<string>;
-  deployScript: string;
-  destroyScript: string;
+  /** deploy.sh followed by the encoded bundle; secret. */
+  stdin: pulumi.Output<string>;
+  /** Where releases live on the host (`<base>/.ballast/destroy.sh` is there). */
+  releaseBase: string;
 }
 
-/**
- * `bash --noprofile --norc -c '<script>' <name> <args>`: runs the rendered script without
- * leaving a copy on the host, and without the login user's dotfiles (bash reads
- * ~/.bashrc when started by sshd otherwise).
- */
-export function bashInvocation(script: string, name: string, args: string[] = []): string {
-  return ["bash", "--noprofile", "--norc", "-c", shellQuote(script), name, ...args.map(shellQuote)].join(" ");
+/** What the create step runs: bash reading its script, then the bundle, from stdin. */
+export const RELEASE_CREATE_COMMAND = "bash --noprofile --norc -s";
+
+/** The delete step: the destroy.sh the last deploy installed, if any deploy got that far. */
+export function releaseDeleteCommand(releaseBase: string, bundle: string): string {
+  const script = shellQuote(`${releaseBase}/.ballast/destroy.sh`);
+  return `test ! -f ${script} || bash --noprofile --norc ${script} ${shellQuote(bundle)}`;
 }
+
 
 export function releaseConnection(config: ComposeConfig, sshPrivateKey: pulumi.Output<string> | undefined): ReleaseConnection {
   const ssh = config.ssh;
@@ -94,10 +93,10 @@ export function releaseCommandArgs(
   sshPrivateKey?: pulumi.Output<string>,
 ): ReleaseCommandArgs {
   const args: ReleaseCommandArgs = {
-    create: bashInvocation(inputs.deployScript, "deploy.sh"),
-    delete: inputs.bundleId.apply((id) => bashInvocation(inputs.destroyScript, "destroy.sh", [id])),
-    stdin: pulumi.secret(inputs.bundle),
-    triggers: [inputs.composeYaml, inputs.bundleId],
+    create: RELEASE_CREATE_COMMAND,
+    delete: inputs.bundleId.apply((id) => releaseDeleteCommand(inputs.releaseBase, id)),
+    stdin: pulumi.secret(inputs.stdin),
+    triggers: [inputs.bundleId],
     logging: "stdoutAndStderr",
     addPreviousOutputInEnv: false,
   };

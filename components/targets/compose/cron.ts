@@ -1,20 +1,14 @@
 /**
- * Cron jobs on Compose: each job is a service in the `jobs` profile (so `up` never
- * starts it) and one `scheduler` service runs busybox `crond` with a rendered crontab
- * whose lines `docker compose run` the job through the host's Docker socket.
- *
- * The scheduler image is the official `docker:<version>-cli` (Alpine: busybox crond,
- * flock and timeout, plus the compose plugin that docker-library installs in its
- * `cli` variants under /usr/local/libexec/docker/cli-plugins).
+ * Scheduled jobs on Compose run from the host's cron, as the deploy user: deploy.sh installs the
+ * release's crontab as a marked block of that user's crontab (destroy.sh removes it). Each job is
+ * a service in the `jobs` profile (so `up` never starts it) that a crontab line runs with
+ * `docker compose run --rm` against the live release. No scheduler container, so no container
+ * holds the Docker socket for scheduling, and the job runs as the user that owns the release
+ * files (a root scheduler without DAC_OVERRIDE could not read them).
  */
 import type { WorkloadSpec } from "../../spec";
-import type { ComposeLogging, ComposeService } from "./types";
 
-export const SCHEDULER_SERVICE = "scheduler";
-export const SCHEDULER_IMAGE = "docker:27.3.1-cli";
 export const JOBS_PROFILE = "jobs";
-/** Where the scheduler reads the crontab the release ships (`./crontab` in the release). */
-const CRONTAB_MOUNT = "/etc/ballast/crontab";
 
 interface FieldRule {
   label: string;
@@ -94,6 +88,10 @@ export interface CronSettings {
   project: string;
   /** Absolute directory on the host holding `releases/` and the `current` link. */
   releaseBase: string;
+  /** `docker compose` or `docker-compose`. */
+  composeCommand: string;
+  /** The maintenance prune's schedule, when it is on. */
+  maintenanceSchedule?: string;
 }
 
 /** The command a crontab line runs for a job: bounded by its timeout, never overlapping itself. */
@@ -103,74 +101,33 @@ export function jobRunCommand(job: WorkloadSpec, settings: CronSettings): string
   }
   const current = `${settings.releaseBase}/current`;
   return [
-    `flock -n /tmp/${job.name}.lock`,
+    `flock -n ${settings.releaseBase}/.ballast/${job.name}.lock`,
     `timeout ${job.jobTimeoutSeconds}`,
-    `docker compose -p ${settings.project} --project-directory ${current} -f ${current}/docker-compose.yml`,
+    `${settings.composeCommand} -p ${settings.project} --project-directory ${current} -f ${current}/docker-compose.yml`,
     `--profile ${JOBS_PROFILE} run --rm --no-deps -T ${job.name}`,
   ].join(" ");
 }
 
 /**
- * The busybox crontab (`/etc/crontabs/root` format: five fields then a shell command).
- * Output goes to crond's own stdout/stderr (PID 1) so job logs land in the
- * scheduler's container log, which the log pipeline already collects.
+ * The crontab block (five fields, then a shell command, UTC as the host's clock should be).
+ * Each run's output is appended to <base>/.ballast/jobs.log; the container's own log is
+ * Docker's like every other container's.
  */
 export function renderCrontab(jobs: WorkloadSpec[], settings: CronSettings): string {
-  const lines = [
-    `# Rendered by Ballast for compose project ${settings.project}. Times are UTC.`,
-    `# Each run: at most one at a time (flock), killed after its timeout, container removed after.`,
-  ];
+  if (!/^\/[A-Za-z0-9._\/-]+$/.test(settings.releaseBase)) throw new Error(`release directory "${settings.releaseBase}" must be a plain absolute path`);
+  const log = `${settings.releaseBase}/.ballast`;
+  // Times are the host's clock: VPS images run UTC (the bootstrap leaves the timezone alone).
+  const lines = [`# Compose project ${settings.project}. Each run: at most one at a time, killed after its timeout.`];
   for (const job of [...jobs].sort((a, b) => a.name.localeCompare(b.name))) {
     if (job.schedule === undefined) throw new Error(`job ${job.name}: role "job" needs a schedule`);
     const schedule = validateSchedule(job.schedule, job.name);
     lines.push(`# ${job.name}: ${job.description.replace(/\s+/g, " ")}`);
-    lines.push(`${schedule} ${jobRunCommand(job, settings)} >/proc/1/fd/1 2>/proc/1/fd/2`);
+    lines.push(`${schedule} ${jobRunCommand(job, settings)} >>${log}/jobs.log 2>&1`);
+  }
+  if (settings.maintenanceSchedule !== undefined) {
+    const schedule = validateSchedule(settings.maintenanceSchedule, "maintenance");
+    lines.push("# maintenance: prunes images no kept release names, and old build cache");
+    lines.push(`${schedule} flock -n ${log}/maintenance.lock bash --noprofile --norc ${settings.releaseBase}/current/maintenance.sh >>${log}/maintenance.log 2>&1`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-/**
- * The scheduler service. It mounts the whole release base read-only at the same
- * absolute path as on the host: `docker compose run` resolves `./config/...` against
- * `<base>/current` and hands those paths to the host's daemon, so they must mean the
- * same thing on both sides; mounting the base (not `current` itself) keeps the
- * `current` link live across deploys instead of pinning the release it pointed at
- * when the scheduler started.
- */
-export function schedulerService(
-  settings: CronSettings,
-  logging: ComposeLogging,
-  labels: Record<string, string>,
-): ComposeService {
-  return {
-    image: SCHEDULER_IMAGE,
-    // Bypass docker-entrypoint.sh, which would try `crond` as a docker subcommand first.
-    entrypoint: ["/bin/sh", "-c"],
-    // crond wants a root-owned crontab; the bind-mounted file keeps the deploy user's owner.
-    command: [`install -m 0600 ${CRONTAB_MOUNT} /etc/crontabs/root && exec crond -f -d 8 -c /etc/crontabs`],
-    environment: { TZ: "UTC" },
-    restart: "unless-stopped",
-    logging,
-    deploy: {
-      resources: {
-        limits: { cpus: "0.25", memory: "128M" },
-        reservations: { cpus: "0.05", memory: "32M" },
-      },
-    },
-    stop_grace_period: "10s",
-    security_opt: ["no-new-privileges:true"],
-    cap_drop: ["ALL"],
-    // crond switches to the crontab owner (root) before each run: setgroups needs SETGID.
-    cap_add: ["SETGID", "SETUID"],
-    // Writable root: crond writes its pid file and the crontab copy; with the docker
-    // socket mounted the container is root-equivalent anyway.
-    read_only: false,
-    network_mode: "none",
-    volumes: [
-      "/var/run/docker.sock:/var/run/docker.sock:ro",
-      { type: "bind", source: settings.releaseBase, target: settings.releaseBase, read_only: true },
-      { type: "bind", source: "./crontab", target: CRONTAB_MOUNT, read_only: true },
-    ],
-    labels,
-  };
 }

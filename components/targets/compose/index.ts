@@ -4,7 +4,8 @@
  *
  * `render` is pure and returns every file a reviewer needs (no secret values);
  * `deploy` renders the same files, adds `.env` and secret files as Pulumi secrets and
- * hands the bundle to one `@pulumi/command` Command (apply.ts).
+ * hands the bundle to one `@pulumi/command` Command (apply.ts) that runs deploy.sh: a
+ * zero-downtime release for the stack's own services (docs/compose-release.md).
  */
 import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,18 +28,17 @@ import {
   secretFilePath,
   type ComposeRenderOptions,
 } from "./render";
-import {
-  renderDeployScript,
-  renderDestroyScript,
-  type DeployScriptSettings,
-  type DestroyScriptSettings,
-  type HealthGateSettings,
-} from "./scripts";
+import { ComposeServiceRecord, serviceSlice } from "./records";
+import { releasePlan } from "./release";
+import { renderRouters, ROUTERS_FILE } from "./routing";
+import { renderDeployScript, renderDestroyScript, renderMaintenanceScript, type HealthGateSettings, type ScriptSettings } from "./scripts";
 
 export { renderComposeProject, releaseBaseDir } from "./render";
 export { renderEnvFile, renderEnvExample } from "./env";
 export { renderCrontab, validateSchedule } from "./cron";
-export { renderDeployScript, renderDestroyScript } from "./scripts";
+export { renderDeployScript, renderDestroyScript, renderMaintenanceScript } from "./scripts";
+export { releasePlan } from "./release";
+export { renderRouters } from "./routing";
 export { assignNetworks, joinNetworksForFlows } from "./networks";
 
 export interface ComposeTargetOptions {
@@ -75,9 +75,23 @@ const DEFAULT_PULL_TIMEOUT_SECONDS = 900;
 export const REGISTRY_CONFIG_FILE = ".docker/config.json";
 const DEFAULT_HEALTH_GATE_ATTEMPTS = 12;
 const DEFAULT_HEALTH_GATE_DELAY_SECONDS = 5;
+/** Seconds Traefik may take to show a switched set of servers (its file provider reloads within ~1 s). */
+const ROUTE_SWITCH_TIMEOUT_SECONDS = 30;
+
+/** What the release command reads on stdin: deploy.sh (ending in a newline), then the bundle it unpacks. */
+export function releaseStdin(deployScript: string, files: BundleFile[]): string {
+  return `${deployScript.endsWith("\n") ? deployScript : `${deployScript}\n`}${encodeBundle(files)}`;
+}
+
+/** The host scripts of one release. */
+export interface ReleaseScripts {
+  deploy: string;
+  destroy: string;
+  maintenance: string;
+}
 
 /** Files a release needs on the host that carry no secret, in bundle form. */
-function plainBundleFiles(model: StackModel, composeYaml: string, crontab: string | undefined): BundleFile[] {
+function plainBundleFiles(model: StackModel, composeYaml: string, crontab: string | undefined, scripts: ReleaseScripts): BundleFile[] {
   const files: BundleFile[] = [{ path: COMPOSE_FILE, mode: 0o644, content: composeYaml }];
   for (const workload of model.workloads) {
     for (const file of workload.configFiles) {
@@ -85,6 +99,11 @@ function plainBundleFiles(model: StackModel, composeYaml: string, crontab: strin
     }
   }
   if (crontab !== undefined) files.push({ path: "crontab", mode: 0o644, content: crontab });
+  files.push({ path: ROUTERS_FILE, mode: 0o644, content: renderRouters(model) });
+  // deploy.sh runs from stdin; its copy in the release is for reading (and in the bundle hash).
+  files.push({ path: "deploy.sh", mode: 0o500, content: scripts.deploy });
+  files.push({ path: "destroy.sh", mode: 0o500, content: scripts.destroy });
+  files.push({ path: "maintenance.sh", mode: 0o500, content: scripts.maintenance });
   return files;
 }
 
@@ -99,29 +118,6 @@ function proxyPort(proxy: WorkloadSpec | undefined, containerPort: number, name:
 function healthGateAddress(address: string | undefined): string {
   if (!address || address === "0.0.0.0" || address === "::") return "127.0.0.1";
   return hostAddressLiteral(address);
-}
-
-/**
- * Every file of a release, secret ones included, from plain values: what deploy()
- * computes inside an Output of the secrets, and what the script tests feed deploy.sh.
- */
-export function releaseBundleFiles(
-  model: StackModel,
-  config: ComposeConfig,
-  secretValues: Record<SecretName, string>,
-  options: ComposeRenderOptions = {},
-): BundleFile[] {
-  const project = renderComposeProject(model, config, options);
-  const registry = model.registry;
-  return [
-    ...plainBundleFiles(model, project.yaml, project.crontab),
-    { path: ".env", mode: 0o600, content: renderEnvText(model, secretValues) },
-    // The host pulls built images with this login (deploy.sh points DOCKER_CONFIG at it); never a persistent `docker login`.
-    ...(registry ? [{ path: REGISTRY_CONFIG_FILE, mode: 0o600, content: dockerConfigJson(registry.server, registry.username, secretValues[registry.passwordSecret]) }] : []),
-    // 0444: containers run as their own users and must read the bind-mounted file; the
-    // release directory (0700) keeps other host users out.
-    ...fileSecrets(model).map((secret) => ({ path: secretFilePath(secret), mode: 0o444, content: secretValues[secret] })),
-  ];
 }
 
 export class ComposeTarget implements Target {
@@ -188,7 +184,7 @@ export class ComposeTarget implements Target {
     return this.pullTimeoutSeconds() + 2 * this.config.deployTimeoutSeconds + 300;
   }
 
-  private commonScriptSettings(model: StackModel) {
+  private commonScriptSettings(model: StackModel): ScriptSettings {
     const longestGrace = Math.max(10, ...model.workloads.map((w) => w.stopGracePeriodSeconds));
     return {
       project: this.config.project,
@@ -197,40 +193,74 @@ export class ComposeTarget implements Target {
       volumes: persistentVolumeNames(model, this.config.project),
       hasJobs: model.workloads.some(isScheduledJob),
       stopTimeoutSeconds: longestGrace + 60,
+      lockTimeoutSeconds: this.lockTimeoutSeconds(),
     };
   }
 
-  deployScript(model: StackModel): string {
-    const settings: DeployScriptSettings = {
-      ...this.commonScriptSettings(model),
-      keepReleases: this.config.keepReleases,
-      deployTimeoutSeconds: this.config.deployTimeoutSeconds,
-      pullTimeoutSeconds: this.pullTimeoutSeconds(),
-      lockTimeoutSeconds: this.lockTimeoutSeconds(),
-      healthGate: this.healthGate(model),
-    };
-    return renderDeployScript(settings);
+  /** Traefik's API on the host's loopback (the proxy's `admin` port), where deploy.sh confirms a switch. */
+  private adminUrl(model: StackModel): string {
+    const admin = model.workloads.find(isProxy)?.ports.find((p) => p.name === "admin");
+    return admin?.publish !== undefined ? `http://127.0.0.1:${admin.publish}` : "";
   }
 
-  destroyScript(model: StackModel): string {
-    const settings: DestroyScriptSettings = {
-      ...this.commonScriptSettings(model),
-      lockTimeoutSeconds: this.lockTimeoutSeconds(),
-      allowDataLoss: model.allowDataLoss,
+  /** deploy.sh, destroy.sh and maintenance.sh of a release of this model. */
+  scripts(model: StackModel): ReleaseScripts {
+    const common = this.commonScriptSettings(model);
+    const plan = releasePlan(model.workloads);
+    if (plan.routed.length > 0 && this.adminUrl(model) === "") {
+      throw new Error("compose target: routed services need the proxy's admin port (deploy.sh confirms each traffic switch through it)");
+    }
+    const oneShotTimeouts = Object.fromEntries(
+      model.workloads.filter((w) => plan.oneShots.includes(w.name)).map((w) => [w.name, w.jobTimeoutSeconds ?? 600]),
+    );
+    return {
+      deploy: renderDeployScript({
+        ...common,
+        keepReleases: this.config.keepReleases,
+        deployTimeoutSeconds: this.config.deployTimeoutSeconds,
+        pullTimeoutSeconds: this.pullTimeoutSeconds(),
+        healthGate: this.healthGate(model),
+        plan,
+        oneShotTimeouts,
+        adminUrl: this.adminUrl(model),
+        routeSwitchTimeoutSeconds: ROUTE_SWITCH_TIMEOUT_SECONDS,
+        // A developer's own crontab is not the stack's: only a VPS runs scheduled jobs from cron.
+        cron: this.config.mode === "ssh",
+        maintenance: this.config.maintenance.enabled,
+      }),
+      destroy: renderDestroyScript({ ...common, allowDataLoss: model.allowDataLoss }),
+      maintenance: renderMaintenanceScript({ ...common, buildCacheKeep: this.config.maintenance.buildCacheKeep }),
     };
-    return renderDestroyScript(settings);
+  }
+
+  /**
+   * Every file of a release, secret ones included, from plain values: what deploy() computes
+   * inside an Output of the secrets, and what the script tests feed deploy.sh.
+   */
+  releaseFiles(model: StackModel, secretValues: Record<SecretName, string>): BundleFile[] {
+    const project = renderComposeProject(model, this.config, this.renderOptions());
+    const registry = model.registry;
+    return [
+      ...plainBundleFiles(model, project.yaml, project.crontab, this.scripts(model)),
+      { path: ".env", mode: 0o600, content: renderEnvText(model, secretValues) },
+      // The host pulls built images with this login (deploy.sh points DOCKER_CONFIG at it); never a persistent `docker login`.
+      ...(registry
+        ? [{ path: REGISTRY_CONFIG_FILE, mode: 0o600, content: dockerConfigJson(registry.server, registry.username, secretValues[registry.passwordSecret]) }]
+        : []),
+      // 0444: containers run as their own users and must read the bind-mounted file; the
+      // release directory (0700) keeps other host users out.
+      ...fileSecrets(model).map((secret) => ({ path: secretFilePath(secret), mode: 0o444, content: secretValues[secret] })),
+    ];
   }
 
   render(model: StackModel): RenderedFile[] {
     const project = renderComposeProject(model, this.config, this.renderOptions());
-    const files: RenderedFile[] = plainBundleFiles(model, project.yaml, project.crontab).map(({ path, mode, content }) => ({
+    const files: RenderedFile[] = plainBundleFiles(model, project.yaml, project.crontab, this.scripts(model)).map(({ path, mode, content }) => ({
       path,
       content,
-      mode,
+      mode: path.endsWith(".sh") ? 0o755 : mode,
     }));
     files.push({ path: ".env.example", content: renderEnvExample(model), mode: 0o644 });
-    files.push({ path: "deploy.sh", content: this.deployScript(model), mode: 0o755 });
-    files.push({ path: "destroy.sh", content: this.destroyScript(model), mode: 0o755 });
     if (this.options.bootstrapScript && this.config.mode === "ssh") {
       files.push({ path: "host/bootstrap.sh", content: this.options.bootstrapScript, mode: 0o755 });
     }
@@ -243,14 +273,12 @@ export class ComposeTarget implements Target {
     const resolvedModel = images.apply(
       (resolved): StackModel => ({ ...model, workloads: model.workloads.map((w, i) => ({ ...w, image: resolved[i] })) }),
     );
-    const composeYaml = resolvedModel.apply((m) => renderComposeProject(m, this.config, this.renderOptions()).yaml);
+    const document = resolvedModel.apply((m) => renderComposeProject(m, this.config, this.renderOptions()).document);
     const secretNames = [...new Set([...envSecrets(model), ...fileSecrets(model), ...(model.registry ? [model.registry.passwordSecret] : [])])];
     const missing = secretNames.filter((name) => secrets[name] === undefined);
     if (missing.length > 0) throw new Error(`compose target: no value for secret(s) ${missing.join(", ")}`);
     const secretValues = pulumi.all(Object.fromEntries(secretNames.map((name) => [name, secrets[name]])));
-    const allFiles = pulumi
-      .all([resolvedModel, secretValues])
-      .apply(([m, values]) => releaseBundleFiles(m, this.config, values, this.renderOptions()));
+    const allFiles = pulumi.all([resolvedModel, secretValues]).apply(([m, values]) => this.releaseFiles(m, values));
     const bootstrap =
       this.options.bootstrapScript && this.config.mode === "ssh"
         ? applyHostBootstrap(this.config, this.options.bootstrapScript, parent, this.options.sshPrivateKey)
@@ -258,18 +286,25 @@ export class ComposeTarget implements Target {
     const release = applyRelease(
       this.config,
       {
-        composeYaml,
         // A sha256 over every file, all generated secrets included: it reveals nothing
         // usable and must be plain to name the release in the delete command.
         bundleId: pulumi.unsecret(allFiles.apply(bundleId)),
-        bundle: pulumi.secret(allFiles.apply(encodeBundle)),
-        deployScript: this.deployScript(model),
-        destroyScript: this.destroyScript(model),
+        // stdin: deploy.sh, then the bundle it reads (`bash -s`): the command line stays one short line.
+        stdin: pulumi.secret(allFiles.apply((files) => releaseStdin(this.scripts(model).deploy, files))),
+        releaseBase: releaseBaseDir(this.config),
       },
       parent,
       this.options.sshPrivateKey,
       bootstrap ? [bootstrap] : [],
     );
+    // One record per service, after the release: the preview names what changes (records.ts).
+    for (const workload of model.workloads) {
+      new ComposeServiceRecord(
+        `${this.config.project}-${workload.name}`,
+        { service: workload.name, compose: document.apply((d) => serviceSlice(d, workload.name)) },
+        { parent, dependsOn: [release] },
+      );
+    }
     const appUrl = this.appUrl(model);
     const ssh = this.config.ssh;
     const location =

@@ -12,10 +12,13 @@ import { isAbsolute } from "node:path";
 import { Document, isScalar, isSeq, visit } from "yaml";
 import { secretEnvName, type HealthCheckSpec, type StackModel, type WorkloadSpec } from "../../spec";
 import type { ComposeConfig } from "../../config/types";
-import { JOBS_PROFILE, SCHEDULER_SERVICE, renderCrontab, schedulerService } from "./cron";
+import { JOBS_PROFILE, renderCrontab } from "./cron";
 import { shellQuote } from "./scripts";
 import { assignNetworks, isDatastore, isProxy } from "./networks";
-import { traefikLabels } from "./traefik";
+import { isOneShot, isScheduledJob } from "./release";
+import { routerFor } from "./routing";
+
+export { isOneShot, isScheduledJob } from "./release";
 import type {
   ComposeDocument,
   ComposeExternalVolume,
@@ -241,15 +244,6 @@ function environmentFor(workload: WorkloadSpec): Record<string, string> | undefi
   return Object.keys(environment).length > 0 ? environment : undefined;
 }
 
-/** A job with a schedule runs from the host scheduler; one without runs once per release (migration, pgvector ensure). */
-export function isScheduledJob(workload: WorkloadSpec): boolean {
-  return workload.role === "job" && workload.schedule !== undefined;
-}
-
-export function isOneShot(workload: WorkloadSpec): boolean {
-  return workload.role === "job" && workload.schedule === undefined;
-}
-
 /**
  * `depends_on`: a service waits for its dependencies to be healthy (or started, without a
  * health check), and for one-shot steps to have completed successfully. A scheduled job
@@ -287,12 +281,13 @@ function portsFor(workload: WorkloadSpec): string[] | undefined {
   if (published.length === 0) return undefined;
   if (isDatastore(workload)) throw new Error(`${workload.name} is a datastore and must never publish a port`);
   if (!isProxy(workload)) throw new Error(`${workload.name} publishes a port; only the proxy publishes ports`);
-  return published
-    .map((port) => `${hostAddressPrefix(port.publishAddress)}${port.publish}:${port.port}${port.protocol === "UDP" ? "/udp" : ""}`)
-    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  // Ordered by the published port (what dclint's ports rule sorts by), whatever the bind address.
+  return [...published]
+    .sort((a, b) => (a.publish ?? 0) - (b.publish ?? 0))
+    .map((port) => `${hostAddressPrefix(port.publishAddress)}${port.publish}:${port.port}${port.protocol === "UDP" ? "/udp" : ""}`);
 }
 
-function labelsFor(workload: WorkloadSpec, project: string, secretFilesLabel: boolean): Record<string, string> {
+function labelsFor(workload: WorkloadSpec, secretFilesLabel: boolean): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(workload.labels)) labels[key] = escapeInterpolation(value);
   labels["ballast.component"] = workload.component;
@@ -301,7 +296,6 @@ function labelsFor(workload: WorkloadSpec, project: string, secretFilesLabel: bo
   if (secretFilesLabel) {
     labels["ballast.secret-files-hash"] = `\${${secretFilesHashVariable(workload)}:?secret files hash missing}`;
   }
-  if (workload.route) Object.assign(labels, traefikLabels(workload.name, workload.route, edgeNetworkName(project)));
   return labels;
 }
 
@@ -312,7 +306,7 @@ function labelsFor(workload: WorkloadSpec, project: string, secretFilesLabel: bo
  * every time and lints clean.
  */
 const SERVICE_KEY_ORDER = [
-  "image", "depends_on", "volumes", "secrets", "environment", "ports", "networks", "network_mode",
+  "image", "depends_on", "volumes", "secrets", "environment", "ports", "networks", "network_mode", "extra_hosts",
   "command", "entrypoint", "restart", "healthcheck", "logging", "labels", "user",
 ] as const;
 
@@ -372,12 +366,18 @@ export function renderService(workload: WorkloadSpec, context: ServiceContext): 
   if (dependsOn) service.depends_on = dependsOn;
   const ports = portsFor(workload);
   if (ports) service.ports = ports;
+  if (workload.extraHosts && workload.extraHosts.length > 0) service.extra_hosts = [...workload.extraHosts];
   if (security.hostNetwork) {
     service.network_mode = "host";
   } else {
     service.networks = [...(context.networks.get(workload.name) ?? [])];
   }
-  service.labels = labelsFor(workload, context.project, workload.secretFiles.length > 0);
+  service.labels = labelsFor(workload, workload.secretFiles.length > 0);
+  if (workload.route) {
+    const { rule, entryPoints, tls } = routerFor(workload.name, workload.route);
+    service["x-ballast-route"] = { rule, entryPoints, ...(tls ? { tls } : {}) };
+  }
+  if (isScheduledJob(workload)) service["x-ballast-schedule"] = workload.schedule;
   return orderServiceKeys(service);
 }
 
@@ -391,9 +391,6 @@ function checkModel(model: StackModel, project: string): void {
       throw new Error(`workload name "${workload.name}" is not a DNS-1123 label`);
     }
     if (seen.has(workload.name)) throw new Error(`workload name "${workload.name}" is used twice`);
-    if (workload.name === SCHEDULER_SERVICE && model.workloads.some(isScheduledJob)) {
-      throw new Error(`workload name "${SCHEDULER_SERVICE}" is reserved for the cron scheduler on Compose`);
-    }
     seen.add(workload.name);
   }
   const envNames = new Map<string, string>();
@@ -433,18 +430,13 @@ export function renderComposeProject(
   const unordered: Record<string, ComposeService> = {};
   for (const workload of model.workloads) unordered[workload.name] = renderService(workload, context);
 
+  // Scheduled jobs and the maintenance prune run from the host's cron (./cron.ts).
   const jobs = model.workloads.filter(isScheduledJob);
-  let crontab: string | undefined;
-  if (jobs.length > 0) {
-    crontab = renderCrontab(jobs, { project, releaseBase });
-    unordered[SCHEDULER_SERVICE] = orderServiceKeys(
-      schedulerService({ project, releaseBase }, logging, {
-        "ballast.component": "cron",
-        "ballast.role": "scheduler",
-        "ballast.config-hash": sha256Hex(crontab),
-      }),
-    );
-  }
+  const maintenanceSchedule = config.maintenance.enabled ? config.maintenance.schedule : undefined;
+  const crontab =
+    jobs.length > 0 || maintenanceSchedule !== undefined
+      ? renderCrontab(jobs, { project, releaseBase, composeCommand: config.composeCommand, maintenanceSchedule })
+      : undefined;
   const services = Object.fromEntries(Object.keys(unordered).sort().map((name) => [name, unordered[name]]));
 
   const usedNetworks = new Set([...networks.values()].flat());

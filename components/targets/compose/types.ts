@@ -72,7 +72,12 @@ export interface ComposeService {
   depends_on?: Record<string, { condition: DependsOnCondition }>;
   ports?: string[];
   networks?: string[];
+  extra_hosts?: string[];
   labels?: Record<string, string>;
+  /** Compose ignores `x-` fields: the public route Traefik serves (from routing/routers.yml), for reviewers and the policy pack. */
+  "x-ballast-route"?: { rule: string; entryPoints: string[]; tls?: { certResolver: string } };
+  /** The host cron's schedule of a job (UTC), for reviewers and the policy pack. */
+  "x-ballast-schedule"?: string;
 }
 
 export interface ComposeNetwork {
