@@ -3,7 +3,7 @@
  * exposes metrics, autoscaled on Kubernetes, health-gated on both targets.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { buildImage, type BuildPlan } from "./build";
+import { buildImage, builtFrom, type BuildPlan } from "./build";
 import type { PlatformConfig } from "./config";
 import { healthSpecs } from "./health";
 import { stackNames } from "./names";
@@ -21,6 +21,18 @@ export function datastoreDependencies(config: PlatformConfig): string[] {
   return [...(config.postgres.external ? [] : [names.postgres]), ...(config.redis.enabled ? [names.redis] : [])];
 }
 
+/**
+ * The app's container ports: traffic, then metrics and health when they are served apart. The
+ * deep-health probe (blackbox exporter) reaches the health port through the Service and the
+ * NetworkPolicy, which open only the ports listed here.
+ */
+export function appPorts(port: number, metricsPort: number | undefined, healthPort: number | undefined): WorkloadSpec["ports"] {
+  const ports: WorkloadSpec["ports"] = [{ name: "http", port }];
+  if (metricsPort !== undefined && metricsPort !== port) ports.push({ name: "metrics", port: metricsPort });
+  if (healthPort !== undefined && healthPort !== port && healthPort !== metricsPort) ports.push({ name: "health", port: healthPort });
+  return ports;
+}
+
 /** Pure: the app's workload spec. `image` is the pinned image or the built one. */
 export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
   const app = config.app;
@@ -31,9 +43,9 @@ export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
     role: "stateless",
     description: "Web/API application",
     image,
-    ...(app.build ? { builtFrom: { repository: app.build.repository, context: app.build.context, dockerfile: app.build.dockerfile } } : {}),
+    ...builtFrom(app.build),
     command: app.command,
-    ports: [{ name: "http", port: app.port }, ...(metrics && metrics.port !== app.port ? [{ name: "metrics", port: metrics.port }] : [])],
+    ports: appPorts(app.port, metrics?.port, app.health.port),
     env: { NODE_ENV: config.environment === "dev" ? "development" : "production", PORT: String(app.port), ...app.env },
     secretEnv: { ...app.secretEnv },
     ...healthSpecs(app.health, app.port),

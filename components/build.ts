@@ -9,6 +9,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuild, PlatformConfig } from "./config";
+import type { WorkloadSpec } from "./spec";
 
 /** Secret holding the registry password or token (ballast:secretValues.registry-password). */
 export const REGISTRY_PASSWORD_SECRET = "registry-password";
@@ -34,6 +35,11 @@ export function buildPlan(config: PlatformConfig, supplied: Record<string, pulum
 /** The reference a render shows for an image that `pulumi up` builds and pushes. */
 export function builtImageMarker(build: ImageBuild): string {
   return `${build.repository}:built-at-deploy`;
+}
+
+/** What a spec records of the build its image comes from (renders show the repository); nothing for a pinned image. */
+export function builtFrom(build: ImageBuild | undefined): Pick<WorkloadSpec, "builtFrom"> {
+  return build ? { builtFrom: { repository: build.repository, context: build.context, dockerfile: build.dockerfile } } : {};
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { datastoreDependencies } from "./app";
-import { buildImage, type BuildPlan } from "./build";
+import { buildImage, builtFrom, type BuildPlan } from "./build";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
 import { runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
@@ -19,7 +19,8 @@ export function cronJobSpecs(config: PlatformConfig, images: ImageRef[]): Worklo
       role: "job",
       description: `Scheduled job ${job.name} (${job.schedule} UTC)`,
       image: images[i],
-      ...(job.build ? { builtFrom: { repository: job.build.repository, context: job.build.context, dockerfile: job.build.dockerfile } } : {}),
+      // Without an image or build of its own, a job runs the app's (built) image.
+      ...builtFrom(job.build ?? (job.image === undefined ? config.app.build : undefined)),
       command: job.command,
       env: { NODE_ENV: config.environment === "dev" ? "development" : "production", ...job.env },
       secretEnv: { ...job.secretEnv },

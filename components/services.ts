@@ -5,7 +5,7 @@
  * default. Running as root is an explicit, labelled opt-in for upstream images that need it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { buildImage, type BuildPlan } from "./build";
+import { buildImage, builtFrom, type BuildPlan } from "./build";
 import type { ExtraServiceConfig, PlatformConfig } from "./config";
 import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
@@ -25,7 +25,7 @@ export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): W
       role: service.storage ? "stateful" : "stateless",
       description: `Extra service ${service.name} (${service.build ? `built from ${service.build.context}/${service.build.dockerfile}` : service.image})`,
       image: images[i],
-      ...(service.build ? { builtFrom: { repository: service.build.repository, context: service.build.context, dockerfile: service.build.dockerfile } } : {}),
+      ...builtFrom(service.build),
       command: service.command,
       args: service.args,
       ports: [{ name: "http", port: service.port }, ...(metrics && metrics.port !== service.port ? [{ name: "metrics", port: metrics.port }] : [])],

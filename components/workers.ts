@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { datastoreDependencies } from "./app";
-import { buildImage, type BuildPlan } from "./build";
+import { buildImage, builtFrom, type BuildPlan } from "./build";
 import type { PlatformConfig, WorkerConfig } from "./config";
 import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
@@ -20,7 +20,8 @@ export function workerSpecs(config: PlatformConfig, images: ImageRef[]): Workloa
       role: "stateless",
       description: `Queue worker running ${worker.command ? `"${worker.command.join(" ")}"` : "the image command"}`,
       image: images[i],
-      ...(worker.build ? { builtFrom: { repository: worker.build.repository, context: worker.build.context, dockerfile: worker.build.dockerfile } } : {}),
+      // Without an image or build of its own, a worker runs the app's (built) image.
+      ...builtFrom(worker.build ?? (worker.image === undefined ? config.app.build : undefined)),
       command: worker.command,
       ports: worker.metrics ? [{ name: "metrics", port: worker.metrics.port }] : [],
       env: { NODE_ENV: config.environment === "dev" ? "development" : "production", ...worker.env },

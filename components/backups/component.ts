@@ -35,6 +35,7 @@ export class Backups extends pulumi.ComponentResource {
       ? migrationWorkload(config.app.migration, {
           environment: config.environment,
           image: app.image,
+          builtFrom: app.builtFrom,
           env: app.env,
           secretEnv: app.secretEnv,
           resources: app.resources.limits,

@@ -264,6 +264,8 @@ export function backupPostgresClients(backups: BackupsConfig): string[] {
 export interface MigrationApp {
   environment: Environment;
   image: ImageRef;
+  /** The app's build when its image is built (renders show the repository instead of an unresolved digest). */
+  builtFrom?: WorkloadSpec["builtFrom"];
   /** Workloads the migration waits for (the in-stack database). */
   dependsOn: string[];
   /** The app's user and hardening: the migration runs the app's image the same way. */
@@ -288,6 +290,7 @@ export function migrationWorkload(migration: MigrationConfig, app: MigrationApp)
     role: "job",
     description: `Schema migration before the app rolls out: ${migration.command.join(" ")}`,
     image: app.image,
+    ...(app.builtFrom ? { builtFrom: app.builtFrom } : {}),
     command: [...migration.command],
     env: { ...app.env, HOME: "/tmp", npm_config_cache: "/tmp/.npm" },
     secretEnv: { ...app.secretEnv },

@@ -4,7 +4,7 @@
  * render path replaces them with a recognisable placeholder and marks them secret.
  */
 import { readFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parse } from "yaml";
 
 export interface StackFile {
@@ -60,6 +60,19 @@ function replaceSecure(value: unknown): { value: unknown; hadSecret: boolean } {
 export function readStackFile(stack: string, root = projectRoot): StackFile {
   const path = stackFilePath(stack, root);
   if (!existsSync(path)) throw new Error(`no stack file ${path}: expected one of Pulumi.dev.yaml, Pulumi.staging.yaml, Pulumi.prod.yaml`);
+  return readStackFileAt(path, stack);
+}
+
+/** The stack name a file is for: `Pulumi.<stack>.yaml` -> `<stack>`. */
+export function stackNameOfPath(path: string): string {
+  const match = /^Pulumi\.([^/]+)\.ya?ml$/.exec(basename(path));
+  if (!match) throw new Error(`${path}: a stack file is named Pulumi.<stack>.yaml; pass the stack name explicitly for another name`);
+  return match[1];
+}
+
+/** A stack file at any path (the examples under examples/), for the stack `stack`. */
+export function readStackFileAt(path: string, stack = stackNameOfPath(path)): StackFile {
+  if (!existsSync(path)) throw new Error(`no stack file ${path}`);
   const parsed = parse(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
   return { stack, ...flattenStackConfig(parsed?.config) };
 }

@@ -1,0 +1,270 @@
+/**
+ * Every key of the stack schema at once (test/fixtures/Pulumi.all-features.yaml), rendered on
+ * both targets the way `pulumi up` declares it: the render must succeed, validate against the
+ * target's schema, and keep the cross-workload promises (migration before the app, one-shot
+ * Jobs, scheduled jobs, routes). The key list is derived from the zod schema, so a key added to
+ * the schema without being added to the fixture fails this test.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parsePlatformConfig } from "../components/config";
+import { platformInputSchema, secretConfigKeys } from "../components/config/schema";
+import { composeHostFit } from "../components/footprint";
+import type { WorkloadSpec } from "../components/spec";
+import type { KubernetesObject, ObjectOfKind } from "../components/targets/kubernetes";
+import { renderStackFile, withSecretPlaceholders, type RenderedStack } from "../scripts/lib/render-stack";
+import { readStackFileAt } from "../scripts/lib/stack-files";
+import { composeDocumentOf, composeSpecProblems, kubernetesObjectsOf, kubernetesSchemaProblems } from "./fixtures/validators";
+
+const fixturePath = join(__dirname, "fixtures", "Pulumi.all-features.yaml");
+const stackName = "all-features";
+/** The deploy key is a secret input, never in a stack file: the render gets it the way `pulumi config set --secret` would. */
+const sshKey = { "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nall-features-test-key\n-----END OPENSSH PRIVATE KEY-----" };
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The `ballast:` values of the fixture as written (no defaults merged), key -> value. */
+function fixtureValues(): Record<string, Json> {
+  const parsed = parse(readFileSync(fixturePath, "utf8")) as { config: Record<string, Json> };
+  return Object.fromEntries(Object.entries(parsed.config).map(([key, value]) => [key.replace(/^ballast:/, ""), value]));
+}
+
+// The zod definitions this walk reads (zod 4's `_zod.def`); anything else is a leaf.
+interface ZodNode {
+  _zod: { def: ZodDef };
+}
+type ZodDef =
+  | { type: "object"; shape: Record<string, ZodNode> }
+  | { type: "optional" | "nullable" | "default" | "readonly" | "nonoptional" | "catch" | "prefault"; innerType: ZodNode }
+  | { type: "pipe"; in: ZodNode }
+  | { type: "array"; element: ZodNode }
+  | { type: "record"; valueType: ZodNode }
+  | { type: "union"; options: ZodNode[]; discriminator?: string }
+  | { type: "literal"; values: unknown[] }
+  | { type: string };
+
+function isPlainObject(value: unknown): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function unwrap(node: ZodNode): ZodNode {
+  const def = node._zod.def;
+  if ("innerType" in def) return unwrap(def.innerType);
+  if (def.type === "pipe" && "in" in def) return unwrap(def.in);
+  return node;
+}
+
+/** Keys unset in every one of `lists` (a key is covered when one list item sets it). */
+function unsetInAll(lists: string[][]): string[] {
+  return lists.length === 0 ? [] : lists.reduce((common, list) => common.filter((key) => list.includes(key)));
+}
+
+/**
+ * The key paths of `schema` that `value` leaves unset: every object key, every optional
+ * object, non-empty lists and maps (a key of list items counts as set when one item sets it).
+ * A union of object shapes (the Alertmanager receiver) is covered by the option the value
+ * takes: one stack can hold only one receiver.
+ */
+function unsetKeys(schema: ZodNode, value: Json | undefined, path: string): string[] {
+  const node = unwrap(schema);
+  const def = node._zod.def;
+  if (value === undefined) return [path];
+  switch (def.type) {
+    case "object": {
+      if (!("shape" in def) || !isPlainObject(value)) return [];
+      return Object.entries(def.shape).flatMap(([key, child]) => unsetKeys(child, value[key], path ? `${path}.${key}` : key));
+    }
+    case "array": {
+      if (!("element" in def) || !Array.isArray(value) || value.length === 0) return [`${path}[]`];
+      return unsetInAll(value.map((item) => unsetKeys(def.element, item, `${path}[]`)));
+    }
+    case "record": {
+      if (!("valueType" in def) || !isPlainObject(value) || Object.keys(value).length === 0) return [`${path}{}`];
+      return unsetInAll(Object.values(value).map((item) => unsetKeys(def.valueType, item, `${path}{}`)));
+    }
+    case "union": {
+      if (!("options" in def) || !isPlainObject(value)) return [];
+      const objectOptions = def.options.map(unwrap).filter((option) => option._zod.def.type === "object");
+      const discriminator = def.discriminator;
+      const chosen = discriminator
+        ? objectOptions.find((option) => {
+            const shape = (option._zod.def as { shape: Record<string, ZodNode> }).shape;
+            const literal = unwrap(shape[discriminator])._zod.def as { values?: unknown[] };
+            return literal.values?.includes(value[discriminator]);
+          })
+        : objectOptions[0];
+      return chosen ? unsetKeys(chosen, value, path) : [`${path} (matches no option)`];
+    }
+    default:
+      return [];
+  }
+}
+
+const renders = new Map<string, Promise<RenderedStack>>();
+function rendered(target: "compose" | "kubernetes"): Promise<RenderedStack> {
+  if (!renders.has(target)) renders.set(target, renderStackFile(fixturePath, stackName, { ...sshKey, "ballast:target": target }));
+  return renders.get(target)!;
+}
+
+function workloadOf(stack: RenderedStack, name: string): WorkloadSpec {
+  const found = stack.model.workloads.find((w) => w.name === name);
+  if (!found) throw new Error(`no workload ${name}: ${stack.model.workloads.map((w) => w.name).join(", ")}`);
+  return found;
+}
+
+function objectsOf<K extends KubernetesObject["kind"]>(objects: KubernetesObject[], kind: K): ObjectOfKind<K>[] {
+  return objects.filter((o): o is ObjectOfKind<K> => o.kind === kind);
+}
+
+function objectOf<K extends KubernetesObject["kind"]>(objects: KubernetesObject[], kind: K, name: string): ObjectOfKind<K> {
+  const found = objectsOf(objects, kind).find((o) => o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+}
+
+/** Workloads the fixture declares, besides Ballast's own (proxy, datastores, jobs, monitoring). */
+const declaredWorkloads = ["api", "worker", "scout", "queue-clean", "usage-report", "ollama", "llm-gateway"];
+const oneShotJobs = ["migrate", "pgvector-ensure"];
+const scheduledJobs = ["queue-clean", "usage-report", "backup", "backup-offsite", "restore-drill"];
+const monitoringWorkloads = ["prometheus", "alertmanager", "grafana", "loki", "alloy", "tempo", "node-exporter", "postgres-exporter", "redis-exporter", "blackbox-exporter"];
+
+describe("the all-features fixture", () => {
+  it("sets every key of the schema (derived from the zod shapes: a new key must be added here)", () => {
+    expect(unsetKeys(platformInputSchema as unknown as ZodNode, fixtureValues(), "")).toEqual([]);
+  });
+
+  it("the key walk reports what a stack leaves out", () => {
+    const values = fixtureValues();
+    const app = { ...(values.app as Record<string, Json>) };
+    delete app.migration;
+    const build = { ...(app.build as Record<string, Json>) };
+    delete build.target;
+    const services = (values.services as Record<string, Json>[]).map(({ route: _route, ...service }) => service);
+    const missing = unsetKeys(platformInputSchema as unknown as ZodNode, { ...values, app: { ...app, build }, services, rotation: {} }, "");
+    expect(missing.sort()).toEqual(["app.migration", "app.build.target", "rotation{}", "services[].route"].sort());
+  });
+
+  it("also supplies the keys read as secrets (the SSH key and the secret values)", () => {
+    const { raw } = withSecretPlaceholders({ ...readStackFileAt(fixturePath, stackName).raw, ...sshKey });
+    for (const key of secretConfigKeys) expect(Object.keys(raw), key).toContain(`ballast:${key}`);
+  });
+
+  it.each(["compose", "kubernetes"] as const)("loads on %s with every optional part present", (target) => {
+    const { raw } = withSecretPlaceholders({ ...readStackFileAt(fixturePath, stackName).raw, ...sshKey, "ballast:target": target });
+    const { config } = parsePlatformConfig(raw, stackName, "ballast");
+    expect(config.target).toBe(target);
+    expect(config.app.build?.target).toBe("runtime");
+    expect(config.app.migration?.command).toEqual(["npx", "prisma", "migrate", "deploy"]);
+    expect(config.postgres.hnswIndex?.name).toBe("documents_embedding_idx");
+    expect(config.backups.s3?.bucket).toBe("allfeatures-backups");
+    expect(config.backups.drill.freshness).toEqual({ table: "documents", column: "created_at" });
+    expect(config.monitoring.alertmanager.receiver.type).toBe("email");
+    expect(config.monitoring.tracing.enabled).toBe(true);
+    expect(config.registry?.username).toBe("allfeatures-ci");
+    expect(config.compose.maintenance.enabled).toBe(true);
+    expect(config.kubernetes.progressDeadlineSeconds).toBe(300);
+  });
+});
+
+describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target) => {
+  it("renders every declared workload, the one-shot and scheduled jobs and the whole monitoring set", async () => {
+    const stack = await rendered(target);
+    expect(stack.target).toBe(target);
+    const names = stack.model.workloads.map((w) => w.name);
+    expect(names).toEqual(expect.arrayContaining(["traefik", "postgres", "redis", ...declaredWorkloads, ...oneShotJobs, ...scheduledJobs, ...monitoringWorkloads]));
+    expect(names.includes("cadvisor")).toBe(target === "compose");
+  });
+
+  it("traces the app and the traced service into Tempo, not the service that opted out", async () => {
+    const stack = await rendered(target);
+    expect(workloadOf(stack, "api").env.OTEL_EXPORTER_OTLP_ENDPOINT).toMatch(/^http:\/\/tempo:/);
+    expect(workloadOf(stack, "llm-gateway").env.OTEL_TRACES_SAMPLER_ARG).toBe("0.5");
+    expect(workloadOf(stack, "ollama").env).not.toHaveProperty("OTEL_EXPORTER_OTLP_ENDPOINT");
+  });
+
+  it("builds the app, a worker, a job and a service, pushing to the registry", async () => {
+    const stack = await rendered(target);
+    const builds = stack.recorder.byType("docker:index/image:Image").map((r) => r.inputs as { imageName: string; build: { target?: string; args?: Record<string, string> } });
+    expect(builds.map((b) => b.imageName).sort()).toEqual(
+      ["ghcr.io/allfeatures/api", "ghcr.io/allfeatures/cron", "ghcr.io/allfeatures/llm-gateway", "ghcr.io/allfeatures/scout"].map((r) => `${r}:${stackName}`),
+    );
+    expect(builds.find((b) => b.imageName.startsWith("ghcr.io/allfeatures/api:"))?.build).toMatchObject({ target: "runtime", args: { NODE_VERSION: "20.19.0" } });
+    for (const name of ["api", "scout", "usage-report", "llm-gateway", "migrate"]) expect(workloadOf(stack, name).builtFrom, name).toBeDefined();
+    expect(stack.model.registry).toEqual({ server: "ghcr.io", username: "allfeatures-ci", passwordSecret: "registry-password" });
+  });
+});
+
+describe("every feature on Compose", () => {
+  it("validates against the compose-spec schema", async () => {
+    expect(composeSpecProblems(composeDocumentOf((await rendered("compose")).files))).toEqual([]);
+  });
+
+  it("starts the app and workers only after the migration and the index step completed", async () => {
+    const compose = composeDocumentOf((await rendered("compose")).files);
+    for (const name of ["api", "worker", "scout"]) {
+      expect(compose.services[name].depends_on, name).toMatchObject({
+        migrate: { condition: "service_completed_successfully" },
+        "pgvector-ensure": { condition: "service_completed_successfully" },
+      });
+    }
+    expect(compose.services["pgvector-ensure"].depends_on).toMatchObject({ migrate: { condition: "service_completed_successfully" } });
+  });
+
+  it("schedules every job on the host scheduler and publishes only the proxy, on the bind address", async () => {
+    const stack = await rendered("compose");
+    const crontab = stack.files.find((f) => f.path === "crontab")?.content ?? "";
+    for (const job of scheduledJobs) expect(crontab, job).toMatch(new RegExp(`run --rm --no-deps -T ${job} `));
+    const compose = composeDocumentOf(stack.files);
+    const publishing = Object.entries(compose.services).filter(([, s]) => (s.ports ?? []).length > 0);
+    expect(publishing.map(([name]) => name)).toEqual(["traefik"]);
+    expect(JSON.stringify(publishing[0][1].ports)).toContain("203.0.113.50");
+  });
+
+  it("ships the host bootstrap and fits the declared host", async () => {
+    const stack = await rendered("compose");
+    expect(stack.files.map((f) => f.path)).toContain("host/bootstrap.sh");
+    expect(composeHostFit(stack.model.workloads, { cpus: 64, memoryGiB: 256 }).problems).toEqual([]);
+  });
+});
+
+describe("every feature on Kubernetes", () => {
+  it("validates every object against the Kubernetes schema", async () => {
+    expect(kubernetesSchemaProblems(kubernetesObjectsOf((await rendered("kubernetes")).files))).toEqual([]);
+  });
+
+  it("runs the migration and the index step as one-shot Jobs and the scheduled ones as CronJobs", async () => {
+    const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
+    expect(objectsOf(objects, "Job").map((j) => j.metadata.name).sort()).toEqual([...oneShotJobs].sort());
+    expect(objectsOf(objects, "CronJob").map((j) => j.metadata.name).sort()).toEqual([...scheduledJobs].sort());
+    expect(objectOf(objects, "CronJob", "backup").spec.schedule).toBe("0 */6 * * *");
+  });
+
+  it("autoscales the app, the worker and the gateway; the stateful service is a StatefulSet", async () => {
+    const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
+    expect(objectOf(objects, "HorizontalPodAutoscaler", "api").spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
+    expect(objectOf(objects, "HorizontalPodAutoscaler", "worker").spec).toMatchObject({ minReplicas: 5, maxReplicas: 20 });
+    expect(objectOf(objects, "HorizontalPodAutoscaler", "llm-gateway").spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(objectOf(objects, "StatefulSet", "ollama").spec.volumeClaimTemplates?.[0].spec?.storageClassName).toBe("fast-ssd");
+    expect(objectOf(objects, "Deployment", "api").spec.progressDeadlineSeconds).toBe(300);
+  });
+
+  it("opens the app's separate health port to the deep-health probe (Service and NetworkPolicy)", async () => {
+    const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
+    expect(objectOf(objects, "Service", "api").spec?.ports?.map((p) => p.port)).toContain(8081);
+    const fromBlackbox = (objectOf(objects, "NetworkPolicy", "api").spec?.ingress ?? []).filter((rule) =>
+      (rule.from ?? []).some((peer) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "blackbox-exporter"),
+    );
+    expect(fromBlackbox.flatMap((rule) => (rule.ports ?? []).map((p) => p.port))).toContain(8081);
+  });
+
+  it("routes the app, Grafana and the gateway's path prefix through TLS Ingresses", async () => {
+    const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
+    const rules = objectsOf(objects, "Ingress").flatMap((i) =>
+      (i.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => `${r.host}${p.path}`)),
+    );
+    expect(rules).toEqual(expect.arrayContaining(["api.allfeatures.example.com/", "grafana.allfeatures.example.com/", "llm.allfeatures.example.com/v1"]));
+    expect(objectsOf(objects, "Ingress").every((i) => (i.spec?.tls ?? []).length > 0)).toBe(true);
+  });
+});
