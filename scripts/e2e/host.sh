@@ -3,18 +3,31 @@
 # throwaway user may run Docker with compose v2, a loopback image registry, and the e2e images.
 # See docs/e2e.md.
 #
-# Usage: scripts/e2e/host.sh up|down|status
+# Usage: scripts/e2e/host.sh up|down|status|pebble-start <httpPort>
 #
-#   up      install what is missing (Debian: docker.io openssh-server debootstrap docker-registry curl),
-#           start dockerd (unless one already answers on /var/run/docker.sock), build or reuse compose v2,
-#           the Debian base image and the test images, start the registry and push the images to it,
-#           create the SSH user with a per-run key and start sshd on 127.0.0.1, check the whole path
-#           (ssh -> docker compose version), write $STATE/host.env. Idempotent: a second `up` reuses
-#           what runs.
+#   up      install what is missing (Debian: docker.io openssh-server debootstrap docker-registry curl
+#           openssl), start dockerd (unless one already answers on /var/run/docker.sock), build or reuse
+#           compose v2, the test tools (scripts/e2e/tools.sh: Traefik, Pebble, vegeta), the Debian base
+#           image and the test images (the proxy image carries the built Traefik), start the registry and
+#           push the images to it, start pebble-challtestsrv and Pebble (ACME test CA), create the SSH
+#           user with a per-run key and start sshd on 127.0.0.1, check the whole path (ssh -> docker
+#           compose version), write $STATE/host.env. Idempotent: a second `up` reuses what runs.
 #   down    stop and remove everything `up` started or created: the compose project's containers,
-#           networks and volumes (by label), sshd, the SSH user and its home, the registry, dockerd
-#           (only if `up` started it), the state directory. Caches stay. Safe to run twice.
+#           networks and volumes (by label) and those labelled ballast.e2e=1, Pebble and challtestsrv,
+#           sshd, the SSH user and its home, the registry, dockerd (only if `up` started it), the state
+#           directory. Caches stay. Safe to run twice.
 #   status  print what runs and the host.env values.
+#   pebble-start <httpPort>
+#           (re)start Pebble so that it validates HTTP-01 challenges on 127.0.0.1:<httpPort> (the port
+#           a test publishes its proxy's HTTP entry point on); updates host.env. A restarted Pebble has
+#           a new root and intermediate CA and no accounts or orders.
+#
+# ACME: Pebble's ACME endpoint listens on the default Docker bridge's gateway address only (containers
+# reach it as host.docker.internal with `--add-host host.docker.internal:host-gateway`), with its own
+# certificate from a per-run CA made with openssl ($STATE/pebble/ca.pem, BALLAST_E2E_ACME_CA_FILE:
+# mount it and point LEGO_CA_CERTIFICATES at it); its management API (roots, intermediates) on
+# 127.0.0.1. pebble-challtestsrv answers every A query with 127.0.0.1 (and no AAAA), so Pebble
+# validates HTTP-01 against the proxy's port published on loopback.
 #
 # Runs as root. Every wait is bounded and says what it waited for.
 #
@@ -29,6 +42,11 @@
 #   BALLAST_E2E_SSH_PORT        sshd port on 127.0.0.1 (default: a free port)
 #   BALLAST_E2E_REGISTRY_PORT   registry port on 127.0.0.1 (default 45127, or a free port when that is taken)
 #   BALLAST_E2E_COMPOSE_VERSION compose v2 version to build (default v2.40.3)
+#   BALLAST_E2E_PEBBLE_PORT     Pebble's ACME port on the bridge gateway (default 14000, or a free port when taken)
+#   BALLAST_E2E_PEBBLE_HTTP_PORT the HTTP-01 port `up` starts Pebble with (default: a free port; tests
+#                               restart it with `pebble-start <their proxy's published HTTP port>`)
+#   BALLAST_E2E_PEBBLE_ALWAYS_VALID=1  start Pebble with PEBBLE_VA_ALWAYS_VALID=1 (no real validation;
+#                               for machines where Pebble cannot reach the published port)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,7 +61,7 @@ REMOTE_DIR=$SSH_HOME/ballast
 DOCKER_SOCK=/var/run/docker.sock
 BASE_REPO=ballast-e2e/debian
 LABEL=ballast.e2e=1
-APT_PACKAGES=(docker.io openssh-server debootstrap docker-registry curl)
+APT_PACKAGES=(docker.io openssh-server debootstrap docker-registry curl openssl)
 
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export DOCKER_HOST="unix://$DOCKER_SOCK"
@@ -179,6 +197,38 @@ build_compose() {
   log "built $("$bin" version)"
 }
 
+# --- test tools (scripts/e2e/tools.sh) -----------------------------------------------------------------
+TRAEFIK_BIN="" TRAEFIK_VERSION="" PEBBLE_BIN="" CHALLTESTSRV_BIN="" VEGETA_BIN=""
+load_tools() {
+  local out line key value
+  # Builds on first use (Traefik about 10-25 min on 2 cores), then answers from the cache.
+  out=$(bash "$SCRIPT_DIR/tools.sh" env) || die "scripts/e2e/tools.sh env failed (see above)"
+  while IFS= read -r line; do
+    [[ $line =~ ^([A-Z0-9_]+)=\'(.*)\'$ ]] || continue
+    key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+    case $key in
+      BALLAST_E2E_TRAEFIK) TRAEFIK_BIN=$value ;;
+      BALLAST_E2E_TRAEFIK_VERSION) TRAEFIK_VERSION=$value ;;
+      BALLAST_E2E_PEBBLE) PEBBLE_BIN=$value ;;
+      BALLAST_E2E_CHALLTESTSRV) CHALLTESTSRV_BIN=$value ;;
+      BALLAST_E2E_VEGETA) VEGETA_BIN=$value ;;
+    esac
+  done <<<"$out"
+  [[ -x $TRAEFIK_BIN && -x $PEBBLE_BIN && -x $CHALLTESTSRV_BIN && -x $VEGETA_BIN ]] \
+    || die "scripts/e2e/tools.sh env named binaries that do not exist"
+  log "tools: traefik $TRAEFIK_VERSION, pebble, pebble-challtestsrv, vegeta ($(dirname "$VEGETA_BIN"))"
+}
+
+# The proxy image's build context: scripts/e2e/images/proxy plus the built traefik binary (so the
+# image's content key covers the binary too).
+stage_proxy_context() {
+  local context="$STATE/context/proxy"
+  rm -rf "$context"
+  mkdir -p "$context"
+  cp -R "$IMAGES_DIR/proxy/." "$context/"
+  cp "$TRAEFIK_BIN" "$context/traefik"
+}
+
 # --- images --------------------------------------------------------------------------------------------
 base_tarball() { printf '%s/debian-bookworm-minbase.tar.gz' "$CACHE"; }
 
@@ -231,7 +281,9 @@ build_host_args() {
 build_image() {
   local name=$1 variant=$2 context key tag base_id
   shift 2
-  context="$IMAGES_DIR/$name"
+  # A staged context (stage_proxy_context) wins over the directory in the repository.
+  context="$STATE/context/$name"
+  [[ -d $context ]] || context="$IMAGES_DIR/$name"
   base_id=$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE")
   key=$( {
     printf '%s\n' "$base_id" "$@"
@@ -306,6 +358,110 @@ push_image() {
   # The engine must pull it back through the registry, as on a real host: drop the pushed tag.
   docker rmi "$ref" >/dev/null
   printf '%s\n' "$ref"
+}
+
+# --- ACME test CA: pebble-challtestsrv and Pebble --------------------------------------------------------
+PEBBLE_DIR="$STATE/pebble"
+
+# The default bridge's gateway address: what `host-gateway` (host.docker.internal) means in containers.
+bridge_gateway() {
+  local ip
+  ip=$(timeout 10 docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null) || true
+  if [[ ! $ip =~ ^[0-9]+(\.[0-9]+){3}$ ]]; then
+    ip=$(ip -4 -o addr show dev docker0 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }') || true
+  fi
+  [[ $ip =~ ^[0-9]+(\.[0-9]+){3}$ ]] || die "cannot tell the default Docker bridge's gateway address (docker network inspect bridge)"
+  printf '%s' "$ip"
+}
+
+# make_pebble_certs <gateway>: a per-run CA and the certificate Pebble serves its ACME and management
+# APIs with, valid for host.docker.internal, the gateway address, localhost and 127.0.0.1.
+make_pebble_certs() {
+  local gw=$1 dir=$PEBBLE_DIR
+  if [[ -s $dir/cert.pem && -s $dir/ca.pem && $(cat "$dir/cert.gateway" 2>/dev/null) == "$gw" ]]; then return 0; fi
+  mkdir -p "$dir"
+  chmod 0755 "$dir"
+  {
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -subj '/CN=Ballast e2e Pebble HTTPS CA' -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+      -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj '/CN=host.docker.internal' -keyout "$dir/key.pem" -out "$dir/cert.csr" &&
+    printf '%s\n' "subjectAltName=DNS:host.docker.internal,DNS:localhost,IP:$gw,IP:127.0.0.1" \
+      'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
+      >"$dir/cert.ext" &&
+    openssl x509 -req -in "$dir/cert.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 30 \
+      -extfile "$dir/cert.ext" -out "$dir/cert.pem"
+  } >"$dir/openssl.log" 2>&1 || die "openssl could not make Pebble's certificates; see $dir/openssl.log"
+  chmod 0600 "$dir/ca.key" "$dir/key.pem"
+  chmod 0644 "$dir/ca.pem" "$dir/cert.pem"
+  echo "$gw" >"$dir/cert.gateway"
+}
+
+# Mock DNS for Pebble: every A query is answered with 127.0.0.1, AAAA with nothing; no challenge servers.
+start_challtestsrv() {
+  local dns_port mgmt_port
+  if pid_alive "$STATE/challtestsrv.pid"; then return 0; fi
+  dns_port=$(free_port)
+  mgmt_port=$(free_port)
+  log "starting pebble-challtestsrv (DNS on 127.0.0.1:$dns_port: every A record is 127.0.0.1)"
+  setsid "$CHALLTESTSRV_BIN" -http01 '' -https01 '' -doh '' -tlsalpn01 '' \
+    -dnsserver "127.0.0.1:$dns_port" -management "127.0.0.1:$mgmt_port" -defaultIPv4 127.0.0.1 -defaultIPv6 '' \
+    >>"$STATE/challtestsrv.log" 2>&1 </dev/null &
+  echo $! >"$STATE/challtestsrv.pid"
+  echo "127.0.0.1:$dns_port" >"$STATE/challtestsrv.dns"
+  if ! wait_for 30 "pebble-challtestsrv" curl -fsS --max-time 2 -o /dev/null -X POST -d '{"ip":"127.0.0.1"}' \
+      "http://127.0.0.1:$mgmt_port/set-default-ipv4"; then
+    tail -n 20 "$STATE/challtestsrv.log" >&2 || true
+    die "pebble-challtestsrv did not answer on 127.0.0.1:$mgmt_port within 30s; see $STATE/challtestsrv.log"
+  fi
+}
+
+# start_pebble <httpPort>: (re)starts Pebble; it validates HTTP-01 on 127.0.0.1:<httpPort>.
+start_pebble() {
+  local http_port=$1 gw port mgmt always_valid=${BALLAST_E2E_PEBBLE_ALWAYS_VALID:-0}
+  gw=$(bridge_gateway)
+  make_pebble_certs "$gw"
+  stop_pid "$STATE/pebble.pid" pebble 10
+  port=${BALLAST_E2E_PEBBLE_PORT:-14000}
+  if [[ -z ${BALLAST_E2E_PEBBLE_PORT:-} ]] && timeout 2 bash -c "exec 3<>/dev/tcp/$gw/$port" 2>/dev/null; then
+    port=$(free_port)
+  fi
+  mgmt=$(free_port)
+  printf '%s\n' '{' '  "pebble": {' \
+    "    \"listenAddress\": \"$gw:$port\"," \
+    "    \"managementListenAddress\": \"127.0.0.1:$mgmt\"," \
+    "    \"certificate\": \"$PEBBLE_DIR/cert.pem\"," \
+    "    \"privateKey\": \"$PEBBLE_DIR/key.pem\"," \
+    "    \"httpPort\": $http_port," \
+    '    "tlsPort": 5001,' \
+    '    "ocspResponderURL": "",' \
+    '    "externalAccountBindingRequired": false' \
+    '  }' '}' >"$PEBBLE_DIR/pebble-config.json"
+  log "starting Pebble: ACME on https://$gw:$port/dir (host.docker.internal), HTTP-01 against 127.0.0.1:$http_port$( ((always_valid)) && echo ', PEBBLE_VA_ALWAYS_VALID=1')"
+  # No random validation delay, no injected bad nonces: the tests' timings stay predictable.
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_VA_ALWAYS_VALID=$always_valid \
+    setsid "$PEBBLE_BIN" -config "$PEBBLE_DIR/pebble-config.json" -dnsserver "$(cat "$STATE/challtestsrv.dns")" \
+    >>"$STATE/pebble.log" 2>&1 </dev/null &
+  echo $! >"$STATE/pebble.pid"
+  if ! wait_for 30 "Pebble" curl -fsS --max-time 2 --cacert "$PEBBLE_DIR/ca.pem" -o /dev/null "https://$gw:$port/dir" ||
+     ! wait_for 10 "Pebble management" curl -fsS --max-time 2 --cacert "$PEBBLE_DIR/ca.pem" -o /dev/null "https://127.0.0.1:$mgmt/roots/0"; then
+    tail -n 20 "$STATE/pebble.log" >&2 || true
+    die "Pebble did not answer on https://$gw:$port/dir and https://127.0.0.1:$mgmt within 40s; see $STATE/pebble.log"
+  fi
+  echo "https://host.docker.internal:$port/dir" >"$STATE/pebble.directory"
+  echo "https://127.0.0.1:$mgmt" >"$STATE/pebble.management"
+  echo "$http_port" >"$STATE/pebble.httpport"
+  echo "$gw" >"$STATE/pebble.gateway"
+}
+
+acme_env_lines() {
+  printf "BALLAST_E2E_ACME_DIRECTORY='%s'\n" "$(cat "$STATE/pebble.directory")"
+  printf "BALLAST_E2E_ACME_CA_FILE='%s'\n" "$PEBBLE_DIR/ca.pem"
+  printf "BALLAST_E2E_ACME_HOST_GATEWAY='%s'\n" "$(cat "$STATE/pebble.gateway")"
+  printf "BALLAST_E2E_ACME_HTTP_PORT='%s'\n" "$(cat "$STATE/pebble.httpport")"
+  printf "BALLAST_E2E_PEBBLE_MANAGEMENT='%s'\n" "$(cat "$STATE/pebble.management")"
+  printf "BALLAST_E2E_PEBBLE_LOG='%s'\n" "$STATE/pebble.log"
 }
 
 # --- ssh -----------------------------------------------------------------------------------------------
@@ -392,6 +548,11 @@ write_env() {
     printf "BALLAST_E2E_IMAGE_POSTGRES='%s'\n" "$IMAGE_POSTGRES"
     printf "BALLAST_E2E_IMAGE_REDIS='%s'\n" "$IMAGE_REDIS"
     printf "BALLAST_E2E_IMAGE_PROXY='%s'\n" "$IMAGE_PROXY"
+    printf "BALLAST_E2E_TRAEFIK_VERSION='%s'\n" "$TRAEFIK_VERSION"
+    printf "BALLAST_E2E_VEGETA='%s'\n" "$VEGETA_BIN"
+    printf "BALLAST_E2E_PEBBLE='%s'\n" "$PEBBLE_BIN"
+    printf "BALLAST_E2E_CHALLTESTSRV='%s'\n" "$CHALLTESTSRV_BIN"
+    acme_env_lines
   } >"$tmp"
   mv "$tmp" "$STATE/host.env"
 }
@@ -404,8 +565,10 @@ cmd_up() {
   install_packages
   start_dockerd
   build_compose
+  load_tools
   build_base_tarball
   import_base
+  stage_proxy_context
   local app_v1 app_v2 app_failing postgres redis proxy
   app_v1=$(build_image app v1 APP_VERSION=v1)
   app_v2=$(build_image app v2 APP_VERSION=v2)
@@ -422,6 +585,8 @@ cmd_up() {
   IMAGE_REDIS=$(push_image "$redis")
   IMAGE_PROXY=$(push_image "$proxy")
   log "images pushed to $REGISTRY"
+  start_challtestsrv
+  if ! pid_alive "$STATE/pebble.pid"; then start_pebble "${BALLAST_E2E_PEBBLE_HTTP_PORT:-$(free_port)}"; fi
   setup_user
   start_sshd
   if ! wait_for 30 "ssh $SSH_USER@127.0.0.1:$SSH_PORT -> docker compose" ssh_check docker compose version; then
@@ -443,13 +608,15 @@ remove_project_resources() {
     timeout 180 docker rm -f $ids >/dev/null || log "could not remove every container of $PROJECT"
     log "removed containers: $(wc -w <<<"$ids")"
   fi
-  ids=$(docker network ls -q --filter "label=com.docker.compose.project=$PROJECT")
+  # Networks and volumes of the tests that run containers themselves carry the ballast.e2e label.
+  ids=$({ docker network ls -q --filter "label=com.docker.compose.project=$PROJECT"; docker network ls -q --filter "label=$LABEL"; } | sort -u)
   if [[ -n ${ids//[[:space:]]/} ]]; then
     # shellcheck disable=SC2086
     timeout 60 docker network rm $ids >/dev/null || log "could not remove every network of $PROJECT"
     log "removed networks: $(wc -w <<<"$ids")"
   fi
-  ids=$({ docker volume ls -q --filter "label=ballast.project=$PROJECT"; docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT"; } | sort -u)
+  ids=$({ docker volume ls -q --filter "label=ballast.project=$PROJECT"; docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT"
+    docker volume ls -q --filter "label=$LABEL"; } | sort -u)
   if [[ -n ${ids//[[:space:]]/} ]]; then
     # shellcheck disable=SC2086
     timeout 60 docker volume rm -f $ids >/dev/null || log "could not remove every volume of $PROJECT"
@@ -476,6 +643,8 @@ cmd_down() {
     log "removed user $SSH_USER and $SSH_HOME"
   fi
   stop_pid "$STATE/registry.pid" registry 10
+  stop_pid "$STATE/pebble.pid" pebble 10
+  stop_pid "$STATE/challtestsrv.pid" pebble-challtestsrv 10
   if [[ -f $STATE/dockerd.pid ]]; then
     stop_pid "$STATE/dockerd.pid" dockerd 60
   fi
@@ -498,14 +667,37 @@ cmd_status() {
   else echo "sshd: not running"; rc=1; fi
   if pid_alive "$STATE/registry.pid"; then echo "registry: running ($(cat "$STATE/registry.addr"))"
   else echo "registry: not running"; rc=1; fi
+  if pid_alive "$STATE/pebble.pid"; then echo "pebble: running ($(cat "$STATE/pebble.directory"), HTTP-01 against 127.0.0.1:$(cat "$STATE/pebble.httpport"))"
+  else echo "pebble: not running"; rc=1; fi
+  if pid_alive "$STATE/challtestsrv.pid"; then echo "pebble-challtestsrv: running (DNS $(cat "$STATE/challtestsrv.dns"))"
+  else echo "pebble-challtestsrv: not running"; rc=1; fi
   if [[ -x $(compose_binary) ]]; then echo "compose: $("$(compose_binary)" version --short) ($(compose_binary))"
   else echo "compose: not built"; fi
   if [[ -f $STATE/host.env ]]; then sed -n "s/^\(BALLAST_E2E_[A-Z0-9_]*\)=/  \1=/p" "$STATE/host.env"; fi
   return "$rc"
 }
 
+# host_env_value <KEY>: a value of host.env.
+host_env_value() { sed -n "s/^$1='\\(.*\\)'\$/\\1/p" "$STATE/host.env"; }
+
+cmd_pebble_start() {
+  local port=${1:-} tmp="$STATE/host.env.tmp"
+  [[ $(id -u) == 0 ]] || die "run as root"
+  if [[ ! $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then die "usage: host.sh pebble-start <httpPort>"; fi
+  [[ -f $STATE/host.env ]] || die "the test host is not up ($STATE/host.env does not exist): run \`host.sh up\` first"
+  docker_answers || die "no Docker engine answers on $DOCKER_SOCK: run \`host.sh up\` first"
+  PEBBLE_BIN=$(host_env_value BALLAST_E2E_PEBBLE)
+  CHALLTESTSRV_BIN=$(host_env_value BALLAST_E2E_CHALLTESTSRV)
+  [[ -x $PEBBLE_BIN && -x $CHALLTESTSRV_BIN ]] || die "host.env names no Pebble binaries: run \`host.sh down && host.sh up\`"
+  start_challtestsrv
+  start_pebble "$port"
+  { grep -v -E '^BALLAST_E2E_(ACME_|PEBBLE_MANAGEMENT|PEBBLE_LOG)' "$STATE/host.env"; acme_env_lines; } >"$tmp"
+  mv "$tmp" "$STATE/host.env"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
+  pebble-start) cmd_pebble_start "${2:-}" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;

@@ -65,13 +65,14 @@ describe("policy pack on the engine", () => {
           remoteDir: "/home/ballast-e2e/ballast",
         },
         images: {
-          app: "127.0.0.1:45127/ballast-e2e/app:v1-policy",
-          postgres: "127.0.0.1:45127/ballast-e2e/postgres:15-policy",
-          redis: "127.0.0.1:45127/ballast-e2e/redis:7-policy",
-          proxy: "127.0.0.1:45127/ballast-e2e/proxy:1-policy",
+          app: "127.0.0.1:45127/ballast-e2e/app:v1-0123456789ab",
+          postgres: "127.0.0.1:45127/ballast-e2e/postgres:15-0123456789ab",
+          redis: "127.0.0.1:45127/ballast-e2e/redis:7-0123456789ab",
+          proxy: "127.0.0.1:45127/ballast-e2e/proxy:1-0123456789ab",
         },
         httpPort: 18080,
         httpsPort: 18443,
+        adminPort: 18099,
       }),
       secrets: { sshPrivateKey: fs.readFileSync(key, "utf8") },
     });

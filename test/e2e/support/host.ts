@@ -20,9 +20,11 @@ export interface TestHost {
   images: { appV1: string; appV2: string; appFailing: string; postgres: string; redis: string; proxy: string };
   /** True when this process brought the host up (and so takes it down). */
   ownedByUs: boolean;
+  /** Every `BALLAST_E2E_*` value of host.env (the ACME and tool keys are read by support/acme.ts). */
+  values: Record<string, string>;
 }
 
-const hostScript = path.join(repoRoot, "scripts", "e2e", "host.sh");
+export const hostScript = path.join(repoRoot, "scripts", "e2e", "host.sh");
 
 /** Parses host.sh's `KEY='value'` env file. */
 export function readHostEnv(file: string): Record<string, string> {
@@ -58,12 +60,14 @@ function hostFromEnv(values: Record<string, string>, ownedByUs: boolean): TestHo
       proxy: need("BALLAST_E2E_IMAGE_PROXY"),
     },
     ownedByUs,
+    values,
   };
 }
 
 /**
- * `host.sh up` (first run: packages, compose build, debootstrap and image builds; later runs reuse
- * the caches), or, with BALLAST_E2E_HOST_ENV set, a host someone else brought up.
+ * `host.sh up` (first run: packages, the compose and test-tool builds (Traefik from Go modules takes
+ * 10-20 min), debootstrap and image builds; later runs reuse the caches), or, with
+ * BALLAST_E2E_HOST_ENV set, a host someone else brought up.
  */
 export async function bringUpHost(): Promise<TestHost> {
   const external = process.env.BALLAST_E2E_HOST_ENV;
@@ -76,7 +80,7 @@ export async function bringUpHost(): Promise<TestHost> {
   }
   await runOk("scripts/e2e/host.sh up", "bash", [hostScript, "up"], {
     cwd: repoRoot,
-    timeoutSeconds: 45 * 60,
+    timeoutSeconds: 70 * 60,
     echo: "[host]",
   });
   const state = process.env.BALLAST_E2E_STATE ?? "/run/ballast-e2e";
@@ -139,6 +143,7 @@ export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<
 export interface HttpAnswer {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /** One GET to 127.0.0.1:<port> with a Host header, as a client of the declared route would send it. */
@@ -150,7 +155,7 @@ export function get(port: number, host: string, urlPath: string, timeoutMs = 500
         let body = "";
         response.setEncoding("utf8");
         response.on("data", (chunk: string) => (body += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body, headers: response.headers }));
       },
     );
     request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));

@@ -12,6 +12,8 @@ export interface ComposeStackInputs {
   images: { app: string; postgres: string; redis: string; proxy: string };
   httpPort: number;
   httpsPort: number;
+  /** Traefik's API (the release's routing confirmation) on 127.0.0.1: a free port, not the default 8099. */
+  adminPort: number;
 }
 
 /**
@@ -44,9 +46,15 @@ export function composeStackConfig(inputs: ComposeStackInputs): Record<string, u
     // Debian has no pgvector package: the e2e Postgres image is plain PostgreSQL 15.
     postgres: { image: inputs.images.postgres, extensions: [] },
     redis: { image: inputs.images.redis },
-    // The e2e proxy image routes by the same Traefik labels (scripts/e2e/images/proxy).
+    // The e2e proxy image is the real Traefik, built from Go modules (scripts/e2e/tools.sh, images/proxy).
     // Loopback only: the test host's ports never listen on the machine's other interfaces.
-    proxy: { image: inputs.images.proxy, httpPort: inputs.httpPort, httpsPort: inputs.httpsPort, bindAddress: "127.0.0.1" },
+    proxy: {
+      image: inputs.images.proxy,
+      httpPort: inputs.httpPort,
+      httpsPort: inputs.httpsPort,
+      adminPort: inputs.adminPort,
+      bindAddress: "127.0.0.1",
+    },
     backups: { enabled: false },
     monitoring: { enabled: false },
   };
