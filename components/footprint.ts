@@ -1,7 +1,7 @@
 /**
  * Does the stack fit the Compose host? Sums resource limits of everything that runs
  * permanently (agents once, replicated services per replica) plus the largest job,
- * which the scheduler runs beside them. When it does not fit, the message says by how much,
+ * which the host's cron runs beside them. When it does not fit, the message says by how much,
  * which workloads take the most and the stack keys that size them.
  */
 import type { HostSize } from "./config";

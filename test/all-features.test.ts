@@ -16,6 +16,7 @@ import type { WorkloadSpec } from "../components/spec";
 import type { KubernetesObject, ObjectOfKind } from "../components/targets/kubernetes";
 import { renderStackFile, withSecretPlaceholders, type RenderedStack } from "../scripts/lib/render-stack";
 import { readStackFileAt } from "../scripts/lib/stack-files";
+import { unsetKeys, type Json, type ZodNode } from "./fixtures/schema-walk";
 import { composeDocumentOf, composeSpecProblems, kubernetesObjectsOf, kubernetesSchemaProblems } from "./fixtures/validators";
 
 const fixturePath = join(__dirname, "fixtures", "Pulumi.all-features.yaml");
@@ -23,83 +24,10 @@ const stackName = "all-features";
 /** The deploy key is a secret input, never in a stack file: the render gets it the way `pulumi config set --secret` would. */
 const sshKey = { "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nall-features-test-key\n-----END OPENSSH PRIVATE KEY-----" };
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 /** The `ballast:` values of the fixture as written (no defaults merged), key -> value. */
 function fixtureValues(): Record<string, Json> {
   const parsed = parse(readFileSync(fixturePath, "utf8")) as { config: Record<string, Json> };
   return Object.fromEntries(Object.entries(parsed.config).map(([key, value]) => [key.replace(/^ballast:/, ""), value]));
-}
-
-// The zod definitions this walk reads (zod 4's `_zod.def`); anything else is a leaf.
-interface ZodNode {
-  _zod: { def: ZodDef };
-}
-type ZodDef =
-  | { type: "object"; shape: Record<string, ZodNode> }
-  | { type: "optional" | "nullable" | "default" | "readonly" | "nonoptional" | "catch" | "prefault"; innerType: ZodNode }
-  | { type: "pipe"; in: ZodNode }
-  | { type: "array"; element: ZodNode }
-  | { type: "record"; valueType: ZodNode }
-  | { type: "union"; options: ZodNode[]; discriminator?: string }
-  | { type: "literal"; values: unknown[] }
-  | { type: string };
-
-function isPlainObject(value: unknown): value is Record<string, Json> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function unwrap(node: ZodNode): ZodNode {
-  const def = node._zod.def;
-  if ("innerType" in def) return unwrap(def.innerType);
-  if (def.type === "pipe" && "in" in def) return unwrap(def.in);
-  return node;
-}
-
-/** Keys unset in every one of `lists` (a key is covered when one list item sets it). */
-function unsetInAll(lists: string[][]): string[] {
-  return lists.length === 0 ? [] : lists.reduce((common, list) => common.filter((key) => list.includes(key)));
-}
-
-/**
- * The key paths of `schema` that `value` leaves unset: every object key, every optional
- * object, non-empty lists and maps (a key of list items counts as set when one item sets it).
- * A union of object shapes (the Alertmanager receiver) is covered by the option the value
- * takes: one stack can hold only one receiver.
- */
-function unsetKeys(schema: ZodNode, value: Json | undefined, path: string): string[] {
-  const node = unwrap(schema);
-  const def = node._zod.def;
-  if (value === undefined) return [path];
-  switch (def.type) {
-    case "object": {
-      if (!("shape" in def) || !isPlainObject(value)) return [];
-      return Object.entries(def.shape).flatMap(([key, child]) => unsetKeys(child, value[key], path ? `${path}.${key}` : key));
-    }
-    case "array": {
-      if (!("element" in def) || !Array.isArray(value) || value.length === 0) return [`${path}[]`];
-      return unsetInAll(value.map((item) => unsetKeys(def.element, item, `${path}[]`)));
-    }
-    case "record": {
-      if (!("valueType" in def) || !isPlainObject(value) || Object.keys(value).length === 0) return [`${path}{}`];
-      return unsetInAll(Object.values(value).map((item) => unsetKeys(def.valueType, item, `${path}{}`)));
-    }
-    case "union": {
-      if (!("options" in def) || !isPlainObject(value)) return [];
-      const objectOptions = def.options.map(unwrap).filter((option) => option._zod.def.type === "object");
-      const discriminator = def.discriminator;
-      const chosen = discriminator
-        ? objectOptions.find((option) => {
-            const shape = (option._zod.def as { shape: Record<string, ZodNode> }).shape;
-            const literal = unwrap(shape[discriminator])._zod.def as { values?: unknown[] };
-            return literal.values?.includes(value[discriminator]);
-          })
-        : objectOptions[0];
-      return chosen ? unsetKeys(chosen, value, path) : [`${path} (matches no option)`];
-    }
-    default:
-      return [];
-  }
 }
 
 const renders = new Map<string, Promise<RenderedStack>>();

@@ -53,7 +53,7 @@ export function imagePinProblem(key: string, image: string, environment: Environ
 export const defaultImages = {
   postgres: "pgvector/pgvector:0.8.0-pg16",
   redis: "redis:7.4.2-alpine",
-  traefik: "traefik:v3.2.3",
+  traefik: "traefik:v3.7.13",
   rclone: "rclone/rclone:1.68.2",
   prometheus: "prom/prometheus:v2.53.0",
   alertmanager: "prom/alertmanager:v0.27.0",

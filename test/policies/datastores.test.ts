@@ -25,7 +25,7 @@ describe("datastores-private on Compose", () => {
       postgres,
       redis: composeService({ image: "redis:7-alpine", labels: {} }),
       "postgres-exporter": composeService({ image: "prometheuscommunity/postgres-exporter:v0.15.0", networks: ["edge", "internal"], labels: {} }),
-      traefik: composeService({ image: "traefik:v3.2.3", ports: ["80:8000", "443:8443"], networks: ["edge"], labels: { "ballast.component": "proxy" } }),
+      traefik: composeService({ image: "traefik:v3.7.13", ports: ["80:8000", "443:8443"], networks: ["edge"], labels: { "ballast.component": "proxy" } }),
     });
     expect(await validateResource(datastoresPrivate, releaseCommand(doc))).toEqual([]);
   });

@@ -11,7 +11,7 @@ describe("image references", () => {
   });
 
   it("accepts version tags and digests, refuses latest, untagged and malformed digests", () => {
-    expect(unpinnedReason("traefik:v3.2.3")).toBeUndefined();
+    expect(unpinnedReason("traefik:v3.7.13")).toBeUndefined();
     expect(unpinnedReason(`ollama/ollama@sha256:${"0".repeat(64)}`)).toBeUndefined();
     expect(unpinnedReason("traefik:latest")).toBe('uses the "latest" tag');
     expect(unpinnedReason("redis")).toBe('has no tag, which means "latest"');
@@ -55,7 +55,7 @@ describe("images-pinned on Kubernetes", () => {
 
 describe("images-pinned on Compose", () => {
   it("passes a project of pinned services", async () => {
-    const doc = composeDocument({ app: composeService(), traefik: composeService({ image: "traefik:v3.2.3" }) });
+    const doc = composeDocument({ app: composeService(), traefik: composeService({ image: "traefik:v3.7.13" }) });
     expect(await validateResource(imagesPinned, releaseCommand(doc))).toEqual([]);
   });
 

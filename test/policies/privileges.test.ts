@@ -102,7 +102,7 @@ describe("privileges-restricted on Compose", () => {
         cap_add: ["SYS_ADMIN"],
         volumes: ["/etc:/host-etc:ro", "./config/app/app.json:/etc/app.json", "/var/run/docker.sock:/var/run/docker.sock"],
       }),
-      traefik: composeService({ image: "traefik:v3.2.3", volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }),
+      traefik: composeService({ image: "traefik:v3.7.13", volumes: ["/var/run/docker.sock:/var/run/docker.sock"] }),
       scheduler: composeService({ image: "docker:27.3.1-cli", volumes: ["/etc/cron.d:/etc/cron.d:ro"] }),
       alloy: composeService({ image: "grafana/alloy:v1.7.1", volumes: ["/var/lib/docker/containers:/var/lib/docker/containers"] }),
     });

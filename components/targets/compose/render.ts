@@ -408,7 +408,7 @@ function checkModel(model: StackModel, project: string): void {
 
 /**
  * Renders the compose project. `config.project` names the project (and so the fixed
- * volume and network names); `releaseBaseDir(config)` is where the scheduler finds
+ * volume and network names); `releaseBaseDir(config)` is where the host's cron entries find
  * the current release.
  */
 export function renderComposeProject(
