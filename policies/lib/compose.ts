@@ -2,12 +2,14 @@
  * The Compose target's rendered project, as the policies see it.
  *
  * Contract with components/targets/compose (records.ts): one resource per service, of type
- * `pulumi-nodejs:dynamic/ballast:ComposeService`, whose input `compose` is that service's slice
- * of the rendered project (the service with the networks, volumes and secrets it uses), without
- * secret values. Each is judged as a one-service project. A release Command whose `triggers[0]`
+ * `pulumi-nodejs:dynamic/ballast:ComposeService`, whose inputs are that service's slice of the
+ * rendered project (the service with the networks, volumes and secrets it uses), flattened to one
+ * property per leaf (components/targets/compose/record-shape.ts), without secret values. Each is
+ * judged as a one-service project. A release Command whose `triggers[0]`
  * is compose YAML (older releases, hand-written stacks) is read too.
  */
 import { parse } from "yaml";
+import { unflattenDocument } from "../../components/targets/compose/record-shape";
 import { asArray, asObject, asString, type Props } from "./values";
 import type { ResourceView } from "./view";
 
@@ -81,8 +83,9 @@ function projectOfDocument(doc: Props): ComposeProject | undefined {
 /** The compose project (or one-service slice of it) a resource carries, if any. */
 export function composeProjectOf(resource: ResourceView): ComposeProject | undefined {
   if (resource.type === composeServiceRecordType) {
-    const doc = asObject(resource.props.compose);
-    return doc ? projectOfDocument(doc) : undefined;
+    // The record's properties are its slice flattened, one per leaf (record-shape.ts).
+    const { service: _service, ...slice } = resource.props;
+    return projectOfDocument(unflattenDocument(slice) as Props);
   }
   if (!resource.type.startsWith("command:")) return undefined;
   const first = asArray(resource.props.triggers)[0];

@@ -4,6 +4,7 @@
  * stack configs and over recorded resources mutated the way a bad change would render.
  * See ./program.ts for how recorded resources become policy arguments.
  */
+import { flattenDocument, unflattenDocument } from "../../components/targets/compose/record-shape";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResourceInput } from "./harness";
 import { packConfig, programResources, runPack, type LeveledViolation } from "./program";
@@ -54,7 +55,7 @@ function composeDocOf(resources: ResourceInput[]): Record<string, any> {
   if (records.length === 0) throw new Error("no compose service records recorded");
   const doc: Record<string, any> = { services: {}, volumes: {}, networks: {} };
   for (const record of records) {
-    const slice = record.props.compose as Record<string, any>;
+    const slice = unflattenDocument(record.props) as Record<string, any>;
     Object.assign(doc.services, slice.services);
     Object.assign(doc.volumes, slice.volumes ?? {});
     Object.assign(doc.networks, slice.networks ?? {});
@@ -68,7 +69,7 @@ function withComposeDoc(resources: ResourceInput[], edit: (doc: Record<string, a
   edit(doc);
   return resources.flatMap((r) => {
     if (r.type !== recordType) return [r];
-    const slice = r.props.compose as Record<string, any>;
+    const slice = unflattenDocument(r.props) as Record<string, any>;
     const name = Object.keys(slice.services)[0];
     if (!(name in doc.services)) return [];
     const pick = (all: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => k in all).map((k) => [k, all[k]]));
@@ -78,7 +79,7 @@ function withComposeDoc(resources: ResourceInput[], edit: (doc: Record<string, a
       networks: pick(doc.networks, Object.keys(slice.networks ?? {})),
       ...(slice.volumes ? { volumes: pick(doc.volumes, Object.keys(slice.volumes)) } : {}),
     };
-    return [{ ...r, props: { ...r.props, compose } }];
+    return [{ ...r, props: { service: r.props.service, ...flattenDocument(compose) } }];
   });
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { flattenDocument } from "../../components/targets/compose/record-shape";
 import { prodBackupsScheduled, prodLogAnonymisation } from "../../policies/stack";
 import { composeDocument, composeService, container, cronJob, daemonSet, k8sObject, releaseCommand, statefulSet, validateStack, type ResourceInput } from "./harness";
 
@@ -47,7 +48,7 @@ describe("prod-backups-scheduled", () => {
       type: "pulumi-nodejs:dynamic/ballast:ComposeService",
       name: `ballast-${name}`,
       stack: "prod",
-      props: { service: name, compose: { name: "ballast", services: { [name]: service }, networks: {} } },
+      props: { service: name, ...flattenDocument({ name: "ballast", services: { [name]: service }, networks: {} }) },
     });
     const pg = composeService({ image: "pgvector/pgvector:0.8.0-pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
     const backup = composeService({ profiles: ["jobs"], labels: { "ballast.component": "backups", "ballast.role": "job" }, "x-ballast-schedule": "15 3 * * *" });

@@ -3,6 +3,7 @@
  * receives (connection, triggers contract, secret stdin, delete behaviour) over SSH
  * and locally. Mock helpers live here on purpose (no shared mocks module yet).
  */
+import { unflattenDocument } from "../../components/targets/compose/record-shape";
 import { composeHostDefaults } from "../fixtures/config";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -148,9 +149,14 @@ describe("the release command over SSH", () => {
     const document = compose.renderComposeProject(model, sshConfig).document;
     const app = records.find((r) => r.name === "ballast-app")!;
     expect(app.inputs.service).toBe("app");
-    expect(app.inputs.compose).toEqual({ name: "ballast", services: { app: document.services.app }, networks: { edge: document.networks.edge, internal: document.networks.internal } });
+    const sliceOf = (inputs: Record<string, unknown>) => unflattenDocument(Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "service")));
+    expect(sliceOf(app.inputs)).toEqual({ name: "ballast", services: { app: document.services.app }, networks: { edge: document.networks.edge, internal: document.networks.internal } });
+    // One property per leaf: a one-line change in the declaration is one property in the preview.
+    expect(app.inputs["services.app.image"]).toBe(document.services.app.image);
+    expect(app.inputs["services.app.deploy.replicas"]).toBe(document.services.app.deploy?.replicas);
+    for (const value of Object.values(app.inputs)) expect(["string", "number", "boolean"]).toContain(typeof value);
     const postgres = records.find((r) => r.name === "ballast-postgres")!;
-    expect((postgres.inputs.compose as { volumes: object }).volumes).toEqual({ "postgres-data": document.volumes!["postgres-data"] });
+    expect(sliceOf(postgres.inputs).volumes).toEqual({ "postgres-data": document.volumes!["postgres-data"] });
     for (const record of records) for (const value of Object.values(fixtureSecretValues)) expect(JSON.stringify(record.inputs)).not.toContain(value);
   });
 

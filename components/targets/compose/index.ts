@@ -28,7 +28,7 @@ import {
   secretFilePath,
   type ComposeRenderOptions,
 } from "./render";
-import { ComposeServiceRecord, serviceSlice } from "./records";
+import { ComposeServiceRecord, serviceRecordProperties } from "./records";
 import { releasePlan } from "./release";
 import { renderRouters, ROUTERS_FILE } from "./routing";
 import { renderDeployScript, renderDestroyScript, renderMaintenanceScript, type HealthGateSettings, type ScriptSettings } from "./scripts";
@@ -298,12 +298,19 @@ export class ComposeTarget implements Target {
       bootstrap ? [bootstrap] : [],
     );
     // One record per service, after the release: the preview names what changes (records.ts).
+    // Property names come from the render of the declaration (an image built by this update is
+    // a leaf whose value comes later); values from the render with every image known.
+    const declared = renderComposeProject(
+      { ...model, workloads: model.workloads.map((w) => ({ ...w, image: typeof w.image === "string" ? w.image : "built-by-this-update" })) },
+      this.config,
+      this.renderOptions(),
+    ).document;
     for (const workload of model.workloads) {
-      new ComposeServiceRecord(
-        `${this.config.project}-${workload.name}`,
-        { service: workload.name, compose: document.apply((d) => serviceSlice(d, workload.name)) },
-        { parent, dependsOn: [release] },
+      const values = document.apply((d) => serviceRecordProperties(d, workload.name));
+      const properties = Object.fromEntries(
+        Object.keys(serviceRecordProperties(declared, workload.name)).map((key) => [key, values.apply((v) => v[key])]),
       );
+      new ComposeServiceRecord(`${this.config.project}-${workload.name}`, { service: workload.name, properties }, { parent, dependsOn: [release] });
     }
     const appUrl = this.appUrl(model);
     const ssh = this.config.ssh;

@@ -1,17 +1,19 @@
 /**
  * One resource per Compose service, so `pulumi preview` reads like the stack it changes:
- * `~ ballast-app update [diff: ~compose]` names the service, and `--diff` shows the key that
- * changed (`image`, one environment entry, `deploy.replicas`) instead of the whole compose file.
+ * `~ ballast-app update [diff: ~services.app.image]` names the service and the key, and
+ * `--diff` shows that one line instead of the whole compose file.
  *
  * A record holds the service's slice of the rendered project (the service, the networks,
- * volumes and secrets it uses) and nothing secret: secret env entries are `${NAME:?...}`
- * interpolations. It deploys nothing: the release Command does (apply.ts). Records are
- * updated after the release succeeds, so a failed release leaves them showing what runs.
- * The policy pack judges each record as a one-service compose project.
+ * volumes and secrets it uses), flattened to one property per leaf (./record-shape.ts), and
+ * nothing secret: secret env entries are `${NAME:?...}` interpolations. It deploys nothing: the
+ * release Command does (apply.ts). Records are updated after the release succeeds, so a failed
+ * release leaves them showing what runs. The policy pack judges each record as a one-service
+ * compose project.
  *
  * The provider is a Pulumi dynamic provider that stores its inputs: no closures, no I/O.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { flattenDocument, type FlatDocument } from "./record-shape";
 import type { ComposeDocument } from "./types";
 
 /** The type token the policy pack recognises: `pulumi-nodejs:dynamic/ballast:ComposeService`. */
@@ -39,13 +41,20 @@ export function serviceSlice(document: ComposeDocument, name: string): ComposeDo
   return slice;
 }
 
+/** The record's properties for one service: its slice, one property per leaf. */
+export function serviceRecordProperties(document: ComposeDocument, name: string): FlatDocument {
+  return flattenDocument(serviceSlice(document, name) as unknown as Record<string, unknown>);
+}
+
+/**
+ * No `diff`: the engine then diffs the inputs itself and knows which properties changed, so
+ * `pulumi preview --diff` prints only those (a dynamic provider's own diff cannot name them, and
+ * the CLI then prints every property). A renamed service is a new resource (its name is in the
+ * resource name), so nothing needs a replacement.
+ */
 const serviceRecordProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
-    return { id: `${inputs.compose.name}-${inputs.service}`, outs: inputs };
-  },
-  async diff(_id, olds, news) {
-    const changes = JSON.stringify(olds.compose) !== JSON.stringify(news.compose);
-    return { changes, replaces: olds.service !== news.service ? ["service"] : [], deleteBeforeReplace: false };
+    return { id: `${inputs.name}-${inputs.service}`, outs: inputs };
   },
   async update(_id, _olds, news) {
     return { outs: news };
@@ -53,13 +62,18 @@ const serviceRecordProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export interface ServiceRecordArgs {
-  service: pulumi.Input<string>;
-  /** The one-service compose document (`serviceSlice`). */
-  compose: pulumi.Input<ComposeDocument>;
+  service: string;
+  /**
+   * The slice's properties (`serviceRecordProperties`): names known when the program runs (the
+   * render of the declaration), values possibly later (images built by this update).
+   */
+  properties: Record<string, pulumi.Input<FlatValueInput>>;
 }
+
+type FlatValueInput = FlatDocument[string];
 
 export class ComposeServiceRecord extends pulumi.dynamic.Resource {
   constructor(name: string, args: ServiceRecordArgs, opts?: pulumi.CustomResourceOptions) {
-    super(serviceRecordProvider, name, { service: args.service, compose: args.compose }, opts, SERVICE_RECORD_MODULE, SERVICE_RECORD_TYPE);
+    super(serviceRecordProvider, name, { ...args.properties, service: args.service }, opts, SERVICE_RECORD_MODULE, SERVICE_RECORD_TYPE);
   }
 }
