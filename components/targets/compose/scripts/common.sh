@@ -13,7 +13,15 @@ readonly STATE_DIR="$BASE_DIR/.ballast"
 readonly CRON_BEGIN="# BEGIN ballast $PROJECT (rendered by Ballast: do not edit)"
 readonly CRON_END="# END ballast $PROJECT"
 
-log() { printf 'ballast: %s\n' "$*"; }
+# Progress lines: destroy.sh prints them; deploy.sh (LOG_TO_FILE=1) writes them, timestamped, to the
+# release log, so `pulumi up` shows only the outcome and a failure reads in a few lines.
+log() {
+  if ((${LOG_TO_FILE:-0})); then
+    printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >>"$LOG_FILE"
+  else
+    printf 'ballast: %s\n' "$*"
+  fi
+}
 die() {
   printf 'ballast: %s\n' "$*" >&2
   exit 1

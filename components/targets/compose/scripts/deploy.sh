@@ -29,6 +29,8 @@ RELEASE_ID=""
 RELEASE_DIR=""
 PREVIOUS=""
 LOG_FILE=/dev/null
+# Progress goes to the release log (common.sh's log); stdout gets one line when the release is live.
+readonly LOG_TO_FILE=1
 STAGE="unpack"
 FAILURE=""
 # Per rolling service: the containers serving before this release (OLD_IDS, drained at the end),
@@ -182,7 +184,7 @@ wait_ready() {
           ;;
         running/starting) ;;
         running/unhealthy)
-          PROBLEMS+=("service $service: new container $(container_name "$id") is unhealthy (health check: $(last_health_output "$id"))")
+          PROBLEMS+=("service $service: new container $(container_name "$id") is unhealthy after $((SECONDS - deadline + seconds))s (health check: $(last_health_output "$id"))")
           return 1
           ;;
         restarting/*)
@@ -448,6 +450,7 @@ rollback() {
 fail() {
   local line target=none
   FAILURE=$1
+  local rollback_started=$SECONDS
   if [[ $STAGE != unpack && $STAGE != check && $STAGE != pull ]]; then
     rollback
   fi
@@ -464,7 +467,7 @@ fail() {
     if [[ -z $PREVIOUS ]]; then
       printf 'ballast: first release, nothing to roll back to: its containers were removed; volumes are kept\n'
     else
-      printf 'ballast: rolled back: the stack runs %s; the old containers kept serving (%s)\n' "$target" "${ROLLING[*]:-no rolling service}"
+      printf 'ballast: rolled back in %ss: the stack runs %s; the old containers kept serving (%s)\n' "$((SECONDS - rollback_started))" "$target" "${ROLLING[*]:-no rolling service}"
     fi
     printf 'ballast: full log on the host: %s\n' "$LOG_FILE"
   } | tee -a "$LOG_FILE" >&2
@@ -543,7 +546,8 @@ main() {
     run_logged bash --noprofile --norc "$RELEASE_DIR/maintenance.sh" || log "warning: image prune failed (see the log); the release is live"
   fi
   containers=$(compose "$CURRENT_LINK" 60 ps --quiet 2>/dev/null | wc -l) || containers="?"
-  log "release $RELEASE_ID is live: ${containers// /} containers, previous release ${PREVIOUS:-none}"
+  log "release $RELEASE_ID is live"
+  printf 'ballast: release %s is live: %s containers, previous release %s; log: %s\n' "$RELEASE_ID" "${containers// /}" "${PREVIOUS:-none}" "$LOG_FILE"
 }
 
 # One line: bash has parsed the exit before main reads the bundle, so it never reads past it.
