@@ -3,6 +3,7 @@ import { ConfigError, parsePlatformConfig, type RawConfig } from "../components/
 import { proxySpec } from "../components/proxy";
 import { readStackFile } from "../scripts/lib/stack-files";
 import { withSecretPlaceholders } from "../scripts/lib/render-stack";
+import { configFor } from "./fixtures/config";
 
 /** A valid minimal prod config; each bad-input case changes one thing. */
 function prodRaw(overrides: Record<string, unknown> = {}): RawConfig {
@@ -133,6 +134,7 @@ describe("bad input is refused with the key, the value and what is allowed", () 
     ["bad host key", prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "h", hostKey: "AAAA" } } }), "prod", /^ballast:compose\.ssh\.hostKey: must be a public host key line/],
     ["stack needs an environment", prodRaw(), "qa", /^ballast:environment: stack "qa" is not named dev, staging or prod/],
     ["wrong type", prodRaw({ allowDataLoss: "yes" }), "prod", /^ballast:allowDataLoss: expected boolean \(got "yes"\)/],
+    ["env value that is not text", prodRaw({ app: { image: "a/b:1.0.0", env: { LIMITS: { max: 1 } } } }), "prod", /^ballast:app\.env\.LIMITS: must be a string \(numbers and true\/false are taken as text\)/],
     ["missing app image", prodRaw({ app: {} }), "prod", /^ballast:app\.image: required: a pinned image \(e\.g\. "ghcr\.io\/acme\/app:1\.4\.2"\), or ballast:app\.build to build one from a Dockerfile$/],
     ["schema push migration on prod", prodRaw({ app: { image: "a/b:1.0.0", migration: { command: ["npx", "prisma", "db", "push", "--accept-data-loss"] } } }), "prod", /^ballast:app\.migration\.command: .* is refused on prod: .*drops pgvector embedding columns/],
     ["slack receiver without its credential", prodRaw({ monitoring: { alertmanager: { receiver: { type: "slack", channel: "#alerts" } } } }), "prod", /^ballast:monitoring\.alertmanager\.receiver: the slack receiver needs its credential/],
@@ -159,6 +161,14 @@ describe("bad input is refused with the key, the value and what is allowed", () 
     const problems = problemsOf(raw);
     expect(problems.join("\n")).not.toContain("sk-VERYSECRET");
     expect(problems.join("\n")).toMatch(/ballast:secretValues\.unknown-thing: secret "unknown-thing" is not declared/);
+  });
+});
+
+describe("plain environment values", () => {
+  it("takes numbers and booleans as text (pulumi config set --path stores 3000 as a number, YAML reads true as a boolean)", () => {
+    const config = configFor({ app: { image: "a/b:1.0.0", env: { PORT: 3000, DEBUG: true, NAME: "x" } }, workers: [{ name: "worker", env: { GENERATION: 2 } }] });
+    expect(config.app.env).toEqual({ PORT: "3000", DEBUG: "true", NAME: "x" });
+    expect(config.workers[0].env).toEqual({ GENERATION: "2" });
   });
 });
 

@@ -80,7 +80,14 @@ export const secretName = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
   message: 'secret names are lower-kebab-case, e.g. "openai-api-key"',
 });
 
-export const env = z.record(envName, z.string());
+/**
+ * Plain environment. Numbers and booleans are taken as their text: `pulumi config set --path
+ * 'ballast:app.env.PORT' 3000` stores a number, and YAML reads `DEBUG: true` as a boolean.
+ */
+export const env = z.record(
+  envName,
+  z.union([z.string(), z.number(), z.boolean()], { error: "must be a string (numbers and true/false are taken as text)" }).transform(String),
+);
 
 /**
  * ENV_NAME -> secret name; `false` drops a default entry (e.g. `REDIS_URL: false` for a
