@@ -542,6 +542,7 @@ write_env() {
     printf "BALLAST_E2E_REMOTE_DIR='%s'\n" "$REMOTE_DIR"
     printf "BALLAST_E2E_REGISTRY='%s'\n" "$REGISTRY"
     printf "BALLAST_E2E_COMPOSE_VERSION='%s'\n" "$COMPOSE_VERSION"
+    printf "BALLAST_E2E_COMPOSE_BIN='%s'\n" "$(compose_binary)"
     printf "BALLAST_E2E_IMAGE_APP_V1='%s'\n" "$IMAGE_APP_V1"
     printf "BALLAST_E2E_IMAGE_APP_V2='%s'\n" "$IMAGE_APP_V2"
     printf "BALLAST_E2E_IMAGE_APP_FAILING='%s'\n" "$IMAGE_APP_FAILING"

@@ -1,7 +1,7 @@
 /**
  * tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR
  *                           [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]...
- *                           [--exclude-protected] [--program MODULE] [--timeout SECONDS]
+ *                           [--exclude-protected] [--diff] [--program MODULE] [--timeout SECONDS]
  *
  * Runs the Ballast program (exactly what index.ts does: config in, Platform built, outputs
  * exported) on the real Pulumi engine as an Automation API *inline* program, for the end-to-end
@@ -26,7 +26,7 @@ import { readPlatformConfig } from "../../components/config";
 import { Platform } from "../../components/platform";
 
 const USAGE =
-  "usage: tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]... [--exclude-protected] [--program MODULE] [--timeout SECONDS]";
+  "usage: tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]... [--exclude-protected] [--diff] [--program MODULE] [--timeout SECONDS]";
 
 type Operation = "up" | "preview" | "refresh" | "destroy";
 
@@ -41,6 +41,7 @@ interface Args {
   programModule?: string;
   /** destroy: leave protected resources (the encryption key) and what they need, destroy the rest. */
   excludeProtected: boolean;
+  diff: boolean;
   timeoutSeconds: number;
 }
 
@@ -51,6 +52,7 @@ function parseArgs(argv: string[]): Args | string {
   let workDir = "";
   let expectNoChanges = false;
   let excludeProtected = false;
+  let diff = false;
   let timeoutSeconds = 1200;
   const policyPacks: string[] = [];
   const policyPackConfigs: string[] = [];
@@ -69,6 +71,7 @@ function parseArgs(argv: string[]): Args | string {
     else if (arg === "--policy-pack-config") policyPackConfigs.push(value());
     else if (arg === "--program") programModule = value();
     else if (arg === "--exclude-protected") excludeProtected = true;
+    else if (arg === "--diff") diff = true;
     else if (arg === "--timeout") timeoutSeconds = Number(value());
     else return `unknown argument ${arg}\n${USAGE}`;
   }
@@ -83,6 +86,7 @@ function parseArgs(argv: string[]): Args | string {
     policyPackConfigs,
     programModule,
     excludeProtected,
+    diff,
     timeoutSeconds,
   };
 }
@@ -130,6 +134,7 @@ async function run(args: Args): Promise<Record<string, unknown>> {
       const result = await stack.preview({
         ...common,
         expectNoChanges: args.expectNoChanges,
+        diff: args.diff,
         policyPacks: args.policyPacks,
         policyPackConfigs: args.policyPackConfigs,
       });

@@ -20,7 +20,7 @@ import {
   pebbleOrderCount,
   pebbleRootPem,
   restartPebble,
-  servedCertificate,
+  waitForAcmeCertificate,
   type AcmeHost,
   type ServedCertificate,
 } from "./support/acme";
@@ -75,21 +75,8 @@ describe("real Traefik with an ACME certificate from Pebble, under load", () => 
   };
 
   /** Waits until 127.0.0.1:<httpsPort> presents a certificate for the route host that Pebble's root verifies. */
-  const waitForPebbleCertificate = async (seconds: number): Promise<ServedCertificate> => {
-    const deadline = Date.now() + seconds * 1000;
-    let last = "nothing yet";
-    while (Date.now() < deadline) {
-      try {
-        const served = await servedCertificate(httpsPort, APP_HOST, rootPem);
-        if (served.authorized && !served.hostnameError) return served;
-        last = `issuer "${served.leaf.issuer.replace(/\n/g, ", ")}", subject "${served.leaf.subject.replace(/\n/g, ", ")}": ${served.authorizationError ?? served.hostnameError}`;
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    throw new Error(`no certificate from Pebble on https://${APP_HOST}:${httpsPort} within ${seconds}s; last: ${last}\n${await traefikLogs()}`);
-  };
+  const waitForPebbleCertificate = (seconds: number): Promise<ServedCertificate> =>
+    waitForAcmeCertificate(httpsPort, APP_HOST, rootPem, seconds, traefikLogs);
 
   step("set-up: the test host (Pebble on the proxy's HTTP port), a network, the app, Traefik with an ACME resolver", async () => {
     hostAttempted = true;

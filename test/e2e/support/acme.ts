@@ -140,20 +140,59 @@ export function servedCertificate(port: number, serverName: string, ca?: string,
   });
 }
 
-/** One HTTPS GET to 127.0.0.1:<port> with SNI and Host <host>, trusting `ca`, bounded. */
-export function httpsGet(port: number, host: string, urlPath: string, ca: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+/** One HTTPS request to 127.0.0.1:<port> with SNI and Host <host>, trusting `ca`, bounded (the whole answer, streamed ones included). */
+export function httpsRequest(
+  method: "GET" | "POST",
+  port: number,
+  host: string,
+  urlPath: string,
+  ca: string,
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = https.request(
-      { host: "127.0.0.1", port, path: urlPath, method: "GET", servername: host, headers: { Host: `${host}:${port}` }, ca, timeout: timeoutMs },
+      { host: "127.0.0.1", port, path: urlPath, method, servername: host, headers: { Host: `${host}:${port}` }, ca, timeout: timeoutMs },
       (response) => {
         let body = "";
         response.setEncoding("utf8");
         response.on("data", (chunk: string) => (body += chunk));
         response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on("error", reject);
       },
     );
     request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     request.on("error", reject);
     request.end();
   });
+}
+
+/** One HTTPS GET to 127.0.0.1:<port> with SNI and Host <host>, trusting `ca`, bounded. */
+export function httpsGet(port: number, host: string, urlPath: string, ca: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  return httpsRequest("GET", port, host, urlPath, ca, timeoutMs);
+}
+
+/**
+ * Waits until 127.0.0.1:<port> presents a certificate for `host` that `rootPem` verifies (Pebble's
+ * root): Traefik serves its default certificate until the ACME order completes.
+ */
+export async function waitForAcmeCertificate(
+  port: number,
+  host: string,
+  rootPem: string,
+  seconds: number,
+  context: () => Promise<string> = async () => "",
+): Promise<ServedCertificate> {
+  const deadline = Date.now() + seconds * 1000;
+  let last = "nothing yet";
+  while (Date.now() < deadline) {
+    try {
+      const served = await servedCertificate(port, host, rootPem);
+      if (served.authorized && !served.hostnameError) return served;
+      last = `issuer "${served.leaf.issuer.replace(/\n/g, ", ")}", subject "${served.leaf.subject.replace(/\n/g, ", ")}": ${served.authorizationError ?? served.hostnameError}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error(`no certificate from the ACME CA on https://${host}:${port} within ${seconds}s; last: ${last}\n${await context()}`);
 }

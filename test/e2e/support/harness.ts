@@ -84,6 +84,8 @@ export interface RunOptions {
   timeoutSeconds: number;
   /** Echo output as it arrives (long engine runs), prefixed. */
   echo?: string;
+  /** When this settles, the process group gets SIGINT (a load generator stops early and still reports). */
+  interrupt?: Promise<unknown>;
 }
 
 /** Runs a command in its own process group, bounded: on timeout the whole group (CLI, plugins) is killed. */
@@ -121,11 +123,17 @@ export function run(command: string, args: string[], options: RunOptions): Promi
       killGroup("SIGTERM");
       setTimeout(() => killGroup("SIGKILL"), 10_000).unref();
     }, options.timeoutSeconds * 1000);
+    let closed = false;
+    const interrupt = () => {
+      if (!closed) killGroup("SIGINT");
+    };
+    options.interrupt?.then(interrupt, interrupt);
     child.on("error", (error) => {
       clearTimeout(timer);
       reject(new Error(`could not start ${command}: ${error.message}`));
     });
     child.on("close", (code, signal) => {
+      closed = true;
       clearTimeout(timer);
       // Plugins the CLI left behind in the group go too.
       killGroup("SIGKILL");
@@ -168,6 +176,8 @@ export interface InlineOptions {
   policyPacks?: string[];
   policyPackConfigs?: string[];
   excludeProtected?: boolean;
+  /** preview --diff: every changed property, as a reviewer reads it. */
+  diff?: boolean;
   /** A module exporting `program` to run instead of Ballast's (scripts/e2e/inline.ts --program). */
   program?: string;
 }
@@ -300,6 +310,7 @@ export class PulumiProject {
     const args = ["scripts/e2e/inline.ts", operation, "--stack", this.stack, "--work-dir", this.projectDir];
     if (options.expectNoChanges) args.push("--expect-no-changes");
     if (options.excludeProtected) args.push("--exclude-protected");
+    if (options.diff) args.push("--diff");
     for (const pack of options.policyPacks ?? []) args.push("--policy-pack", pack);
     for (const file of options.policyPackConfigs ?? []) args.push("--policy-pack-config", file);
     if (options.program) args.push("--program", options.program);

@@ -46,6 +46,11 @@ export interface LoadOptions {
   redirects?: number;
   /** Reuse connections (default true). false: a new TCP (and TLS) connection per request. */
   keepalive?: boolean;
+  /**
+   * Stop early when this settles (e.g. the `pulumi up` the load spans): vegeta gets SIGINT, stops
+   * the attack and still writes its results. `durationSeconds` stays the upper bound.
+   */
+  until?: Promise<unknown>;
 }
 
 export interface LoadReport {
@@ -132,7 +137,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     if (options.caFile) args.push(`-root-certs=${options.caFile}`);
     for (const [from, to] of Object.entries(options.connectTo ?? {})) args.push(`-connect-to=${from}:${to}`);
     const attackBound = durationSeconds + requestTimeout + 30;
-    const attack = await run(vegeta, args, { timeoutSeconds: attackBound });
+    // Settling a moment after `until`: the load covers the end of what it spans.
+    const interrupt = options.until?.then(
+      () => new Promise((resolve) => setTimeout(resolve, 2000)),
+      () => undefined,
+    );
+    const attack = await run(vegeta, args, { timeoutSeconds: attackBound, interrupt });
     if (attack.timedOut || attack.code !== 0) throw new Error(describeRun(`vegeta ${args.join(" ")}`, attack, attackBound));
     const report = await run(vegeta, ["report", "-type=json", results], { timeoutSeconds: 60 });
     if (report.timedOut || report.code !== 0) throw new Error(describeRun(`vegeta report -type=json ${results}`, report, 60));
