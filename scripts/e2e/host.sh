@@ -140,6 +140,12 @@ install_packages() {
 docker_answers() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 start_dockerd() {
+  # An engine of ours whose default bridge went away (another tool deleted docker0) cannot give
+  # containers host.docker.internal: restart it, which recreates the bridge.
+  if docker_answers && pid_alive "$STATE/dockerd.pid" && ! ip link show docker0 >/dev/null 2>&1; then
+    log "dockerd runs without its default bridge docker0: restarting it"
+    stop_pid "$STATE/dockerd.pid" dockerd 60
+  fi
   if docker_answers; then
     if pid_alive "$STATE/dockerd.pid"; then
       log "dockerd (started by this script, pid $(cat "$STATE/dockerd.pid")) already runs"
