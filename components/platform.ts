@@ -17,7 +17,7 @@ import { Proxy } from "./proxy";
 import { Redis } from "./redis";
 import { Secrets } from "./secrets";
 import { ExtraServices } from "./services";
-import type { StackModel, WorkloadSpec } from "./spec";
+import { SECRET_REVISIONS_ENV, type StackModel, type WorkloadSpec } from "./spec";
 import { ComposeTarget } from "./targets/compose";
 import { KubernetesTarget } from "./targets/kubernetes";
 import type { Target } from "./targets/target";
@@ -71,7 +71,7 @@ export function stampSecretRevisions(workloads: WorkloadSpec[], rotation: Record
       used.add(derivedFrom[secret] ?? secret);
     }
     const revisions = [...used].filter((s) => (rotation[s] ?? 0) > 0).sort().map((s) => `${s}=${rotation[s]}`);
-    return revisions.length ? { ...w, env: { ...w.env, BALLAST_SECRET_REVISIONS: revisions.join(",") } } : w;
+    return revisions.length ? { ...w, env: { ...w.env, [SECRET_REVISIONS_ENV]: revisions.join(",") } } : w;
   });
 }
 

@@ -165,6 +165,12 @@ export interface NetworkSpec {
   egressInternet: boolean;
 }
 
+/**
+ * Plain env var holding the rotation counters of the secrets a workload uses (platform.ts):
+ * bumping one changes the workload's definition, so exactly its users roll.
+ */
+export const SECRET_REVISIONS_ENV = "BALLAST_SECRET_REVISIONS";
+
 export interface WorkloadSpec {
   /** DNS-1123 label, unique in the stack; the Compose service name and Kubernetes object name. */
   name: string;

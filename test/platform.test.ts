@@ -157,6 +157,21 @@ describe("targets per stack", () => {
   });
 });
 
+describe("secret rotation on Kubernetes", () => {
+  it("appends the rotation stamp after every other variable: a rotation's diff is one added entry, no entry shifts", async () => {
+    type Env = { name: string; value?: string; valueFrom?: unknown }[];
+    const envOf = (files: { path: string; content: string }[]) => {
+      const app = files.map((f) => parse(f.content) as { kind: string; metadata: { name: string }; spec: { template: { spec: { containers: { name: string; env?: Env }[] } } } })
+        .find((o) => o.kind === "Deployment" && o.metadata.name === "app")!;
+      return app.spec.template.spec.containers[0].env ?? [];
+    };
+    const before = envOf((await rendered("prod")).files);
+    const after = envOf((await rendered("prod", { "ballast:rotation": JSON.stringify({ "postgres-password": 1 }) })).files);
+    expect(after.slice(0, -1)).toEqual(before);
+    expect(after[after.length - 1]).toEqual({ name: "BALLAST_SECRET_REVISIONS", value: "postgres-password=1" });
+  });
+});
+
 describe("data safety", () => {
   it("Kubernetes: Postgres and Redis StatefulSets are protected and retained unless allowDataLoss", async () => {
     const safe = await rendered("prod");

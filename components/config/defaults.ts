@@ -271,6 +271,10 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       renderYamlToDirectory: "",
       ingressControllerNamespace: "kube-system",
       progressDeadlineSeconds: 240,
+      publicService: "LoadBalancer",
+      nodePorts: { http: 0, https: 0 },
+      readinessTimeoutSeconds: 600,
+      awaitIngressAddress: true,
     },
     app: {
       name: "app",

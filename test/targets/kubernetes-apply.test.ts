@@ -32,6 +32,7 @@ interface RegisterResourceRequest {
   getDeletebeforereplace(): boolean;
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -50,6 +51,7 @@ interface Registration {
   deleteBeforeReplace: boolean;
   dependencies: string[];
   additionalSecretOutputs: string[];
+  customTimeouts?: { create: string; update: string };
   inputs: Record<string, unknown>;
 }
 
@@ -65,6 +67,9 @@ function readRequest(request: RegisterResourceRequest): Registration {
     deleteBeforeReplace: request.getDeletebeforereplace(),
     dependencies: request.getDependenciesList(),
     additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+    ...(request.getCustomtimeouts() && {
+      customTimeouts: { create: request.getCustomtimeouts()!.getCreate(), update: request.getCustomtimeouts()!.getUpdate() },
+    }),
     inputs: request.getObject()?.toJavaScript() ?? {},
   };
 }
@@ -78,6 +83,10 @@ const config: KubernetesConfig = {
   renderYamlToDirectory: "",
   ingressControllerNamespace: "kube-system",
   progressDeadlineSeconds: 240,
+  publicService: "LoadBalancer",
+  nodePorts: { http: 0, https: 0 },
+  readinessTimeoutSeconds: 600,
+  awaitIngressAddress: true,
 };
 
 const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
@@ -170,6 +179,9 @@ describe("the Kubernetes apply step", () => {
     const plain = (await deployUnderMocks(fixtureModel())).byName("pulumi:providers:kubernetes", "ballast-kubernetes");
     expect(plain.inputs).toMatchObject({ namespace: "ballast" });
     expect(String(plain.inputs.enableServerSideApply)).toBe("true");
+    // The one Secret and the ConfigMaps keep their names: updated in place, never delete-then-create.
+    expect(String(plain.inputs.enableConfigMapMutable)).toBe("true");
+    expect(String(plain.inputs.enableSecretMutable)).toBe("true");
     expect(plain.inputs).not.toHaveProperty("context");
     expect(plain.inputs).not.toHaveProperty("renderYamlToDirectory");
     const set = (await deployUnderMocks(fixtureModel(), { context: "prod-cluster", renderYamlToDirectory: "/tmp/e2e-manifests" })).byName(
@@ -222,7 +234,12 @@ describe("the Kubernetes apply step", () => {
 
   it("creates the namespace first and a pod's Secret, config and policies before its workload", async () => {
     const { registrations, byName } = await deployUnderMocks(fixtureModel());
-    for (const registration of registrations.filter((candidate) => candidate.type.startsWith("kubernetes:") && candidate.name !== "namespace-ballast")) {
+    const clusterScoped = ["kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:networking.k8s.io/v1:IngressClass"];
+    const namespaced = registrations.filter(
+      (candidate) => candidate.type.startsWith("kubernetes:") && candidate.name !== "namespace-ballast" && !clusterScoped.includes(candidate.type),
+    );
+    expect(namespaced.length).toBeGreaterThan(30);
+    for (const registration of namespaced) {
       expect(dependsOn(registration, "kubernetes:core/v1:Namespace", "namespace-ballast"), registration.name).toBe(true);
     }
     const redis = byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis");
@@ -238,6 +255,81 @@ describe("the Kubernetes apply step", () => {
     const app = byName("kubernetes:apps/v1:Deployment", "deployment-app");
     expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "statefulset-postgres")).toBe(true);
     expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "statefulset-redis")).toBe(true);
+  });
+
+  it("makes each object wait only for what it uses, not every workload for every prerequisite", async () => {
+    const { registrations, byName } = await deployUnderMocks(fixtureModel());
+    const names = (registration: Registration) =>
+      registration.dependencies.map((urn) => urn.split("::").pop() as string).filter((name) => name !== "namespace-ballast").sort();
+    // A datastore: its identity, config, the Secret, the policies selecting its pods, its governing Service.
+    expect(names(byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis"))).toEqual(
+      ["configmap-redis-config", "networkpolicy-default-deny", "networkpolicy-redis", "secret-ballast-secrets", "service-redis-headless", "serviceaccount-redis"].sort(),
+    );
+    // The app: its own prerequisites and the datastores it declares, with the Services that reach them.
+    const app = names(byName("kubernetes:apps/v1:Deployment", "deployment-app"));
+    expect(app).toEqual(expect.arrayContaining(["statefulset-postgres", "service-postgres", "statefulset-redis", "service-redis", "serviceaccount-app", "networkpolicy-app"]));
+    expect(app.filter((name) => /^(configmap|serviceaccount|networkpolicy|persistentvolumeclaim)-/.test(name) && !/-(app|default-deny)$/.test(name))).toEqual([]);
+    expect(app).not.toContain("service-postgres-headless");
+    // Services follow the workload they select (their wait is its pods answering); a headless one comes first.
+    expect(names(byName("kubernetes:core/v1:Service", "service-app"))).toEqual(["deployment-app"]);
+    expect(names(byName("kubernetes:core/v1:Service", "service-postgres-headless"))).toEqual([]);
+    expect(names(byName("kubernetes:core/v1:Service", "service-traefik-public"))).toEqual(["deployment-traefik"]);
+    expect(names(byName("kubernetes:policy/v1:PodDisruptionBudget", "poddisruptionbudget-app"))).toEqual(["deployment-app"]);
+    expect(names(byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app"))).toEqual(["ingressclass-traefik", "service-app"]);
+    // Only the proxy uses its claim.
+    const claimUsers = registrations.filter((registration) => dependsOn(registration, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"));
+    expect(claimUsers.map((registration) => registration.name)).toEqual(["deployment-traefik"]);
+  });
+
+  it("keeps, on destroy --exclude-protected, only the protected objects and what they use themselves", async () => {
+    const { registrations } = await deployUnderMocks(fixtureModel());
+    // What `pulumi destroy --exclude-protected` leaves: every protected resource and its transitive dependencies.
+    const byUrnEnd = (urn: string) => registrations.find((registration) => urn.endsWith(`::${registration.name}`) && urn.includes(registration.type));
+    const kept = new Set<Registration>();
+    const keep = (registration: Registration) => {
+      if (kept.has(registration)) return;
+      kept.add(registration);
+      for (const urn of registration.dependencies) {
+        const used = byUrnEnd(urn);
+        if (used) keep(used);
+      }
+    };
+    registrations.filter((registration) => registration.protect === true).forEach(keep);
+    expect([...kept].map((registration) => registration.name).sort()).toEqual(
+      [
+        "namespace-ballast",
+        "persistentvolumeclaim-traefik-acme",
+        "statefulset-postgres",
+        "statefulset-redis",
+        "configmap-postgres-config",
+        "configmap-redis-config",
+        "networkpolicy-default-deny",
+        "networkpolicy-postgres",
+        "networkpolicy-redis",
+        "secret-ballast-secrets",
+        "service-postgres-headless",
+        "service-redis-headless",
+        "serviceaccount-postgres",
+        "serviceaccount-redis",
+      ].sort(),
+    );
+  });
+
+  it("bounds every readiness wait by the stack's timeouts, and waits for no Ingress address Traefik never writes", async () => {
+    const { byName } = await deployUnderMocks(fixtureModel(), { progressDeadlineSeconds: 120, readinessTimeoutSeconds: 300 });
+    expect(byName("kubernetes:apps/v1:Deployment", "deployment-app").customTimeouts).toEqual({ create: "180s", update: "180s" });
+    expect(byName("kubernetes:apps/v1:StatefulSet", "statefulset-postgres").customTimeouts).toEqual({ create: "300s", update: "300s" });
+    expect(byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").customTimeouts).toEqual({ create: "300s", update: "300s" });
+    expect(byName("kubernetes:core/v1:Service", "service-traefik-public").customTimeouts).toEqual({ create: "300s", update: "300s" });
+    const ours = byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
+    expect((ours.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");
+    expect(ours.customTimeouts?.create ?? "").toBe("");
+    // An existing controller may report an address: waited for, unless the stack says it reports none.
+    const existing = (await deployUnderMocks(fixtureModel(), { deployTraefik: false })).byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
+    expect((existing.inputs.metadata as { annotations: Record<string, string> }).annotations).not.toHaveProperty("pulumi.com/skipAwait");
+    expect(existing.customTimeouts).toEqual({ create: "600s", update: "600s" });
+    const bare = (await deployUnderMocks(fixtureModel(), { deployTraefik: false, awaitIngressAddress: false })).byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
+    expect((bare.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");
   });
 
   it("runs a release's migration Job after its database and before every Deployment and CronJob", async () => {

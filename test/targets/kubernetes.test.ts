@@ -40,6 +40,10 @@ const baseConfig: KubernetesConfig = {
   renderYamlToDirectory: "",
   ingressControllerNamespace: "kube-system",
   progressDeadlineSeconds: 240,
+  publicService: "LoadBalancer",
+  nodePorts: { http: 0, https: 0 },
+  readinessTimeoutSeconds: 600,
+  awaitIngressAddress: true,
 };
 
 function render(
@@ -332,10 +336,14 @@ describe("StatefulSets", () => {
     expect(postgres.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
     expect(postgres.spec.volumeClaimTemplates).toHaveLength(1);
     expect(postgres.spec.volumeClaimTemplates?.[0].metadata?.name).toBe("postgres-data");
+    // As the API server stores the template (volumeMode and status filled): kubectl apply stays idempotent.
     expect(postgres.spec.volumeClaimTemplates?.[0].spec).toEqual({
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: "20Gi" } },
+      volumeMode: "Filesystem",
     });
+    expect(postgres.spec.volumeClaimTemplates?.[0].status).toEqual({ phase: "Pending" });
+    expect(postgres.spec.volumeClaimTemplates?.[0]).toMatchObject({ apiVersion: "v1", kind: "PersistentVolumeClaim" });
     expect(containerOf(objects, "postgres").volumeMounts).toContainEqual({ name: "postgres-data", mountPath: "/var/lib/postgresql/data" });
     // The claim template is the volume: no pod volume of that name.
     expect(podOf(objects, "postgres").spec.volumes?.map((volume) => volume.name)).not.toContain("postgres-data");
@@ -477,6 +485,21 @@ describe("the proxy and ingress", () => {
       ],
     });
     expect(find(objects, "IngressClass", "traefik").spec).toEqual({ controller: "traefik.io/ingress-controller" });
+  });
+
+  it("offers the entry point as node ports (fixed or assigned) or a ClusterIP behind an existing ingress", () => {
+    const nodePorts = find(render(fixtureModel(), { publicService: "NodePort", nodePorts: { http: 30080, https: 0 } }), "Service", "traefik-public").spec;
+    expect(nodePorts?.type).toBe("NodePort");
+    expect(nodePorts?.externalTrafficPolicy).toBe("Local");
+    expect(nodePorts?.ports).toEqual([
+      { name: "web", port: 80, targetPort: "web", protocol: "TCP", nodePort: 30080 },
+      { name: "websecure", port: 443, targetPort: "websecure", protocol: "TCP" },
+    ]);
+    const clusterIp = find(render(fixtureModel(), { publicService: "ClusterIP" }), "Service", "traefik-public").spec;
+    expect(clusterIp?.type).toBe("ClusterIP");
+    // The API refuses externalTrafficPolicy on a ClusterIP Service.
+    expect(clusterIp).not.toHaveProperty("externalTrafficPolicy");
+    expect(clusterIp?.ports?.map((port) => port.port)).toEqual([80, 443]);
   });
 
   it("routes the app through an Ingress with TLS, Traefik's resolver and the security headers", () => {
@@ -810,6 +833,16 @@ describe("the namespace", () => {
   });
 });
 
+describe("plain environment", () => {
+  it("writes an empty value as a variable without value (the API server drops `value: \"\"`)", () => {
+    const model = fixtureModel();
+    model.workloads = model.workloads.map((spec) => (spec.name === "worker" ? { ...spec, env: { ...spec.env, EMPTY: "", SET: "x" } } : spec));
+    const env = containerOf(render(model), "worker").env ?? [];
+    expect(env).toContainEqual({ name: "EMPTY" });
+    expect(env).toContainEqual({ name: "SET", value: "x" });
+  });
+});
+
 describe("secrets", () => {
   it("live in one Secret whose keys the containers reference", () => {
     const objects = render();
@@ -861,8 +894,11 @@ describe("secrets", () => {
     expect(everything).not.toContain("LEAKCHECK");
     const secretFile = files.find((file) => file.path.endsWith("-secret-ballast-secrets.yaml"));
     const parsed = parseAllDocuments(secretFile?.content ?? "")[0].toJS();
-    expect(parsed.stringData).toEqual(Object.fromEntries(Object.keys(extendedSecretValues).map((key) => [key, redactedSecretValue])));
-    expect(parsed).not.toHaveProperty("data");
+    // `data` (what the API server stores), so a client-side `kubectl apply` of the file is idempotent.
+    const marker = Buffer.from(redactedSecretValue).toString("base64");
+    expect(parsed.data).toEqual(Object.fromEntries(Object.keys(extendedSecretValues).map((key) => [key, marker])));
+    expect(parsed).not.toHaveProperty("stringData");
+    expect(secretFile?.content).toMatch(/^# Values are redacted/);
     // Even objects rendered with values are redacted on their way to a file.
     const withValues = renderKubernetesFiles(render(extendedModel(), {}, extendedSecretValues));
     expect(withValues.map((file) => file.content).join("\n")).not.toContain("LEAKCHECK");

@@ -1,13 +1,15 @@
 /**
  * The thin apply step: every rendered object becomes the matching typed
  * `@pulumi/kubernetes` resource, with the options that keep data and ordering safe.
- * All behaviour is in the render; this file only decides resource options.
+ * All behaviour is in the render (dependencies.ts reads the order from it); this file only
+ * decides resource options and the provider's waits.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackModel, WorkloadSpec } from "../../spec";
+import type { StackModel } from "../../spec";
 import type { SecretValues, TargetOutputs } from "../target";
 import type { KubernetesRenderConfig } from "./context";
+import { dependencyOrder } from "./dependencies";
 import type { KubernetesObject } from "./objects";
 import { renderKubernetesObjects } from "./render";
 
@@ -55,8 +57,7 @@ function createResource(object: KubernetesObject, name: string, opts: pulumi.Cus
     case "DaemonSet":
       return new k8s.apps.v1.DaemonSet(name, args<k8s.apps.v1.DaemonSetArgs>(object), opts);
     case "Job":
-      // A Job's pod template is immutable: a new release replaces it, and its fixed name must be free first.
-      return new k8s.batch.v1.Job(name, args<k8s.batch.v1.JobArgs>(object), { ...opts, deleteBeforeReplace: true });
+      return new k8s.batch.v1.Job(name, args<k8s.batch.v1.JobArgs>(object), opts);
     case "CronJob":
       return new k8s.batch.v1.CronJob(name, args<k8s.batch.v1.CronJobArgs>(object), opts);
     case "Service":
@@ -74,13 +75,6 @@ function createResource(object: KubernetesObject, name: string, opts: pulumi.Cus
   }
 }
 
-type WorkloadKind = "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob";
-type WorkloadObject = Extract<KubernetesObject, { kind: WorkloadKind }>;
-
-function isWorkload(object: KubernetesObject): object is WorkloadObject {
-  return ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"].includes(object.kind);
-}
-
 /**
  * Objects that hold data: deleting the Namespace deletes every claim in it (those of
  * StatefulSets too, whatever their retention policy), so it is guarded like them.
@@ -89,34 +83,49 @@ function holdsData(object: KubernetesObject): boolean {
   return object.kind === "Namespace" || object.kind === "StatefulSet" || object.kind === "PersistentVolumeClaim";
 }
 
-/** Workload objects in an order where every workload follows those it waits for. */
-function workloadOrder(model: StackModel, workloads: WorkloadObject[]): { object: WorkloadObject; waitsFor: string[] }[] {
-  const specs = new Map<string, WorkloadSpec>(model.workloads.map((workload) => [workload.name, workload]));
-  const present = new Set(workloads.map((object) => object.metadata.name));
-  const migrations = workloads.filter((object) => object.kind === "Job").map((object) => object.metadata.name);
-  const waitsFor = (object: WorkloadObject): string[] => {
-    const declared = specs.get(object.metadata.name)?.dependsOn ?? [];
-    // A release's migration runs before the Deployments and CronJobs that need its schema.
-    const migrationsFirst = object.kind === "Deployment" || object.kind === "CronJob" ? migrations : [];
-    return [...new Set([...declared, ...migrationsFirst])].filter((name) => present.has(name) && name !== object.metadata.name);
-  };
-  const ordered: { object: WorkloadObject; waitsFor: string[] }[] = [];
-  const placed = new Set<string>();
-  const visiting = new Set<string>();
-  const byName = new Map(workloads.map((object) => [object.metadata.name, object]));
-  const visit = (object: WorkloadObject) => {
-    const name = object.metadata.name;
-    if (placed.has(name)) return;
-    if (visiting.has(name)) throw new Error(`workload "${name}" waits for itself (through dependsOn or a migration Job)`);
-    visiting.add(name);
-    const deps = waitsFor(object);
-    for (const dep of deps) visit(byName.get(dep) as WorkloadObject);
-    visiting.delete(name);
-    placed.add(name);
-    ordered.push({ object, waitsFor: deps });
-  };
-  workloads.forEach(visit);
-  return ordered;
+/** The provider's readiness wait is skipped for this object (`pulumi.com/skipAwait`). */
+const skipAwait = { "pulumi.com/skipAwait": "true" } as const;
+
+/**
+ * Whether `pulumi up` waits for an Ingress. The provider waits for its backends' endpoints and
+ * then for an address in `.status.loadBalancer`: Ballast's Traefik writes none (its Ingress
+ * provider has no published service), so waiting would only end at the timeout and proves
+ * nothing; the backends are waited for anyway (the Ingress follows their Services, which wait
+ * for ready pods). An existing controller may report an address: waited for unless the stack
+ * says its controller reports none (`kubernetes.awaitIngressAddress: false`, bare clusters).
+ */
+function awaitsIngress(config: KubernetesRenderConfig): boolean {
+  return !config.deployTraefik && config.awaitIngressAddress;
+}
+
+/** Bounds of the provider's readiness waits (customTimeouts), from the stack's config. */
+function readinessOptions(object: KubernetesObject, config: KubernetesRenderConfig): pulumi.CustomResourceOptions {
+  const bound = (seconds: number) => ({ customTimeouts: { create: `${seconds}s`, update: `${seconds}s` } });
+  switch (object.kind) {
+    case "Deployment":
+      // Kubernetes marks a stuck rollout ProgressDeadlineExceeded at its deadline; the provider (4.25)
+      // only warns about that condition and waits on, so this bound is what fails `pulumi up`: 60 s
+      // after the deadline (measured on the test cluster: deadline 90 s, failed at 150 s). It bounds
+      // the whole rollout, so a long but progressing one must fit in it too.
+      return bound(config.progressDeadlineSeconds + 60);
+    case "Job":
+      // A Job's pod template is immutable: a new release replaces it, and its fixed name must be free first.
+      return { deleteBeforeReplace: true, ...bound((object.spec.activeDeadlineSeconds ?? config.readinessTimeoutSeconds) + 60) };
+    case "StatefulSet":
+    case "DaemonSet":
+    case "Service":
+      return bound(config.readinessTimeoutSeconds);
+    case "Ingress":
+      return awaitsIngress(config) ? bound(config.readinessTimeoutSeconds) : {};
+    default:
+      return {};
+  }
+}
+
+/** The object as declared: an Ingress that is not waited for says so to the provider. */
+function declared(object: KubernetesObject, config: KubernetesRenderConfig): KubernetesObject {
+  if (object.kind !== "Ingress" || awaitsIngress(config)) return object;
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, ...skipAwait } } };
 }
 
 export interface ApplyArgs {
@@ -143,57 +152,42 @@ export function applyKubernetesObjects({ model, config, secrets, parent }: Apply
       parent,
     );
   }
-  const objects = renderKubernetesObjects(model, config, secrets);
   // Ordered (and checked for cycles) before anything is declared.
-  const workloadObjects = workloadOrder(model, objects.filter(isWorkload));
+  const nodes = dependencyOrder(model, renderKubernetesObjects(model, config, secrets));
   const provider = new k8s.Provider(
     `${model.project}-kubernetes`,
     {
       namespace: config.namespace,
+      // Server-side apply (the v4 default, said here): the provider owns exactly the fields it sends,
+      // so the HPA keeps spec.replicas (never sent for an autoscaled Deployment). With 4.25 a create
+      // of an object that exists already (an interrupted update left it behind) adopts it.
       enableServerSideApply: true,
+      // The stack's one Secret and the ConfigMaps keep fixed names: replacing them is delete-then-create,
+      // a window in which a restarting pod cannot start. Updated in place instead; the pods that use
+      // them roll through the pod template (config hash annotation, secret revisions variable).
+      enableConfigMapMutable: true,
+      enableSecretMutable: true,
       ...(config.context !== "" && { context: config.context }),
       ...(config.renderYamlToDirectory !== "" && { renderYamlToDirectory: config.renderYamlToDirectory }),
     },
     { parent },
   );
   const guard = !model.allowDataLoss;
-  const rolloutTimeout = `${config.progressDeadlineSeconds + 60}s`;
   // Plain names (not Outputs of other resources) keep every dependency an ordering-only dependsOn:
   // a replaced ConfigMap or Secret never forces its consumers to be replaced.
-  const create = (object: KubernetesObject, dependsOn: Resource[]) =>
-    createResource(object, `${object.kind.toLowerCase()}-${object.metadata.name}`, {
+  const declaredResources = new Map<string, Resource>();
+  for (const { object, key, uses } of nodes) {
+    const resource = createResource(declared(object, config), `${object.kind.toLowerCase()}-${object.metadata.name}`, {
       parent,
       provider,
-      dependsOn,
+      dependsOn: uses.map((used) => declaredResources.get(used) as Resource),
       ...(holdsData(object) && { protect: guard, retainOnDelete: guard }),
-      // A stuck rollout fails at its progress deadline (the provider reads ProgressDeadlineExceeded);
-      // this bound only catches a Deployment that never reports progress at all.
-      ...(object.kind === "Deployment" && { customTimeouts: { create: rolloutTimeout, update: rolloutTimeout } }),
+      ...readinessOptions(object, config),
     });
-
-  const namespace = create(objects.filter((object) => phaseOf(object) === "namespace")[0], []);
-  // What every pod needs before it starts: Secret, config, identity, claims, and the network policies it runs under.
-  const prerequisites = objects.filter((object) => phaseOf(object) === "prerequisite").map((object) => create(object, [namespace]));
-  const workloads = new Map<string, Resource>();
-  for (const { object, waitsFor } of workloadObjects) {
-    const waits = waitsFor.map((name) => workloads.get(name) as Resource);
-    workloads.set(object.metadata.name, create(object, [namespace, ...prerequisites, ...waits]));
-  }
-  for (const object of objects.filter((candidate) => phaseOf(candidate) === "serving")) {
-    // An autoscaler acts on its Deployment; Services, budgets and Ingresses work before their pods exist.
-    const scaled = object.kind === "HorizontalPodAutoscaler" ? workloads.get(object.spec?.scaleTargetRef.name ?? "") : undefined;
-    create(object, [namespace, ...(scaled ? [scaled] : [])]);
+    declaredResources.set(key, resource);
   }
   return {
     appUrl: pulumi.output(appUrl(model, config.tls ?? true)),
     location: pulumi.output(`namespace ${config.namespace}`),
   };
-}
-
-/** When an object is declared relative to the others. */
-function phaseOf(object: KubernetesObject): "namespace" | "prerequisite" | "workload" | "serving" {
-  if (object.kind === "Namespace") return "namespace";
-  if (isWorkload(object)) return "workload";
-  if (["Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "IngressClass"].includes(object.kind)) return "serving";
-  return "prerequisite";
 }

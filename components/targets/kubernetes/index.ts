@@ -8,12 +8,13 @@ import type { StackModel } from "../../spec";
 import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
 import { applyKubernetesObjects } from "./apply";
 import type { KubernetesRenderConfig } from "./context";
+import type { KubernetesObject } from "./objects";
 import { renderKubernetesFiles, renderKubernetesObjects } from "./render";
 
 export type { KubernetesRenderConfig } from "./context";
 export type { Container, KubernetesKind, KubernetesObject, ObjectOfKind, PodTemplateSpec } from "./objects";
 export { appUrl } from "./apply";
-export { renderKubernetesFiles, renderKubernetesObjects } from "./render";
+export { kubernetesYaml, renderKubernetesFiles, renderKubernetesObjects, reviewObject } from "./render";
 export { redactedSecretValue } from "./secrets";
 
 export interface KubernetesTargetOptions {
@@ -40,9 +41,14 @@ export class KubernetesTarget implements Target {
     };
   }
 
+  /** The objects of the stack, Secret values redacted (the pure render the files are written from). */
+  objects(model: StackModel): KubernetesObject[] {
+    return renderKubernetesObjects(model, this.renderConfig);
+  }
+
   /** One YAML file per object, Secret values redacted. */
   render(model: StackModel): RenderedFile[] {
-    return renderKubernetesFiles(renderKubernetesObjects(model, this.renderConfig));
+    return renderKubernetesFiles(this.objects(model));
   }
 
   deploy(model: StackModel, secrets: SecretValues, parent: pulumi.Resource): TargetOutputs {

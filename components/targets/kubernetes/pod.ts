@@ -3,7 +3,7 @@
  * hardening), volumes and mounts, service account and annotations.
  */
 import { createHash } from "node:crypto";
-import { cpuQuantity, memoryQuantity, type HealthCheckSpec, type WorkloadSpec } from "../../spec";
+import { cpuQuantity, memoryQuantity, SECRET_REVISIONS_ENV, type HealthCheckSpec, type WorkloadSpec } from "../../spec";
 import { configMapName, registrySecretName, secretObjectName, workloadLabels, type RenderContext } from "./context";
 import type { Container, PodTemplateSpec, Probe, Volume, VolumeMount } from "./objects";
 
@@ -59,12 +59,17 @@ function probes(workload: WorkloadSpec): Pick<Container, "startupProbe" | "readi
 }
 
 function environment(ctx: RenderContext, workload: WorkloadSpec): NonNullable<Container["env"]> {
-  const plain = Object.entries(workload.env).map(([name, value]) => ({ name, value }));
+  // An empty value is written as no value (the same empty variable): the API server drops `value: ""`,
+  // and a file that keeps it makes every client-side `kubectl apply` patch the workload again.
+  // The rotation stamp goes last: appended, it shifts no other entry, so a rotation's diff is one
+  // added line instead of every later variable shown renamed.
+  const { [SECRET_REVISIONS_ENV]: revisions, ...rest } = workload.env;
+  const plain = Object.entries(rest).map(([name, value]) => (value === "" ? { name } : { name, value }));
   const secret = Object.entries(workload.secretEnv).map(([name, secretName]) => ({
     name,
     valueFrom: { secretKeyRef: { name: secretObjectName(ctx.model), key: secretName } },
   }));
-  return [...plain, ...secret];
+  return [...plain, ...secret, ...(revisions === undefined ? [] : [{ name: SECRET_REVISIONS_ENV, value: revisions }])];
 }
 
 function volumesAndMounts(

@@ -3,7 +3,7 @@
  * YAML files for review). No Pulumi resources, no I/O.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { stringify } from "yaml";
+import { Document, isScalar, visit } from "yaml";
 import type { SecretName, StackModel } from "../../spec";
 import type { RenderedFile } from "../target";
 import { createContext, type KubernetesRenderConfig } from "./context";
@@ -79,11 +79,45 @@ function withoutOutputs(value: unknown): unknown {
   return value;
 }
 
-/** Secret values never reach a file, whatever the objects were rendered with. */
-function redacted(object: KubernetesObject): KubernetesObject {
+/**
+ * Secret values never reach a file, whatever the objects were rendered with. The file holds
+ * `data` (the marker, base64), not `stringData`: the API server stores only `data`, so a
+ * `stringData` file makes every client-side `kubectl apply` patch the Secret ("configured") again.
+ */
+function redacted(object: KubernetesObject): unknown {
   if (object.kind !== "Secret") return object;
-  const stringData = Object.fromEntries(Object.keys(object.stringData).map((key) => [key, redactedSecretValue]));
-  return { ...object, stringData };
+  const { stringData, ...rest } = object;
+  const marker = Buffer.from(redactedSecretValue, "utf8").toString("base64");
+  return { ...rest, data: Object.fromEntries(Object.keys(stringData).map((key) => [key, marker])) };
+}
+
+/** The comment a Secret's review file starts with. */
+const secretFileComment = ` Values are redacted: each key holds "${redactedSecretValue}" (base64); pulumi up sets the real ones.`;
+
+/** Plain scalars the YAML 1.2 core schema reads as null, a boolean or a number (0o17 is a string in YAML 1.1). */
+const yaml12Typed =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+/**
+ * YAML text that every reader types the same way. Kubernetes, kubectl and most GitOps tools read
+ * YAML 1.1, where unquoted `on`, `off`, `yes`, `no`, `y`, `n`, octal-looking (`0755`) and
+ * sexagesimal-looking (`22:22`) scalars are booleans and numbers: writing as YAML 1.1 quotes every
+ * such string; the few strings only YAML 1.2 readers (kustomize's kyaml) would type, such as `0o17`,
+ * are quoted too. No `%YAML` directive is written.
+ */
+export function kubernetesYaml(value: unknown): string {
+  const document = new Document(value, { version: "1.1", aliasDuplicateObjects: false });
+  visit(document, {
+    Scalar(_, node) {
+      if (isScalar(node) && typeof node.value === "string" && yaml12Typed.test(node.value)) node.type = "QUOTE_DOUBLE";
+    },
+  });
+  return document.toString({ lineWidth: 0 });
+}
+
+/** What a review file holds for an object: Secret values redacted, deploy-time values marked. */
+export function reviewObject(object: KubernetesObject): unknown {
+  return withoutOutputs(redacted(object));
 }
 
 /** One YAML document per object, named `NN-<kind>-<name>.yaml` in apply order. */
@@ -91,6 +125,6 @@ export function renderKubernetesFiles(objects: KubernetesObject[]): RenderedFile
   const width = Math.max(2, String(objects.length - 1).length);
   return objects.map((object, index) => ({
     path: `${String(index).padStart(width, "0")}-${object.kind.toLowerCase()}-${object.metadata.name}.yaml`,
-    content: stringify(withoutOutputs(redacted(object)), { lineWidth: 0 }),
+    content: `${object.kind === "Secret" ? `#${secretFileComment}\n` : ""}${kubernetesYaml(reviewObject(object))}`,
   }));
 }

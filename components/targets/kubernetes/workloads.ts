@@ -28,6 +28,7 @@ import type {
   ServiceObject,
   StatefulSetObject,
 } from "./objects";
+import { traefikNames } from "./ingress";
 import { podTemplate } from "./pod";
 
 /** Retries cover a datastore that is briefly unavailable; jobs are expected to be idempotent. */
@@ -119,6 +120,9 @@ function statefulSet(ctx: RenderContext, workload: WorkloadSpec): StatefulSetObj
         whenDeleted: ctx.model.allowDataLoss ? "Delete" : "Retain",
         whenScaled: "Retain",
       },
+      // Written exactly as the API server stores them (it fills volumeMode and a Pending status into
+      // each template): the list is atomic, so any difference makes every client-side `kubectl apply`
+      // re-send it ("configured") and a later server-side apply conflict with kubectl's ownership.
       volumeClaimTemplates: persistentVolumes(workload).map((volume) => ({
         apiVersion: "v1",
         kind: "PersistentVolumeClaim",
@@ -127,7 +131,9 @@ function statefulSet(ctx: RenderContext, workload: WorkloadSpec): StatefulSetObj
           accessModes: ["ReadWriteOnce"],
           resources: { requests: { storage: `${volume.sizeGiB}Gi` } },
           ...(storageClass !== "" && { storageClassName: storageClass }),
+          volumeMode: "Filesystem",
         },
+        status: { phase: "Pending" },
       })),
       template: podTemplate(ctx, workload, { persistentVolumes: "claim-template", probes: true }),
     },
@@ -252,7 +258,7 @@ function servicePorts(workload: WorkloadSpec): NonNullable<NonNullable<ServiceOb
 
 /**
  * In-cluster Services (always ClusterIP: datastores are never exposed outside the
- * cluster) plus, for the proxy, a LoadBalancer for exactly its published ports.
+ * cluster) plus, for the proxy, the public entry point for exactly its published ports.
  */
 export function services(ctx: RenderContext, workload: WorkloadSpec): ServiceObject[] {
   const selector = selectorLabels(ctx.model, workload);
@@ -280,25 +286,47 @@ export function services(ctx: RenderContext, workload: WorkloadSpec): ServiceObj
       ...(workload.role === "agent" && { internalTrafficPolicy: "Local" as const }),
     },
   });
-  if (isProxy(workload)) {
-    result.push({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: meta(publicServiceName(workload)),
-      spec: {
-        type: "LoadBalancer",
-        // Keeps client source addresses, which access logs and rate limits depend on.
-        externalTrafficPolicy: "Local",
-        selector,
-        ports: workload.ports.flatMap((port) =>
-          port.publish === undefined
-            ? []
-            : [{ name: port.name, port: port.publish, targetPort: port.name, protocol: port.protocol ?? "TCP" }],
-        ),
-      },
-    });
-  }
+  if (isProxy(workload)) result.push(publicService(ctx, workload, meta(publicServiceName(workload))));
   return result;
+}
+
+/**
+ * The public entry point: exactly the proxy's published ports, as the Service type the cluster
+ * offers (`kubernetes.publicService`): a LoadBalancer, node ports on every node (fixed ones from
+ * `kubernetes.nodePorts`, by port name `web`/`websecure`), or a ClusterIP an existing ingress or
+ * gateway forwards to.
+ */
+function publicService(ctx: RenderContext, workload: WorkloadSpec, metadata: ServiceObject["metadata"]): ServiceObject {
+  const type = ctx.config.publicService;
+  const fixedNodePort: Record<string, number> = {
+    [traefikNames.httpEntryPoint]: ctx.config.nodePorts.http,
+    [traefikNames.httpsEntryPoint]: ctx.config.nodePorts.https,
+  };
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata,
+    spec: {
+      type,
+      // Keeps client source addresses, which access logs and rate limits depend on (not for ClusterIP:
+      // the API refuses the field there).
+      ...(type !== "ClusterIP" && { externalTrafficPolicy: "Local" as const }),
+      selector: selectorLabels(ctx.model, workload),
+      ports: workload.ports.flatMap((port) =>
+        port.publish === undefined
+          ? []
+          : [
+              {
+                name: port.name,
+                port: port.publish,
+                targetPort: port.name,
+                protocol: port.protocol ?? "TCP",
+                ...(type === "NodePort" && fixedNodePort[port.name] && { nodePort: fixedNodePort[port.name] }),
+              },
+            ],
+      ),
+    },
+  };
 }
 
 export function autoscaler(ctx: RenderContext, workload: WorkloadSpec): HorizontalPodAutoscalerObject[] {
