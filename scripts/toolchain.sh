@@ -306,9 +306,19 @@ build_policy() {
 # Module versions to build a provider from when the proxy refuses the release of the npm pin: the one
 # that go-partial.tsv lists as served. The plugin is installed under the npm SDK's version (the version
 # the SDK asks the engine for); OK and the env file name the module version it was really built from.
+# kubernetes: the served pseudo-version is the commit tagged v4.25.0 (f47bc2d6f199, 2026-01-15;
+# `git tag --points-at` in pulumi/pulumi-kubernetes; its CHANGELOG still lists the release as
+# "Unreleased", after 4.24.0), while provider/v4@v4.25.0 itself is refused.
 declare -A MODULE_FALLBACK=(
   [kubernetes]="${BALLAST_KUBERNETES_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
 )
+# The release each default fallback commit is: the npm pin must name it, so the plugin is never
+# installed under the version of an SDK whose schema it does not match. An override of the fallback
+# (BALLAST_<NAME>_MODULE_VERSION) is taken as it is.
+declare -A FALLBACK_RELEASE=(
+  [kubernetes]="${BALLAST_KUBERNETES_MODULE_VERSION:+any}"
+)
+[[ -n "${FALLBACK_RELEASE[kubernetes]}" ]] || FALLBACK_RELEASE[kubernetes]=4.25.0
 # Modules a fallback's go.mod replaces with a local directory, required at the version it names instead.
 declare -A FALLBACK_COMPANIONS=(
   [kubernetes]="github.com/pulumi/pulumi-kubernetes/sdk/v4@v4.24.0"
@@ -324,9 +334,13 @@ build_provider() { # $1 name
   if build_from_module "$name" "pulumi-resource-$name" "$m" "v$v" "$m/cmd/pulumi-resource-$name" "$m/pkg/version.Version=$v"; then
     return 0
   fi
-  local fallback="${MODULE_FALLBACK[$name]:-}" refused
+  local fallback="${MODULE_FALLBACK[$name]:-}" release="${FALLBACK_RELEASE[$name]:-any}" refused
   refused="$(part_reason "$name")"
   [[ -n "$fallback" && "$refused" == "module "*" not served: "* ]] || return 1
+  if [[ "$release" != any && "$release" != "$v" ]]; then
+    mark_failed "$name" "$refused; the served $m@$fallback is release $release, not $v: pin @pulumi/$name $release in package.json"
+    return 1
+  fi
   log "$m@v$v is not served; building $name $v from $m@$fallback"
   local companions
   read -r -a companions <<<"${FALLBACK_COMPANIONS[$name]:-}"
