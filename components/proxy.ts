@@ -42,11 +42,21 @@ interface TraefikStaticConfig {
   certificatesResolvers?: Record<string, { acme: { email: string; storage: string; caServer?: string; httpChallenge: { entryPoint: string } } }>;
 }
 
+/**
+ * The HTTPS port clients reach: `proxy.httpsPort` (Compose publishes it; a Kubernetes LoadBalancer
+ * or ClusterIP Service listens on it), or on Kubernetes the fixed node port of a NodePort Service.
+ */
+export function publicHttpsPort(config: PlatformConfig): number {
+  const { publicService, nodePorts } = config.kubernetes;
+  if (config.target === "kubernetes" && publicService === "NodePort" && nodePorts.https > 0) return nodePorts.https;
+  return config.proxy.httpsPort;
+}
+
 /** Pure: traefik.yml for the chosen target. */
 export function traefikStaticConfig(config: PlatformConfig): string {
   const web: TraefikEntryPoint = { address: `:${proxyPorts.web}` };
-  // To the published HTTPS port: an entrypoint name would send browsers to the container's own port (8443).
-  if (config.tls) web.http = { redirections: { entryPoint: { to: `:${config.proxy.httpsPort}`, scheme: "https", permanent: true } } };
+  // To the public HTTPS port: an entrypoint name would send browsers to the container's own port (8443).
+  if (config.tls) web.http = { redirections: { entryPoint: { to: `:${publicHttpsPort(config)}`, scheme: "https", permanent: true } } };
   const compose = config.target === "compose";
   const staticConfig: TraefikStaticConfig = {
     global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -175,7 +185,11 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
       hostNetwork: false,
       kubernetesApi: onKubernetes
         ? {
-            clusterRules: [{ apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] }],
+            clusterRules: [
+              { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] },
+              // Traefik v3.7's Ingress provider watches Nodes; without them it loads no route (every request a 404).
+              { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
+            ],
             namespacedRules: [
               { apiGroups: [""], resources: ["services", "endpoints", "secrets"], verbs: ["get", "list", "watch"] },
               { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },

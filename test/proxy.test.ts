@@ -15,6 +15,22 @@ describe("Traefik's static config", () => {
     expect(web.http.redirections.entryPoint).toEqual({ to: ":28443", scheme: "https", permanent: true });
   });
 
+  it("redirects to the fixed HTTPS node port behind a NodePort Service on Kubernetes", () => {
+    const redirectOf = (values: Record<string, unknown>) =>
+      (parse(traefikStaticConfig(configFor({ target: "kubernetes", ...values }))) as { entryPoints: { web: { http: { redirections: { entryPoint: { to: string } } } } } })
+        .entryPoints.web.http.redirections.entryPoint.to;
+    expect(redirectOf({ kubernetes: { publicService: "NodePort", nodePorts: { http: 30080, https: 30443 } } })).toBe(":30443");
+    // A node port the cluster picks is unknown here: whatever forwards to it listens on httpsPort.
+    expect(redirectOf({ kubernetes: { publicService: "NodePort" } })).toBe(":443");
+    expect(redirectOf({ kubernetes: { publicService: "LoadBalancer" } })).toBe(":443");
+  });
+
+  it("lets Traefik read Nodes on Kubernetes (v3.7's Ingress provider loads no route without them)", () => {
+    const rules = proxySpec(configFor({ target: "kubernetes" })).security.kubernetesApi?.clusterRules ?? [];
+    expect(rules).toContainEqual({ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] });
+    expect(proxySpec(configFor({ target: "compose" })).security.kubernetesApi).toBeUndefined();
+  });
+
   it.each(["compose", "kubernetes"] as const)("points the ACME resolver at a private directory and trusts its CA (%s)", (target) => {
     const config = configFor({ target, proxy: pebble });
     const acme = (parse(traefikStaticConfig(config)) as { certificatesResolvers: { letsencrypt: { acme: { caServer?: string } } } }).certificatesResolvers.letsencrypt.acme;
