@@ -177,7 +177,9 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
         }
         continue;
       }
-      if (matchesAgent(identity, config.releaseDirConsumers) && !isSystemPath(source)) {
+      // A local (dev) stack's release base is `<project>/.ballast/<stack>`, wherever the project
+      // is checked out (under /root for a root shell): that layout is a release directory too.
+      if (matchesAgent(identity, config.releaseDirConsumers) && (!isSystemPath(source) || source.split("/").includes(".ballast"))) {
         if (!mount.readOnly) messages.push(`${where}: release directory ${source} is mounted read-write at ${mount.target}; mount it read-only (":ro")`);
         continue;
       }

@@ -88,10 +88,21 @@ describe("privileges-restricted on Compose", () => {
       }),
       // A dev stack's release base is wherever Pulumi runs: Traefik is known as the routes' consumer.
       "traefik-dev": composeService({ image: "traefik:v3.7.13", volumes: [{ type: "bind", source: "/home/dev/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }] }),
+      // ... also when the project is checked out in root's home (a CI job, a root shell).
+      "traefik-root": composeService({ image: "traefik:v3.7.13", volumes: [{ type: "bind", source: "/root/work/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }] }),
       cadvisor: composeService({ image: "gcr.io/cadvisor/cadvisor:v0.49.1", privileged: true, volumes: ["/:/rootfs:ro", "/var/run/docker.sock:/var/run/docker.sock:ro"] }),
       "node-exporter": composeService({ image: "prom/node-exporter:v1.8.0", pid: "host", volumes: [{ type: "bind", source: "/proc", target: "/host/proc", read_only: true }] }),
     });
     expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([]);
+  });
+
+  it("reports Traefik mounting a system path, even under root's home, unless it is a .ballast release base", async () => {
+    const doc = composeDocument({
+      traefik: composeService({ image: "traefik:v3.7.13", volumes: [{ type: "bind", source: "/root/.ssh", target: "/keys", read_only: true }] }),
+    });
+    expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([
+      'compose service "traefik": bind-mounts host path /root/.ssh; host mounts are reserved for the node agents (cadvisor, node-exporter, alloy)',
+    ]);
   });
 
   it("reports privileged apps, host binds, the socket outside the allow-list and writable mounts", async () => {
