@@ -13,6 +13,8 @@ import { hardenedSecurity, workload, type ImageRef, type WorkloadSpec } from "./
 
 /** Label the policy pack reads: this workload runs as root because its stack said so. */
 export const RUNS_AS_ROOT_LABEL = "ballast.dev/runs-as-root";
+/** Label the policy pack reads: this workload's root filesystem is writable because its stack said so. */
+export const WRITABLE_ROOT_LABEL = "ballast.dev/writable-root";
 
 /** Pure: one spec per extra service; `images[i]` is service i's image (pinned or built). */
 export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): WorkloadSpec[] {
@@ -53,7 +55,10 @@ export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): W
         : undefined,
       metrics,
       network: { fromProxy: Boolean(service.route), allowFrom: [...new Set([...callers, ...service.allowFrom])], egressInternet: true },
-      labels: service.runAsRoot ? { [RUNS_AS_ROOT_LABEL]: "true" } : {},
+      labels: {
+        ...(service.runAsRoot ? { [RUNS_AS_ROOT_LABEL]: "true" } : {}),
+        ...(service.readOnlyRootFilesystem ? {} : { [WRITABLE_ROOT_LABEL]: "true" }),
+      },
       stopGracePeriodSeconds: service.stopGracePeriodSeconds,
       security: {
         ...hardenedSecurity,

@@ -146,6 +146,8 @@ export interface KubernetesApiAccess {
   /** Cluster-wide rules (nodes, node metrics); namespaced rules are preferred. */
   clusterRules: PolicyRule[];
   namespacedRules: PolicyRule[];
+  /** Also connects to the kubelets' HTTPS port (10250) on the nodes: Prometheus' cAdvisor scrape. */
+  kubeletPort?: boolean;
 }
 
 export interface PolicyRule {

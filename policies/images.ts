@@ -38,6 +38,8 @@ export function checkImages(resource: ResourceView): string[] {
   }
   for (const service of found.services) {
     const image = service.props.image;
+    // As on Kubernetes: the digest of an image this update builds is unknown until the push.
+    if (isUnknown(image)) continue;
     if (typeof image === "string") {
       const reason = unpinnedReason(image);
       if (reason) messages.push(problem(service.title, image, reason));

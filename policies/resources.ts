@@ -7,7 +7,7 @@
  *   updates and the Compose health gate (`docker compose up --wait`) only mean something
  *   when the platform can tell a healthy container from a running one.
  */
-import { composeComponentLabel, serviceLabels, type ComposeService } from "./lib/compose";
+import { composeComponentLabel, composeRoleLabel, serviceLabels, type ComposeService } from "./lib/compose";
 import { componentLabel, containerTitle } from "./lib/kubernetes";
 import { resourcePolicy } from "./lib/policy";
 import { asObject, at, isUnknown } from "./lib/values";
@@ -107,6 +107,8 @@ export function checkHealth(resource: ResourceView, config: HealthConfig): strin
     const labels = serviceLabels(service);
     const component = labels[composeComponentLabel];
     const routed = isRouted(labels);
+    // One-shot steps (a migration labelled with the app's component) run to completion: no healthcheck to gate on.
+    if (labels[composeRoleLabel] === "job") continue;
     if (!routed && (component === undefined || !config.components.includes(component))) continue;
     const problem = composeHealthProblem(service);
     if (problem) {

@@ -4,7 +4,7 @@
  * context in, specs out. Only Grafana is public (`grafana.<domain>`); every other port is
  * reachable only from the workloads listed in its `network.allowFrom`.
  */
-import type { PolicyRule, SecretSpec, WorkloadSpec } from "../spec";
+import type { KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
 import { workload } from "../spec";
 import { resourceSpec } from "../resources";
 import { receiverNeedsSecret } from "../config";
@@ -32,16 +32,21 @@ const ports = monitoringPorts;
 
 const watchList = ["list", "watch"];
 
-/** Prometheus on Kubernetes: watch pods of the namespace; nodes and their proxy for the kubelet's cAdvisor. */
-function prometheusApiAccess(parts: EnabledParts): { clusterRules: PolicyRule[]; namespacedRules: PolicyRule[] } {
+/**
+ * Prometheus on Kubernetes: watch pods of the namespace; list nodes and read their kubelets'
+ * metrics directly (`nodes/metrics`). Never `nodes/proxy`: its `get` also opens exec into any
+ * pod over WebSocket (kubernetes/kubernetes#136550).
+ */
+function prometheusApiAccess(parts: EnabledParts): KubernetesApiAccess {
   return {
     namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: watchList }],
     clusterRules: parts.containerMetrics
       ? [
           { apiGroups: [""], resources: ["nodes"], verbs: watchList },
-          { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+          { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
         ]
       : [],
+    kubeletPort: parts.containerMetrics,
   };
 }
 

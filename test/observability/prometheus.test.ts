@@ -121,19 +121,16 @@ describe("prometheus.yml on Kubernetes", () => {
     expect("fd00::5;9090".replace(ipv6, address[1].replacement!.replace(/\$(\d)/g, "$$$1"))).toBe("[fd00::5]:9090");
   });
 
-  it("scrapes the kubelet's cAdvisor through the API server with the service-account token", () => {
+  it("scrapes the kubelet's cAdvisor directly on the node with the service-account token, never through the node proxy", () => {
     const kubelet = jobs["kubelet-cadvisor"];
     expect(kubelet.kubernetes_sd_configs).toEqual([{ role: "node" }]);
     expect(kubelet.scheme).toBe("https");
+    expect(kubelet.metrics_path).toBe("/metrics/cadvisor");
     expect(kubelet.authorization).toEqual({ credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" });
-    expect(kubelet.tls_config).toEqual({ ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" });
-    expect(kubelet.relabel_configs).toContainEqual({ target_label: "__address__", replacement: "kubernetes.default.svc:443" });
-    expect(kubelet.relabel_configs).toContainEqual({
-      source_labels: ["__meta_kubernetes_node_name"],
-      regex: "(.+)",
-      replacement: "/api/v1/nodes/$1/proxy/metrics/cadvisor",
-      target_label: "__metrics_path__",
-    });
+    expect(kubelet.tls_config).toEqual({ insecure_skip_verify: true });
+    // Node discovery's own address (InternalIP:10250) is kept: nothing rewrites __address__ or the path.
+    expect(kubelet.relabel_configs).toEqual([{ source_labels: ["__meta_kubernetes_node_name"], target_label: "node" }]);
+    expect(JSON.stringify(config)).not.toContain("/proxy/");
     expect(kubelet.metric_relabel_configs?.[0]).toEqual({ source_labels: ["namespace"], regex: "shop", action: "keep" });
   });
 

@@ -101,8 +101,9 @@ describe("observabilityWorkloads", () => {
       namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }],
       clusterRules: [
         { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
-        { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
       ],
+      kubeletPort: true,
     });
     expect(k8s.alloy.security.kubernetesApi).toEqual({ clusterRules: [], namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }] });
     const withApi = Object.values(k8s).filter((s) => s.security.kubernetesApi).map((s) => s.name);

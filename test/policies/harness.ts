@@ -244,6 +244,10 @@ export function composeService(overrides: Record<string, unknown> = {}): Record<
     deploy: { resources: { limits: { cpus: "0.5", memory: "512M" }, reservations: { cpus: "0.25", memory: "256M" } } },
     networks: ["internal"],
     labels: { "ballast.component": "services", "ballast.role": "stateless" },
+    // Hardened as Ballast renders every service (containers-hardened).
+    read_only: true,
+    cap_drop: ["ALL"],
+    security_opt: ["no-new-privileges:true"],
     ...overrides,
   };
 }

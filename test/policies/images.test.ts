@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Unknown } from "../../policies/lib/values";
 import { checkImages, imagesPinned } from "../../policies/images";
 import { parseImageRef, unpinnedReason } from "../../policies/lib/image-ref";
 import { composeDocument, composeService, container, deployment, releaseCommand, validateResource } from "./harness";
@@ -71,6 +72,17 @@ describe("images-pinned on Compose", () => {
       'compose service "ollama": image "ollama/ollama:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
       'compose service "ipcha": builds an image without an "image:" name and tag, so Compose tags it "latest"; build it with @pulumi/docker and reference the pinned tag or digest',
     ]);
+  });
+
+  it("skips an image this update builds (its digest is unknown in a preview), on Compose as on Kubernetes", () => {
+    const record = {
+      type: "pulumi-nodejs:dynamic/ballast:ComposeService",
+      name: "service-api",
+      urn: "urn:pulumi:prod::ballast::pulumi-nodejs:dynamic/ballast:ComposeService::service-api",
+      props: { service: "api", "services.api.image": new Unknown("services.api.image"), "services.api.restart": "unless-stopped" },
+    };
+    expect(checkImages(record)).toEqual([]);
+    expect(checkImages({ ...record, props: { service: "api", "services.api.restart": "unless-stopped" } })).toEqual(['compose service "api": has no image']);
   });
 
   it("ignores command resources whose first trigger is not a compose document", () => {

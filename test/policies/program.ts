@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { resourcePolicies, stackPolicies } from "../../policies/all";
-import { renderStack, type RenderedStack } from "../../scripts/lib/render-stack";
+import { renderStack, renderStackFile, type RenderedStack } from "../../scripts/lib/render-stack";
 import { urnOf, validateResource, validateStack, type ResourceInput } from "./harness";
 
 export interface LeveledViolation {
@@ -49,7 +49,15 @@ export function unwrapSecrets(value: unknown): unknown {
 const settled = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 export async function programResources(stack: string, overrides: Record<string, string> = {}): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
-  const rendered = await renderStack(stack, { ...testSshKey, ...overrides });
+  return recordedResources(stack, await renderStack(stack, { ...testSshKey, ...overrides }));
+}
+
+/** A stack file anywhere (examples, fixtures) rendered as `stack`, as policy inputs. */
+export async function stackFileResources(path: string, stack: string, overrides: Record<string, string> = {}): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
+  return recordedResources(stack, await renderStackFile(path, stack, { ...testSshKey, ...overrides }));
+}
+
+async function recordedResources(stack: string, rendered: RenderedStack): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
   await settled();
   const resources = rendered.recorder.resources.map((r): ResourceInput => {
     const options = rendered.recorder.optionsOf(r.type, r.name);

@@ -65,6 +65,11 @@ describe("health-checks", () => {
     ]);
   });
 
+  it("needs no healthcheck on a one-shot step labelled with the app's component (a migration)", async () => {
+    const migrate = composeService({ labels: { "ballast.component": "app", "ballast.role": "job" }, restart: "no" });
+    expect(await validateResource(healthChecks, releaseCommand(composeDocument({ migrate })))).toEqual([]);
+  });
+
   it("takes the component list from the policy config", async () => {
     const cron = deployment({ name: "gateway", component: "services" });
     expect(await validateResource(healthChecks, cron, { components: ["services"] })).toEqual([

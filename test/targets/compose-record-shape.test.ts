@@ -37,6 +37,12 @@ describe("compose service record shape", () => {
     for (const value of Object.values(flat)) expect(["string", "number", "boolean"]).toContain(typeof value);
   });
 
+  it("keeps a leaf the engine does not know yet (a preview's unknown digest) instead of dropping it", () => {
+    const unknown = { unknownAt: "services.api.image" };
+    const flat = { "services.api.image": unknown, "services.api.restart": "unless-stopped" } as Record<string, unknown>;
+    expect(unflattenDocument(flat)).toEqual({ services: { api: { image: unknown, restart: "unless-stopped" } } });
+  });
+
   it("names leaves readably: the service and the key", () => {
     const flat = flattenDocument(awkward);
     expect(flat["services.app.image"]).toBe("ghcr.io/acme/app:1.2.3");

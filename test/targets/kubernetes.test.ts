@@ -121,6 +121,7 @@ const prometheusApiAccess: KubernetesApiAccess = {
     { apiGroups: [""], resources: ["pods", "services", "endpoints"], verbs: ["get", "list", "watch"] },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
   ],
+  kubeletPort: true,
 };
 
 /** The fixture plus the shapes it lacks: API access and a secret file, a one-shot migration, a job with storage. */
@@ -691,6 +692,19 @@ describe("network policies", () => {
       ],
     });
     expect(egressOf(objects, "app").some((rule) => rule.ports?.some((port) => port.port === 6443))).toBe(false);
+  });
+
+  it("let Prometheus, and only Prometheus, reach the kubelets' port for container metrics", () => {
+    const extended = render(extendedModel());
+    expect(egressOf(extended, "prometheus")).toContainEqual({
+      to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
+      ports: [{ protocol: "TCP", port: 10250 }],
+    });
+    const kubeletClients = extended
+      .filter((o) => o.kind === "NetworkPolicy")
+      .filter((o) => JSON.stringify(o.spec?.egress ?? []).includes('"port":10250'))
+      .map((o) => o.metadata?.name);
+    expect(kubeletClients).toEqual(["prometheus"]);
   });
 });
 

@@ -110,6 +110,9 @@ export function unflattenDocument(flat: Record<string, unknown>): Record<string,
     else if (path.endsWith("{}") && value === true) setAt(root, parsePath(path.slice(0, -2)), {});
     else if (path.endsWith("[]") && value === true) setAt(root, parsePath(path.slice(0, -2)), []);
     else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") setAt(root, parsePath(path), value);
+    // Any other leaf is a value the engine does not know yet (a preview: the policy pack's
+    // `Unknown`, the digest of an image this update builds): kept, so a reader can tell it from absent.
+    else if (value !== undefined && value !== null) setAt(root, parsePath(path), value);
   }
   return root;
 }

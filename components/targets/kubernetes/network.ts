@@ -34,6 +34,9 @@ const internetPeers: NetworkPolicyPeer[] = [
 /** Any address, for destinations whose address the cluster decides (API server, host-network pods). */
 const anyAddress: NetworkPolicyPeer[] = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
 
+/** The kubelet's HTTPS port on every node (metrics, read with `nodes/metrics`). */
+const kubeletPort: NetworkPolicyPort = { protocol: "TCP", port: 10250 };
+
 /** Ports the API server listens on in common distributions (managed clusters: 443; kubeadm, k3s: 6443). */
 const apiServerPorts: NetworkPolicyPort[] = [
   { protocol: "TCP", port: 443 },
@@ -125,6 +128,7 @@ function egressRules(ctx: RenderContext, workload: WorkloadSpec): EgressRule[] {
     }
   }
   if (workload.security.kubernetesApi) rules.push({ to: anyAddress, ports: apiServerPorts });
+  if (workload.security.kubernetesApi?.kubeletPort) rules.push({ to: anyAddress, ports: [kubeletPort] });
   if (workload.network.egressInternet) rules.push({ to: internetPeers });
   return rules;
 }

@@ -1,0 +1,182 @@
+/**
+ * The hardening policies against the regressions a security review tried (issue: least
+ * privilege end to end): each is refused with its message, and the hardened shape Ballast
+ * renders passes.
+ */
+import { describe, expect, it } from "vitest";
+import { containersHardened, monitoringInternal, networkDefaultDeny, rbacLeastPrivilege } from "../../policies/hardening";
+import { composeDocument, composeService, container, daemonSet, deployment, k8sObject, releaseCommand, validateResource, validateStack } from "./harness";
+
+const hardenedContainer = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+const hardenedPod = { securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } } };
+
+function app(securityContext: object = hardenedContainer, pod: Record<string, unknown> = hardenedPod, extra: { env?: Record<string, unknown>[]; labels?: Record<string, string> } = {}) {
+  return deployment({ name: "app", containers: [container({ name: "app", securityContext, env: extra.env })], pod, labels: extra.labels });
+}
+
+function composeWith(service: Record<string, unknown>, name = "app") {
+  return releaseCommand(composeDocument({ [name]: composeService(service) }));
+}
+
+describe("containers-hardened on Kubernetes", () => {
+  it("passes the restricted shape Ballast renders", async () => {
+    expect(await validateResource(containersHardened, app())).toEqual([]);
+    // NET_BIND_SERVICE is the one capability restricted allows back.
+    expect(await validateResource(containersHardened, app({ ...hardenedContainer, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } }))).toEqual([]);
+    // A writable root is the stack's labelled opt-in.
+    expect(await validateResource(containersHardened, app({ ...hardenedContainer, readOnlyRootFilesystem: false }, hardenedPod, { labels: { "ballast.dev/writable-root": "true" } }))).toEqual([]);
+  });
+
+  it("refuses privilege escalation, an unconfined seccomp profile, kept or added capabilities and a writable root", async () => {
+    const where = 'Deployment "app" container "app"';
+    expect(await validateResource(containersHardened, app({ ...hardenedContainer, allowPrivilegeEscalation: true }))).toEqual([`${where}: set securityContext.allowPrivilegeEscalation: false`]);
+    expect(await validateResource(containersHardened, app(hardenedContainer, { securityContext: { runAsNonRoot: true, seccompProfile: { type: "Unconfined" } } }))).toEqual([
+      `${where}: seccompProfile is Unconfined; use type RuntimeDefault (or Localhost), on the pod or the container`,
+    ]);
+    expect(await validateResource(containersHardened, app(hardenedContainer, { securityContext: { runAsNonRoot: true } }))).toEqual([
+      `${where}: seccompProfile is not set; use type RuntimeDefault (or Localhost), on the pod or the container`,
+    ]);
+    expect(await validateResource(containersHardened, app({ ...hardenedContainer, capabilities: { drop: ["ALL"], add: ["NET_RAW"] } }))).toEqual([
+      `${where}: adds capability NET_RAW; allowed after dropping ALL: NET_BIND_SERVICE`,
+    ]);
+    expect(await validateResource(containersHardened, app({ ...hardenedContainer, capabilities: { drop: ["NET_RAW"] } }))).toEqual([
+      `${where}: drop every capability (securityContext.capabilities.drop: ["ALL"])`,
+    ]);
+    expect(await validateResource(containersHardened, app({ ...hardenedContainer, readOnlyRootFilesystem: false }))).toEqual([
+      `${where}: root filesystem is writable; set readOnlyRootFilesystem: true (writable paths as volumes) or opt in with label ballast.dev/writable-root: "true" (ballast:services[].readOnlyRootFilesystem: false)`,
+    ]);
+  });
+
+  it("lets the node agents add capabilities, but holds them to the rest", async () => {
+    const alloy = daemonSet({
+      name: "alloy",
+      containers: [container({ name: "alloy", image: "grafana/alloy:v1.7.1", securityContext: { ...hardenedContainer, capabilities: { drop: ["ALL"], add: ["DAC_READ_SEARCH"] } } })],
+      pod: hardenedPod,
+    });
+    expect(await validateResource(containersHardened, alloy)).toEqual([]);
+    const escalating = daemonSet({ name: "alloy", containers: [container({ name: "alloy", image: "grafana/alloy:v1.7.1", securityContext: { ...hardenedContainer, allowPrivilegeEscalation: true } })], pod: hardenedPod });
+    expect(await validateResource(containersHardened, escalating)).toEqual(['DaemonSet "alloy" container "alloy": set securityContext.allowPrivilegeEscalation: false']);
+  });
+
+  it("refuses anonymous Grafana users with a writing role, and allows Viewer or none", async () => {
+    const grafana = (role?: string) =>
+      app(hardenedContainer, hardenedPod, { env: [{ name: "GF_AUTH_ANONYMOUS_ENABLED", value: "true" }, ...(role ? [{ name: "GF_AUTH_ANONYMOUS_ORG_ROLE", value: role }] : [])] });
+    expect(await validateResource(containersHardened, grafana("Admin"))).toEqual([
+      'Deployment "app" container "app": Grafana anonymous access has role Admin; anonymous users may at most be Viewer (or set GF_AUTH_ANONYMOUS_ENABLED to false)',
+    ]);
+    expect(await validateResource(containersHardened, grafana("Viewer"))).toEqual([]);
+    expect(await validateResource(containersHardened, grafana())).toEqual([]);
+  });
+});
+
+describe("containers-hardened on Compose", () => {
+  const where = 'compose service "app"';
+
+  it("passes the hardened service Ballast renders", async () => {
+    expect(await validateResource(containersHardened, composeWith({}))).toEqual([]);
+    expect(await validateResource(containersHardened, composeWith({ read_only: false, labels: { "ballast.component": "services", "ballast.dev/writable-root": "true" } }))).toEqual([]);
+  });
+
+  it.each([
+    ["missing cap_drop", { cap_drop: undefined }, `${where}: drop every capability (cap_drop: [ALL])`],
+    ["read_only: false", { read_only: false }, `${where}: root filesystem is writable; set read_only: true (writable paths as tmpfs or volumes) or opt in with label ballast.dev/writable-root: "true" (ballast:services[].readOnlyRootFilesystem: false)`],
+    ["missing no-new-privileges", { security_opt: [] }, `${where}: set security_opt "no-new-privileges:true"`],
+    ["seccomp=unconfined", { security_opt: ["no-new-privileges:true", "seccomp=unconfined"] }, `${where}: security_opt "seccomp=unconfined" turns off a kernel confinement; remove it`],
+    ["apparmor:unconfined", { security_opt: ["no-new-privileges:true", "apparmor:unconfined"] }, `${where}: security_opt "apparmor:unconfined" turns off a kernel confinement; remove it`],
+    ["cap_add NET_ADMIN and SYS_PTRACE", { cap_add: ["NET_ADMIN", "SYS_PTRACE"] }, `${where}: adds capability NET_ADMIN, SYS_PTRACE; allowed after dropping ALL: NET_BIND_SERVICE`],
+    ["/dev/mem", { devices: ["/dev/mem:/dev/mem"] }, `${where}: device /dev/mem exposes host memory or I/O ports; remove it`],
+    ["another device", { devices: ["/dev/fuse"] }, `${where}: device /dev/fuse is reserved for the node agents (cadvisor, node-exporter, alloy); remove it`],
+    ["userns_mode: host", { userns_mode: "host" }, `${where}: userns_mode "host" turns off user-namespace remapping; remove it`],
+    ["cgroup: host", { cgroup: "host" }, `${where}: cgroup "host" shares the host's cgroup namespace; remove it`],
+    [
+      "Grafana anonymous Admin",
+      { environment: { GF_AUTH_ANONYMOUS_ENABLED: "true", GF_AUTH_ANONYMOUS_ORG_ROLE: "Admin" } },
+      `${where}: Grafana anonymous access has role Admin; anonymous users may at most be Viewer (or set GF_AUTH_ANONYMOUS_ENABLED to false)`,
+    ],
+  ])("refuses %s", async (_case, overrides, message) => {
+    expect(await validateResource(containersHardened, composeWith(overrides))).toEqual([message]);
+  });
+
+  it("lets an agent keep a device, never host memory", async () => {
+    const cadvisor = { image: "gcr.io/cadvisor/cadvisor:v0.49.1", devices: ["/dev/kmsg"] };
+    expect(await validateResource(containersHardened, composeWith(cadvisor, "cadvisor"))).toEqual([]);
+    expect(await validateResource(containersHardened, composeWith({ ...cadvisor, devices: ["/dev/kmem"] }, "cadvisor"))).toEqual([
+      'compose service "cadvisor": device /dev/kmem exposes host memory or I/O ports; remove it',
+    ]);
+  });
+});
+
+describe("monitoring-internal", () => {
+  const service = (name: string, type: string, extra: object = {}) =>
+    k8sObject("kubernetes:core/v1:Service", `service-${name}`, { metadata: { name, namespace: "ballast" }, spec: { type, selector: { "app.kubernetes.io/name": name }, ...extra } });
+
+  it("passes ClusterIP monitoring and a public proxy", async () => {
+    expect(await validateResource(monitoringInternal, service("grafana", "ClusterIP"))).toEqual([]);
+    expect(await validateResource(monitoringInternal, service("traefik-public", "LoadBalancer"))).toEqual([]);
+  });
+
+  it("refuses Grafana on a LoadBalancer and Prometheus on a NodePort or externalIPs", async () => {
+    expect(await validateResource(monitoringInternal, service("grafana", "LoadBalancer"))).toEqual([
+      'Service "grafana": grafana is internal, but type LoadBalancer publishes it on the nodes or a load balancer; keep it ClusterIP and reach it through the proxy (its route has its own access control) or kubectl port-forward',
+    ]);
+    const metrics = k8sObject("kubernetes:core/v1:Service", "service-metrics", { metadata: { name: "metrics" }, spec: { type: "NodePort", selector: { "app.kubernetes.io/name": "prometheus" } } });
+    expect(await validateResource(monitoringInternal, metrics)).toEqual([
+      'Service "metrics": prometheus is internal, but type NodePort publishes it on the nodes or a load balancer; keep it ClusterIP and reach it through the proxy (its route has its own access control) or kubectl port-forward',
+    ]);
+    expect(await validateResource(monitoringInternal, service("prometheus", "ClusterIP", { externalIPs: ["203.0.113.7"] }))).toHaveLength(1);
+  });
+});
+
+describe("rbac-least-privilege", () => {
+  const role = (kind: "Role" | "ClusterRole", rules: object[]) =>
+    k8sObject(`kubernetes:rbac.authorization.k8s.io/v1:${kind}`, `${kind.toLowerCase()}-x`, { metadata: { name: "x" }, rules });
+
+  it("passes the rules Ballast grants (pods list/watch, nodes, nodes/metrics)", async () => {
+    expect(await validateResource(rbacLeastPrivilege, role("Role", [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }]))).toEqual([]);
+    expect(
+      await validateResource(rbacLeastPrivilege, role("ClusterRole", [
+        { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+      ])),
+    ).toEqual([]);
+  });
+
+  it("refuses wildcards, nodes/proxy, escalation verbs and cluster-wide secrets", async () => {
+    expect(await validateResource(rbacLeastPrivilege, role("Role", [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }]))).toEqual([
+      'Role "x" rule 1: "*" in apiGroups grants what any future API adds; list what is needed',
+      'Role "x" rule 1: "*" in resources grants what any future API adds; list what is needed',
+      'Role "x" rule 1: "*" in verbs grants what any future API adds; list what is needed',
+    ]);
+    expect(await validateResource(rbacLeastPrivilege, role("ClusterRole", [{ apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }]))).toEqual([
+      'ClusterRole "x" rule 1: nodes/proxy lets the holder run commands in pods; grant nodes/metrics or pods/log instead',
+    ]);
+    expect(await validateResource(rbacLeastPrivilege, role("Role", [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: ["escalate"] }]))).toEqual([
+      'Role "x" rule 1: verb escalate lets the holder grant itself more; remove it',
+    ]);
+    expect(await validateResource(rbacLeastPrivilege, role("ClusterRole", [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }]))).toEqual([
+      'ClusterRole "x" rule 1: secrets in a ClusterRole reads every namespace\'s secrets; use a Role in the namespace, with resourceNames where possible',
+    ]);
+  });
+});
+
+describe("network-default-deny", () => {
+  const policy = (name: string, spec: object) => k8sObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", `np-${name}`, { metadata: { name, namespace: "ballast" }, spec });
+  const dns = { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] };
+  const workload = app();
+
+  it("passes when a both-direction default-deny selects every pod (empty selector, or one the pods carry)", async () => {
+    expect(await validateStack(networkDefaultDeny, [workload, policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"], egress: [dns] })])).toEqual([]);
+    const byLabel = policy("default-deny", { podSelector: { matchLabels: { "app.kubernetes.io/name": "app" } }, policyTypes: ["Ingress", "Egress"], egress: [dns] });
+    expect(await validateStack(networkDefaultDeny, [workload, byLabel])).toEqual([]);
+  });
+
+  it("refuses a default-deny without egress, one that opens more than DNS, and pods it does not select", async () => {
+    const message = 'Deployment "app": no default-deny NetworkPolicy of namespace "ballast" selects its pods (policyTypes [Ingress, Egress], no ingress rules, egress only to DNS port 53): without one, traffic its own policies do not mention is allowed, egress included';
+    const ingressOnly = policy("default-deny", { podSelector: {}, policyTypes: ["Ingress"] });
+    expect((await validateStack(networkDefaultDeny, [workload, ingressOnly])).map((v) => v.message)).toEqual([message]);
+    const openEgress = policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"], egress: [{}] });
+    expect((await validateStack(networkDefaultDeny, [workload, openEgress])).map((v) => v.message)).toEqual([message]);
+    const otherPods = policy("default-deny", { podSelector: { matchLabels: { tier: "web" } }, policyTypes: ["Ingress", "Egress"], egress: [dns] });
+    expect((await validateStack(networkDefaultDeny, [workload, otherPods])).map((v) => v.message)).toEqual([message]);
+  });
+});
