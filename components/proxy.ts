@@ -4,6 +4,7 @@
  * access log, ping and Prometheus metrics on internal entrypoints, security headers
  * (HSTS) for every public route, and the API/dashboard never enabled.
  */
+import { allowListMiddlewares, routeAllowLists } from "./access";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
@@ -101,11 +102,15 @@ export function traefikStaticConfig(config: PlatformConfig): string {
   return stringify(staticConfig);
 }
 
-/** Pure: dynamic config with the `security-headers` middleware every TLS route uses (`security-headers@file`). */
-export function traefikDynamicConfig(): string {
+/**
+ * Pure: dynamic config with the `security-headers` middleware every TLS route uses
+ * (`security-headers@file`) and the routes' allow-lists (`allow-<workload>@file`).
+ */
+export function traefikDynamicConfig(allowLists: Record<string, string[]> = {}): string {
   return stringify({
     http: {
       middlewares: {
+        ...allowListMiddlewares(allowLists),
         "security-headers": {
           headers: {
             stsSeconds: 31536000,
@@ -167,7 +172,7 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
       { name: "traefik.yml", mountPath: "/etc/traefik/traefik.yml", content: traefikStaticConfig(config) },
       ...(config.proxy.acmeCaCertificate !== "" ? [{ name: "acme-ca.pem", mountPath: ACME_CA_FILE, content: config.proxy.acmeCaCertificate }] : []),
       // Kubernetes: the middleware its Ingresses name (on Compose it comes with the routes).
-      ...(onKubernetes ? [{ name: "dynamic.yml", mountPath: "/etc/traefik/dynamic.yml", content: traefikDynamicConfig() }] : []),
+      ...(onKubernetes ? [{ name: "dynamic.yml", mountPath: "/etc/traefik/dynamic.yml", content: traefikDynamicConfig(routeAllowLists(config)) }] : []),
     ],
     metrics: { port: proxyPorts.metrics, path: "/metrics" },
     network: { fromProxy: false, allowFrom: [], egressInternet: true },

@@ -114,6 +114,8 @@ export interface RouteSpec {
   port: number;
   /** TLS through Let's Encrypt (false only for the local dev stack). */
   tls: boolean;
+  /** Source ranges allowed to connect (Traefik ipAllowList, 403 for others); absent: everyone. */
+  allowFrom?: string[];
 }
 
 /** Where Prometheus finds the workload's metrics. */

@@ -461,6 +461,8 @@ describe("runbookInput from the validated config", () => {
           // The host is prepared by hand here: the bootstrap's own settings are not what this test is about.
           bootstrap: { enabled: false },
         },
+        // Without the bootstrap's SSH ranges to follow, Grafana's audience is explicit.
+        monitoring: { grafana: { allowFrom: ["203.0.113.0/24"] } },
         app: { image: "ghcr.io/acme/app:1.0.0" },
       }),
       "staging",

@@ -4,6 +4,7 @@
  * pgvector columns on prod, moving image tags outside dev ...). Problems refuse the config;
  * warnings are logged by `pulumi preview`/`up` and allowed.
  */
+import { isIPv4 } from "node:net";
 import { BACKUP_S3_SECRETS } from "./backups";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { configKey, showValue } from "./errors";
@@ -280,7 +281,43 @@ function platformProblems(config: PlatformConfig): string[] {
       }
     }
   }
+  problems.push(...grafanaAccessProblems(config));
   return problems;
+}
+
+/** Docker's default address pools: on Compose a Docker gateway address is what Traefik sees for IPv6 and hairpinned clients. */
+const dockerPools = ["172.16.0.0/12", "192.168.0.0/16"];
+
+function ipv4Span(range: string): [bigint, bigint] | undefined {
+  const [address, prefix = "32"] = range.split("/");
+  if (!isIPv4(address)) return undefined;
+  const start = address.split(".").reduce((acc, octet) => (acc << 8n) + BigInt(Number(octet)), 0n);
+  const size = 1n << BigInt(32 - Number(prefix));
+  const first = (start / size) * size;
+  return [first, first + size - 1n];
+}
+
+function grafanaAccessProblems(config: PlatformConfig): string[] {
+  const { monitoring } = config;
+  if (!monitoring.enabled || !monitoring.grafana.enabled) return [];
+  const key = configKey(["monitoring", "grafana", "allowFrom"]);
+  const ranges = monitoring.grafana.allowFrom;
+  if (ranges.length === 0) {
+    return [
+      `${key}: required on ${config.environment}: the address ranges that may reach Grafana (on Compose it follows ballast:compose.bootstrap.sshAllowFrom, which is empty here), e.g. ["203.0.113.0/24"]; ["0.0.0.0/0", "::/0"] lets everyone reach the login page`,
+    ];
+  }
+  if (config.target !== "compose") return [];
+  const pools = dockerPools.map((pool) => ipv4Span(pool)!);
+  const overlapping = ranges.filter((range) => {
+    const span = ipv4Span(range);
+    return span !== undefined && !range.endsWith("/0") && pools.some(([start, end]) => span[0] <= end && start <= span[1]);
+  });
+  return overlapping.length === 0
+    ? []
+    : [
+        `${key}: ${overlapping.map((r) => showValue(r)).join(", ")} overlaps Docker's own networks (${dockerPools.join(", ")}): on Compose Traefik sees IPv6 and hairpinned clients as a Docker gateway address, so the range would let them all in; list the public addresses your team comes from (office, VPN egress)`,
+      ];
 }
 
 /** Allowed, but weaker than the runbooks ask: logged on every preview. */

@@ -407,6 +407,28 @@ function completeHealth(parent: Json | undefined): void {
 }
 
 /** Every default merged under the stack file's values, ready for the schema. */
+/** Everyone, as source ranges. */
+export const EVERYONE = ["0.0.0.0/0", "::/0"];
+/** RFC 1918 and unique-local ranges: VPNs, office networks, a cluster's nodes. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+/**
+ * Who may reach Grafana when the stack does not say: everyone in dev and on the local engine;
+ * outside dev, on a Compose VPS whoever may SSH to it (ballast:compose.bootstrap.sshAllowFrom),
+ * on Kubernetes private ranges (the public Service keeps client addresses: externalTrafficPolicy Local).
+ */
+function grafanaAllowFromDefault(merged: JsonObject, context: DefaultsContext): JsonObject[string] {
+  if (context.environment === "dev") return EVERYONE;
+  if (merged.target === "kubernetes") return PRIVATE_RANGES;
+  const compose = isObject(merged.compose) ? merged.compose : {};
+  // The local engine serves this machine (its published ports follow ballast:proxy.bindAddress).
+  if (compose.mode === "local") return EVERYONE;
+  const bootstrap = isObject(compose.bootstrap) ? compose.bootstrap : {};
+  const ssh = Array.isArray(bootstrap.sshAllowFrom) ? bootstrap.sshAllowFrom : [];
+  // No SSH allow-list to follow: a check asks for an explicit one (private ranges are Docker's own on Compose).
+  return ssh.length > 0 ? ssh : [];
+}
+
 export function withDefaults(values: JsonObject, context: DefaultsContext): JsonObject {
   const merged = deepMerge(topLevelDefaults(context, values), { ...values, environment: context.environment });
   const compose = merged.compose as JsonObject;
@@ -432,6 +454,9 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
   if (alertmanager && receiver && typeof receiver.type === "string" && optionalDefaults.receiver[receiver.type]) {
     alertmanager.receiver = deepMerge(optionalDefaults.receiver[receiver.type], receiver);
   }
+  const grafana = isObject(monitoring.grafana) ? monitoring.grafana : undefined;
+  const givenGrafana = isObject(values.monitoring) && isObject(values.monitoring.grafana) ? values.monitoring.grafana : {};
+  if (grafana && !("allowFrom" in givenGrafana)) grafana.allowFrom = grafanaAllowFromDefault(merged, context);
   // One RPO and one drill goal for the stack: the alerts follow ballast:backups unless set explicitly.
   const alerts = isObject(monitoring.alerts) ? monitoring.alerts : undefined;
   const backups = merged.backups as JsonObject;

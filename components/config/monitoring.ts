@@ -4,6 +4,7 @@
  * come from ./defaults.ts.
  */
 import { z } from "zod";
+import { cidr } from "./compose";
 import { imageRef } from "./images";
 import { emailAddress, metricName, resources, subdomain, urlPath } from "./primitives";
 
@@ -116,6 +117,11 @@ export const monitoringSchema = z.strictObject({
     /** Public host is `<subdomain>.<domain>`. */
     subdomain,
     adminUser: z.string().min(1),
+    /**
+     * Source ranges that may reach Grafana's route (Traefik `ipAllowList`); everyone else gets 403.
+     * Default outside dev: the SSH allow-list on Compose, private ranges on Kubernetes; dev: everyone.
+     */
+    allowFrom: z.array(cidr),
   }),
   loki: part({ storageGiB, retentionDays: positiveInt.max(3650) }),
   alloy: part({

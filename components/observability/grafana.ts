@@ -152,6 +152,19 @@ export function grafanaEnv(monitoring: MonitoringConfig, ctx: ObservabilityConte
   };
 }
 
+/**
+ * Grafana's command: reset the admin password to the stack's secret, then start as the image
+ * does (/run.sh). Grafana reads GF_SECURITY_ADMIN_PASSWORD only when it creates its database,
+ * so without the reset a rotated password would never take effect. The password goes in on
+ * stdin (not in `ps`); on the very first start the admin does not exist yet and the reset
+ * fails harmlessly, the server then creates the admin with the same password.
+ */
+export const grafanaCommand = [
+  "sh",
+  "-c",
+  'printf \'%s\' "$GF_SECURITY_ADMIN_PASSWORD" | grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" admin reset-admin-password --password-from-stdin >/dev/null 2>&1 || echo "grafana: admin password not reset (first start: the server creates the admin)"; exec /run.sh',
+];
+
 export interface GrafanaFile {
   name: string;
   mountPath: string;

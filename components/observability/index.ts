@@ -4,6 +4,7 @@
  * context in, specs out. Only Grafana is public (`grafana.<domain>`); every other port is
  * reachable only from the workloads listed in its `network.allowFrom`.
  */
+import { restrictedRanges } from "../access";
 import type { KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
 import { workload } from "../spec";
 import { resourceSpec } from "../resources";
@@ -13,7 +14,7 @@ import { alloyArgs, anonymisationLabel, renderAlloyConfig } from "./alloy";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { blackboxExporterWorkload, cadvisorWorkload, nodeExporterWorkload, postgresExporterWorkload, redisExporterWorkload } from "./exporters";
-import { grafanaAdminPasswordSecret, grafanaEnv, grafanaFiles, grafanaHost } from "./grafana";
+import { grafanaAdminPasswordSecret, grafanaCommand, grafanaEnv, grafanaFiles, grafanaHost } from "./grafana";
 import { lokiArgs, renderLokiConfig } from "./loki";
 import { partsOf, type EnabledParts } from "./parts";
 import { httpProbe } from "./probes";
@@ -48,6 +49,10 @@ function prometheusApiAccess(parts: EnabledParts): KubernetesApiAccess {
       : [],
     kubeletPort: parts.containerMetrics,
   };
+}
+
+function allowFrom(ranges: string[] | undefined): { allowFrom?: string[] } {
+  return ranges ? { allowFrom: ranges } : {};
 }
 
 function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
@@ -123,6 +128,7 @@ function grafanaWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext
     description: `Dashboards and log search at ${grafanaHost(monitoring, ctx)}; datasources and dashboards are provisioned from code.`,
     image: monitoring.grafana.image,
     ports: [{ name: "http", port }],
+    command: grafanaCommand,
     env: grafanaEnv(monitoring, ctx),
     secretEnv: { GF_SECURITY_ADMIN_PASSWORD: grafanaAdminPasswordSecret },
     resources: resourceSpec(monitoring.grafana.resources),
@@ -131,7 +137,7 @@ function grafanaWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext
       { kind: "scratch", name: "grafana-tmp", mountPath: "/tmp", sizeMiB: 64 },
     ],
     configFiles: grafanaFiles(monitoring, parts, ctx).files,
-    route: { host: grafanaHost(monitoring, ctx), pathPrefix: "/", port, tls: ctx.tls },
+    route: { host: grafanaHost(monitoring, ctx), pathPrefix: "/", port, tls: ctx.tls, ...allowFrom(restrictedRanges(monitoring.grafana.allowFrom)) },
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/api/health", { imageHasWget: true, startPeriodSeconds: 60 }),
     network: { fromProxy: true, allowFrom: parts.prometheus ? [names.prometheus] : [], egressInternet: false },

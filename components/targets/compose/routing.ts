@@ -9,6 +9,7 @@
  *   containers that serve it. Switching those files is how a release moves traffic to new
  *   containers, and back on a rollback.
  */
+import { allowListMiddleware, allowListMiddlewares } from "../../access";
 import { stringify } from "yaml";
 import type { RouteSpec, StackModel, WorkloadSpec } from "../../spec";
 import { isRolling } from "./release";
@@ -37,12 +38,14 @@ export function loadBalancerHealthCheck(workload: WorkloadSpec): { path: string;
 /** The router of one route: what routers.yml holds for it, and what the compose file records as `x-ballast-route`. */
 export function routerFor(name: string, route: RouteSpec): { rule: string; service: string; entryPoints: string[]; tls?: { certResolver: string }; middlewares?: string[] } {
   checkRoute(name, route);
+  // The allow-list answers first (403), before any header or the app sees the request.
+  const allow = route.allowFrom ? [allowListMiddleware(name)] : [];
   return {
     rule: routerRule(route),
     service: name,
     ...(route.tls
-      ? { entryPoints: ["websecure"], tls: { certResolver: "letsencrypt" }, middlewares: ["security-headers"] }
-      : { entryPoints: ["web"] }),
+      ? { entryPoints: ["websecure"], tls: { certResolver: "letsencrypt" }, middlewares: [...allow, "security-headers"] }
+      : { entryPoints: ["web"], ...(allow.length > 0 && { middlewares: allow }) }),
   };
 }
 
@@ -73,6 +76,7 @@ export function renderRouters(model: StackModel): string {
           referrerPolicy: "strict-origin-when-cross-origin",
         },
       },
+      ...allowListMiddlewares(Object.fromEntries(routed.flatMap((w) => (w.route?.allowFrom ? [[w.name, w.route.allowFrom]] : [])))),
     },
   };
   if (Object.keys(services).length > 0) http.services = services;

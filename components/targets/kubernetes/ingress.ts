@@ -3,6 +3,7 @@
  * security-headers middleware from the proxy's static and file configuration) or by
  * the cluster's own controller of `ingressClass`.
  */
+import { allowListMiddleware } from "../../access";
 import type { WorkloadSpec } from "../../spec";
 import { stackLabels, workloadLabels, type RenderContext } from "./context";
 import type { IngressClassObject, IngressObject } from "./objects";
@@ -22,14 +23,16 @@ export const traefikNames = {
  * the Traefik we deploy (a router naming a missing middleware is dropped), so they
  * are set only then.
  */
-function traefikAnnotations(ctx: RenderContext, tls: boolean): Record<string, string> {
+function traefikAnnotations(ctx: RenderContext, workload: WorkloadSpec, tls: boolean): Record<string, string> {
   const router = "traefik.ingress.kubernetes.io/router";
   const ours = ctx.proxies.length > 0;
+  // The allow-list (defined in the proxy's file configuration) answers first, with 403.
+  const middlewares = [...(workload.route?.allowFrom ? [`${allowListMiddleware(workload.name)}@file`] : []), traefikNames.securityHeadersMiddleware];
   return {
     [`${router}.entrypoints`]: tls ? traefikNames.httpsEntryPoint : traefikNames.httpEntryPoint,
     ...(tls && { [`${router}.tls`]: "true" }),
     ...(tls && ours && { [`${router}.tls.certresolver`]: traefikNames.certResolver }),
-    ...(ours && { [`${router}.middlewares`]: traefikNames.securityHeadersMiddleware }),
+    ...(ours && { [`${router}.middlewares`]: middlewares.join(",") }),
   };
 }
 
@@ -48,7 +51,7 @@ export function ingress(ctx: RenderContext, workload: WorkloadSpec): IngressObje
         name: workload.name,
         namespace: ctx.namespace,
         labels: workloadLabels(ctx.model, workload),
-        annotations: traefikAnnotations(ctx, tls),
+        annotations: traefikAnnotations(ctx, workload, tls),
       },
       spec: {
         ingressClassName: ctx.config.ingressClass,
