@@ -432,6 +432,10 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
   if (alertmanager && receiver && typeof receiver.type === "string" && optionalDefaults.receiver[receiver.type]) {
     alertmanager.receiver = deepMerge(optionalDefaults.receiver[receiver.type], receiver);
   }
+  // The image follows the tracing backend unless the stack names one.
+  const tracing = isObject(monitoring.tracing) ? monitoring.tracing : undefined;
+  const givenTracing = isObject(values.monitoring) && isObject(values.monitoring.tracing) ? values.monitoring.tracing : {};
+  if (tracing && tracing.backend === "jaeger" && !("image" in givenTracing)) tracing.image = defaultImages.jaeger;
   // One RPO and one drill goal for the stack: the alerts follow ballast:backups unless set explicitly.
   const alerts = isObject(monitoring.alerts) ? monitoring.alerts : undefined;
   const backups = merged.backups as JsonObject;
