@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { renderRunbook, type RunbookInput } from "../components/runbook";
 import type { WorkloadSpec } from "../components/spec";
 import type { KubernetesObject } from "../components/targets/kubernetes";
 import { renderStackFile, type RenderedStack } from "../scripts/lib/render-stack";
@@ -205,5 +206,30 @@ describe("Jaeger on Compose", () => {
     expect(jaeger.healthcheck?.test).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:13133/status"]);
     const prometheus = workloadOf(stack, "prometheus").configFiles.find((f) => f.name === "prometheus.yml")?.content ?? "";
     expect(prometheus).toContain("jaeger:8888");
+  });
+});
+
+describe.each(backends)("the generated runbook with %s", (backend) => {
+  function runbookOf(stack: RenderedStack): string {
+    const input: RunbookInput =
+      stack.target === "compose"
+        ? {
+            model: stack.model,
+            target: "compose",
+            environment: "prod",
+            compose: { mode: "ssh", project: stack.model.project, releaseDir: "/opt/allfeatures", ssh: { host: "203.0.113.50", port: 22, user: "deploy" }, composeCommand: "docker compose", keepReleases: 5, deployTimeoutSeconds: 300 },
+          }
+        : { model: stack.model, target: "kubernetes", environment: "prod", kubernetes: { namespace: "allfeatures", context: "", secretName: "ballast-secrets" } };
+    return renderRunbook(input);
+  }
+
+  it.each(["compose", "kubernetes"] as const)("says where traces go, who sends them, how long they are kept and where to search them (%s)", async (target) => {
+    const text = runbookOf(await rendered(target, backend));
+    const name = backend === "tempo" ? "Tempo" : "Jaeger";
+    expect(text).toContain("### Traces");
+    expect(text).toContain(
+      `Traces go to ${name} (\`${backend}\`, OTLP on ports 4317/4318, kept 168h), sent by \`api\`, \`worker\`, \`scout\`, \`queue-clean\`, \`usage-report\`, \`llm-gateway\` (50 % of root traces sampled).`,
+    );
+    expect(text).toContain(`https://grafana.allfeatures.example.com/ → Explore → data source ${name}, by service name \`api\`, \`worker\`, \`scout\`, \`queue-clean\`, \`usage-report\`, \`gateway\``);
   });
 });
