@@ -18,7 +18,13 @@ const traced = (backend: "tempo" | "jaeger", extra: Record<string, unknown> = {}
 describe("ballast:monitoring.tracing.backend", () => {
   it("defaults to Tempo; Jaeger brings its own pinned image unless the stack names one", () => {
     expect(configFor({}).monitoring.tracing).toMatchObject({ backend: "tempo", image: "grafana/tempo:2.6.1" });
-    expect(configFor({ monitoring: { tracing: { backend: "jaeger" } } }).monitoring.tracing).toMatchObject({ backend: "jaeger", image: "jaegertracing/jaeger:2.19.0" });
+    expect(configFor({ monitoring: { tracing: { backend: "jaeger" } } }).monitoring.tracing).toMatchObject({
+      backend: "jaeger",
+      image: "jaegertracing/jaeger:2.19.0",
+      // Badger's caches need more than Tempo's staging size (256 MiB).
+      resources: { cpu: 0.25, memoryMiB: 1024 },
+    });
+    expect(configFor({ monitoring: { tracing: { backend: "jaeger", resources: { cpu: 1, memory: "2Gi" } } } }).monitoring.tracing.resources).toEqual({ cpu: 1, memoryMiB: 2048 });
     const mirrored = configFor({ monitoring: { tracing: { enabled: true, backend: "jaeger", image: "registry.example.com/jaegertracing/jaeger:2.19.0" } } });
     expect(mirrored.monitoring.tracing.image).toBe("registry.example.com/jaegertracing/jaeger:2.19.0");
   });
