@@ -292,6 +292,11 @@ function tracingProblems(config: PlatformConfig): string[] {
   if (!config.monitoring.enabled || !tracing.enabled) return [];
   const repository = tracing.image.split("@")[0].replace(/:[^/]*$/, "");
   const other = tracing.backend === "tempo" ? "jaeger" : "tempo";
+  if (tracing.backend === "jaeger" && /(^|\/)all-in-one$/.test(repository)) {
+    return [
+      `${configKey(["monitoring", "tracing", "image"])}: ${showValue(tracing.image)} is Jaeger v1, which cannot read the Jaeger v2 config Ballast renders; use jaegertracing/jaeger:2.x (default ${defaultImages.jaeger})`,
+    ];
+  }
   if (!tracingImageRepositories[other].test(repository)) return [];
   return [
     `${configKey(["monitoring", "tracing", "image"])}: ${showValue(tracing.image)} is a ${other} image but ballast:monitoring.tracing.backend is "${tracing.backend}"; ` +

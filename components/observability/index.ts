@@ -206,9 +206,8 @@ function collectorNetwork(ctx: ObservabilityContext, parts: EnabledParts, queryP
   const senders = tracedWorkloads(ctx);
   const grafana = parts.grafana ? [names.grafana] : [];
   const prometheus = parts.prometheus ? [names.prometheus] : [];
-  const portsOnlyFrom: Record<string, string[]> = { "otlp-grpc": senders, "otlp-http": senders, [queryPort]: grafana };
-  if (metricsPort !== queryPort) portsOnlyFrom[metricsPort] = prometheus;
-  else portsOnlyFrom[queryPort] = [...grafana, ...prometheus];
+  const readers: Record<string, string[]> = metricsPort === queryPort ? { [queryPort]: [...grafana, ...prometheus] } : { [queryPort]: grafana, [metricsPort]: prometheus };
+  const portsOnlyFrom = { "otlp-grpc": senders, "otlp-http": senders, ...readers };
   return { fromProxy: false, allowFrom: [...senders, ...grafana, ...prometheus], portsOnlyFrom, egressInternet: false };
 }
 

@@ -35,6 +35,12 @@ describe("ballast:monitoring.tracing.backend", () => {
     ]);
   });
 
+  it("refuses Jaeger v1's all-in-one image for the Jaeger v2 config", () => {
+    expect(problemsOf({ monitoring: { tracing: { enabled: true, backend: "jaeger", image: "jaegertracing/all-in-one:1.62.0" } } })).toEqual([
+      'ballast:monitoring.tracing.image: "jaegertracing/all-in-one:1.62.0" is Jaeger v1, which cannot read the Jaeger v2 config Ballast renders; use jaegertracing/jaeger:2.x (default jaegertracing/jaeger:2.19.0)',
+    ]);
+  });
+
   it("refuses the other backend's image, which could not read the rendered config", () => {
     expect(problemsOf({ monitoring: { tracing: { enabled: true, backend: "jaeger", image: "grafana/tempo:2.6.1" } } })).toEqual([
       'ballast:monitoring.tracing.image: "grafana/tempo:2.6.1" is a tempo image but ballast:monitoring.tracing.backend is "jaeger"; use a jaeger image (default jaegertracing/jaeger:2.19.0) or set backend "tempo"',
