@@ -165,8 +165,22 @@ export interface NetworkSpec {
   fromProxy: boolean;
   /** Names of workloads in the stack allowed to connect to this workload's ports. */
   allowFrom: string[];
+  /**
+   * Ports (by name) that only some of the `allowFrom` peers may reach: port name -> those peers
+   * (a collector's OTLP ports admit exactly the traced workloads, not Grafana or Prometheus).
+   * Ports not listed stay open to every `allowFrom` peer. Enforced by Kubernetes NetworkPolicies;
+   * Compose networks cannot filter by port.
+   */
+  portsOnlyFrom?: Record<string, string[]>;
   /** Needs to reach the internet (LLM APIs, ACME, S3). Datastores never do. */
   egressInternet: boolean;
+}
+
+/** The ports of `target` that `peer` may connect to (none unless `peer` is in its `allowFrom`). */
+export function portsReachableBy(target: WorkloadSpec, peer: string): PortSpec[] {
+  if (!target.network.allowFrom.includes(peer)) return [];
+  const only = target.network.portsOnlyFrom ?? {};
+  return target.ports.filter((port) => only[port.name] === undefined || only[port.name].includes(peer));
 }
 
 /**

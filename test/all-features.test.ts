@@ -56,7 +56,7 @@ function objectOf<K extends KubernetesObject["kind"]>(objects: KubernetesObject[
 const declaredWorkloads = ["api", "worker", "scout", "queue-clean", "usage-report", "ollama", "llm-gateway"];
 const oneShotJobs = ["migrate", "pgvector-ensure"];
 const scheduledJobs = ["queue-clean", "usage-report", "backup", "backup-offsite", "restore-drill"];
-const monitoringWorkloads = ["prometheus", "alertmanager", "grafana", "loki", "alloy", "tempo", "node-exporter", "postgres-exporter", "redis-exporter", "blackbox-exporter"];
+const monitoringWorkloads = ["prometheus", "alertmanager", "grafana", "loki", "alloy", "jaeger", "node-exporter", "postgres-exporter", "redis-exporter", "blackbox-exporter"];
 
 describe("the all-features fixture", () => {
   it("sets every key of the schema (derived from the zod shapes: a new key must be added here)", () => {
@@ -105,9 +105,9 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
     expect(names.includes("cadvisor")).toBe(target === "compose");
   });
 
-  it("traces the app and the traced service into Tempo, not the service that opted out", async () => {
+  it("traces the app and the traced service into Jaeger, not the service that opted out", async () => {
     const stack = await rendered(target);
-    expect(workloadOf(stack, "api").env.OTEL_EXPORTER_OTLP_ENDPOINT).toMatch(/^http:\/\/tempo:/);
+    expect(workloadOf(stack, "api").env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://jaeger:4318");
     expect(workloadOf(stack, "llm-gateway").env.OTEL_TRACES_SAMPLER_ARG).toBe("0.5");
     expect(workloadOf(stack, "ollama").env).not.toHaveProperty("OTEL_EXPORTER_OTLP_ENDPOINT");
   });

@@ -299,16 +299,18 @@ describe("NexusCore", () => {
     expect(stack.model.secrets.map((s) => s.name)).not.toContain("postgres-password");
   });
 
-  it.each(targets)("builds the LLM gateway as an extra service on port 8000, traced into Tempo (%s)", async (target) => {
+  it.each(targets)("builds the LLM gateway as an extra service on port 8000, traced into Jaeger (%s)", async (target) => {
     const stack = await rendered("nexuscore", target);
     const gateway = workloadOf(stack, "llm-gateway");
     expect(gateway.builtFrom).toMatchObject({ context: "apps/llm-gateway", dockerfile: "Dockerfile" });
     expect(gateway.ports).toEqual([{ name: "http", port: 8000 }]);
     expect(gateway.route).toBeUndefined();
     expect(gateway.network.allowFrom).toContain("api");
-    expect(namesOf(stack)).toContain("tempo");
+    expect(namesOf(stack)).toContain("jaeger");
+    expect(namesOf(stack)).not.toContain("tempo");
+    expect(workloadOf(stack, "jaeger").configFiles[0].content).toContain("spans: 168h");
     for (const traced of [gateway, workloadOf(stack, "api")]) {
-      expect(traced.env.OTEL_EXPORTER_OTLP_ENDPOINT, traced.name).toMatch(/^http:\/\/tempo:\d+$/);
+      expect(traced.env.OTEL_EXPORTER_OTLP_ENDPOINT, traced.name).toBe("http://jaeger:4318");
       expect(traced.env.OTEL_SERVICE_NAME, traced.name).toBe("nexuscore");
       expect(traced.env.OTEL_TRACES_SAMPLER_ARG, traced.name).toBe("1");
     }

@@ -112,6 +112,7 @@ export const reservedWorkloadNames = [
   "loki",
   "alloy",
   "tempo",
+  "jaeger",
   "node-exporter",
   "cadvisor",
   "postgres-exporter",

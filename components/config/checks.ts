@@ -8,7 +8,7 @@ import { isIPv4 } from "node:net";
 import { BACKUP_S3_SECRETS } from "./backups";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { configKey, showValue } from "./errors";
-import { imagePinProblem } from "./images";
+import { defaultImages, imagePinProblem } from "./images";
 import type { Environment, PlatformConfig, ReceiverConfig } from "./types";
 
 export interface CheckResult {
@@ -320,6 +320,27 @@ function grafanaAccessProblems(config: PlatformConfig): string[] {
       ];
 }
 
+/** Image repositories of each tracing backend: the rendered config only works with its own backend. */
+const tracingImageRepositories = { tempo: /(^|\/)tempo$/, jaeger: /(^|\/)(jaeger|all-in-one)$/ } as const;
+
+/** A tracing image of the other backend would start with a config it cannot read (Tempo's YAML for Jaeger, or the reverse). */
+function tracingProblems(config: PlatformConfig): string[] {
+  const tracing = config.monitoring.tracing;
+  if (!config.monitoring.enabled || !tracing.enabled) return [];
+  const repository = tracing.image.split("@")[0].replace(/:[^/]*$/, "");
+  const other = tracing.backend === "tempo" ? "jaeger" : "tempo";
+  if (tracing.backend === "jaeger" && /(^|\/)all-in-one$/.test(repository)) {
+    return [
+      `${configKey(["monitoring", "tracing", "image"])}: ${showValue(tracing.image)} is Jaeger v1, which cannot read the Jaeger v2 config Ballast renders; use jaegertracing/jaeger:2.x (default ${defaultImages.jaeger})`,
+    ];
+  }
+  if (!tracingImageRepositories[other].test(repository)) return [];
+  return [
+    `${configKey(["monitoring", "tracing", "image"])}: ${showValue(tracing.image)} is a ${other} image but ballast:monitoring.tracing.backend is "${tracing.backend}"; ` +
+      `use a ${tracing.backend} image (default ${tracing.backend === "tempo" ? defaultImages.tempo : defaultImages.jaeger}) or set backend "${other}"`,
+  ];
+}
+
 /** Allowed, but weaker than the runbooks ask: logged on every preview. */
 function backupWarnings(config: PlatformConfig): string[] {
   const { backups, environment } = config;
@@ -344,7 +365,7 @@ function backupWarnings(config: PlatformConfig): string[] {
 
 /** Every cross-key check of a parsed config. */
 export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonly string[]): CheckResult {
-  const problems = [...platformProblems(config), ...workloadProblems(config), ...nameProblems(config), ...secretProblems(config, suppliedSecretNames)];
+  const problems = [...platformProblems(config), ...workloadProblems(config), ...nameProblems(config), ...tracingProblems(config), ...secretProblems(config, suppliedSecretNames)];
   const warnings = backupWarnings(config);
   // Every key renders on both targets: a Compose-only one is ignored on Kubernetes, and says so.
   if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {

@@ -170,6 +170,9 @@ export function sizingClassOf(environment: Environment, values: JsonObject): Siz
 
 const size = (s: Size): JsonObject => ({ cpu: s.cpu, memory: s.memory });
 
+/** Memory of the Jaeger backend in every environment unless the stack sizes it (prod's tracing size). */
+const JAEGER_MIN_MEMORY = "1Gi";
+
 /** The connection secrets a workload of the stack gets unless it drops them (`REDIS_URL: false`). */
 function connectionSecretEnv(values: JsonObject): JsonObject {
   const redis = isObject(values.redis) ? values.redis : {};
@@ -457,6 +460,14 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
   const grafana = isObject(monitoring.grafana) ? monitoring.grafana : undefined;
   const givenGrafana = isObject(values.monitoring) && isObject(values.monitoring.grafana) ? values.monitoring.grafana : {};
   if (grafana && !("allowFrom" in givenGrafana)) grafana.allowFrom = grafanaAllowFromDefault(merged, context);
+  // The image follows the tracing backend unless the stack names one.
+  const tracing = isObject(monitoring.tracing) ? monitoring.tracing : undefined;
+  const givenTracing = isObject(values.monitoring) && isObject(values.monitoring.tracing) ? values.monitoring.tracing : {};
+  if (tracing && tracing.backend === "jaeger") {
+    if (!("image" in givenTracing)) tracing.image = defaultImages.jaeger;
+    // Badger's default caches alone (256 MiB block cache, up to 5 x 64 MiB memtables) outgrow Tempo's small sizes.
+    if (!("resources" in givenTracing) && isObject(tracing.resources)) tracing.resources = { ...tracing.resources, memory: JAEGER_MIN_MEMORY };
+  }
   // One RPO and one drill goal for the stack: the alerts follow ballast:backups unless set explicitly.
   const alerts = isObject(monitoring.alerts) ? monitoring.alerts : undefined;
   const backups = merged.backups as JsonObject;

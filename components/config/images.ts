@@ -66,4 +66,7 @@ export const defaultImages = {
   redisExporter: "oliver006/redis_exporter:v1.62.0",
   blackboxExporter: "prom/blackbox-exporter:v0.25.0",
   tempo: "grafana/tempo:2.6.1",
+  // Jaeger v2 (the OpenTelemetry-collector-based binary; v1 all-in-one reached end of life):
+  // the release Jaeger's own compose files pin by digest.
+  jaeger: "jaegertracing/jaeger:2.19.0",
 } as const;

@@ -105,6 +105,9 @@ const alertsSchema = z
   });
 
 /** A monitoring part: can be switched off, runs a pinned image, sized per environment. */
+/** Where traces are stored and searched: Grafana Tempo, or Jaeger v2 (all-in-one, Badger storage). */
+export const TRACING_BACKENDS = ["tempo", "jaeger"] as const;
+
 const part = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ enabled: z.boolean(), image: imageRef, resources, ...shape });
 
 export const monitoringSchema = z.strictObject({
@@ -136,7 +139,8 @@ export const monitoringSchema = z.strictObject({
   blackboxExporter: part({}),
   tracing: z.strictObject({
     enabled: z.boolean(),
-    backend: z.literal("tempo"),
+    backend: z.enum(TRACING_BACKENDS),
+    /** Default: the backend's pinned image (grafana/tempo or jaegertracing/jaeger). */
     image: imageRef,
     resources,
     storageGiB,

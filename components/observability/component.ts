@@ -7,7 +7,7 @@ import type { PlatformConfig } from "../config";
 import { PROXY_NAME, stackEndpoints, stackNames } from "../names";
 import type { SecretSpec, WorkloadSpec } from "../spec";
 import { monitoringNames, type ObservabilityContext } from "./context";
-import { monitoringFootprint, monitoringSecrets, observabilityWorkloads, scrapedBy, tracingEnv } from "./index";
+import { monitoringFootprint, monitoringSecrets, observabilityWorkloads, scrapedBy, tracedWorkloads, tracingEnv, withTracingEnv } from "./index";
 
 /** Pure: what the monitoring renderers know about the rest of the stack. */
 export function observabilityContext(config: PlatformConfig): ObservabilityContext {
@@ -34,6 +34,7 @@ export function observabilityContext(config: PlatformConfig): ObservabilityConte
       metrics: s.metrics ? { port: s.metrics.port ?? s.port, path: s.metrics.path } : undefined,
       tracing: s.tracing,
     })),
+    cronJobs: config.cronJobs.map((j) => ({ name: j.name })),
     postgres: { ...endpoints.postgres, maxConnections: config.postgres.maxConnections, service: endpoints.postgres.kind === "in-stack" ? stackNames(config).postgres : undefined },
     redis: endpoints.redis,
     proxyName: PROXY_NAME,
@@ -64,11 +65,17 @@ export class Observability extends pulumi.ComponentResource {
     });
   }
 
-  /** Pure: the other workloads with monitoring's peers allowed in and tracing env handed to app and workers. */
+  /**
+   * Pure: the other workloads with monitoring's peers allowed in and the OTLP environment
+   * handed to every traced workload (app, workers, cron jobs, services with `tracing: true`),
+   * under the stack's own variables.
+   */
   instrument(workloads: WorkloadSpec[]): WorkloadSpec[] {
     if (!this.config.monitoring.enabled) return workloads;
-    const traced = new Set([this.context.app.name, ...this.context.workers.map((w) => w.name), ...this.context.services.filter((s) => s.tracing).map((s) => s.name)]);
-    const instrumented = workloads.map((w) => (traced.has(w.name) ? { ...w, env: { ...tracingEnv(this.config.monitoring, this.context, w.name), ...w.env } } : w));
+    const traced = new Set(tracedWorkloads(this.context));
+    const instrumented = workloads.map((w) =>
+      traced.has(w.name) ? { ...w, env: withTracingEnv(w.env, w.secretEnv, tracingEnv(this.config.monitoring, this.context, w.name)) } : w,
+    );
     return scrapedBy(instrumented, this.config.monitoring, this.context);
   }
 }

@@ -28,6 +28,8 @@ export interface ObservabilityContext {
   workers: { name: string; metrics?: { port: number; path: string } }[];
   /** Extra services: scraped when they expose metrics, traced unless they opt out. */
   services: { name: string; metrics?: { port: number; path: string }; tracing: boolean }[];
+  /** The stack's own scheduled jobs (`ballast:cronJobs`): traced like workers. Absent: none. */
+  cronJobs?: { name: string }[];
   postgres: PostgresEndpoint & { maxConnections: number; service?: string };
   /** Absent when the stack has no Redis. */
   redis?: { host: string; port: number };
@@ -47,6 +49,7 @@ export const monitoringNames = {
   redisExporter: "redis-exporter",
   blackboxExporter: "blackbox-exporter",
   tempo: "tempo",
+  jaeger: "jaeger",
 } as const;
 
 export const monitoringPorts = {
@@ -63,6 +66,12 @@ export const monitoringPorts = {
   tempo: 3200,
   otlpGrpc: 4317,
   otlpHttp: 4318,
+  /** Jaeger's query API and UI (Grafana's jaeger datasource). */
+  jaegerQuery: 16686,
+  /** Jaeger's own metrics (the collector telemetry's Prometheus reader). */
+  jaegerMetrics: 8888,
+  /** Jaeger's healthcheckv2 extension (`/status`). */
+  jaegerHealth: 13133,
   /** Traefik's `metrics` entrypoint. */
   proxyMetrics: 8082,
 } as const;
@@ -87,6 +96,12 @@ export const monitoringPaths = {
   blackboxConfig: "/etc/blackbox_exporter/blackbox.yml",
   tempoConfig: "/etc/tempo/tempo.yaml",
   tempoData: "/var/tempo",
+  jaegerConfig: "/etc/jaeger/config.yaml",
+  /**
+   * Badger's directory. The image declares `VOLUME /tmp` (mode 1777), so a fresh Compose volume
+   * mounted there is writable by Jaeger's uid 10001 without a chown step; fsGroup does it on Kubernetes.
+   */
+  jaegerData: "/tmp",
   /** Where Kubernetes mounts a pod's service-account token and CA. */
   serviceAccount: "/var/run/secrets/kubernetes.io/serviceaccount",
 } as const;

@@ -15,7 +15,7 @@ export const grafanaAdminPasswordSecret = "grafana-admin-password";
 
 interface Datasource {
   name: string;
-  type: "prometheus" | "loki" | "alertmanager" | "tempo";
+  type: "prometheus" | "loki" | "alertmanager" | "tempo" | "jaeger";
   uid: string;
   access: "proxy";
   url: string;
@@ -90,6 +90,18 @@ export function grafanaDatasources(parts: EnabledParts): DatasourcesFile {
       uid: "tempo",
       access: "proxy",
       url: url(monitoringNames.tempo, monitoringPorts.tempo),
+      isDefault: false,
+      editable: false,
+      jsonData: parts.loki ? { tracesToLogsV2: { datasourceUid: datasourceUids.loki }, nodeGraph: { enabled: true } } : { nodeGraph: { enabled: true } },
+    },
+    {
+      enabled: parts.jaeger,
+      name: "Jaeger",
+      type: "jaeger",
+      uid: "jaeger",
+      access: "proxy",
+      // Jaeger's query API (the UI's), which Grafana's jaeger datasource reads.
+      url: url(monitoringNames.jaeger, monitoringPorts.jaegerQuery),
       isDefault: false,
       editable: false,
       jsonData: parts.loki ? { tracesToLogsV2: { datasourceUid: datasourceUids.loki }, nodeGraph: { enabled: true } } : { nodeGraph: { enabled: true } },

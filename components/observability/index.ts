@@ -20,11 +20,13 @@ import { partsOf, type EnabledParts } from "./parts";
 import { httpProbe } from "./probes";
 import { prometheusArgs, renderPrometheusConfig } from "./prometheus";
 import { alertGroups, renderAlertRules } from "./rules";
+import { renderJaegerConfig } from "./jaeger";
 import { renderTempoConfig } from "./tempo";
+import { tracedWorkloads } from "./tracing";
 
 export type { ObservabilityContext } from "./context";
 export { monitoringNames, monitoringPorts } from "./context";
-export { tracingEnv } from "./tempo";
+export { tracedWorkloads, tracingCollector, tracingEnv, withTracingEnv } from "./tracing";
 export { enabledParts } from "./parts";
 
 const component = "observability";
@@ -207,32 +209,68 @@ function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
   });
 }
 
+/**
+ * Who may reach the tracing collector: the traced workloads on the OTLP ports only (exactly
+ * them), Grafana on the query port and Prometheus on the metrics port.
+ */
+function collectorNetwork(ctx: ObservabilityContext, parts: EnabledParts, queryPort: string, metricsPort: string): WorkloadSpec["network"] {
+  const senders = tracedWorkloads(ctx);
+  const grafana = parts.grafana ? [names.grafana] : [];
+  const prometheus = parts.prometheus ? [names.prometheus] : [];
+  const readers: Record<string, string[]> = metricsPort === queryPort ? { [queryPort]: [...grafana, ...prometheus] } : { [queryPort]: grafana, [metricsPort]: prometheus };
+  const portsOnlyFrom = { "otlp-grpc": senders, "otlp-http": senders, ...readers };
+  return { fromProxy: false, allowFrom: [...senders, ...grafana, ...prometheus], portsOnlyFrom, egressInternet: false };
+}
+
+const otlpPorts = [
+  { name: "otlp-grpc", port: ports.otlpGrpc },
+  { name: "otlp-http", port: ports.otlpHttp },
+];
+
 function tempoWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
   const port = ports.tempo;
-  const senders = [ctx.app.name, ...ctx.workers.map((w) => w.name), ...ctx.services.filter((s) => s.tracing).map((s) => s.name)];
   return workload({
     name: names.tempo,
     component,
     role: "stateful",
-    description: `Traces: OTLP from app, workers and services, kept ${monitoring.tracing.retentionHours} hours.`,
+    description: `Traces: OTLP from app, workers, cron jobs and traced services, kept ${monitoring.tracing.retentionHours} hours.`,
     image: monitoring.tracing.image,
     args: [`-config.file=${monitoringPaths.tempoConfig}`],
-    ports: [
-      { name: "http", port },
-      { name: "otlp-grpc", port: ports.otlpGrpc },
-      { name: "otlp-http", port: ports.otlpHttp },
-    ],
+    ports: [{ name: "http", port }, ...otlpPorts],
     resources: resourceSpec(monitoring.tracing.resources),
     volumes: [{ kind: "persistent", name: "tempo-data", mountPath: monitoringPaths.tempoData, sizeGiB: monitoring.tracing.storageGiB }],
     configFiles: [{ name: "tempo.yaml", mountPath: monitoringPaths.tempoConfig, content: renderTempoConfig(monitoring) }],
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/ready", { imageHasWget: false, startPeriodSeconds: 60 }),
-    network: {
-      fromProxy: false,
-      allowFrom: [...senders, ...(parts.grafana ? [names.grafana] : []), ...(parts.prometheus ? [names.prometheus] : [])],
-      egressInternet: false,
-    },
+    network: collectorNetwork(ctx, parts, "http", "http"),
     security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+  });
+}
+
+/** Jaeger v2 all-in-one: OTLP in, Badger on a persistent volume, query API/UI for Grafana. */
+function jaegerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
+  return workload({
+    name: names.jaeger,
+    component,
+    role: "stateful",
+    description: `Traces (Jaeger, Badger storage): OTLP from app, workers, cron jobs and traced services, kept ${monitoring.tracing.retentionHours} hours.`,
+    image: monitoring.tracing.image,
+    args: [`--config=${monitoringPaths.jaegerConfig}`],
+    ports: [
+      { name: "http", port: ports.jaegerQuery },
+      ...otlpPorts,
+      { name: "metrics", port: ports.jaegerMetrics },
+    ],
+    resources: resourceSpec(monitoring.tracing.resources),
+    volumes: [{ kind: "persistent", name: "jaeger-data", mountPath: monitoringPaths.jaegerData, sizeGiB: monitoring.tracing.storageGiB }],
+    configFiles: [{ name: "config.yaml", mountPath: monitoringPaths.jaegerConfig, content: renderJaegerConfig(monitoring) }],
+    metrics: { port: ports.jaegerMetrics, path: "/metrics" },
+    // The health extension's port is for the probe only (the kubelet, or busybox wget inside the alpine-based image on Compose).
+    health: httpProbe(ctx.target, ports.jaegerHealth, "/status", { imageHasWget: true, startPeriodSeconds: 60 }),
+    network: collectorNetwork(ctx, parts, "http", "metrics"),
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+    // Badger flushes its memtables on SIGTERM.
+    stopGracePeriodSeconds: 60,
   });
 }
 
@@ -246,6 +284,7 @@ export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: Observ
   if (parts.loki) specs.push(lokiWorkload(monitoring, ctx, parts));
   if (parts.alloy) specs.push(alloyWorkload(monitoring, ctx, parts));
   if (parts.tempo) specs.push(tempoWorkload(monitoring, ctx, parts));
+  if (parts.jaeger) specs.push(jaegerWorkload(monitoring, ctx, parts));
   if (parts.nodeExporter) specs.push(nodeExporterWorkload(monitoring, ctx));
   if (parts.cadvisor) specs.push(cadvisorWorkload(monitoring, ctx));
   if (parts.postgresExporter) specs.push(postgresExporterWorkload(monitoring, ctx));
@@ -256,7 +295,7 @@ export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: Observ
 
 /** Workload name -> its `ballast:monitoring.<part>` key. */
 const partKey: Record<string, string> = Object.fromEntries(
-  Object.entries(monitoringNames).map(([part, name]) => [name, part === "tempo" ? "tracing" : part]),
+  Object.entries(monitoringNames).map(([part, name]) => [name, part === "tempo" || part === "jaeger" ? "tracing" : part]),
 );
 
 /**

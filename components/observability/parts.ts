@@ -20,7 +20,10 @@ export interface EnabledParts {
   redisExporter: boolean;
   /** Probes the app's deep health (DeepHealthFailing). */
   blackboxExporter: boolean;
+  /** The tracing backend is Tempo (`monitoring.tracing.backend: tempo`). */
   tempo: boolean;
+  /** The tracing backend is Jaeger (`monitoring.tracing.backend: jaeger`). */
+  jaeger: boolean;
 }
 
 /** What the rest of the stack has that some parts depend on. */
@@ -47,7 +50,8 @@ export function enabledParts(monitoring: MonitoringConfig, target: TargetKind, s
     postgresExporter: prometheus && monitoring.postgresExporter.enabled,
     redisExporter: prometheus && monitoring.redisExporter.enabled && stack.redis,
     blackboxExporter: prometheus && monitoring.blackboxExporter.enabled && stack.deepHealth,
-    tempo: on && monitoring.tracing.enabled,
+    tempo: on && monitoring.tracing.enabled && monitoring.tracing.backend === "tempo",
+    jaeger: on && monitoring.tracing.enabled && monitoring.tracing.backend === "jaeger",
   };
 }
 

@@ -118,6 +118,7 @@ export function composeScrapeJobs(monitoring: MonitoringConfig, ctx: Observabili
   if (parts.alloy) jobs.push(fixed(n.alloy, ports.alloy));
   if (parts.grafana) jobs.push(fixed(n.grafana, ports.grafana));
   if (parts.tempo) jobs.push(fixed(n.tempo, ports.tempo));
+  if (parts.jaeger) jobs.push(fixed(n.jaeger, ports.jaegerMetrics));
   return jobs;
 }
 

@@ -8,6 +8,7 @@ import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
 import { alertsFromModel } from "./facts";
 import { anchor, code, codeBlock, shellLine, shellWord, table } from "./markdown";
+import { tracesText } from "./traces";
 import { composeOps, configSet, kubernetesOps, type ComposeExtras, type KubernetesExtras, type TargetOps } from "./ops";
 import type { RunbookAlert, RunbookInput, SecretSource } from "./types";
 
@@ -331,6 +332,8 @@ function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): stri
         : "No log aggregation in this stack: container logs live on the nodes until the kubelet rotates them.",
     );
   }
+  const traces = tracesText(ctx);
+  if (traces) lines.push("", "### Traces", "", traces);
   return lines.join("\n");
 }
 

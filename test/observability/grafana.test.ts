@@ -29,11 +29,25 @@ describe("Grafana provisioning", () => {
       ["Loki", "loki", "loki", "http://loki:3100", false],
       ["Alertmanager", "alertmanager", "alertmanager", "http://alertmanager:9093", false],
     ]);
-    expect(file.deleteDatasources).toEqual([{ name: "Tempo", orgId: 1 }]);
+    expect(file.deleteDatasources).toEqual([
+      { name: "Tempo", orgId: 1 },
+      { name: "Jaeger", orgId: 1 },
+    ]);
     const traced = grafanaDatasources(enabledParts(monitoring({ tracing: { enabled: true } }), "compose"));
     expect(traced.datasources.find((d) => d.type === "tempo")?.url).toBe("http://tempo:3200");
     const logsOnly = grafanaDatasources(enabledParts(monitoring({ prometheus: { enabled: false } }), "compose"));
     expect(logsOnly.datasources.map((d) => [d.name, d.isDefault])).toEqual([["Loki", true]]);
+  });
+
+  it.each(targets)("provisions one trace datasource per backend: tempo for Tempo, jaeger for Jaeger, the other one deleted (%s)", (target) => {
+    const sources = (backend: string) => grafanaDatasources(enabledParts(monitoring({ tracing: { enabled: true, backend } }), target));
+    const tempo = sources("tempo");
+    expect(tempo.datasources.filter((d) => d.type === "tempo" || d.type === "jaeger").map((d) => [d.name, d.type, d.uid, d.url])).toEqual([["Tempo", "tempo", "tempo", "http://tempo:3200"]]);
+    expect(tempo.deleteDatasources).toEqual([{ name: "Jaeger", orgId: 1 }]);
+    const jaeger = sources("jaeger");
+    expect(jaeger.datasources.filter((d) => d.type === "tempo" || d.type === "jaeger").map((d) => [d.name, d.type, d.uid, d.url])).toEqual([["Jaeger", "jaeger", "jaeger", "http://jaeger:16686"]]);
+    expect(jaeger.datasources.find((d) => d.type === "jaeger")?.jsonData).toEqual({ tracesToLogsV2: { datasourceUid: "loki" }, nodeGraph: { enabled: true } });
+    expect(jaeger.deleteDatasources).toEqual([{ name: "Tempo", orgId: 1 }]);
   });
 
   it("provisions the dashboards from files Grafana cannot edit", () => {

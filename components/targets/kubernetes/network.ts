@@ -3,7 +3,7 @@
  * the flows the specs declare (`network.allowFrom`, `fromProxy`, `egressInternet`).
  * Policies are additive, so each workload gets one policy with its own allowances.
  */
-import type { PortSpec, WorkloadSpec } from "../../spec";
+import { portsReachableBy, type PortSpec, type WorkloadSpec } from "../../spec";
 import {
   defaultIngressControllerNamespace,
   labelKeys,
@@ -98,11 +98,18 @@ function ingressRules(ctx: RenderContext, workload: WorkloadSpec): IngressRule[]
     // The edge: anyone may connect to the published ports.
     rules.push({ ports: policyPorts(workload.ports.filter((port) => port.publish !== undefined)) });
   }
-  if (workload.network.allowFrom.length > 0) {
-    rules.push({
-      from: workload.network.allowFrom.map((name) => podsOf(ctx, name)),
-      ports: policyPorts(workload.ports),
-    });
+  // One rule per set of reachable ports: peers limited by `portsOnlyFrom` get only their ports.
+  const peersByPorts = new Map<string, { peers: string[]; ports: PortSpec[] }>();
+  for (const peer of workload.network.allowFrom) {
+    const ports = portsReachableBy(workload, peer);
+    if (ports.length === 0) continue;
+    const key = ports.map((port) => port.name).join(",");
+    const group = peersByPorts.get(key) ?? { peers: [], ports };
+    group.peers.push(peer);
+    peersByPorts.set(key, group);
+  }
+  for (const { peers, ports } of peersByPorts.values()) {
+    rules.push({ from: peers.map((name) => podsOf(ctx, name)), ports: policyPorts(ports) });
   }
   if (workload.network.fromProxy) {
     rules.push({ from: proxyPeers(ctx), ports: policyPorts(proxiedPorts(workload)) });
@@ -122,7 +129,8 @@ function egressRules(ctx: RenderContext, workload: WorkloadSpec): EgressRule[] {
   const rules: EgressRule[] = [];
   for (const target of ctx.workloads) {
     if (target === workload || target.ports.length === 0) continue;
-    if (target.network.allowFrom.includes(workload.name)) rules.push(egressTo(ctx, target, target.ports));
+    const reachable = portsReachableBy(target, workload.name);
+    if (reachable.length > 0) rules.push(egressTo(ctx, target, reachable));
     if (ctx.proxies.includes(workload) && target.network.fromProxy) {
       rules.push(egressTo(ctx, target, proxiedPorts(target)));
     }
