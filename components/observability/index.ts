@@ -4,7 +4,7 @@
  * context in, specs out. Only Grafana is public (`grafana.<domain>`); every other port is
  * reachable only from the workloads listed in its `network.allowFrom`.
  */
-import type { PolicyRule, SecretSpec, WorkloadSpec } from "../spec";
+import type { ConfigFileSpec, PolicyRule, SecretSpec, WorkloadSpec } from "../spec";
 import { workload } from "../spec";
 import { resourceSpec } from "../resources";
 import { receiverNeedsSecret } from "../config";
@@ -17,8 +17,8 @@ import { grafanaAdminPasswordSecret, grafanaEnv, grafanaFiles, grafanaHost } fro
 import { lokiArgs, renderLokiConfig } from "./loki";
 import { partsOf, type EnabledParts } from "./parts";
 import { httpProbe } from "./probes";
-import { prometheusArgs, renderPrometheusConfig } from "./prometheus";
-import { alertGroups, renderAlertRules } from "./rules";
+import { defaultPrometheusPaths, prometheusArgs, renderPrometheusConfig } from "./prometheus";
+import { alertGroups, renderAlertRules, renderTeamRules, teamRuleGroups } from "./rules";
 import { renderTempoConfig } from "./tempo";
 
 export type { ObservabilityContext } from "./context";
@@ -45,8 +45,18 @@ function prometheusApiAccess(parts: EnabledParts): { clusterRules: PolicyRule[];
   };
 }
 
+/** Prometheus's rule files: Ballast's, and the team's beside them when the stack declares any. */
+function prometheusRuleFiles(monitoring: MonitoringConfig, ctx: ObservabilityContext): ConfigFileSpec[] {
+  const team = teamRuleGroups(monitoring, ctx);
+  return [
+    { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx)) },
+    ...(team.length > 0 ? [{ name: "team.rules.yml", mountPath: monitoringPaths.prometheusTeamRules, content: renderTeamRules(team) }] : []),
+  ];
+}
+
 function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
   const port = ports.prometheus;
+  const ruleFiles = prometheusRuleFiles(monitoring, ctx);
   return workload({
     name: names.prometheus,
     component,
@@ -58,8 +68,12 @@ function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCont
     resources: resourceSpec(monitoring.prometheus.resources),
     volumes: [{ kind: "persistent", name: "prometheus-data", mountPath: monitoringPaths.prometheusData, sizeGiB: monitoring.prometheus.storageGiB }],
     configFiles: [
-      { name: "prometheus.yml", mountPath: monitoringPaths.prometheusConfig, content: renderPrometheusConfig(monitoring, ctx) },
-      { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx)) },
+      {
+        name: "prometheus.yml",
+        mountPath: monitoringPaths.prometheusConfig,
+        content: renderPrometheusConfig(monitoring, ctx, { ...defaultPrometheusPaths, ruleFiles: ruleFiles.map((f) => f.mountPath) }),
+      },
+      ...ruleFiles,
     ],
     metrics: { port, path: "/metrics" },
     // A large WAL takes minutes to replay after a restart.
