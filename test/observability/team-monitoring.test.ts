@@ -15,6 +15,9 @@ import { observabilityDashboards, observabilityWorkloads } from "../../component
 import { observabilityContext } from "../../components/observability/component";
 import { dashboardQueries } from "../../components/observability/dashboards";
 import { alertGroups } from "../../components/observability/rules";
+import { renderRunbook, runbookInput } from "../../components/runbook";
+import { renderStackFile, withSecretPlaceholders } from "../../scripts/lib/render-stack";
+import { readStackFileAt } from "../../scripts/lib/stack-files";
 import { baseValues, rawConfig } from "../fixtures/config";
 import { monitoring, testContext } from "./fixtures";
 
@@ -311,5 +314,22 @@ describe("promqlSyntaxProblem (the config-time check)", () => {
     expect(promqlSyntaxProblem("x * ")).toBe("the expression ends with an operator or a comma");
     expect(promqlSyntaxProblem('x{a="b')).toBe('"{" at position 1 is never closed');
     expect(promqlSyntaxProblem('label_replace(up, "a)')).toBe('the string opened with " at position 18 is never closed');
+  });
+});
+
+describe("the generated runbook", () => {
+  it.each(["compose", "kubernetes"])("lists the team's dashboards, rule groups and alerts beside Ballast's (NomosX on %s)", async (target) => {
+    const path = join(__dirname, "..", "..", "examples", "nomosx", `Pulumi.${target}.yaml`);
+    const stack = await renderStackFile(path);
+    const file = readStackFileAt(path);
+    const { config } = parsePlatformConfig(withSecretPlaceholders(file.raw).raw, file.stack, "ballast");
+    const runbook = renderRunbook(runbookInput(stack.model, config));
+    expect(runbook).toContain(
+      "Rule groups: Ballast's `ballast-app` (6), `ballast-llm` (2), `ballast-datastores` (8), `ballast-host` (2), `ballast-containers` (2), `ballast-platform` (2); " +
+        "the team's: `nomosx-pipeline` (1), `nomosx-quality` (2) (from `ballast:monitoring.alerts.groups` and `.ruleFiles`).",
+    );
+    expect(runbook).toMatch(/Dashboards \(https:\/\/grafana\.nomosx\.ai\/, folder Ballast\): `NomosX - Overview`, .*; the team's: `NomosX - Trust & Quality`, `NomosX - Costs` \(`ballast:monitoring\.grafana\.dashboards`\)\./);
+    expect(runbook).toMatch(/\| `TrustScoreLow` \| warning \| The median trust score is below 0\.6: /);
+    expect(runbook).toMatch(/\| `WorkersIdleWithBacklog` \| critical \| /);
   });
 });
