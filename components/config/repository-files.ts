@@ -254,9 +254,27 @@ function groupNameProblems(config: PlatformInput, ruleFiles: TeamRuleFile[]): st
   return problems;
 }
 
+/**
+ * On Kubernetes every dashboard lives in the one grafana ConfigMap, whose data may hold at most
+ * 1 MiB; Ballast's own boards take less than 150 KiB of it.
+ */
+export const KUBERNETES_TEAM_DASHBOARDS_MAX_KIB = 768;
+
+function dashboardSizeProblem(config: PlatformInput, dashboards: TeamDashboard[]): string | undefined {
+  if (config.target !== "kubernetes") return undefined;
+  const kib = Math.ceil(dashboards.reduce((sum, d) => sum + Buffer.byteLength(JSON.stringify(d.model, null, 2)), 0) / 1024);
+  if (kib <= KUBERNETES_TEAM_DASHBOARDS_MAX_KIB) return undefined;
+  return (
+    `${configKey(["monitoring", "grafana", "dashboards"])}: the dashboards add up to ${kib} KiB; on Kubernetes they share the grafana ConfigMap ` +
+    `(at most 1 MiB with Ballast's own boards), so at most ${KUBERNETES_TEAM_DASHBOARDS_MAX_KIB} KiB: drop boards or their unused panels`
+  );
+}
+
 /** Reads and checks every repository file the config names; problems name key and file. */
 export function loadRepositoryFiles(config: PlatformInput, root: string, problems: string[]): RepositoryFiles {
   const dashboards = loadDashboards(config, root, problems);
+  const tooLarge = dashboardSizeProblem(config, dashboards);
+  if (tooLarge) problems.push(tooLarge);
   const ruleFiles = loadRuleFiles(config, root, problems);
   const ruleTests = loadRuleTests(config, root, problems);
   problems.push(...groupNameProblems(config, ruleFiles));

@@ -142,6 +142,18 @@ describe("team dashboards: config", () => {
     ]);
   });
 
+  it("refuses, on Kubernetes only, boards too large for the grafana ConfigMap", () => {
+    const panels = Array.from({ length: 2500 }, (_, i) => ({ ...panel(`Panel ${i}`, `sum(rate(http_requests_total{route="/api/route-${i}"}[5m]))`), id: i + 1 }));
+    writeRepoFile("dashboards/huge.json", dashboard("Huge", panels));
+    const input = { grafana: { dashboards: ["dashboards/huge.json"] } };
+    const kib = Math.ceil(Buffer.byteLength(JSON.stringify(JSON.parse(dashboard("Huge", panels)), null, 2)) / 1024);
+    expect(kib).toBeGreaterThan(768);
+    expect(load(input).config.repositoryFiles.dashboards).toHaveLength(1);
+    expect(() => parsePlatformConfig(rawConfig({ ...baseValues("staging"), target: "kubernetes", monitoring: input }), "staging", "ballast", root)).toThrow(
+      `ballast:monitoring.grafana.dashboards: the dashboards add up to ${kib} KiB; on Kubernetes they share the grafana ConfigMap (at most 1 MiB with Ballast's own boards), so at most 768 KiB: drop boards or their unused panels`,
+    );
+  });
+
   it("refuses a title prefix with quotes", () => {
     expect(problems({ grafana: { titlePrefix: 'Nomos"X' } })).toEqual([
       'ballast:monitoring.grafana.titlePrefix: must be 1 to 40 characters without quotes or backslashes, not starting with a space (e.g. NomosX) (got "Nomos\\"X")',
