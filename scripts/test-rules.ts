@@ -4,7 +4,8 @@
  * Renders the stack as `pulumi up` would (under mocks), writes the Prometheus rules files it
  * ships (Ballast's and the team's) to a temporary directory, runs `promtool check rules` on
  * each and `promtool test rules` on every file of `ballast:monitoring.alerts.ruleTests`, with
- * its `rule_files` pointed at the rendered rules. Exits 1 when any step fails. Needs promtool
+ * its `rule_files` pointed at the rendered rules, and parses every Prometheus query of the
+ * team's dashboards (`ballast:monitoring.grafana.dashboards`). Exits 1 when any step fails. Needs promtool
  * (Debian: apt-get install prometheus).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ConfigError, parsePlatformConfig } from "../components/config";
 import { renderStack, renderStackFile, withSecretPlaceholders } from "./lib/render-stack";
-import { checkAndTestRules, renderedRuleFiles } from "./lib/rule-tests";
+import { checkAndTestRules, checkDashboardQueries, renderedRuleFiles } from "./lib/rule-tests";
 import { readStackFile, readStackFileAt, stackNameOfPath } from "./lib/stack-files";
 
 function usage(): never {
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), "ballast-rules-"));
   try {
-    const steps = checkAndTestRules(rules, config.repositoryFiles.ruleTests, dir);
+    const steps = [...checkAndTestRules(rules, config.repositoryFiles.ruleTests, dir), ...checkDashboardQueries(config.repositoryFiles.dashboards, dir)];
     for (const step of steps) {
       console.log(`${step.status === 0 ? "ok  " : "FAIL"} promtool ${step.step}`);
       if (step.status !== 0) console.log(step.output.replace(/^/gm, "     "));

@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import type { RuleTestFile } from "../../components/config";
+import { prometheusQueries, withGrafanaVariables, type RuleTestFile, type TeamDashboard } from "../../components/config";
+import { toYaml } from "../../components/observability/yaml";
 import type { StackModel } from "../../components/spec";
 
 export interface RulesFile {
@@ -57,4 +58,26 @@ export function checkAndTestRules(rules: RulesFile[], tests: RuleTestFile[], dir
     steps.push({ step: `test rules ${test.file}`, ...promtool(["test", "rules", path]) });
   });
   return steps;
+}
+
+/** One recording rule per Prometheus query of the dashboards, grouped by file, panel and query. */
+export function dashboardQueryRules(dashboards: Pick<TeamDashboard, "file" | "model">[]): { content: string; count: number } {
+  const groups = dashboards
+    .flatMap(({ file, model }) => prometheusQueries(model).map((q) => ({ file, ...q })))
+    .map((q, i) => ({
+      name: `${q.file} panel ${JSON.stringify(q.panel)} query ${q.refId}`,
+      // A record name per query: promtool lints two identical rules as duplicates.
+      rules: [{ record: `dashboard:query_${i + 1}`, expr: withGrafanaVariables(String(q.expr)) }],
+    }));
+  return { content: toYaml({ groups }), count: groups.length };
+}
+
+/** `promtool check rules` over the dashboards' queries (no step when they have none). */
+export function checkDashboardQueries(dashboards: Pick<TeamDashboard, "file" | "model">[], dir: string): PromtoolStep[] {
+  const rules = dashboardQueryRules(dashboards);
+  if (rules.count === 0) return [];
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "dashboard-queries.yml");
+  writeFileSync(path, rules.content);
+  return [{ step: `check dashboard queries (${rules.count} in ${dashboards.map((d) => d.file).join(", ")})`, ...promtool(["check", "rules", path]) }];
 }

@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { parsePlatformConfig, prometheusQueries, withGrafanaVariables, type RuleTestFile } from "../../components/config";
+import { parsePlatformConfig, prometheusQueries, promqlSyntaxProblem, type RuleTestFile } from "../../components/config";
 import { alertGroups, renderAlertRules } from "../../components/observability/rules";
 import { toYaml } from "../../components/observability/yaml";
 import { renderStackFile, withSecretPlaceholders } from "../../scripts/lib/render-stack";
-import { checkAndTestRules, renderedRuleFiles } from "../../scripts/lib/rule-tests";
+import { checkAndTestRules, checkDashboardQueries, dashboardQueryRules, renderedRuleFiles } from "../../scripts/lib/rule-tests";
 import { readStackFileAt } from "../../scripts/lib/stack-files";
 import { monitoring, testContext } from "../observability/fixtures";
 import { expandAnnotation, findRule } from "../observability/promtool-files";
@@ -40,18 +40,6 @@ const nomosx = (target: string) => join(__dirname, "..", "..", "examples", "nomo
 function ruleTestsOf(path: string): RuleTestFile[] {
   const file = readStackFileAt(path);
   return parsePlatformConfig(withSecretPlaceholders(file.raw).raw, file.stack, "ballast").config.repositoryFiles.ruleTests;
-}
-
-/** One recording rule per Prometheus query, grouped as `<file> panel "<title>" query <refId>` so promtool names them. */
-function dashboardQueryRules(dashboards: { file: string; model: Record<string, unknown> }[]): string {
-  const groups = dashboards
-    .flatMap(({ file, model }) => prometheusQueries(model).map((q) => ({ file, ...q })))
-    .map((q, i) => ({
-      name: `${q.file} panel ${JSON.stringify(q.panel)} query ${q.refId}`,
-      // A record name per query: promtool lints two identical rules as duplicates.
-      rules: [{ record: `dashboard:query_${i + 1}`, expr: withGrafanaVariables(String(q.expr)) }],
-    }));
-  return toYaml({ groups });
 }
 
 describe.each(["compose", "kubernetes"])("the NomosX example on %s", (target) => {
@@ -86,13 +74,11 @@ describe.each(["compose", "kubernetes"])("the NomosX example on %s", (target) =>
       file: name,
       model: JSON.parse(grafana?.configFiles.find((f) => f.name === name)?.content ?? "{}") as Record<string, unknown>,
     }));
-    const path = join(dir, `nomosx-dashboards-${target}.yml`);
-    writeFileSync(path, dashboardQueryRules(team));
-    const result = promtool(["check", "rules", path]);
     const queries = team.flatMap((d) => prometheusQueries(d.model)).length;
     expect(queries).toBe(13);
-    expect(result.output).toMatch(new RegExp(`SUCCESS: ${queries} rules found`));
-    expect(result.status).toBe(0);
+    const [step] = checkDashboardQueries(team, join(dir, `nomosx-dashboards-${target}`));
+    expect(step.output).toMatch(new RegExp(`SUCCESS: ${queries} rules found`));
+    expect(step.status).toBe(0);
   });
 });
 
@@ -100,8 +86,9 @@ describe("a dashboard query only the full PromQL grammar rejects", () => {
   it("passes the config-time structure check but promtool refuses it, naming the file and the panel", () => {
     const source = JSON.parse(readFileSync(join(__dirname, "..", "..", "examples", "nomosx", "dashboards", "costs.json"), "utf8")) as { panels: { title: string; targets: { expr: string }[] }[] };
     source.panels[4].targets[0].expr = "sum(rate(tokens_used_total[5m])) +* 2";
+    expect(promqlSyntaxProblem(source.panels[4].targets[0].expr)).toBeUndefined();
     const path = join(dir, "broken-dashboard.yml");
-    writeFileSync(path, dashboardQueryRules([{ file: "examples/nomosx/dashboards/costs.json", model: source }]));
+    writeFileSync(path, dashboardQueryRules([{ file: "examples/nomosx/dashboards/costs.json", model: source }]).content);
     const result = promtool(["check", "rules", path]);
     expect(result.status).toBe(1);
     expect(result.output).toContain('group "examples/nomosx/dashboards/costs.json panel \\"Token rate\\" query A", rule 1, "dashboard:query_6": could not parse expression');
