@@ -112,6 +112,16 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
     expect(workloadOf(stack, "ollama").env).not.toHaveProperty("OTEL_EXPORTER_OTLP_ENDPOINT");
   });
 
+  it("provisions the team's dashboard with the title prefix and ships the team's rules beside Ballast's", async () => {
+    const stack = await rendered(target);
+    const board = workloadOf(stack, "grafana").configFiles.find((f) => f.name === "allfeatures-team.json");
+    expect((JSON.parse(board?.content ?? "{}") as { title: string }).title).toBe("All Features - Team board");
+    const prometheus = workloadOf(stack, "prometheus");
+    const team = parse(prometheus.configFiles.find((f) => f.name === "team.rules.yml")?.content ?? "") as { groups: { name: string }[] };
+    expect(team.groups.map((g) => g.name)).toEqual(["allfeatures-inline", "allfeatures-files"]);
+    expect(prometheus.configFiles.find((f) => f.name === "ballast.rules.yml")?.content).toContain('http_requests_total{status_code=~"5..|429"}');
+  });
+
   it("builds the app, a worker, a job and a service, pushing to the registry", async () => {
     const stack = await rendered(target);
     const builds = stack.recorder.byType("docker:index/image:Image").map((r) => r.inputs as { imageName: string; build: { target?: string; args?: Record<string, string> } });

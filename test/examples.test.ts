@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { classifyImage, parsePlatformConfig, type PlatformConfig } from "../components/config";
 import { composeHostFit } from "../components/footprint";
 import type { WorkloadSpec } from "../components/spec";
@@ -69,8 +70,10 @@ describe("the examples directory", () => {
   it("holds the five systems, each with a Compose and a Kubernetes stack file", () => {
     const dirs = readdirSync(examplesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(dirs.sort()).toEqual([...systems].sort());
+    // Besides the two stack files, a system may keep the repository files its stack names (dashboards, alert rules).
+    const extraDirs: Partial<Record<System, string[]>> = { nomosx: ["alerts", "dashboards"] };
     for (const system of systems) {
-      expect(readdirSync(join(examplesDir, system)).sort(), system).toEqual(["Pulumi.compose.yaml", "Pulumi.kubernetes.yaml"]);
+      expect(readdirSync(join(examplesDir, system)).sort(), system).toEqual(["Pulumi.compose.yaml", "Pulumi.kubernetes.yaml", ...(extraDirs[system] ?? [])].sort());
     }
   });
 
@@ -226,6 +229,17 @@ describe("nyxcore", () => {
   });
 });
 
+describe("nyxcore's error rate", () => {
+  it.each(targets)("HighErrorRate counts 5xx responses of the one labelled requests counter (%s)", async (target) => {
+    const stack = await rendered("nyxcore", target);
+    const rules = configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml");
+    expect(rules).toContain('100 * sum(rate(nyxcore_http_requests_total{status_code=~"5.."}[5m])) / sum(rate(nyxcore_http_requests_total[5m])) > 5');
+    expect(rules).not.toContain("errors_total");
+    const overview = configFile(workloadOf(stack, "grafana"), "ballast-overview.json");
+    expect(overview).toContain('nyxcore_http_requests_total{status_code=~\\"5..\\"}');
+  });
+});
+
 describe("NomosX", () => {
   it("Kubernetes: API HPA 3-10 at 70 %, workers HPA 5-20 at 80 %, at the runbook's sizes", async () => {
     const objects = await kubernetesObjects("nomosx");
@@ -283,6 +297,40 @@ describe("NomosX", () => {
     expect(rules).toMatch(/queue_waiting_count.*> 1000/);
     expect(workloadOf(stack, "api").health?.http?.path).toBe("/health");
     expect(workloadOf(stack, "api").route?.host).toBe("api.nomosx.ai");
+  });
+
+  it.each(targets)("provisions the Trust & Quality and Costs boards from examples/nomosx/dashboards beside the built-ins, titled NomosX - ... (%s)", async (target) => {
+    const stack = await rendered("nomosx", target);
+    const grafana = workloadOf(stack, "grafana");
+    const titleOf = (name: string) => (JSON.parse(configFile(grafana, name)) as { title: string }).title;
+    expect(titleOf("ballast-overview.json")).toBe("NomosX - Overview");
+    expect(titleOf("ballast-api.json")).toBe("NomosX - API performance");
+    for (const [file, uid, title] of [
+      ["trust-quality.json", "nomosx-trust-quality", "NomosX - Trust & Quality"],
+      ["costs.json", "nomosx-costs", "NomosX - Costs"],
+    ]) {
+      const source = JSON.parse(readFileSync(join(examplesDir, "nomosx", "dashboards", file), "utf8")) as { panels: unknown[] };
+      // The file's content is what ships: Compose copies it into the release bundle, Kubernetes into the grafana ConfigMap.
+      const shipped = target === "compose" ? fileText(stack, `config/grafana/${uid}.json`) : objectOf(await kubernetesObjects("nomosx"), "ConfigMap", "grafana-config").data?.[`${uid}.json`];
+      const model = JSON.parse(shipped ?? "{}") as { title: string; uid: string; id: unknown; panels: unknown[] };
+      expect(model).toMatchObject({ title, uid, id: null });
+      expect(model.panels).toEqual(source.panels);
+      expect(grafana.configFiles.find((f) => f.name === `${uid}.json`)?.mountPath).toBe(`/etc/grafana/dashboards/${uid}.json`);
+    }
+  });
+
+  it.each(targets)("ships the team's rule groups (inline nomosx-pipeline, nomosx-quality from its rule file) beside Ballast's (%s)", async (target) => {
+    const stack = await rendered("nomosx", target);
+    const prometheus = workloadOf(stack, "prometheus");
+    const team = parse(configFile(prometheus, "team.rules.yml")) as { groups: { name: string; rules: { alert: string }[] }[] };
+    expect(team.groups.map((g) => [g.name, g.rules.map((r) => r.alert)])).toEqual([
+      ["nomosx-pipeline", ["WorkersIdleWithBacklog"]],
+      ["nomosx-quality", ["TrustScoreLow", "TokenUsageSpike"]],
+    ]);
+    const config = parse(configFile(prometheus, "prometheus.yml")) as { rule_files: string[] };
+    expect(config.rule_files).toEqual(["/etc/prometheus/rules/ballast.rules.yml", "/etc/prometheus/rules/team.rules.yml"]);
+    const shipped = target === "compose" ? fileText(stack, "config/prometheus/team.rules.yml") : objectOf(await kubernetesObjects("nomosx"), "ConfigMap", "prometheus-config").data?.["team.rules.yml"];
+    expect(shipped).toBe(configFile(prometheus, "team.rules.yml"));
   });
 });
 

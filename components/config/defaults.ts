@@ -187,7 +187,7 @@ function monitoringDefaults(s: Sizing): JsonObject {
     enabled: s.monitoring.enabled,
     prometheus: part("prometheus", defaultImages.prometheus, { storageGiB: storage.prometheus, retentionDays: 30, scrapeIntervalSeconds: 15 }),
     alertmanager: part("alertmanager", defaultImages.alertmanager, { storageGiB: storage.alertmanager, receiver: { type: "none" } }),
-    grafana: part("grafana", defaultImages.grafana, { storageGiB: storage.grafana, subdomain: "grafana", adminUser: "admin" }),
+    grafana: part("grafana", defaultImages.grafana, { storageGiB: storage.grafana, subdomain: "grafana", adminUser: "admin", titlePrefix: "Ballast", dashboards: [] }),
     loki: part("loki", defaultImages.loki, { storageGiB: storage.loki, retentionDays: 7 }),
     alloy: part("alloy", defaultImages.alloy, { dropPaths: [] }),
     nodeExporter: part("nodeExporter", defaultImages.nodeExporter),
@@ -227,6 +227,9 @@ function monitoringDefaults(s: Sizing): JsonObject {
         jobDurationSeconds: "job_duration_seconds",
         costPerRunUsd: "cost_per_run_usd",
       },
+      groups: [],
+      ruleFiles: [],
+      ruleTests: [],
     },
   };
 }

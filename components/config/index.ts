@@ -14,3 +14,6 @@ export { defaultIndexName, HNSW_OPCLASSES } from "./datastores";
 export { cidrProblem, publicKeyPattern } from "./compose";
 export { maxGapHours, parseCron } from "./cron";
 export { SMALL_HOST_MAX_MEMORY_GIB } from "./defaults";
+export { BUILTIN_RULE_GROUPS } from "./monitoring";
+export { allPanels, datasourceKind, prometheusQueries } from "./repository-files";
+export { promqlSyntaxProblem, withGrafanaVariables } from "./promql";

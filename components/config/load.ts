@@ -10,10 +10,12 @@
  * which tests and `npm run render` call with a stack file's raw values: the messages tests
  * assert are the ones users see. All problems are thrown together before any resource exists.
  */
+import { isAbsolute } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { checkConfig } from "./checks";
 import { withDefaults, type JsonObject } from "./defaults";
 import { ConfigError, configKey, describeIssue, nearestKey, showValue } from "./errors";
+import { loadRepositoryFiles } from "./repository-files";
 import { platformInputSchema, secretConfigKeys } from "./schema";
 import { ENVIRONMENTS, type Environment } from "./environment";
 import type { PlatformConfig, SecretConfig } from "./types";
@@ -32,13 +34,26 @@ export interface LoadedConfig {
 
 /** Reads the running stack's config. The only function in Ballast that touches Pulumi config. */
 export function readPlatformConfig(): LoadedConfig {
-  const loaded = parsePlatformConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject());
+  const loaded = parsePlatformConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject(), projectRootDirectory());
   for (const warning of loaded.warnings) pulumi.log.warn(warning);
   return loaded;
 }
 
-/** Pure: validates raw config for a stack; throws ConfigError listing every problem. */
-export function parsePlatformConfig(raw: RawConfig, stack: string, project: string): LoadedConfig {
+/**
+ * The directory of Pulumi.yaml, which repository files (dashboards, rule files) are relative
+ * to. The CLI passes it to the program; outside the CLI (mocks, `npm run render`) the SDK
+ * answers a placeholder, and the process runs in the project root.
+ */
+function projectRootDirectory(): string {
+  const root = pulumi.runtime.getRootDirectory();
+  return isAbsolute(root) ? root : process.cwd();
+}
+
+/**
+ * Validates raw config for a stack; throws ConfigError listing every problem. Pure except
+ * for reading the repository files the config names, under `projectRoot`.
+ */
+export function parsePlatformConfig(raw: RawConfig, stack: string, project: string, projectRoot: string = process.cwd()): LoadedConfig {
   const problems: string[] = [];
   const values: JsonObject = {};
   for (const [fullKey, text] of Object.entries(raw)) {
@@ -79,7 +94,8 @@ export function parsePlatformConfig(raw: RawConfig, stack: string, project: stri
     throw new ConfigError(problems);
   }
 
-  const config: PlatformConfig = { project, stack, ...parsed.data };
+  const repositoryFiles = loadRepositoryFiles(parsed.data, projectRoot, problems);
+  const config: PlatformConfig = { project, stack, ...parsed.data, repositoryFiles };
   const secrets = readSecretInputs(secretInputs, problems);
   const checked = checkConfig(config, Object.keys(secrets.values));
   problems.push(...checked.problems);

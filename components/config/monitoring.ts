@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { cidr } from "./compose";
 import { imageRef } from "./images";
-import { emailAddress, metricName, resources, subdomain, urlPath } from "./primitives";
+import { emailAddress, labelName, metricName, resources, subdomain, urlPath } from "./primitives";
+import { promqlSyntaxProblem } from "./promql";
 
 const positiveInt = z.number().int().positive();
 const storageGiB = positiveInt.max(16_384);
@@ -50,9 +51,39 @@ export const receiverSchema = z.discriminatedUnion(
   { error: 'must be one of type "none", "webhook", "email", "slack", "pagerduty" with that type\'s fields' },
 );
 
+/**
+ * Failed requests: a counter of its own (NomosX `errors_total`), or the requests counter
+ * filtered by its status label (nyxcore `nyxcore_http_requests_total{status_code=~"5.."}`).
+ */
+const errorsMetric = z.union(
+  [
+    metricName,
+    z.strictObject({
+      metric: metricName,
+      /** The label that carries the HTTP status (`status_code`, `code`, `status`). */
+      statusLabel: labelName,
+      /** Regex (RE2, anchored by Prometheus) of the statuses that count as errors, e.g. `5..`. */
+      errorStatus: z
+        .string()
+        .min(1)
+        .refine((value) => !/["\\\n]/.test(value) && isRegex(value), { message: 'must be a regular expression of status values without quotes or backslashes, e.g. "5.." or "5..|429"' }),
+    }),
+  ],
+  { error: 'must be a metric name such as "errors_total", or {metric, statusLabel, errorStatus} such as {metric: http_requests_total, statusLabel: status_code, errorStatus: "5.."}' },
+);
+
+function isRegex(value: string): boolean {
+  try {
+    new RegExp(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const appMetricNames = z.strictObject({
   httpRequestsTotal: metricName,
-  errorsTotal: metricName,
+  errorsTotal: errorsMetric,
   /** A histogram: `<name>_bucket` is queried. */
   httpRequestDurationSeconds: metricName,
   queueWaitingCount: metricName,
@@ -60,6 +91,45 @@ const appMetricNames = z.strictObject({
   jobDurationSeconds: metricName,
   costPerRunUsd: metricName,
 });
+
+/** A Prometheus duration such as `5m` or `1h30m`. */
+const duration = z.string().regex(/^((\d+)(ms|s|m|h|d|w|y))+$/, { message: 'must be a Prometheus duration such as "30s", "5m" or "1h30m"' });
+
+/** PromQL, checked for its structure here (quotes, brackets, matchers, ranges); promtool parses it fully in the tests. */
+const promql = z.string().superRefine((expr, ctx) => {
+  const problem = promqlSyntaxProblem(expr);
+  if (problem) ctx.addIssue({ code: "custom", message: `is not valid PromQL: ${problem}` });
+});
+
+/** Alert rules a team adds beside Ballast's (inline in the stack file, or in rule files of the repository). */
+export const alertRuleSchema = z.strictObject({
+  alert: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { message: "must be an alert name: letters, digits and '_', not starting with a digit (e.g. TrustScoreLow)" }),
+  expr: promql,
+  /** How long the condition must hold before the alert fires; absent fires on the first evaluation. */
+  for: duration.optional(),
+  /** `severity` (critical | warning) picks the route, like Ballast's own alerts. */
+  labels: z.record(labelName, z.string()).optional(),
+  /** `summary`, `description`; `first_action` becomes the runbook's first step. */
+  annotations: z.record(labelName, z.string()).optional(),
+});
+
+export const ruleGroupSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "must be a rule group name of letters, digits, '_', '.' and '-' (e.g. nomosx-critical)" }),
+  /** Evaluation interval of the group (default: the scrape interval). */
+  interval: duration.optional(),
+  rules: z.array(alertRuleSchema).min(1, { message: "must hold at least one rule" }),
+});
+
+/** The rule groups Ballast renders itself; a team group may not take one of these names. */
+export const BUILTIN_RULE_GROUPS = ["ballast-app", "ballast-llm", "ballast-datastores", "ballast-host", "ballast-containers", "ballast-platform"] as const;
+
+/** A file of the repository, relative to the project root (the directory of Pulumi.yaml); never outside it. */
+export const repositoryFile = (extensions: string[]) =>
+  z
+    .string()
+    .regex(new RegExp(`^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+\\.(${extensions.join("|")})$`), {
+      message: `must be a path relative to the project root (where Pulumi.yaml is), inside it, ending in ${extensions.map((e) => `.${e}`).join(" or ")}`,
+    });
 
 const ratio = z.number().gt(0, { message: "must be a ratio between 0 and 1" }).lt(1, { message: "must be a ratio between 0 and 1" });
 
@@ -97,6 +167,12 @@ const alertsSchema = z
     /** Days before a TLS certificate expires that the warning fires. */
     tlsExpiryDays: positiveInt,
     metrics: appMetricNames,
+    /** The team's own rule groups, rendered beside Ballast's (NomosX's nomosx-critical). */
+    groups: z.array(ruleGroupSchema),
+    /** Prometheus rule files of the repository (`groups:` of alerting rules), rendered beside Ballast's. */
+    ruleFiles: z.array(repositoryFile(["yml", "yaml"])),
+    /** `promtool test rules` files of the repository, run against the rendered rules (`npm run test:rules`). */
+    ruleTests: z.array(repositoryFile(["yml", "yaml"])),
   })
   .superRefine((a, ctx) => {
     if (a.diskFreeCriticalRatio >= a.diskFreeWarningRatio) {
@@ -125,6 +201,10 @@ export const monitoringSchema = z.strictObject({
      * Default outside dev: the SSH allow-list on Compose, private ranges on Kubernetes; dev: everyone.
      */
     allowFrom: z.array(cidr),
+    /** Title prefix of every provisioned dashboard: `<titlePrefix> - Overview` (NomosX: "NomosX"). */
+    titlePrefix: z.string().regex(/^[^\s"\\][^"\\]{0,39}$/, { message: "must be 1 to 40 characters without quotes or backslashes, not starting with a space (e.g. NomosX)" }),
+    /** Grafana dashboard JSON files of the repository, provisioned beside the built-ins. */
+    dashboards: z.array(repositoryFile(["json"])),
   }),
   loki: part({ storageGiB, retentionDays: positiveInt.max(3650) }),
   alloy: part({

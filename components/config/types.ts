@@ -13,6 +13,7 @@ import type { kubernetesSchema } from "./kubernetes";
 import type { monitoringSchema, receiverSchema } from "./monitoring";
 import type { resources } from "./primitives";
 import type { proxySchema } from "./proxy";
+import type { RepositoryFiles } from "./repository-files";
 import type { platformInputSchema } from "./schema";
 import type { appSchema, buildSchema, cronJobSchema, extraServiceSchema, healthSchema, migrationSchema, workerSchema } from "./workloads";
 
@@ -44,6 +45,8 @@ export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type ReceiverConfig = z.output<typeof receiverSchema>;
 export type AlertsConfig = MonitoringConfig["alerts"];
 export type AppMetricNames = AlertsConfig["metrics"];
+export type ErrorsMetric = AppMetricNames["errorsTotal"];
+export type { RepositoryFiles, RuleGroup, TeamDashboard, TeamRuleFile, RuleTestFile } from "./repository-files";
 
 /** The whole validated stack: the `ballast:` namespace plus the Pulumi project and stack names. */
 export type PlatformConfig = PlatformInput & {
@@ -51,6 +54,8 @@ export type PlatformConfig = PlatformInput & {
   project: string;
   /** Pulumi stack name. */
   stack: string;
+  /** The repository files the config names (dashboards, rule files, rule tests), read and checked. */
+  repositoryFiles: RepositoryFiles;
 };
 
 /** Secret inputs read from config; always Pulumi secrets, never plain values. */

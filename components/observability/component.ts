@@ -38,6 +38,7 @@ export function observabilityContext(config: PlatformConfig): ObservabilityConte
     postgres: { ...endpoints.postgres, maxConnections: config.postgres.maxConnections, service: endpoints.postgres.kind === "in-stack" ? stackNames(config).postgres : undefined },
     redis: endpoints.redis,
     proxyName: PROXY_NAME,
+    team: { dashboards: config.repositoryFiles.dashboards, ruleFiles: config.repositoryFiles.ruleFiles },
   };
 }
 

@@ -3,7 +3,7 @@
  * names and ports of the monitoring workloads (their Compose service / Kubernetes Service
  * names, so other configs can address them by DNS).
  */
-import type { Environment, TargetKind } from "../config";
+import type { Environment, TargetKind, TeamDashboard, TeamRuleFile } from "../config";
 import type { PostgresEndpoint } from "../names";
 
 export interface ObservabilityContext {
@@ -35,6 +35,8 @@ export interface ObservabilityContext {
   redis?: { host: string; port: number };
   /** Workload name of the reverse proxy; its metrics entrypoint listens on 8082. */
   proxyName: string;
+  /** The team's own dashboards and rule files from the repository (`ballast:monitoring.grafana.dashboards`, `.alerts.ruleFiles`). */
+  team: { dashboards: TeamDashboard[]; ruleFiles: TeamRuleFile[] };
 }
 
 export const monitoringNames = {
@@ -80,6 +82,8 @@ export const monitoringPorts = {
 export const monitoringPaths = {
   prometheusConfig: "/etc/prometheus/prometheus.yml",
   prometheusRules: "/etc/prometheus/rules/ballast.rules.yml",
+  /** The team's rule groups (inline and from rule files), beside Ballast's. */
+  prometheusTeamRules: "/etc/prometheus/rules/team.rules.yml",
   prometheusData: "/prometheus",
   alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
   alertmanagerData: "/alertmanager",

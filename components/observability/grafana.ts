@@ -4,7 +4,7 @@
  * `grafana-admin-password`. Grafana reads it only when it creates its database, so
  * rotating it later needs `grafana cli admin reset-admin-password` as well.
  */
-import type { MonitoringConfig } from "../config";
+import { datasourceKind, type MonitoringConfig, type TeamDashboard } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { ballastDashboards, type DashboardJson } from "./dashboards";
 import { datasourceUids } from "./dashboards/builder";
@@ -183,7 +183,33 @@ export interface GrafanaFile {
   content: string;
 }
 
-/** Every file Grafana needs: the two provisioning files and one JSON file per dashboard. */
+type Json = Record<string, unknown>;
+
+/** Points every Prometheus / Loki datasource reference of a dashboard at the provisioned datasource uid. */
+function withProvisionedDatasources(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withProvisionedDatasources);
+  if (typeof node !== "object" || node === null) return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    const kind = key === "datasource" ? datasourceKind(value) : undefined;
+    out[key] = kind === "prometheus" || kind === "loki" ? { type: kind, uid: datasourceUids[kind] } : withProvisionedDatasources(value);
+  }
+  return out;
+}
+
+/**
+ * A team dashboard as Grafana provisions it: the file's model with the stack's title prefix,
+ * its uid, no numeric id (Grafana assigns one), and Prometheus / Loki references pointing at
+ * the provisioned datasources (an exported dashboard names the exporting Grafana's uids or
+ * `${DS_PROMETHEUS}`).
+ */
+export function teamDashboardJson(dashboard: TeamDashboard, titlePrefix: string): Json {
+  const model = withProvisionedDatasources(dashboard.model) as Json;
+  const { __inputs: _inputs, __requires: _requires, ...rest } = model;
+  return { ...rest, id: null, uid: dashboard.uid, title: `${titlePrefix} - ${dashboard.title}` };
+}
+
+/** Every file Grafana needs: the two provisioning files and one JSON file per dashboard (Ballast's, then the team's). */
 export function grafanaFiles(monitoring: MonitoringConfig, parts: EnabledParts, ctx: ObservabilityContext): { files: GrafanaFile[]; dashboards: DashboardJson[] } {
   const dashboards = ballastDashboards(monitoring, parts, ctx.proxyName);
   const files: GrafanaFile[] = [
@@ -201,6 +227,11 @@ export function grafanaFiles(monitoring: MonitoringConfig, parts: EnabledParts, 
       name: `${d.uid}.json`,
       mountPath: `${monitoringPaths.grafanaDashboards}/${d.uid}.json`,
       content: `${JSON.stringify(d, null, 2)}\n`,
+    })),
+    ...ctx.team.dashboards.map((d) => ({
+      name: `${d.uid}.json`,
+      mountPath: `${monitoringPaths.grafanaDashboards}/${d.uid}.json`,
+      content: `${JSON.stringify(teamDashboardJson(d, monitoring.grafana.titlePrefix), null, 2)}\n`,
     })),
   ];
   return { files, dashboards };

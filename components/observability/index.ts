@@ -5,7 +5,7 @@
  * reachable only from the workloads listed in its `network.allowFrom`.
  */
 import { restrictedRanges } from "../access";
-import type { KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
+import type { ConfigFileSpec, KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
 import { workload } from "../spec";
 import { resourceSpec } from "../resources";
 import { receiverNeedsSecret } from "../config";
@@ -18,9 +18,9 @@ import { grafanaAdminPasswordSecret, grafanaCommand, grafanaEnv, grafanaFiles, g
 import { lokiArgs, renderLokiConfig } from "./loki";
 import { partsOf, type EnabledParts } from "./parts";
 import { httpProbe } from "./probes";
-import { prometheusArgs, renderPrometheusConfig } from "./prometheus";
-import { alertGroups, renderAlertRules } from "./rules";
 import { renderJaegerConfig } from "./jaeger";
+import { defaultPrometheusPaths, prometheusArgs, renderPrometheusConfig } from "./prometheus";
+import { alertGroups, renderAlertRules, renderTeamRules, teamRuleGroups } from "./rules";
 import { renderTempoConfig } from "./tempo";
 import { tracedWorkloads } from "./tracing";
 
@@ -57,8 +57,18 @@ function allowFrom(ranges: string[] | undefined): { allowFrom?: string[] } {
   return ranges ? { allowFrom: ranges } : {};
 }
 
+/** Prometheus's rule files: Ballast's, and the team's beside them when the stack declares any. */
+function prometheusRuleFiles(monitoring: MonitoringConfig, ctx: ObservabilityContext): ConfigFileSpec[] {
+  const team = teamRuleGroups(monitoring, ctx);
+  return [
+    { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx)) },
+    ...(team.length > 0 ? [{ name: "team.rules.yml", mountPath: monitoringPaths.prometheusTeamRules, content: renderTeamRules(team) }] : []),
+  ];
+}
+
 function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
   const port = ports.prometheus;
+  const ruleFiles = prometheusRuleFiles(monitoring, ctx);
   return workload({
     name: names.prometheus,
     component,
@@ -70,8 +80,12 @@ function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCont
     resources: resourceSpec(monitoring.prometheus.resources),
     volumes: [{ kind: "persistent", name: "prometheus-data", mountPath: monitoringPaths.prometheusData, sizeGiB: monitoring.prometheus.storageGiB }],
     configFiles: [
-      { name: "prometheus.yml", mountPath: monitoringPaths.prometheusConfig, content: renderPrometheusConfig(monitoring, ctx) },
-      { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx)) },
+      {
+        name: "prometheus.yml",
+        mountPath: monitoringPaths.prometheusConfig,
+        content: renderPrometheusConfig(monitoring, ctx, { ...defaultPrometheusPaths, ruleFiles: ruleFiles.map((f) => f.mountPath) }),
+      },
+      ...ruleFiles,
     ],
     metrics: { port, path: "/metrics" },
     // A large WAL takes minutes to replay after a restart.

@@ -3,7 +3,7 @@
  * query names listed here (a test parses every expression and checks), so a typo or a
  * metric an exporter does not have fails in review instead of showing an empty panel.
  */
-import type { AlertsConfig } from "../config";
+import type { AlertsConfig, ErrorsMetric } from "../config";
 import { customQueryMetricNames } from "./postgres-queries";
 
 export type MetricType = "counter" | "gauge" | "histogram" | "summary";
@@ -32,12 +32,25 @@ export interface CatalogMetric {
 const entries = (source: MetricSource, type: MetricType, names: string[]): CatalogMetric[] =>
   names.map((name) => ({ name, type, source }));
 
+/** The metric that counts failed requests: the errors counter, or the requests counter with a status label. */
+export function errorsMetricName(errors: ErrorsMetric): string {
+  return typeof errors === "string" ? errors : errors.metric;
+}
+
+/**
+ * The vector selector of failed requests, for `rate(...)`: `errors_total`, or
+ * `nyxcore_http_requests_total{status_code=~"5.."}` when the stack declares a status label.
+ */
+export function errorRequestsSelector(errors: ErrorsMetric): string {
+  return typeof errors === "string" ? errors : `${errors.metric}{${errors.statusLabel}=~"${errors.errorStatus}"}`;
+}
+
 /** The app's metrics: the configured NomosX-style names plus the prefixed LLM/workflow set (nyxcore). */
 function appMetrics(alerts: AlertsConfig): CatalogMetric[] {
   const m = alerts.metrics;
   const p = alerts.llmMetricPrefix;
   return [
-    ...entries("app", "counter", [m.httpRequestsTotal, m.errorsTotal]),
+    ...entries("app", "counter", [...new Set([m.httpRequestsTotal, errorsMetricName(m.errorsTotal)])]),
     ...entries("app", "histogram", [m.httpRequestDurationSeconds, m.jobDurationSeconds]),
     ...entries("app", "gauge", [m.queueWaitingCount, m.costPerRunUsd]),
     ...entries("app", "histogram", [`${p}llm_call_duration_seconds`, `${p}workflow_duration_seconds`, `${p}discussion_duration_seconds`]),

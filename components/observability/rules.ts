@@ -7,8 +7,9 @@
  * so the promtool unit test can compute the expected text. Values are in human units
  * (percent, hours, days) because the expressions compute them that way.
  */
-import type { MonitoringConfig } from "../config";
+import { BUILTIN_RULE_GROUPS, type MonitoringConfig, type RuleGroup } from "../config";
 import { monitoringNames, type ObservabilityContext } from "./context";
+import { errorRequestsSelector } from "./metrics-catalog";
 import { partsOf } from "./parts";
 import { DEEP_HEALTH_JOB } from "./prometheus";
 import { toYaml } from "./yaml";
@@ -83,7 +84,7 @@ export function alertGroups(monitoring: MonitoringConfig, ctx: ObservabilityCont
       : []),
     {
       alert: "HighErrorRate",
-      expr: `100 * sum(rate(${m.errorsTotal}[5m])) / sum(rate(${m.httpRequestsTotal}[5m])) > ${pct(a.errorRateThreshold)}`,
+      expr: `100 * sum(rate(${errorRequestsSelector(m.errorsTotal)}[5m])) / sum(rate(${m.httpRequestsTotal}[5m])) > ${pct(a.errorRateThreshold)}`,
       for: "5m",
       severity: "critical",
       summary: `More than ${pct(a.errorRateThreshold)}% of requests fail`,
@@ -323,13 +324,14 @@ export function alertGroups(monitoring: MonitoringConfig, ctx: ObservabilityCont
     },
   ];
 
+  const [appGroup, llmGroup, datastoresGroup, hostGroup, containersGroup, platformGroup] = BUILTIN_RULE_GROUPS;
   return [
-    { name: "ballast-app", rules: app },
-    { name: "ballast-llm", rules: llmAlerts },
-    { name: "ballast-datastores", rules: datastores },
-    { name: "ballast-host", rules: host },
-    { name: "ballast-containers", rules: containers },
-    { name: "ballast-platform", rules: platform },
+    { name: appGroup, rules: app },
+    { name: llmGroup, rules: llmAlerts },
+    { name: datastoresGroup, rules: datastores },
+    { name: hostGroup, rules: host },
+    { name: containersGroup, rules: containers },
+    { name: platformGroup, rules: platform },
   ].filter((group) => group.rules.length > 0);
 }
 
@@ -348,4 +350,27 @@ export function renderAlertRules(groups: AlertGroup[]): string {
     })),
   };
   return toYaml(file, "Rendered by Ballast (components/observability/rules.ts). Do not edit.");
+}
+
+/** The team's rule groups: inline in the stack file first, then each rule file's, in declaration order. */
+export function teamRuleGroups(monitoring: MonitoringConfig, ctx: ObservabilityContext): RuleGroup[] {
+  return [...monitoring.alerts.groups, ...ctx.team.ruleFiles.flatMap((file) => file.groups)];
+}
+
+/** Pure: the team's rules file, beside Ballast's (same Prometheus, same Alertmanager routes). */
+export function renderTeamRules(groups: RuleGroup[]): string {
+  const file = {
+    groups: groups.map((group) => ({
+      name: group.name,
+      ...(group.interval ? { interval: group.interval } : {}),
+      rules: group.rules.map((rule) => ({
+        alert: rule.alert,
+        expr: rule.expr,
+        ...(rule.for ? { for: rule.for } : {}),
+        ...(rule.labels && Object.keys(rule.labels).length > 0 ? { labels: rule.labels } : {}),
+        ...(rule.annotations && Object.keys(rule.annotations).length > 0 ? { annotations: rule.annotations } : {}),
+      })),
+    })),
+  };
+  return toYaml(file, "Rendered by Ballast from ballast:monitoring.alerts.groups and .ruleFiles (components/observability/rules.ts). Do not edit.");
 }

@@ -104,8 +104,10 @@ export function alertsFromModel(model: StackModel): RunbookAlert[] {
         if (!Array.isArray(group?.rules)) continue;
         for (const rule of group.rules as RawRule[]) {
           const name = text(rule?.alert);
-          if (!name || seen.has(name)) continue;
-          seen.add(name);
+          // The same name in another group is another rule (a team's HighErrorRate beside Ballast's).
+          const id = `${text(group.name)}/${name}`;
+          if (!name || seen.has(id)) continue;
+          seen.add(id);
           const annotations = rule.annotations ?? {};
           const action = actionAnnotations.map((key) => readableAnnotation(annotations[key])).find((value) => value !== "");
           alerts.push({
@@ -122,4 +124,27 @@ export function alertsFromModel(model: StackModel): RunbookAlert[] {
     }
   }
   return alerts;
+}
+
+/** A Grafana dashboard the model provisions. */
+export interface RunbookDashboard {
+  title: string;
+  uid: string;
+}
+
+/** Pure: the dashboards of the model's Grafana (its `*.json` config files), in provisioning order. */
+export function dashboardsFromModel(model: StackModel): RunbookDashboard[] {
+  const dashboards: RunbookDashboard[] = [];
+  for (const workload of model.workloads) {
+    for (const file of workload.configFiles) {
+      if (!file.name.endsWith(".json") || !file.mountPath.startsWith("/etc/grafana/dashboards/")) continue;
+      try {
+        const json = JSON.parse(file.content) as { title?: unknown; uid?: unknown };
+        if (typeof json.title === "string" && typeof json.uid === "string") dashboards.push({ title: json.title, uid: json.uid });
+      } catch {
+        continue;
+      }
+    }
+  }
+  return dashboards;
 }

@@ -3,10 +3,11 @@
  * and config facts that deploy it. Pure and deterministic (no clock, no I/O, no secret
  * values), so a committed runbook can be checked for staleness by rendering it again.
  */
+import { BUILTIN_RULE_GROUPS } from "../config";
 import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type SecretSpec, type WorkloadSpec } from "../spec";
 import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
-import { alertsFromModel } from "./facts";
+import { alertsFromModel, dashboardsFromModel } from "./facts";
 import { anchor, code, codeBlock, shellLine, shellWord, table } from "./markdown";
 import { tracesText } from "./traces";
 import { composeOps, configSet, kubernetesOps, type ComposeExtras, type KubernetesExtras, type TargetOps } from "./ops";
@@ -474,13 +475,30 @@ function alertsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps, ale
     const meaning = [alert.summary, alert.description].filter((text) => text !== "").join(": ") || "(no summary in the rule)";
     return [code(alert.name), alert.severity, `${meaning}${alert.for ? ` (for ${alert.for})` : ""}`, firstAction(alert, ctx, ops)];
   });
-  return [
+  const groups = [...new Set(alerts.map((alert) => alert.group).filter((group): group is string => group !== undefined))];
+  const teamGroups = groups.filter((group) => !(BUILTIN_RULE_GROUPS as readonly string[]).includes(group));
+  const count = (group: string) => alerts.filter((alert) => alert.group === group).length;
+  const groupList = (list: string[]) => list.map((group) => `${code(group)} (${count(group)})`).join(", ");
+  const dashboards = dashboardsFromModel(ctx.model);
+  const teamDashboards = dashboards.filter((d) => !d.uid.startsWith("ballast-"));
+  const builtinDashboards = dashboards.filter((d) => d.uid.startsWith("ballast-"));
+  const lines = [
     `## ${sectionTitles.alerts}`,
     "",
     `The Prometheus alert rules that ship with this stack, most severe first.`,
     "",
     table(["Alert", "Severity", "What it means", "First action"], rows),
-  ].join("\n");
+    "",
+    `Rule groups: Ballast's ${groupList(groups.filter((group) => !teamGroups.includes(group))) || "(none)"}; the team's: ${teamGroups.length > 0 ? `${groupList(teamGroups)} (from ${code("ballast:monitoring.alerts.groups")} and ${code(".ruleFiles")})` : `none (declare them in ${code("ballast:monitoring.alerts.groups")} or ${code(".ruleFiles")})`}.`,
+  ];
+  if (dashboards.length > 0) {
+    lines.push(
+      "",
+      `Dashboards${ctx.grafanaUrl ? ` (${ctx.grafanaUrl}, folder Ballast)` : ""}: ${builtinDashboards.map((d) => code(d.title)).join(", ")}` +
+        (teamDashboards.length > 0 ? `; the team's: ${teamDashboards.map((d) => code(d.title)).join(", ")} (${code("ballast:monitoring.grafana.dashboards")}).` : "."),
+    );
+  }
+  return lines.join("\n");
 }
 
 const sourceText: Record<SecretSource, string> = {

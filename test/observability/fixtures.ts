@@ -22,6 +22,7 @@ export function testContext(target: TargetKind, overrides: Partial<Observability
     postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "nomosx", user: "nomosx", maxConnections: 100, service: "postgres" },
     redis: { host: "redis", port: 6379 },
     proxyName: "traefik",
+    team: { dashboards: [], ruleFiles: [] },
     ...overrides,
   };
 }

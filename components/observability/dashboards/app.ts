@@ -4,6 +4,7 @@
  * (NomosX-style unprefixed names, nyxcore's `nyxcore_` LLM metrics).
  */
 import type { AlertsConfig } from "../../config";
+import { errorRequestsSelector } from "../metrics-catalog";
 import { buildDashboard, stat, timeseries, type DashboardJson } from "./builder";
 
 export interface AppDashboardOptions {
@@ -13,7 +14,7 @@ export interface AppDashboardOptions {
 }
 
 const errorPercent = (a: AlertsConfig) =>
-  `100 * sum(rate(${a.metrics.errorsTotal}[5m])) / sum(rate(${a.metrics.httpRequestsTotal}[5m]))`;
+  `100 * sum(rate(${errorRequestsSelector(a.metrics.errorsTotal)}[5m])) / sum(rate(${a.metrics.httpRequestsTotal}[5m]))`;
 
 const latencyQuantile = (a: AlertsConfig, q: number, by: string[] = []) =>
   `histogram_quantile(${q}, sum by (${["le", ...by].join(", ")}) (rate(${a.metrics.httpRequestDurationSeconds}_bucket[5m])))`;
@@ -22,7 +23,7 @@ export function overviewDashboard({ alerts: a, backupMetrics }: AppDashboardOpti
   const m = a.metrics;
   return buildDashboard({
     uid: "ballast-overview",
-    title: "Ballast - Overview",
+    title: "Overview",
     description: "The stack at a glance: traffic, errors, latency, queues, LLM spend, alerts and backups.",
     panels: [
       stat("Requests per second", `sum(rate(${m.httpRequestsTotal}[5m]))`, { unit: "reqps" }),
@@ -39,7 +40,7 @@ export function overviewDashboard({ alerts: a, backupMetrics }: AppDashboardOpti
         "Requests and errors",
         [
           { expr: `sum(rate(${m.httpRequestsTotal}[5m]))`, legend: "requests" },
-          { expr: `sum(rate(${m.errorsTotal}[5m]))`, legend: "errors" },
+          { expr: `sum(rate(${errorRequestsSelector(m.errorsTotal)}[5m]))`, legend: "errors" },
         ],
         { unit: "reqps" },
       ),
@@ -52,7 +53,7 @@ export function apiDashboard({ alerts: a }: AppDashboardOptions): DashboardJson 
   const m = a.metrics;
   return buildDashboard({
     uid: "ballast-api",
-    title: "Ballast - API performance",
+    title: "API performance",
     description: "Request rate, errors and latency percentiles of the app, and the proxy in front of it.",
     panels: [
       timeseries("Request rate by route", [{ expr: `sum by (route) (rate(${m.httpRequestsTotal}[5m]))`, legend: "{{route}}" }], { unit: "reqps" }),
@@ -88,7 +89,7 @@ export function queueDashboard({ alerts: a }: AppDashboardOptions): DashboardJso
   const p = a.llmMetricPrefix;
   return buildDashboard({
     uid: "ballast-queues",
-    title: "Ballast - Queue health",
+    title: "Queue health",
     description: "Queue lengths, job processing times and workflow activity.",
     panels: [
       stat("Waiting jobs", `sum(${m.queueWaitingCount})`, { thresholds: [[a.queueBacklog, "red"]] }),
@@ -121,7 +122,7 @@ export function llmDashboard({ alerts: a }: AppDashboardOptions): DashboardJson 
   const tokens = `${p}llm_tokens_total`;
   return buildDashboard({
     uid: "ballast-llm",
-    title: "Ballast - LLM cost and tokens",
+    title: "LLM cost and tokens",
     description: "LLM spend, token usage, call outcomes and latency by provider and model; cost per run.",
     panels: [
       stat("Spend, last hour", `sum(increase(${cost}[1h]))`, { unit: "currencyUSD", thresholds: [[a.llmSpendPerHourUsd, "red"]] }),

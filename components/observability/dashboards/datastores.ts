@@ -4,7 +4,7 @@ import { buildDashboard, stat, timeseries, type DashboardJson } from "./builder"
 export function postgresDashboard(): DashboardJson {
   return buildDashboard({
     uid: "ballast-postgres",
-    title: "Ballast - PostgreSQL",
+    title: "PostgreSQL",
     description: "Availability, connections, throughput, cache and locks of PostgreSQL; backup and restore-drill freshness.",
     panels: [
       stat("Up", "min(pg_up)", { thresholds: [[1, "green"]] }),
@@ -46,7 +46,7 @@ export function postgresDashboard(): DashboardJson {
 export function redisDashboard(): DashboardJson {
   return buildDashboard({
     uid: "ballast-redis",
-    title: "Ballast - Redis",
+    title: "Redis",
     description: "Availability, memory against maxmemory, clients, throughput, hit ratio and evictions of Redis.",
     panels: [
       stat("Up", "min(redis_up)"),

@@ -20,5 +20,6 @@ export function ballastDashboards(monitoring: MonitoringConfig, parts: EnabledPa
     if (parts.containerMetrics) dashboards.push(containersDashboard());
   }
   if (parts.loki) dashboards.push(logsDashboard({ proxyName, droppedLinesMetric: parts.prometheus && parts.alloy }));
-  return dashboards;
+  // "NomosX - Overview": the stack's prefix names its boards (ballast:monitoring.grafana.titlePrefix).
+  return dashboards.map((d) => ({ ...d, title: `${monitoring.grafana.titlePrefix} - ${d.title}` }));
 }

@@ -9,7 +9,7 @@ const realFilesystems = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs"'
 export function hostDashboard(): DashboardJson {
   return buildDashboard({
     uid: "ballast-host",
-    title: "Ballast - Host",
+    title: "Host",
     description: "CPU, load, memory, disks and network of the host(s), from node-exporter.",
     panels: [
       stat("CPU busy", '100 * (1 - avg(rate(node_cpu_seconds_total{mode="idle"}[5m])))', { unit: "percent", thresholds: [[80, "orange"], [95, "red"]] }),
@@ -64,7 +64,7 @@ export function containersDashboard(): DashboardJson {
   const live = 'container!=""';
   return buildDashboard({
     uid: "ballast-containers",
-    title: "Ballast - Containers",
+    title: "Containers",
     description: "CPU, memory against limits, throttling, restarts and OOM kills per workload (cAdvisor / kubelet).",
     panels: [
       timeseries("CPU by workload", [{ expr: `sum by (container) (rate(container_cpu_usage_seconds_total{${live}}[5m]))`, legend: "{{container}}" }], {

@@ -14,7 +14,7 @@ export function logsDashboard({ proxyName, droppedLinesMetric }: LogsDashboardOp
   const loki = { type: "loki" as const, uid: datasourceUids.loki };
   return buildDashboard({
     uid: "ballast-logs",
-    title: "Ballast - Logs",
+    title: "Logs",
     description: "Container logs shipped by Alloy (client IPs anonymised, health and metrics requests dropped).",
     variables: [
       {
