@@ -87,6 +87,7 @@ const config: KubernetesConfig = {
   nodePorts: { http: 0, https: 0 },
   readinessTimeoutSeconds: 600,
   awaitIngressAddress: true,
+  keda: { enabled: false, namespace: "keda" },
 };
 
 const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
