@@ -222,7 +222,7 @@ describe("Compose: the host's cron runs autoscale.sh", () => {
   it("autoscale.sh carries the queue, bounds and target as settings, reads Redis with REDISCLI_AUTH from the container's env, never -a", () => {
     const script = file("autoscale.sh");
     expect(script).toContain("readonly REDIS_SERVICE='redis'");
-    expect(script).toContain(`readonly REDIS_CLI='REDISCLI_AUTH="$REDIS_PASSWORD" exec redis-cli "$@"'`);
+    expect(script).toContain(`readonly REDIS_CLI='export REDISCLI_AUTH="$REDIS_PASSWORD"; exec redis-cli "$@"'`);
     expect(script).toContain("declare -rA QUEUE_KEY=(['worker']='bull:analyst:wait')");
     expect(script).toContain("declare -rA QUEUE_TARGET=(['worker']='50')");
     expect(script).toContain("declare -rA SCALE_MIN=(['worker']='2')");

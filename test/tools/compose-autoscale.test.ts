@@ -299,7 +299,7 @@ describe("autoscale.sh", () => {
     expect(scaleCalls(host)).toEqual([]);
     autoscale(host, script);
     const calls = fs.readFileSync(path.join(host.state, "calls.log"), "utf8");
-    expect(calls).toContain('exec -T redis sh -c REDISCLI_AUTH="$REDIS_PASSWORD" exec redis-cli "$@" sh LLEN bull:analyst:wait');
+    expect(calls).toContain('exec -T redis sh -c export REDISCLI_AUTH="$REDIS_PASSWORD"; exec redis-cli "$@" sh LLEN bull:analyst:wait');
     expect(calls).not.toContain(PASSWORD);
     expect(calls).not.toMatch(/redis-cli[^\n]* -a /);
   });

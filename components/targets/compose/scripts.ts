@@ -221,7 +221,7 @@ export function renderAutoscaleScript(settings: AutoscaleScriptSettings): string
     `readonly REDIS_SERVICE=${shellQuote(settings.redisService)}`,
     // Runs in the Redis container: the password comes from its own environment (REDISCLI_AUTH, not -a).
     "# shellcheck disable=SC2016 # expanded by the Redis container's shell, not here",
-    `readonly REDIS_CLI=${shellQuote(`REDISCLI_AUTH="$${settings.redisPasswordEnv}" exec redis-cli "$@"`)}`,
+    `readonly REDIS_CLI=${shellQuote(`export REDISCLI_AUTH="$${settings.redisPasswordEnv}"; exec redis-cli "$@"`)}`,
     `readonly COOLDOWN_SECONDS=${positiveInteger("cooldown", settings.cooldownSeconds)}`,
     // Scaling down waits for the removed containers' stop grace period.
     `readonly SCALE_TIMEOUT=${positiveInteger("scale timeout", settings.stopTimeoutSeconds + 120)}`,
