@@ -10,6 +10,7 @@ import type { PlatformConfig, WorkerConfig } from "./config";
 import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
 import { stackNames } from "./names";
+import { REDIS_PASSWORD_SECRET } from "./redis";
 import { runAs, workload, type AutoscalingSpec, type ImageRef, type WorkloadSpec } from "./spec";
 
 /** The bounds of an autoscaled worker and, when it declares one, its queue trigger on the stack's Redis. */
@@ -27,7 +28,7 @@ function autoscalingSpec(config: PlatformConfig, worker: WorkerConfig, i: number
         ...(queue.consumerGroup !== undefined && { consumerGroup: queue.consumerGroup }),
         targetPerReplica: queue.targetPerReplica,
         datastore: stackNames(config).redis,
-        passwordSecret: "redis-password",
+        passwordSecret: REDIS_PASSWORD_SECRET,
       },
     }),
   };

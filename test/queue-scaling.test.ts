@@ -14,7 +14,7 @@ import { ComposeTarget, renderComposeProject } from "../components/targets/compo
 import { dependencyOrder } from "../components/targets/kubernetes/dependencies";
 import { renderKubernetesObjects, type KubernetesObject, type KubernetesRenderConfig, type ObjectOfKind } from "../components/targets/kubernetes";
 import { workerSpecs } from "../components/workers";
-import { composeHostDefaults, configFor, problemsOf } from "./fixtures/config";
+import { composeHostDefaults, configFor, loadStack, problemsOf } from "./fixtures/config";
 import { ScaledObjectShape, TriggerAuthenticationShape } from "./fixtures/keda";
 import { fixtureModel } from "./fixtures/stack-model";
 
@@ -42,6 +42,13 @@ describe("the declaration", () => {
     });
     const stream = workerSpecs(configFor({ workers: [scaled(streamQueue, { minReplicas: 1, maxReplicas: 4 })] }, "staging"), ["ghcr.io/acme/app:1.0.0"])[0];
     expect(stream.autoscaling?.queue).toEqual({ kind: "redis-stream", key: "events", consumerGroup: "workers", targetPerReplica: 20, datastore: "redis", passwordSecret: "redis-password" });
+  });
+
+  it("warns that a local Compose stack (dev) runs no scaler: the worker stays at its minimum", () => {
+    const { warnings } = loadStack({ compose: { mode: "local" }, workers: [scaled(listQueue, { minReplicas: 1, maxReplicas: 3 })] });
+    expect(warnings).toContain('ballast:workers[0].autoscaling.queue: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (1)');
+    const ssh = loadStack({ compose: { mode: "ssh", ssh: { host: "203.0.113.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleHostKeyForTheTest000000000000000000 host" }, bootstrap: { enabled: false } }, workers: [scaled()] });
+    expect(ssh.warnings.filter((w) => w.includes("autoscaling"))).toEqual([]);
   });
 
   it("CPU stays the default; on Compose a worker's autoscaling is off unless it declares a queue", () => {

@@ -342,6 +342,14 @@ export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonl
   if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {
     warnings.push(`${configKey(["proxy", "extraHosts"])} is Compose only (Docker's extra_hosts) and ignored on Kubernetes: name hosts through the cluster's DNS`);
   }
+  // deploy.sh installs no crontab on a developer's own engine, so nothing runs autoscale.sh there.
+  if (config.target === "compose" && config.compose.mode === "local") {
+    config.workers.forEach((w, i) => {
+      if (w.autoscaling.enabled && w.autoscaling.queue) {
+        warnings.push(`${configKey(["workers", i, "autoscaling", "queue"])}: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (${w.autoscaling.minReplicas})`);
+      }
+    });
+  }
   for (const { key, image } of imageKeys(config)) {
     const pin = imagePinProblem(key, image, config.environment);
     if (pin?.severity === "error") problems.push(pin.message);
