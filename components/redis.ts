@@ -9,6 +9,9 @@ import { REDIS_PORT, stackEndpoints } from "./names";
 import { resourceSpec } from "./resources";
 import { healthCheck, runAs, workload, type WorkloadSpec } from "./spec";
 
+/** The secret holding Redis' password (its container's REDIS_PASSWORD; KEDA and autoscale.sh read queues with it). */
+export const REDIS_PASSWORD_SECRET = "redis-password";
+
 /** Commands nobody should run against production through the app's credentials. */
 export const disabledRedisCommands = ["FLUSHALL", "FLUSHDB", "DEBUG", "SHUTDOWN", "MONITOR"];
 
@@ -42,7 +45,7 @@ export function redisSpec(config: PlatformConfig): WorkloadSpec {
     // The password never lands in a file or ConfigMap: the shell reads it from the secret env.
     command: ["sh", "-c", 'exec redis-server /usr/local/etc/redis/redis.conf --requirepass "$REDIS_PASSWORD"'],
     ports: [{ name: "redis", port: REDIS_PORT }],
-    secretEnv: { REDIS_PASSWORD: "redis-password" },
+    secretEnv: { REDIS_PASSWORD: REDIS_PASSWORD_SECRET },
     // REDISCLI_AUTH, not -a: the password must not show in the process list.
     health: healthCheck({ exec: ["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG'] }),
     resources: resourceSpec(config.redis.resources),

@@ -73,8 +73,31 @@ export interface ResourceSpec {
 export interface AutoscalingSpec {
   minReplicas: number;
   maxReplicas: number;
-  /** Target average CPU utilisation in percent of the request. */
+  /** Target average CPU utilisation in percent of the request (not used when `queue` is set). */
   cpuTargetPercent: number;
+  /** Scale on a queue's length instead of CPU. */
+  queue?: QueueTriggerSpec;
+  /** The stack key of these bounds (`ballast:workers[0].autoscaling`), for messages. */
+  configKey?: string;
+}
+
+/**
+ * A queue in a datastore of the stack whose length decides the replicas:
+ * ceil(length / targetPerReplica), within the bounds.
+ */
+export interface QueueTriggerSpec {
+  /** `redis-list`: LLEN of the key; `redis-stream`: pending entries of the consumer group (XPENDING). */
+  kind: "redis-list" | "redis-stream";
+  /** Key of the list or stream. */
+  key: string;
+  /** Streams only: the consumer group whose pending entries count. */
+  consumerGroup?: string;
+  /** Jobs one replica is meant to have in hand. */
+  targetPerReplica: number;
+  /** The workload holding the queue (the stack's Redis). */
+  datastore: string;
+  /** The secret holding the datastore's password. */
+  passwordSecret: SecretName;
 }
 
 export type VolumeSpec =

@@ -9,7 +9,30 @@ import { buildImage, builtFrom, type BuildPlan } from "./build";
 import type { PlatformConfig, WorkerConfig } from "./config";
 import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
-import { runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
+import { stackNames } from "./names";
+import { REDIS_PASSWORD_SECRET } from "./redis";
+import { runAs, workload, type AutoscalingSpec, type ImageRef, type WorkloadSpec } from "./spec";
+
+/** The bounds of an autoscaled worker and, when it declares one, its queue trigger on the stack's Redis. */
+function autoscalingSpec(config: PlatformConfig, worker: WorkerConfig, i: number): AutoscalingSpec {
+  const { minReplicas, maxReplicas, cpuTargetPercent, queue } = worker.autoscaling;
+  return {
+    minReplicas,
+    maxReplicas,
+    cpuTargetPercent,
+    configKey: `ballast:workers[${i}].autoscaling`,
+    ...(queue && {
+      queue: {
+        kind: queue.kind,
+        key: queue.name,
+        ...(queue.consumerGroup !== undefined && { consumerGroup: queue.consumerGroup }),
+        targetPerReplica: queue.targetPerReplica,
+        datastore: stackNames(config).redis,
+        passwordSecret: REDIS_PASSWORD_SECRET,
+      },
+    }),
+  };
+}
 
 /** Pure: one spec per configured worker; `images[i]` is worker i's image (built, pinned or the app's). */
 export function workerSpecs(config: PlatformConfig, images: ImageRef[]): WorkloadSpec[] {
@@ -31,9 +54,7 @@ export function workerSpecs(config: PlatformConfig, images: ImageRef[]): Workloa
       resources: resourceSpec(worker.resources),
       sizedBy: `ballast:workers[${i}].resources`,
       replicas: worker.autoscaling.enabled ? worker.autoscaling.minReplicas : worker.replicas,
-      autoscaling: worker.autoscaling.enabled
-        ? { minReplicas: worker.autoscaling.minReplicas, maxReplicas: worker.autoscaling.maxReplicas, cpuTargetPercent: worker.autoscaling.cpuTargetPercent }
-        : undefined,
+      autoscaling: worker.autoscaling.enabled ? autoscalingSpec(config, worker, i) : undefined,
       volumes: [{ kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 512 }],
       metrics: worker.metrics,
       dependsOn: datastoreDependencies(config),

@@ -2,7 +2,8 @@
  * Autoscaling is sane (HorizontalPodAutoscaler, autoscaling/v2): minReplicas <= maxReplicas,
  * at least two replicas in prod (one pod is one failure from an outage), and a CPU
  * utilisation target between 50 and 90 % (below wastes nodes, above leaves no headroom to
- * absorb a spike while new pods start; NomosX runs 70 % and 80 %).
+ * absorb a spike while new pods start; NomosX runs 70 % and 80 %). A KEDA ScaledObject (a
+ * worker scaled on its queue) gets the same bounds checks; its trigger replaces the CPU target.
  */
 import { k8sTypes, objectName } from "./lib/kubernetes";
 import { resourcePolicy } from "./lib/policy";
@@ -27,8 +28,26 @@ export const autoscalingDefaults: AutoscalingConfig = {
 };
 
 const hpaTypes: string[] = [k8sTypes.hpa, "kubernetes:autoscaling/v2beta2:HorizontalPodAutoscaler"];
+/** KEDA's ScaledObject: it scales on its triggers (a queue's length), so only the bounds are checked. */
+const scaledObjectType = "kubernetes:keda.sh/v1alpha1:ScaledObject";
+
+/** A KEDA ScaledObject: minReplicaCount (KEDA's default 0) <= maxReplicaCount (default 100), at least prodMinReplicas in prod. */
+function checkScaledObject(resource: ResourceView, config: AutoscalingConfig): string[] {
+  const where = `ScaledObject "${objectName(resource.props, resource.name)}"`;
+  const minRaw = at(resource.props, "spec", "minReplicaCount");
+  const maxRaw = at(resource.props, "spec", "maxReplicaCount");
+  const min = typeof minRaw === "number" ? minRaw : isUnknown(minRaw) ? undefined : 0;
+  const max = typeof maxRaw === "number" ? maxRaw : isUnknown(maxRaw) ? undefined : 100;
+  const messages: string[] = [];
+  if (min !== undefined && max !== undefined && min > max) messages.push(`${where}: minReplicaCount (${min}) exceeds maxReplicaCount (${max})`);
+  if (environmentOf(resource.urn, config.environment) === "prod" && min !== undefined && min < config.prodMinReplicas) {
+    messages.push(`${where}: minReplicaCount is ${min} in prod; keep at least ${config.prodMinReplicas} so one pod failure is not an outage`);
+  }
+  return messages;
+}
 
 export function checkAutoscaling(resource: ResourceView, config: AutoscalingConfig): string[] {
+  if (resource.type === scaledObjectType) return checkScaledObject(resource, config);
   if (!hpaTypes.includes(resource.type)) return [];
   const where = `HorizontalPodAutoscaler "${objectName(resource.props, resource.name)}"`;
   const messages: string[] = [];
@@ -66,7 +85,8 @@ export function checkAutoscaling(resource: ResourceView, config: AutoscalingConf
 
 export const autoscalingSane = resourcePolicy<AutoscalingConfig>({
   name: "autoscaling-sane",
-  description: "HorizontalPodAutoscalers: minReplicas <= maxReplicas, minReplicas >= 2 in prod, CPU utilisation target between 50 and 90 %.",
+  description:
+    "HorizontalPodAutoscalers: minReplicas <= maxReplicas, minReplicas >= 2 in prod, CPU utilisation target between 50 and 90 %. KEDA ScaledObjects (queue scaling): the same bounds.",
   enforcementLevel: "mandatory",
   defaults: autoscalingDefaults,
   configSchema: {

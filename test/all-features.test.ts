@@ -179,10 +179,15 @@ describe("every feature on Kubernetes", () => {
     expect(objectOf(objects, "CronJob", "backup").spec.schedule).toBe("0 */6 * * *");
   });
 
-  it("autoscales the app, the worker and the gateway; the stateful service is a StatefulSet", async () => {
+  it("autoscales the app and the gateway on CPU, the worker on its stream (KEDA); the stateful service is a StatefulSet", async () => {
     const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
     expect(objectOf(objects, "HorizontalPodAutoscaler", "api").spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
-    expect(objectOf(objects, "HorizontalPodAutoscaler", "worker").spec).toMatchObject({ minReplicas: 5, maxReplicas: 20 });
+    expect(objects.some((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "worker")).toBe(false);
+    expect(objectOf(objects, "ScaledObject", "worker").spec).toMatchObject({
+      minReplicaCount: 5,
+      maxReplicaCount: 8,
+      triggers: [{ type: "redis-streams", metadata: { stream: "analyst:jobs", consumerGroup: "analyst-workers", pendingEntriesCount: "50" } }],
+    });
     expect(objectOf(objects, "HorizontalPodAutoscaler", "llm-gateway").spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
     expect(objectOf(objects, "StatefulSet", "ollama").spec.volumeClaimTemplates?.[0].spec?.storageClassName).toBe("fast-ssd");
     expect(objectOf(objects, "Deployment", "api").spec.progressDeadlineSeconds).toBe(300);

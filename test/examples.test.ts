@@ -241,22 +241,33 @@ describe("nyxcore's error rate", () => {
 });
 
 describe("NomosX", () => {
-  it("Kubernetes: API HPA 3-10 at 70 %, workers HPA 5-20 at 80 %, at the runbook's sizes", async () => {
+  it("Kubernetes: API HPA 3-10 at 70 %, workers 5-20 on queue length (50 jobs/worker, KEDA), at the runbook's sizes", async () => {
     const objects = await kubernetesObjects("nomosx");
     expect(objectOf(objects, "HorizontalPodAutoscaler", "api").spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
-    expect(objectOf(objects, "HorizontalPodAutoscaler", "worker").spec).toMatchObject({ minReplicas: 5, maxReplicas: 20 });
+    expect(objects.some((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "worker")).toBe(false);
+    expect(objectOf(objects, "ScaledObject", "worker").spec).toMatchObject({
+      minReplicaCount: 5,
+      maxReplicaCount: 20,
+      triggers: [{ type: "redis", metadata: { address: "redis.nomosx.svc:6379", listName: "bull:analyst:wait", listLength: "50" }, authenticationRef: { name: "worker-queue" } }],
+    });
+    expect(objectOf(objects, "TriggerAuthentication", "worker-queue").spec.secretTargetRef).toEqual([{ parameter: "password", name: "ballast-secrets", key: "redis-password" }]);
     const stack = await rendered("nomosx", "kubernetes");
     expect(workloadOf(stack, "api").autoscaling).toEqual({ minReplicas: 3, maxReplicas: 10, cpuTargetPercent: 70 });
-    expect(workloadOf(stack, "worker").autoscaling).toEqual({ minReplicas: 5, maxReplicas: 20, cpuTargetPercent: 80 });
+    expect(workloadOf(stack, "worker").autoscaling).toMatchObject({ minReplicas: 5, maxReplicas: 20, queue: { kind: "redis-list", key: "bull:analyst:wait", targetPerReplica: 50 } });
     expect(workloadOf(stack, "api").resources.limits).toEqual({ cpu: 2, memoryMiB: 4096 });
     expect(workloadOf(stack, "worker").resources.limits).toEqual({ cpu: 4, memoryMiB: 8192 });
     expect(objectOf(objects, "CronJob", "queue-clean").spec.schedule).toBe("0 3 * * *");
   });
 
-  it("Compose: the runbook's 3 api and 5 worker replicas", async () => {
+  it("Compose: the runbook's 3 api and 5 worker replicas; the workers follow the queue up to 6 (autoscale.sh from cron)", async () => {
     const compose = await composeOf("nomosx");
     expect(compose.services.api.deploy?.replicas).toBe(3);
     expect(compose.services.worker.deploy?.replicas).toBe(5);
+    const files = (await rendered("nomosx", "compose")).files;
+    expect(files.find((f) => f.path === "crontab")?.content).toContain("* * * * * flock -n /opt/nomosx/.ballast/autoscale.lock bash --noprofile --norc /opt/nomosx/current/autoscale.sh");
+    const script = files.find((f) => f.path === "autoscale.sh")?.content ?? "";
+    expect(script).toContain("declare -rA QUEUE_KEY=(['worker']='bull:analyst:wait')");
+    expect(script).toContain("declare -rA SCALE_MAX=(['worker']='6')");
   });
 
   it.each(targets)("builds api, worker and cron from Dockerfile.api/.worker/.cron and pushes them to the registry (%s)", async (target) => {

@@ -9,7 +9,7 @@ import { BACKUP_S3_SECRETS } from "./backups";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { configKey, showValue } from "./errors";
 import { defaultImages, imagePinProblem } from "./images";
-import type { Environment, PlatformConfig, ReceiverConfig } from "./types";
+import type { Environment, PlatformConfig, ReceiverConfig, WorkerConfig } from "./types";
 
 export interface CheckResult {
   problems: string[];
@@ -197,6 +197,40 @@ function nameProblems(config: PlatformConfig): string[] {
   return problems;
 }
 
+/**
+ * How a worker scales must work on the stack's target: a queue trigger reads the stack's Redis
+ * (through KEDA on Kubernetes, the host's cron on Compose); Compose has no CPU autoscaler, so an
+ * enabled autoscaling without a queue is refused there rather than silently run at its minimum.
+ */
+function workerScalingProblems(config: PlatformConfig, worker: WorkerConfig, i: number): string[] {
+  const key = (...path: string[]) => configKey(["workers", i, ...path]);
+  const { autoscaling } = worker;
+  const queue = autoscaling.queue;
+  if (queue) {
+    if (!autoscaling.enabled) {
+      return [`${key("autoscaling", "enabled")}: false, but autoscaling.queue is set; set enabled true to scale on the queue, or remove the queue`];
+    }
+    const problems: string[] = [];
+    if (!config.redis.enabled) {
+      problems.push(`${key("autoscaling", "queue")}: the queue is read from the stack's Redis, but ballast:redis.enabled is false; enable Redis or remove the queue`);
+    }
+    if (config.target === "kubernetes" && !config.kubernetes.keda.enabled) {
+      problems.push(
+        `${key("autoscaling", "queue")}: scaling on queue length on Kubernetes needs KEDA (https://keda.sh) on the cluster; install it and set ballast:kubernetes.keda.enabled true, or remove the queue to scale on CPU (autoscaling.cpuTargetPercent)`,
+      );
+    }
+    return problems;
+  }
+  if (!autoscaling.enabled) return [];
+  if (config.target === "compose") {
+    return [
+      `${key("autoscaling", "enabled")}: true without a queue trigger, but Compose has no CPU autoscaler; set enabled false and the fixed count in ${key("replicas")}, or add autoscaling.queue {kind, name, targetPerReplica} to scale on queue length`,
+    ];
+  }
+  if (worker.replicas > autoscaling.maxReplicas) return [`${key("replicas")}: ${worker.replicas} exceeds autoscaling.maxReplicas (${autoscaling.maxReplicas})`];
+  return [];
+}
+
 function workloadProblems(config: PlatformConfig): string[] {
   const problems: string[] = [];
   if (config.app.image === undefined && config.app.build === undefined) {
@@ -226,12 +260,7 @@ function workloadProblems(config: PlatformConfig): string[] {
   if (config.postgres.external && config.postgres.hnswIndex) {
     problems.push(`${configKey(["postgres", "hnswIndex"])}: an external database's indexes are the migration's job (ballast:app.migration); Ballast ensures the HNSW index only on its own Postgres`);
   }
-  for (const [i, worker] of config.workers.entries()) {
-    if (worker.autoscaling.enabled && config.target === "compose") continue;
-    if (worker.autoscaling.enabled && worker.replicas > worker.autoscaling.maxReplicas) {
-      problems.push(`${configKey(["workers", i, "replicas"])}: ${worker.replicas} exceeds autoscaling.maxReplicas (${worker.autoscaling.maxReplicas})`);
-    }
-  }
+  config.workers.forEach((worker, i) => problems.push(...workerScalingProblems(config, worker, i)));
   const builds = [
     config.app.build,
     ...config.workers.map((w) => w.build),
@@ -370,6 +399,14 @@ export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonl
   // Every key renders on both targets: a Compose-only one is ignored on Kubernetes, and says so.
   if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {
     warnings.push(`${configKey(["proxy", "extraHosts"])} is Compose only (Docker's extra_hosts) and ignored on Kubernetes: name hosts through the cluster's DNS`);
+  }
+  // deploy.sh installs no crontab on a developer's own engine, so nothing runs autoscale.sh there.
+  if (config.target === "compose" && config.compose.mode === "local") {
+    config.workers.forEach((w, i) => {
+      if (w.autoscaling.enabled && w.autoscaling.queue) {
+        warnings.push(`${configKey(["workers", i, "autoscaling", "queue"])}: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (${w.autoscaling.minReplicas})`);
+      }
+    });
   }
   for (const { key, image } of imageKeys(config)) {
     const pin = imagePinProblem(key, image, config.environment);

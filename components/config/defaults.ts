@@ -160,9 +160,14 @@ export function deepMerge(base: JsonObject, override: JsonObject): JsonObject {
   return result;
 }
 
+/** The target the stack names, else its environment's default (prod: Kubernetes, else Compose). */
+function targetOf(environment: Environment, values: JsonObject): string {
+  return typeof values.target === "string" ? values.target : environment === "prod" ? "kubernetes" : "compose";
+}
+
 /** The sizing class of a stack: `small` for a Compose host of at most 2 GiB, else its environment. */
 export function sizingClassOf(environment: Environment, values: JsonObject): SizingClass {
-  const target = typeof values.target === "string" ? values.target : environment === "prod" ? "kubernetes" : "compose";
+  const target = targetOf(environment, values);
   const host = isObject(values.host) ? values.host : {};
   const memoryGiB = typeof host.memoryGiB === "number" ? host.memoryGiB : defaultHost.memoryGiB;
   return target === "compose" && memoryGiB <= SMALL_HOST_MAX_MEMORY_GIB ? "small" : environment;
@@ -281,6 +286,7 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       nodePorts: { http: 0, https: 0 },
       readinessTimeoutSeconds: 600,
       awaitIngressAddress: true,
+      keda: { enabled: false, namespace: "keda" },
     },
     app: {
       name: "app",
@@ -365,7 +371,9 @@ export function itemDefaults(context: DefaultsContext, list: "workers" | "cronJo
         ...appImage,
         replicas: s.worker.replicas,
         resources: size(s.worker),
-        autoscaling: s.worker.autoscaling,
+        // Compose has no CPU autoscaler: a worker there scales only on a queue it declares
+        // (autoscaling.queue, enabled true); by default it runs its fixed `replicas`.
+        autoscaling: targetOf(context.environment, values) === "compose" ? { ...s.worker.autoscaling, enabled: false } : s.worker.autoscaling,
         env: {},
         secretEnv: connectionSecretEnv(values),
         // Workers finish the job in hand before they stop.

@@ -49,6 +49,12 @@ export const kubernetesSchema = z.strictObject({
    * reports no Ingress address, so its Ingresses are never waited for (their backends are).
    */
   awaitIngressAddress: z.boolean(),
+  /**
+   * KEDA (https://keda.sh) is installed on the cluster: workers with `autoscaling.queue` get a
+   * ScaledObject (keda.sh/v1alpha1) instead of a CPU HPA. `namespace` is where its operator runs
+   * (pods labelled `app: keda-operator`): the NetworkPolicy of the stack's Redis lets it connect.
+   */
+  keda: z.strictObject({ enabled: z.boolean(), namespace: dnsLabel }),
 }).superRefine((value, ctx) => {
   if (value.publicService !== "NodePort" && (value.nodePorts.http !== 0 || value.nodePorts.https !== 0)) {
     ctx.addIssue({

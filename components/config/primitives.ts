@@ -51,18 +51,22 @@ export const resources = z.strictObject({ cpu, memory }).transform(({ cpu: cores
 export const port = z.number().int().min(1, { message: "must be a port number between 1 and 65535" }).max(65535, { message: "must be a port number between 1 and 65535" });
 export const replicas = z.number().int().min(0).max(100);
 
-export const autoscaling = z
-  .strictObject({
-    enabled: z.boolean(),
-    minReplicas: z.number().int().min(1).max(100),
-    maxReplicas: z.number().int().min(1).max(500),
-    cpuTargetPercent: z.number().int().min(10).max(100),
-  })
-  .superRefine((value, ctx) => {
-    if (value.minReplicas > value.maxReplicas) {
-      ctx.addIssue({ code: "custom", message: `minReplicas (${value.minReplicas}) must not exceed maxReplicas (${value.maxReplicas})` });
-    }
-  });
+/** The bounds and CPU target every autoscaled workload has; workers add a queue trigger (./workloads.ts). */
+export const autoscalingFields = {
+  enabled: z.boolean(),
+  minReplicas: z.number().int().min(1).max(100),
+  maxReplicas: z.number().int().min(1).max(500),
+  cpuTargetPercent: z.number().int().min(10).max(100),
+};
+
+/** Refuses bounds that cross. */
+export function checkReplicaBounds(value: { minReplicas: number; maxReplicas: number }, ctx: z.RefinementCtx): void {
+  if (value.minReplicas > value.maxReplicas) {
+    ctx.addIssue({ code: "custom", message: `minReplicas (${value.minReplicas}) must not exceed maxReplicas (${value.maxReplicas})` });
+  }
+}
+
+export const autoscaling = z.strictObject(autoscalingFields).superRefine(checkReplicaBounds);
 
 /** Five-field numeric cron expression (minute hour day-of-month month day-of-week), UTC, same on both targets. */
 export const cronSchedule = z.string().superRefine((value, ctx) => {

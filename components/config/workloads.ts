@@ -8,6 +8,8 @@ import { imageRef } from "./images";
 import {
   absolutePath,
   autoscaling,
+  autoscalingFields,
+  checkReplicaBounds,
   command,
   cronSchedule,
   dnsLabel,
@@ -96,6 +98,45 @@ export const appSchema = z.strictObject({
   migration: migrationSchema.optional(),
 });
 
+/**
+ * A Redis key the scalers read: printable, no spaces or quotes (it is passed as one argument to
+ * redis-cli on Compose and as KEDA trigger metadata on Kubernetes).
+ */
+const redisKey = z.string().regex(/^[A-Za-z0-9_.:{}\/@#+=-]{1,200}$/, {
+  message: "must be a Redis key of letters, digits and _ . : { } / @ # + = - (at most 200 characters), such as \"bull:analyst:wait\"",
+});
+
+export const QUEUE_KINDS = ["redis-list", "redis-stream"] as const;
+
+/**
+ * `workers[].autoscaling.queue`: scale on the length of a queue in the stack's Redis instead of
+ * CPU (NomosX: "target queue length 50 jobs/worker"). Replicas = ceil(length / targetPerReplica)
+ * within min/max. Kubernetes: a KEDA ScaledObject (`ballast:kubernetes.keda`); Compose: the host's
+ * cron runs the release's autoscale.sh every minute.
+ */
+export const queueTriggerSchema = z
+  .strictObject({
+    /** `redis-list`: LLEN of a list (BullMQ's `bull:<queue>:wait`); `redis-stream`: the consumer group's pending entries (XPENDING). */
+    kind: z.enum(QUEUE_KINDS),
+    /** Key of the list or stream. */
+    name: redisKey,
+    /** Consumer group whose pending entries count (streams only). */
+    consumerGroup: redisKey.optional(),
+    /** Jobs one replica is meant to have in hand. */
+    targetPerReplica: z.number().int().min(1, { message: "must be a whole number of jobs between 1 and 1000000" }).max(1_000_000, { message: "must be a whole number of jobs between 1 and 1000000" }),
+  })
+  .superRefine((value, ctx) => {
+    if (value.kind === "redis-stream" && value.consumerGroup === undefined) {
+      ctx.addIssue({ code: "custom", path: ["consumerGroup"], message: 'required with kind "redis-stream": the consumer group whose pending entries are counted' });
+    }
+    if (value.kind === "redis-list" && value.consumerGroup !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["consumerGroup"], message: 'only used with kind "redis-stream"; a list has no consumer group (remove it)' });
+    }
+  });
+
+/** A worker's autoscaling: the shared bounds, plus an optional queue trigger that replaces CPU. */
+export const workerAutoscalingSchema = z.strictObject({ ...autoscalingFields, queue: queueTriggerSchema.optional() }).superRefine(checkReplicaBounds);
+
 export const workerSchema = z.strictObject({
   name: dnsLabel,
   /** Default: the app's image (or the app's build). */
@@ -104,7 +145,7 @@ export const workerSchema = z.strictObject({
   command: command.optional(),
   replicas,
   resources,
-  autoscaling,
+  autoscaling: workerAutoscalingSchema,
   env,
   secretEnv,
   metrics: z.strictObject({ port, path: urlPath }).optional(),

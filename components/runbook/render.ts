@@ -4,7 +4,7 @@
  * values), so a committed runbook can be checked for staleness by rendering it again.
  */
 import { BUILTIN_RULE_GROUPS } from "../config";
-import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type SecretSpec, type WorkloadSpec } from "../spec";
+import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type QueueTriggerSpec, type SecretSpec, type WorkloadSpec } from "../spec";
 import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
 import { alertsFromModel, dashboardsFromModel } from "./facts";
@@ -75,7 +75,18 @@ function composeReplicas(workload: WorkloadSpec): number {
   return workload.autoscaling?.minReplicas ?? workload.replicas;
 }
 
+/** `bull:analyst:wait` (list), or `events` group `workers` (stream), with its target per replica. */
+function queueText(queue: QueueTriggerSpec): string {
+  const source = queue.kind === "redis-list" ? `Redis list ${code(queue.key)}` : `Redis stream ${code(queue.key)} (pending in group ${code(queue.consumerGroup ?? "")})`;
+  return `${source}, ${queue.targetPerReplica} jobs per replica`;
+}
+
 function replicasText(workload: WorkloadSpec, ops: ComposeOps | KubernetesOps): string {
+  const queue = workload.role === "stateless" ? workload.autoscaling?.queue : undefined;
+  if (queue && workload.autoscaling) {
+    const { minReplicas, maxReplicas } = workload.autoscaling;
+    return `${minReplicas}–${maxReplicas} on the ${queueText(queue)} (${isCompose(ops) ? "autoscale.sh, every minute" : "KEDA"})`;
+  }
   if (isCompose(ops)) {
     const replicas = composeReplicas(workload);
     return workload.autoscaling ? `${replicas} (the autoscaling minimum; Compose has no autoscaler)` : String(replicas);
@@ -246,6 +257,7 @@ function verifySection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): st
     commands.push(...ops.shell, ops.status);
     for (const w of ctx.services) if (w.role === "stateless" || w.role === "stateful") commands.push(ops.rolloutStatus(w));
     if (ctx.services.some((w) => w.autoscaling)) commands.push(`${ops.kubectl} get hpa`);
+    if (ctx.services.some((w) => w.autoscaling?.queue)) commands.push(`${ops.kubectl} get scaledobject`);
     lines.push(codeBlock(commands), "");
     lines.push(`Every pod should be ${code("Running")} and ready; ${code("rollout status")} returns once the newest revision is fully available.`);
   }
@@ -433,21 +445,43 @@ function scaleSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): str
   const fixed = ctx.services.filter((w) => !scalable.includes(w)).map((w) => code(w.name));
   if (isCompose(ops)) {
     lines.push(
-      `Compose has no autoscaler: each service runs the replica count in the stack file (for an autoscaled service, its ${code("autoscaling.minReplicas")}). Change it in the declaration and deploy; for a quick change in an emergency, scale on the host (the next ${code("pulumi up")} resets it to the declaration).`,
+      `Compose has no CPU autoscaler: each service runs the replica count in the stack file (for an autoscaled service, its ${code("autoscaling.minReplicas")}), except workers scaled on a queue (below). Change it in the declaration and deploy; for a quick change in an emergency, scale on the host (the next ${code("pulumi up")} resets it to the declaration).`,
       "",
     );
+    const queued = scalable.filter((w) => w.autoscaling?.queue);
     const rows = scalable.map((w) => {
+      if (w.autoscaling?.queue) {
+        const a = w.autoscaling;
+        return [code(w.name), replicasText(w, ops), declaredScale(ctx, w, "autoscaling.maxReplicas", a.maxReplicas + 1), code(`cat ${ops.base}/.ballast/autoscale.state`)];
+      }
       const setting = w.autoscaling ? "autoscaling.minReplicas" : "replicas";
       const replicas = composeReplicas(w);
       return [code(w.name), String(replicas), declaredScale(ctx, w, setting, replicas + 1), code(ops.scaleNow(w, replicas + 1))];
     });
     if (rows.length > 0) lines.push(table(["Service", "Replicas", "Declared (then `pulumi up`)", "Now, on the host (in `current`)"], rows), "");
+    if (queued.length > 0) {
+      lines.push(
+        `Workers scaled on a queue (${queued.map((w) => code(w.name)).join(", ")}) follow it: the deploy user's cron runs ${code(`${ops.current}/autoscale.sh`)} every minute, which reads the length inside the Redis container and runs ${code("up -d --no-deps --no-recreate --scale")} to ceil(length / jobs per replica) within the bounds: up at once, down at most once per 5 minutes after a scale-up (a removed container gets its stop grace period). It skips a minute while a deploy holds ${code(".deploy.lock")}, and a release keeps the count it left. A scale by hand lasts until its next run; change the bounds in the declaration. Each change is logged:`,
+        "",
+        codeBlock([...ops.shell, `tail -n 50 ${ops.base}/.ballast/autoscale.log`, `cat ${ops.base}/.ballast/autoscale.state`]),
+        "",
+      );
+    }
   } else {
     lines.push(
       `Autoscaled Deployments follow their HorizontalPodAutoscaler; change its bounds in the declaration. Other Deployments run the declared replica count. ${code("kubectl scale")} and ${code("kubectl patch hpa")} act at once but the next ${code("pulumi up")} puts the declaration back.`,
       "",
     );
     const rows = scalable.map((w) => {
+      if (w.autoscaling?.queue) {
+        const a = w.autoscaling;
+        return [
+          code(w.name),
+          replicasText(w, ops),
+          declaredScale(ctx, w, "autoscaling.maxReplicas", a.maxReplicas * 2),
+          code(`${ops.kubectl} patch scaledobject ${w.name} --type=merge -p '{"spec":{"maxReplicaCount":${a.maxReplicas * 2}}}'`),
+        ];
+      }
       if (w.autoscaling) {
         const a = w.autoscaling;
         return [
@@ -460,7 +494,15 @@ function scaleSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): str
       return [code(w.name), String(w.replicas), declaredScale(ctx, w, "replicas", w.replicas + 1), code(ops.scale(w, w.replicas + 1))];
     });
     if (rows.length > 0) lines.push(table(["Deployment", "Now", "Declared (then `pulumi up`)", "At once"], rows), "");
-    if (scalable.some((w) => w.autoscaling)) lines.push(codeBlock([...ops.shell, `${ops.kubectl} get hpa`, ops.top]), "");
+    if (scalable.some((w) => w.autoscaling?.queue)) {
+      lines.push(
+        `Workers scaled on a queue follow it through KEDA: their ScaledObject reads the length every 30 s and drives the HorizontalPodAutoscaler KEDA owns (${code("keda-hpa-<worker>")}); it returns to the minimum 5 minutes after the queue empties.`,
+        "",
+      );
+    }
+    if (scalable.some((w) => w.autoscaling)) {
+      lines.push(codeBlock([...ops.shell, `${ops.kubectl} get hpa`, ...(scalable.some((w) => w.autoscaling?.queue) ? [`${ops.kubectl} get scaledobject`] : []), ops.top]), "");
+    }
   }
   if (fixed.length > 0) lines.push(`Not scaled out: ${fixed.join(", ")} (one instance each: datastores, the proxy, monitoring and per-node agents); give them more CPU or memory with their ${code("resources")} in the stack file.`);
   return lines.join("\n").trimEnd();

@@ -11,6 +11,28 @@ const cpu = (averageUtilization?: number) => ({
   resource: { name: "cpu", target: { type: "Utilization", ...(averageUtilization !== undefined ? { averageUtilization } : {}) } },
 });
 
+function scaledObject(spec: Record<string, unknown>, stack = "prod") {
+  return k8sObject("kubernetes:keda.sh/v1alpha1:ScaledObject", "scaledobject-worker", { metadata: { name: "worker" }, spec }, stack);
+}
+
+describe("autoscaling-sane on KEDA ScaledObjects (workers scaled on a queue)", () => {
+  const trigger = { type: "redis", metadata: { address: "redis.nomosx.svc:6379", listName: "bull:analyst:wait", listLength: "50" } };
+
+  it("passes NomosX's workers (5-20 on the queue) and needs no CPU target", async () => {
+    expect(await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 5, maxReplicaCount: 20, triggers: [trigger] }))).toEqual([]);
+  });
+
+  it("reports crossed bounds and, in prod, fewer than two replicas (KEDA's default minimum is 0)", async () => {
+    expect(await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 6, maxReplicaCount: 3, triggers: [trigger] }))).toEqual([
+      'ScaledObject "worker": minReplicaCount (6) exceeds maxReplicaCount (3)',
+    ]);
+    expect(await validateResource(autoscalingSane, scaledObject({ maxReplicaCount: 3, triggers: [trigger] }))).toEqual([
+      'ScaledObject "worker": minReplicaCount is 0 in prod; keep at least 2 so one pod failure is not an outage',
+    ]);
+    expect(await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 1, maxReplicaCount: 3, triggers: [trigger] }, "staging"))).toEqual([]);
+  });
+});
+
 describe("autoscaling-sane", () => {
   it("passes NomosX's prod HPAs (3-10 at 70 %, 5-20 at 80 %)", async () => {
     expect(await validateResource(autoscalingSane, hpa({ minReplicas: 3, maxReplicas: 10, metrics: [cpu(70)] }))).toEqual([]);

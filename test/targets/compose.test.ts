@@ -534,6 +534,7 @@ describe("the release plan", () => {
         { name: "app", replicas: 3 },
         { name: "worker", replicas: 5 },
       ],
+      scaled: [],
       routed: [{ name: "app", port: 3000, healthPath: "/api/health" }],
       scheduled: ["cron-cleanup"],
       proxy: "traefik",

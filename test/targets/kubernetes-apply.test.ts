@@ -87,6 +87,7 @@ const config: KubernetesConfig = {
   nodePorts: { http: 0, https: 0 },
   readinessTimeoutSeconds: 600,
   awaitIngressAddress: true,
+  keda: { enabled: false, namespace: "keda" },
 };
 
 const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
@@ -362,6 +363,22 @@ describe("the Kubernetes apply step", () => {
     expect(spec("deployment-app")).not.toHaveProperty("replicas");
     expect(spec("deployment-worker")).not.toHaveProperty("replicas");
     expect(spec("deployment-traefik").replicas).toBe(1);
+  });
+
+  it("declares KEDA's ScaledObject and TriggerAuthentication as custom resources after what they use, and no HPA for a queue-scaled worker", async () => {
+    const model = fixtureModel();
+    const queue = { kind: "redis-list" as const, key: "bull:analyst:wait", targetPerReplica: 50, datastore: "redis", passwordSecret: "redis-password" };
+    const scaled = { ...model, workloads: model.workloads.map((w) => (w.name === "worker" ? { ...w, autoscaling: { minReplicas: 2, maxReplicas: 6, cpuTargetPercent: 80, queue } } : w)) };
+    const { registrations, byName } = await deployUnderMocks(scaled, { keda: { enabled: true, namespace: "keda" } });
+    const scaledObject = byName("kubernetes:keda.sh/v1alpha1:ScaledObject", "scaledobject-worker");
+    const auth = byName("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "triggerauthentication-worker-queue");
+    expect(scaledObject.inputs).toMatchObject({ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", spec: { minReplicaCount: 2, maxReplicaCount: 6 } });
+    expect(auth.inputs).toMatchObject({ spec: { secretTargetRef: [{ parameter: "password", name: "ballast-secrets", key: "redis-password" }] } });
+    expect(dependsOn(scaledObject, "kubernetes:apps/v1:Deployment", "deployment-worker")).toBe(true);
+    expect(dependsOn(scaledObject, "kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "triggerauthentication-worker-queue")).toBe(true);
+    expect(dependsOn(auth, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
+    expect(registrations.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((r) => r.name)).toEqual(["horizontalpodautoscaler-app"]);
+    expect(byName("kubernetes:apps/v1:Deployment", "deployment-worker").inputs.spec).not.toHaveProperty("replicas");
   });
 
   it("reports the app URL and the namespace", async () => {

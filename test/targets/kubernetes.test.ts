@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DaemonSet, Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { ScaledObjectShape, TriggerAuthenticationShape } from "../fixtures/keda";
 import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { Ingress, IngressClass, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
@@ -44,6 +45,7 @@ const baseConfig: KubernetesConfig = {
   nodePorts: { http: 0, https: 0 },
   readinessTimeoutSeconds: 600,
   awaitIngressAddress: true,
+  keda: { enabled: false, namespace: "keda" },
 };
 
 function render(
@@ -110,6 +112,8 @@ const schemas: Record<KubernetesKind, new (data: never) => unknown> = {
   Ingress,
   IngressClass,
   NetworkPolicy,
+  ScaledObject: ScaledObjectShape,
+  TriggerAuthentication: TriggerAuthenticationShape,
 };
 
 const prometheusApiAccess: KubernetesApiAccess = {
@@ -964,6 +968,8 @@ describe("review files", () => {
       CronJob: 5,
       Service: 6,
       HorizontalPodAutoscaler: 7,
+      TriggerAuthentication: 7,
+      ScaledObject: 7,
       PodDisruptionBudget: 8,
       IngressClass: 9,
       Ingress: 9,

@@ -92,6 +92,8 @@ export interface CronSettings {
   composeCommand: string;
   /** The maintenance prune's schedule, when it is on. */
   maintenanceSchedule?: string;
+  /** Workers scale on their queues: autoscale.sh runs every minute. */
+  autoscale?: boolean;
 }
 
 /** The command a crontab line runs for a job: bounded by its timeout, never overlapping itself. */
@@ -128,6 +130,10 @@ export function renderCrontab(jobs: WorkloadSpec[], settings: CronSettings): str
     const schedule = validateSchedule(settings.maintenanceSchedule, "maintenance");
     lines.push("# maintenance: prunes images no kept release names, and old build cache");
     lines.push(`${schedule} flock -n ${log}/maintenance.lock bash --noprofile --norc ${settings.releaseBase}/current/maintenance.sh >>${log}/maintenance.log 2>&1`);
+  }
+  if (settings.autoscale) {
+    lines.push("# autoscale: queue-scaled workers follow their queue's length (skipped while a deploy runs)");
+    lines.push(`* * * * * flock -n ${log}/autoscale.lock bash --noprofile --norc ${settings.releaseBase}/current/autoscale.sh >>${log}/autoscale.log 2>&1`);
   }
   return `${lines.join("\n")}\n`;
 }

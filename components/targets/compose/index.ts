@@ -31,12 +31,20 @@ import {
 import { ComposeServiceRecord, serviceRecordProperties } from "./records";
 import { releasePlan } from "./release";
 import { renderRouters, ROUTERS_FILE } from "./routing";
-import { renderDeployScript, renderDestroyScript, renderMaintenanceScript, type HealthGateSettings, type ScriptSettings } from "./scripts";
+import {
+  renderAutoscaleScript,
+  renderDeployScript,
+  renderDestroyScript,
+  renderMaintenanceScript,
+  type HealthGateSettings,
+  type QueueScaledService,
+  type ScriptSettings,
+} from "./scripts";
 
 export { renderComposeProject, releaseBaseDir } from "./render";
 export { renderEnvFile, renderEnvExample } from "./env";
 export { renderCrontab, validateSchedule } from "./cron";
-export { renderDeployScript, renderDestroyScript, renderMaintenanceScript } from "./scripts";
+export { renderAutoscaleScript, renderDeployScript, renderDestroyScript, renderMaintenanceScript } from "./scripts";
 export { releasePlan } from "./release";
 export { renderRouters } from "./routing";
 export { assignNetworks, joinNetworksForFlows } from "./networks";
@@ -75,6 +83,8 @@ const DEFAULT_PULL_TIMEOUT_SECONDS = 900;
 export const REGISTRY_CONFIG_FILE = ".docker/config.json";
 const DEFAULT_HEALTH_GATE_ATTEMPTS = 12;
 const DEFAULT_HEALTH_GATE_DELAY_SECONDS = 5;
+/** Seconds after a scale-up before autoscale.sh scales a worker down (the HPA's default scale-down stabilisation). */
+export const AUTOSCALE_COOLDOWN_SECONDS = 300;
 /** Seconds Traefik may take to show a switched set of servers (its file provider reloads within ~1 s). */
 const ROUTE_SWITCH_TIMEOUT_SECONDS = 30;
 
@@ -88,6 +98,8 @@ export interface ReleaseScripts {
   deploy: string;
   destroy: string;
   maintenance: string;
+  /** When workers scale on a queue: what the host's cron runs every minute. */
+  autoscale?: string;
 }
 
 /** Files a release needs on the host that carry no secret, in bundle form. */
@@ -104,6 +116,7 @@ function plainBundleFiles(model: StackModel, composeYaml: string, crontab: strin
   files.push({ path: "deploy.sh", mode: 0o500, content: scripts.deploy });
   files.push({ path: "destroy.sh", mode: 0o500, content: scripts.destroy });
   files.push({ path: "maintenance.sh", mode: 0o500, content: scripts.maintenance });
+  if (scripts.autoscale !== undefined) files.push({ path: "autoscale.sh", mode: 0o500, content: scripts.autoscale });
   return files;
 }
 
@@ -203,7 +216,7 @@ export class ComposeTarget implements Target {
     return admin?.publish !== undefined ? `http://127.0.0.1:${admin.publish}` : "";
   }
 
-  /** deploy.sh, destroy.sh and maintenance.sh of a release of this model. */
+  /** deploy.sh, destroy.sh, maintenance.sh (and autoscale.sh with queue-scaled workers) of a release of this model. */
   scripts(model: StackModel): ReleaseScripts {
     const common = this.commonScriptSettings(model);
     const plan = releasePlan(model.workloads);
@@ -230,7 +243,19 @@ export class ComposeTarget implements Target {
       }),
       destroy: renderDestroyScript({ ...common, allowDataLoss: model.allowDataLoss }),
       maintenance: renderMaintenanceScript({ ...common, buildCacheKeep: this.config.maintenance.buildCacheKeep }),
+      ...(plan.scaled.length > 0 && { autoscale: this.autoscaleScript(model, common, plan.scaled) }),
     };
+  }
+
+  /** autoscale.sh: reads every queue in the one Redis that holds them, with the password variable of that container. */
+  private autoscaleScript(model: StackModel, common: ScriptSettings, scaled: QueueScaledService[]): string {
+    const stores = new Set(model.workloads.flatMap((w) => (w.autoscaling?.queue ? [`${w.autoscaling.queue.datastore}/${w.autoscaling.queue.passwordSecret}`] : [])));
+    if (stores.size !== 1) throw new Error(`compose target: queue-scaled workers must read one Redis (got ${[...stores].join(", ")})`);
+    const [store, secret] = [...stores][0].split("/");
+    const redis = model.workloads.find((w) => w.name === store);
+    const passwordEnv = redis && Object.entries(redis.secretEnv).find(([, name]) => name === secret)?.[0];
+    if (!redis || !passwordEnv) throw new Error(`compose target: the queues are in "${store}", which is not a service of the stack holding the secret "${secret}"`);
+    return renderAutoscaleScript({ ...common, scaled, redisService: redis.name, redisPasswordEnv: passwordEnv, cooldownSeconds: AUTOSCALE_COOLDOWN_SECONDS });
   }
 
   /**

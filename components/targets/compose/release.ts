@@ -12,9 +12,12 @@
  * - oneShots: migration and pgvector ensure, run to completion before any new app container
  *   starts (`run --rm`), in dependency order.
  * - scheduled: jobs the host's cron runs from the live release.
+ * - scaled: rolling workers scaled on a queue by autoscale.sh (the host's cron, every minute);
+ *   a release starts as many new containers as run now, within their bounds.
  */
 import type { WorkloadSpec } from "../../spec";
 import { isProxy } from "./networks";
+import type { QueueScaledService } from "./scripts";
 
 export interface RoutedService {
   name: string;
@@ -28,6 +31,8 @@ export interface ReleasePlan {
   singletons: string[];
   oneShots: string[];
   rolling: { name: string; replicas: number }[];
+  /** Rolling services that autoscale.sh scales on a queue: a release keeps their count within these bounds. */
+  scaled: QueueScaledService[];
   routed: RoutedService[];
   scheduled: string[];
   /** The proxy service (Traefik), a singleton. */
@@ -75,6 +80,24 @@ function orderOneShots(jobs: WorkloadSpec[]): string[] {
   return ordered;
 }
 
+/** A rolling service with a queue trigger, as autoscale.sh and deploy.sh scale it. */
+function queueScaled(workload: WorkloadSpec): QueueScaledService[] {
+  const scaling = workload.autoscaling;
+  const queue = scaling?.queue;
+  if (!scaling || !queue) return [];
+  return [
+    {
+      name: workload.name,
+      kind: queue.kind,
+      key: queue.key,
+      ...(queue.consumerGroup !== undefined && { consumerGroup: queue.consumerGroup }),
+      targetPerReplica: queue.targetPerReplica,
+      min: scaling.minReplicas,
+      max: scaling.maxReplicas,
+    },
+  ];
+}
+
 export function releasePlan(workloads: WorkloadSpec[]): ReleasePlan {
   const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
   const rolling = workloads.filter(isRolling).sort(byName);
@@ -87,6 +110,7 @@ export function releasePlan(workloads: WorkloadSpec[]): ReleasePlan {
     singletons: singletons.map((w) => w.name),
     oneShots: orderOneShots(workloads.filter(isOneShot)),
     rolling: rolling.map((w) => ({ name: w.name, replicas: Math.max(1, w.autoscaling?.minReplicas ?? w.replicas) })),
+    scaled: rolling.flatMap(queueScaled),
     routed,
     scheduled: workloads.filter(isScheduledJob).map((w) => w.name).sort(),
     ...(proxy ? { proxy: proxy.name } : {}),

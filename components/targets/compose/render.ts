@@ -15,7 +15,7 @@ import type { ComposeConfig } from "../../config/types";
 import { JOBS_PROFILE, renderCrontab } from "./cron";
 import { shellQuote } from "./scripts";
 import { assignNetworks, isDatastore, isProxy } from "./networks";
-import { isOneShot, isScheduledJob } from "./release";
+import { isOneShot, isRolling, isScheduledJob } from "./release";
 import { routerFor } from "./routing";
 
 export { isOneShot, isScheduledJob } from "./release";
@@ -181,7 +181,11 @@ export function renderHealthcheck(health: HealthCheckSpec, owner: string): Compo
   return { test: ["CMD-SHELL", escapeInterpolation(tcpProbeCommand(tcp.port, health.timeoutSeconds))], ...timing };
 }
 
-/** Compose has no autoscaler: stateless services run `minReplicas`; anything publishing a port or holding state runs one. */
+/**
+ * Compose has no CPU autoscaler: stateless services start at `minReplicas` (a worker scaled on a
+ * queue is then moved within its bounds by autoscale.sh, and a release keeps its count); anything
+ * publishing a port or holding state runs one.
+ */
 export function replicasFor(workload: WorkloadSpec): number | undefined {
   if (workload.role === "job") return undefined;
   if (workload.role !== "stateless") return 1;
@@ -433,9 +437,10 @@ export function renderComposeProject(
   // Scheduled jobs and the maintenance prune run from the host's cron (./cron.ts).
   const jobs = model.workloads.filter(isScheduledJob);
   const maintenanceSchedule = config.maintenance.enabled ? config.maintenance.schedule : undefined;
+  const autoscale = model.workloads.some((w) => isRolling(w) && w.autoscaling?.queue !== undefined);
   const crontab =
-    jobs.length > 0 || maintenanceSchedule !== undefined
-      ? renderCrontab(jobs, { project, releaseBase, composeCommand: config.composeCommand, maintenanceSchedule })
+    jobs.length > 0 || maintenanceSchedule !== undefined || autoscale
+      ? renderCrontab(jobs, { project, releaseBase, composeCommand: config.composeCommand, maintenanceSchedule, autoscale })
       : undefined;
   const services = Object.fromEntries(Object.keys(unordered).sort().map((name) => [name, unordered[name]]));
 

@@ -1,5 +1,5 @@
 /**
- * The host scripts of the Compose target: deploy.sh, destroy.sh and maintenance.sh. Their bash
+ * The host scripts of the Compose target: deploy.sh, destroy.sh, maintenance.sh and autoscale.sh. Their bash
  * lives next to this file (scripts/*.sh, shellcheck reads them as they are); this module checks
  * every setting and puts them in front of the body as quoted readonly variables, so nothing on
  * the host takes arguments that could be got wrong. Needs on the host: bash 4+, coreutils
@@ -60,6 +60,27 @@ export interface DeployScriptSettings extends ScriptSettings {
   maintenance: boolean;
 }
 
+/** A worker the autoscaler scales on its queue (the release plan's `scaled` entries). */
+export interface QueueScaledService {
+  name: string;
+  kind: "redis-list" | "redis-stream";
+  key: string;
+  consumerGroup?: string;
+  targetPerReplica: number;
+  min: number;
+  max: number;
+}
+
+export interface AutoscaleScriptSettings extends ScriptSettings {
+  scaled: QueueScaledService[];
+  /** The Redis service the queues are read in. */
+  redisService: string;
+  /** Environment variable of the Redis container holding its password (read there, never here). */
+  redisPasswordEnv: string;
+  /** Seconds after a scale-up before the worker may scale down. */
+  cooldownSeconds: number;
+}
+
 export interface DestroyScriptSettings extends ScriptSettings {
   /** Also remove the volumes and the release directories. */
   allowDataLoss: boolean;
@@ -76,7 +97,7 @@ export function shellQuote(text: string): string {
 }
 
 /** A script body shipped next to this file, without its first paragraph (the note about the template). */
-function body(name: "common" | "deploy" | "destroy" | "maintenance"): string {
+function body(name: "common" | "deploy" | "destroy" | "maintenance" | "autoscale"): string {
   return readFileSync(join(__dirname, "scripts", `${name}.sh`), "utf8").replace(/^(#[^\n]*\n)+\n/, "");
 }
 
@@ -158,6 +179,9 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
     `readonly -a ROLLING=${bashArray(names("rolling services", plan.rolling.map((r) => r.name)))}`,
     `readonly -a ROUTED=${bashArray(names("routed services", routed.map((r) => r.name)))}`,
     `declare -rA REPLICAS=${bashMap(Object.fromEntries(plan.rolling.map((r) => [r.name, positiveInteger(`replicas of ${r.name}`, r.replicas)])))}`,
+    // Queue-scaled services: a release starts as many as run now (what autoscale.sh left), within these bounds.
+    `declare -rA SCALE_MIN=${bashMap(Object.fromEntries(plan.scaled.map((s) => [s.name, positiveInteger(`minimum replicas of ${s.name}`, s.min)])))}`,
+    `declare -rA SCALE_MAX=${bashMap(Object.fromEntries(plan.scaled.map((s) => [s.name, positiveInteger(`maximum replicas of ${s.name}`, s.max)])))}`,
     `declare -rA ROUTE_PORT=${bashMap(Object.fromEntries(routed.map((r) => [r.name, positiveInteger(`port of ${r.name}`, r.port)])))}`,
     `declare -rA ROUTE_HEALTH=${bashMap(Object.fromEntries(routed.filter((r) => r.healthPath).map((r) => [r.name, r.healthPath as string])))}`,
     `declare -rA ONE_SHOT_TIMEOUT=${bashMap(
@@ -174,6 +198,42 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
 
 export function renderDestroyScript(settings: DestroyScriptSettings): string {
   return `${prelude("destroy.sh", settings, [`readonly ALLOW_DATA_LOSS=${settings.allowDataLoss ? 1 : 0}`])}\n${body("destroy")}`;
+}
+
+/** A Redis key as autoscale.sh passes it to redis-cli: one plain word (the config schema allows no more). */
+const redisKeyPattern = /^[A-Za-z0-9_.:{}\/@#+=-]{1,200}$/;
+
+export function renderAutoscaleScript(settings: AutoscaleScriptSettings): string {
+  if (settings.scaled.length === 0) throw new Error("autoscale.sh needs at least one queue-scaled service");
+  if (!serviceName.test(settings.redisService)) throw new Error(`Redis service "${settings.redisService}" is not a compose service name`);
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(settings.redisPasswordEnv)) throw new Error(`"${settings.redisPasswordEnv}" is not an environment variable name`);
+  for (const s of settings.scaled) {
+    if (!redisKeyPattern.test(s.key) || (s.consumerGroup !== undefined && !redisKeyPattern.test(s.consumerGroup))) {
+      throw new Error(`queue of ${s.name}: "${s.key}" / "${s.consumerGroup ?? ""}" must be plain Redis keys`);
+    }
+    if (s.kind === "redis-stream" && s.consumerGroup === undefined) throw new Error(`queue of ${s.name}: a stream needs its consumer group`);
+    positiveInteger(`minimum replicas of ${s.name}`, s.min);
+    if (s.max < s.min) throw new Error(`replicas of ${s.name}: maximum ${s.max} is below minimum ${s.min}`);
+  }
+  const scaled = names("queue-scaled services", settings.scaled.map((s) => s.name));
+  const map = (value: (s: QueueScaledService) => string | number) => bashMap(Object.fromEntries(settings.scaled.map((s) => [s.name, value(s)])));
+  const extra = [
+    `readonly REDIS_SERVICE=${shellQuote(settings.redisService)}`,
+    // Runs in the Redis container: the password comes from its own environment (REDISCLI_AUTH, not -a).
+    "# shellcheck disable=SC2016 # expanded by the Redis container's shell, not here",
+    `readonly REDIS_CLI=${shellQuote(`export REDISCLI_AUTH="$${settings.redisPasswordEnv}"; exec redis-cli "$@"`)}`,
+    `readonly COOLDOWN_SECONDS=${positiveInteger("cooldown", settings.cooldownSeconds)}`,
+    // Scaling down waits for the removed containers' stop grace period.
+    `readonly SCALE_TIMEOUT=${positiveInteger("scale timeout", settings.stopTimeoutSeconds + 120)}`,
+    `readonly -a SCALED=${bashArray(scaled)}`,
+    `declare -rA QUEUE_KIND=${map((s) => s.kind)}`,
+    `declare -rA QUEUE_KEY=${map((s) => s.key)}`,
+    `declare -rA QUEUE_GROUP=${map((s) => s.consumerGroup ?? "")}`,
+    `declare -rA QUEUE_TARGET=${map((s) => positiveInteger(`target per replica of ${s.name}`, s.targetPerReplica))}`,
+    `declare -rA SCALE_MIN=${map((s) => s.min)}`,
+    `declare -rA SCALE_MAX=${map((s) => s.max)}`,
+  ];
+  return `${prelude("autoscale.sh", settings, extra)}\n${body("autoscale")}`;
 }
 
 export function renderMaintenanceScript(settings: MaintenanceScriptSettings): string {

@@ -72,6 +72,10 @@ function createResource(object: KubernetesObject, name: string, opts: pulumi.Cus
       return new k8s.networking.v1.IngressClass(name, object, opts);
     case "NetworkPolicy":
       return new k8s.networking.v1.NetworkPolicy(name, args<k8s.networking.v1.NetworkPolicyArgs>(object), opts);
+    case "ScaledObject":
+    case "TriggerAuthentication":
+      // KEDA's CRDs: the cluster must have KEDA installed (ballast:kubernetes.keda.enabled says so).
+      return new k8s.apiextensions.CustomResource(name, object, opts);
   }
 }
 

@@ -8,7 +8,8 @@
  *   a StatefulSet's governing Service, and the workloads (with their Services) its spec `dependsOn`
  *   names; a release's migration Jobs come before Deployments and CronJobs;
  * - a Service of a workload follows that workload (its readiness wait is then the workload's pods
- *   answering), an autoscaler and a disruption budget their workload, an Ingress its backends;
+ *   answering), an autoscaler and a disruption budget their workload (a KEDA ScaledObject also its
+ *   TriggerAuthentication, which follows the Secret it reads), an Ingress its backends;
  * - nothing waits for what it does not use: a claim that never binds blocks only its consumers,
  *   and `destroy --exclude-protected` keeps, besides the protected objects (namespace, StatefulSets,
  *   claims), only what those use themselves.
@@ -138,6 +139,13 @@ export function dependencyOrder(model: StackModel, objects: KubernetesObject[]):
         if (target) uses.push(`${target.kind}/${target.name}`);
         break;
       }
+      case "ScaledObject":
+        uses.push(`${object.spec.scaleTargetRef.kind}/${object.spec.scaleTargetRef.name}`);
+        for (const trigger of object.spec.triggers) uses.push(`TriggerAuthentication/${trigger.authenticationRef.name}`);
+        break;
+      case "TriggerAuthentication":
+        for (const ref of object.spec.secretTargetRef) uses.push(`Secret/${ref.name}`);
+        break;
       case "PodDisruptionBudget":
         uses.push(...workloadsSelectedBy(object.spec?.selector?.matchLabels));
         break;

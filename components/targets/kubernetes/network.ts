@@ -13,6 +13,7 @@ import {
   workloadLabels,
   type RenderContext,
 } from "./context";
+import { holdsScaledQueue, kedaOperatorPeer } from "./keda";
 import type { NetworkPolicyObject, NetworkPolicyPeer, NetworkPolicyPort } from "./objects";
 
 export const defaultDenyPolicyName = "default-deny";
@@ -114,6 +115,8 @@ function ingressRules(ctx: RenderContext, workload: WorkloadSpec): IngressRule[]
   if (workload.network.fromProxy) {
     rules.push({ from: proxyPeers(ctx), ports: policyPorts(proxiedPorts(workload)) });
   }
+  // KEDA's operator, in its own namespace, reads the queue lengths of queue-scaled workers.
+  if (holdsScaledQueue(ctx, workload)) rules.push({ from: [kedaOperatorPeer(ctx)], ports: policyPorts(workload.ports) });
   return rules;
 }
 

@@ -91,6 +91,39 @@ export type IngressObject = Named<IIngress>;
 export type IngressClassObject = Named<IIngressClass>;
 export type NetworkPolicyObject = Named<INetworkPolicy>;
 
+/**
+ * KEDA's ScaledObject (keda.sh/v1alpha1), the fields Ballast writes. No kubernetes-models schema
+ * exists for KEDA's CRDs: these follow its CRD (config/crd/bases/keda.sh_scaledobjects.yaml);
+ * trigger metadata values are strings there.
+ */
+export interface ScaledObjectObject {
+  apiVersion: "keda.sh/v1alpha1";
+  kind: "ScaledObject";
+  metadata: ObjectMeta;
+  spec: {
+    scaleTargetRef: { apiVersion: "apps/v1"; kind: "Deployment"; name: string };
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    /** Seconds between reads of the queue. */
+    pollingInterval: number;
+    /** Seconds after the last active trigger before scaling to minReplicaCount. */
+    cooldownPeriod: number;
+    triggers: {
+      type: "redis" | "redis-streams";
+      metadata: Record<string, string>;
+      authenticationRef: { name: string };
+    }[];
+  };
+}
+
+/** KEDA's TriggerAuthentication (keda.sh/v1alpha1): trigger parameters read from Secret keys. */
+export interface TriggerAuthenticationObject {
+  apiVersion: "keda.sh/v1alpha1";
+  kind: "TriggerAuthentication";
+  metadata: ObjectMeta;
+  spec: { secretTargetRef: { parameter: string; name: string; key: string }[] };
+}
+
 /** Everything the renderer can produce, discriminated by `kind`. */
 export type KubernetesObject =
   | NamespaceObject
@@ -112,7 +145,9 @@ export type KubernetesObject =
   | PodDisruptionBudgetObject
   | IngressObject
   | IngressClassObject
-  | NetworkPolicyObject;
+  | NetworkPolicyObject
+  | ScaledObjectObject
+  | TriggerAuthenticationObject;
 
 export type KubernetesKind = KubernetesObject["kind"];
 

@@ -9,6 +9,7 @@ import type { RenderedFile } from "../target";
 import { createContext, type KubernetesRenderConfig } from "./context";
 import { ingress, ingressClass } from "./ingress";
 import { namespaceObject } from "./namespace";
+import { queueScaler } from "./keda";
 import { defaultDenyPolicy, workloadPolicy } from "./network";
 import type { KubernetesObject, SecretValue } from "./objects";
 import { apiAccess, serviceAccount } from "./rbac";
@@ -37,7 +38,7 @@ function checkModel(model: StackModel): void {
 
 /**
  * Every object of the stack, in apply-and-review order: namespace, secret,
- * config maps, RBAC, volume claims, workloads, services, autoscalers, disruption
+ * config maps, RBAC, volume claims, workloads, services, autoscalers (HPAs, KEDA's queue scalers), disruption
  * budgets, ingress, network policies.
  *
  * `secretData` (secret name -> value) fills the Secret; without it the Secret
@@ -61,6 +62,7 @@ export function renderKubernetesObjects(
     ...each((workload) => [controller(ctx, workload)]),
     ...each((workload) => services(ctx, workload)),
     ...each((workload) => autoscaler(ctx, workload)),
+    ...each((workload) => queueScaler(ctx, workload)),
     ...each((workload) => disruptionBudget(ctx, workload)),
     ...ingressClass(ctx),
     ...each((workload) => ingress(ctx, workload)),

@@ -90,7 +90,7 @@ function deployment(ctx: RenderContext, workload: WorkloadSpec): DeploymentObjec
     kind: "Deployment",
     metadata: workloadMeta(ctx, workload),
     spec: {
-      // With an autoscaler, replicas belong to it: declaring them too makes server-side apply and the HPA fight.
+      // With an autoscaler (an HPA, or KEDA's for a queue), replicas belong to it: declaring them too makes server-side apply and the HPA fight.
       ...(workload.autoscaling === undefined && { replicas: workload.replicas }),
       selector: { matchLabels: selector },
       // A rollout that makes no progress this long fails (pulumi up fails with it) while the old ReplicaSet keeps serving.
@@ -329,9 +329,10 @@ function publicService(ctx: RenderContext, workload: WorkloadSpec, metadata: Ser
   };
 }
 
+/** The CPU HorizontalPodAutoscaler; a worker scaled on a queue gets KEDA's instead (./keda.ts). */
 export function autoscaler(ctx: RenderContext, workload: WorkloadSpec): HorizontalPodAutoscalerObject[] {
   const scaling = workload.autoscaling;
-  if (!scaling || workload.role !== "stateless") return [];
+  if (!scaling || workload.role !== "stateless" || scaling.queue) return [];
   return [
     {
       apiVersion: "autoscaling/v2",

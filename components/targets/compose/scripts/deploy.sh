@@ -11,7 +11,8 @@
 #      changed ones are recreated;
 #   3. one-shot steps (migration, pgvector ensure) `run --rm`, in order, each must exit 0;
 #   4. rolling services (app, workers, extra services): new containers start beside the old
-#      ones (`up --no-recreate --scale`) and must become healthy;
+#      ones (`up --no-recreate --scale`) and must become healthy; a queue-scaled worker starts
+#      as many as run now (what autoscale.sh left), within its bounds;
 #   5. routed ones take the traffic: Traefik's file provider is pointed at the new containers
 #      and its API must show exactly them; then the deep health gate through the proxy;
 #   6. the old containers get SIGTERM and their drain time (stop_grace_period), then go;
@@ -257,8 +258,21 @@ one_shots() {
 
 # --- stage 4: rolling services, new beside old --------------------------------------------------
 
+# replicas_wanted <service> <containers now>: the declared count; for a queue-scaled service, the
+# count autoscale.sh left running, within its bounds (a release does not reset it to the minimum).
+replicas_wanted() {
+  local service=$1 now=$2
+  if [[ -z ${SCALE_MAX[$service]:-} ]]; then
+    printf '%s\n' "${REPLICAS[$service]}"
+    return 0
+  fi
+  ((now >= SCALE_MIN[$service])) || now=${SCALE_MIN[$service]}
+  ((now <= SCALE_MAX[$service])) || now=${SCALE_MAX[$service]}
+  printf '%s\n' "$now"
+}
+
 start_new_containers() {
-  local service hash id old_list count current_ok started
+  local service hash id old_list count current_ok started wanted
   local -a old waiting=()
   started=$SECONDS
   for service in ${ROLLING[@]+"${ROLLING[@]}"}; do
@@ -268,7 +282,8 @@ start_new_containers() {
       return 1
     }
     mapfile -t old < <(containers_of "$service")
-    current_ok=$(( ${#old[@]} == REPLICAS[$service] ))
+    wanted=$(replicas_wanted "$service" "${#old[@]}")
+    current_ok=$(( ${#old[@]} == wanted ))
     for id in ${old[@]+"${old[@]}"}; do
       [[ $(label_of "$id" com.docker.compose.config-hash) == "$hash" && $(timeout 30 docker inspect --format '{{.State.Status}}' "$id") == running ]] || current_ok=0
     done
@@ -280,9 +295,9 @@ start_new_containers() {
       continue
     fi
     old_list=" ${old[*]} "
-    count=$(( ${#old[@]} + REPLICAS[$service] ))
+    count=$(( ${#old[@]} + wanted ))
     if ! run_logged compose "$CURRENT_LINK" "$((WAIT_TIMEOUT + 60))" up -d --no-deps --no-recreate --scale "$service=$count" "$service"; then
-      PROBLEMS+=("service $service: docker compose could not start $((REPLICAS[$service])) new container(s); see the log")
+      PROBLEMS+=("service $service: docker compose could not start $wanted new container(s); see the log")
       record_new_containers "$service" "$old_list"
       return 1
     fi
