@@ -214,7 +214,7 @@ function volumesFor(workload: WorkloadSpec): { volumes: ComposeServiceVolume[]; 
         if (!/^[a-zA-Z0-9._-]+$/.test(volume.name)) {
           throw new Error(`${workload.name}: volume name "${volume.name}" may hold only letters, digits, . _ -`);
         }
-        volumes.push(`${volume.name}:${volume.mountPath}`);
+        volumes.push(`${volume.name}:${volume.mountPath}${volume.readOnly ? ":ro" : ""}`);
         break;
       case "scratch":
         tmpfs.push(`${volume.mountPath}:size=${volume.sizeMiB ?? DEFAULT_SCRATCH_MIB}m`);
@@ -224,6 +224,11 @@ function volumesFor(workload: WorkloadSpec): { volumes: ComposeServiceVolume[]; 
         break;
       case "docker-socket":
         volumes.push(`/var/run/docker.sock:${volume.mountPath}:ro`);
+        break;
+      case "stack-config":
+        // The release's own non-secret files; .env and secrets/ stay out.
+        volumes.push({ type: "bind", source: `./${COMPOSE_FILE}`, target: `${volume.mountPath}/${COMPOSE_FILE}`, read_only: true });
+        volumes.push({ type: "bind", source: "./config", target: `${volume.mountPath}/config`, read_only: true });
         break;
     }
   }
