@@ -88,7 +88,7 @@ export type VolumeSpec =
   | { kind: "docker-socket"; name: string; mountPath: string; readOnly: true }
   /**
    * The non-secret configuration the target rendered for the whole stack, read-only (the backup
-   * job archives it). Compose: the release's docker-compose.yml and config/<workload>/<file>
+   * job archives it). Compose: the release's docker-compose.yml and every config/<workload>/<file>
    * (never .env or secrets/); Kubernetes: every ConfigMap of the stack, as <workload>/<file>.
    */
   | { kind: "stack-config"; name: string; mountPath: string; readOnly: true };

@@ -66,12 +66,19 @@ describe("Compose render", () => {
     expect(backup.volumes).toEqual(
       expect.arrayContaining([
         { type: "bind", source: "./docker-compose.yml", target: "/stack/docker-compose.yml", read_only: true },
-        { type: "bind", source: "./config", target: "/stack/config", read_only: true },
+        { type: "bind", source: "./config/redis/redis.conf", target: "/stack/config/redis/redis.conf", read_only: true },
+        { type: "bind", source: "./config/traefik/traefik.yml", target: "/stack/config/traefik/traefik.yml", read_only: true },
         "traefik-acme:/stack/acme:ro",
       ]),
     );
     const sources = (backup.volumes ?? []).map((v) => (typeof v === "string" ? v : v.source ?? ""));
     expect(sources.filter((s) => /\.env|secrets/.test(s))).toEqual([]);
+    // Every config file of every service, one read-only bind each (the release's directories are the deploy user's, 0700).
+    const configBinds = (backup.volumes ?? []).flatMap((v) =>
+      typeof v !== "string" && (v as { target?: string }).target?.startsWith("/stack/config/") ? [v.source ?? ""] : [],
+    );
+    const configFiles = stack.files.filter((f) => f.path.startsWith("config/")).map((f) => `./${f.path}`);
+    expect(configBinds.sort()).toEqual(configFiles.sort());
     // Root-owned volumes and acme.json: the jobs keep the image's user, every capability dropped.
     for (const job of ["backup", "restore-drill", "backup-offsite"]) {
       expect(services[job].user, job).toBeUndefined();

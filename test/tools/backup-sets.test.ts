@@ -247,6 +247,28 @@ describe("plain sets and failures", () => {
     expect(lastRun().detail).not.toContain("decrypted");
   });
 
+  it("archives a Kubernetes projected ConfigMap volume (the kubelet's ..data symlinks) as plain files", () => {
+    // The kubelet's atomic writer: a timestamped directory, ..data pointing at it, and one symlink per top-level entry.
+    const projected = tempDir("ballast-projected-");
+    const real = path.join(projected, "..2026_12_06_09_00_00.123456789");
+    fs.mkdirSync(path.join(real, "redis"), { recursive: true });
+    fs.mkdirSync(path.join(real, "traefik"));
+    fs.writeFileSync(path.join(real, "redis/redis.conf"), "maxmemory 4gb\n");
+    fs.writeFileSync(path.join(real, "traefik/traefik.yml"), "log: {}\n");
+    fs.symlinkSync(path.basename(real), path.join(projected, "..data"));
+    fs.symlinkSync("..data/redis", path.join(projected, "redis"));
+    fs.symlinkSync("..data/traefik", path.join(projected, "traefik"));
+    const backupDir = tempDir("ballast-sets-k8s-");
+    expect(run(backupSh, backupDir, { STACK_CONFIG_DIR: projected }).status).toBe(0);
+    const archive = fs.readdirSync(backupDir).find((f) => f.endsWith(".config.tar.gz"))!;
+    const listing = spawnSync("tar", ["-tvzf", path.join(backupDir, archive)], { encoding: "utf8" }).stdout;
+    const files = listing.split("\n").filter((line) => line.startsWith("-")).map((line) => line.split(/\s+/).at(-1)).sort();
+    expect(files).toEqual(["./redis/redis.conf", "./traefik/traefik.yml"]);
+    expect(listing).not.toContain("..data");
+    expect(run(drillSh, backupDir, { EXPECT_CONFIG: "1" }).status).toBe(0);
+    expect(lastRun().detail).toMatch(/config: app-\d{8}T\d{6}Z\.config\.tar\.gz holds 2 files \(redis\/redis\.conf traefik\/traefik\.yml\)/);
+  });
+
   it("a wrong Redis password fails the run and publishes no part of the set", () => {
     const backupDir = tempDir("ballast-sets-fail-");
     const result = run(backupSh, backupDir, { ...redisEnv(), REDISCLI_AUTH: "wrong", STACK_CONFIG_DIR: configDir, ENCRYPTION_RECIPIENT: ageKey().recipient });
