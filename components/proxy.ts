@@ -18,6 +18,9 @@ export const proxyPorts = { web: 8000, websecure: 8443, metrics: 8082, ping: 808
 /** Where the CA of a private ACME directory (ballast:proxy.acmeCaCertificate) is mounted. */
 export const ACME_CA_FILE = "/etc/traefik/acme-ca.pem";
 
+/** Traefik's ACME store (acme.json: the ACME account key and the certificates); the Compose backup archives it. */
+export const ACME_VOLUME = { name: "traefik-acme", sizeGiB: 1 } as const;
+
 /** Compose: where deploy.sh writes Traefik's routes on the host, mounted read-only at ROUTING_MOUNT. */
 export const ROUTING_MOUNT = "/etc/traefik/dynamic";
 
@@ -161,7 +164,7 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
     health: healthCheck({ exec: ["traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=:${proxyPorts.ping}`] }),
     resources: resourceSpec(config.proxy.resources),
     volumes: [
-      { kind: "persistent", name: "traefik-acme", mountPath: "/acme", sizeGiB: 1 },
+      { kind: "persistent", name: ACME_VOLUME.name, mountPath: "/acme", sizeGiB: ACME_VOLUME.sizeGiB },
       // Compose: the routes deploy.sh writes (<base>/routing), read-only.
       ...(onKubernetes ? [] : [{ kind: "host" as const, name: "routing", hostPath: routingDir(config), mountPath: ROUTING_MOUNT, readOnly: true }]),
     ],

@@ -102,13 +102,19 @@ export interface QueueTriggerSpec {
 
 export type VolumeSpec =
   /** Persistent data: a named volume (Compose) or a StatefulSet volume claim (Kubernetes). */
-  | { kind: "persistent"; name: string; mountPath: string; sizeGiB: number; readOnly?: false }
+  | { kind: "persistent"; name: string; mountPath: string; sizeGiB: number; readOnly?: boolean }
   /** Scratch space that may be lost on restart (tmpfs on Compose, emptyDir on Kubernetes). */
   | { kind: "scratch"; name: string; mountPath: string; sizeMiB?: number; readOnly?: false }
   /** A path on the host (agents only: /proc, /sys, /var/lib/docker ...). */
   | { kind: "host"; name: string; mountPath: string; hostPath: string; readOnly: boolean }
   /** The Docker engine socket (Compose only; ignored on Kubernetes). Always read-only. */
-  | { kind: "docker-socket"; name: string; mountPath: string; readOnly: true };
+  | { kind: "docker-socket"; name: string; mountPath: string; readOnly: true }
+  /**
+   * The non-secret configuration the target rendered for the whole stack, read-only (the backup
+   * job archives it). Compose: the release's docker-compose.yml and every config/<workload>/<file>
+   * (never .env or secrets/); Kubernetes: every ConfigMap of the stack, as <workload>/<file>.
+   */
+  | { kind: "stack-config"; name: string; mountPath: string; readOnly: true };
 
 /** A non-secret file rendered by Ballast and mounted read-only into the container. */
 export interface ConfigFileSpec {

@@ -88,6 +88,7 @@ describe("the all-features fixture", () => {
     expect(config.postgres.hnswIndex?.name).toBe("documents_embedding_idx");
     expect(config.backups.s3?.bucket).toBe("allfeatures-backups");
     expect(config.backups.drill.freshness).toEqual({ table: "documents", column: "created_at" });
+    expect(config.backups).toMatchObject({ redis: true, config: true, encryption: { recipient: expect.stringMatching(/^age1/) } });
     expect(config.monitoring.alertmanager.receiver.type).toBe("email");
     expect(config.monitoring.tracing.enabled).toBe(true);
     expect(config.registry?.username).toBe("allfeatures-ci");

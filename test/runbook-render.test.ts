@@ -487,3 +487,31 @@ describe("runbookInput from the validated config", () => {
     expect(input.compose).toBeUndefined();
   });
 });
+
+describe("the Backups section of an encrypted set with Redis and the config archive", () => {
+  const recipient = "age1kgpj0txpla5thvw8cgmmnvl0nnlzupa0ssftzckhrvyx2pvw745q5dzp6s";
+  function encryptedModel(): StackModel {
+    const [backup, drill] = backupJobs();
+    const sets = [
+      {
+        ...backup,
+        env: { ...backup.env, REDIS_HOST: "redis", REDIS_PORT: "6379", STACK_CONFIG_DIR: "/stack", ENCRYPTION_RECIPIENT: recipient },
+        volumes: [...backup.volumes, { kind: "persistent" as const, name: "traefik-acme", mountPath: "/stack/acme", sizeGiB: 1, readOnly: true }],
+      },
+      { ...drill, secretFiles: [{ secret: "backup-encryption-identity", mountPath: "/run/ballast/backup-encryption-identity" }] },
+    ];
+    const model = fixtureModel();
+    return { ...model, workloads: [...model.workloads, ...sets] };
+  }
+
+  it.each(["compose", "kubernetes"] as const)("on %s names the set's files, the recipient, the drill-only identity and the Redis restore", (target) => {
+    const text = renderRunbook(target === "compose" ? composeInput(encryptedModel()) : kubernetesInput(encryptedModel()));
+    expect(text).toContain(
+      "Each run writes one set: `app-<UTC timestamp>.dump` (pg_dump), `app-<UTC timestamp>.redis.rdb` (Redis snapshot through `redis-cli --rdb`), `app-<UTC timestamp>.config.tar.gz` (the stack's non-secret config and Traefik's acme.json), each with a `.sha256` sidecar; retention keeps or deletes whole sets.",
+    );
+    expect(text).toContain(`Every file of a set is age-encrypted to \`${recipient}\``);
+    expect(text).toContain("the drill decrypts with the secret `backup-encryption-identity`, mounted into it alone (`/run/ballast/backup-encryption-identity`)");
+    expect(commandLines(text)).toContain("age --decrypt --identity backup.key --output app.dump app-<UTC timestamp>.dump.age");
+    expect(text).toContain("Redis after a loss: stop Redis, put the (decrypted) `app-<UTC timestamp>.redis.rdb` on its data volume as `dump.rdb`");
+  });
+});

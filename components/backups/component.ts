@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { stackEndpoints, stackNames } from "../names";
+import { ACME_VOLUME } from "../proxy";
 import type { WorkloadSpec } from "../spec";
 import { BACKUP_JOB, DRILL_JOB, MIGRATION_JOB, backupWorkloads, migrationWorkload, pgvectorEnsureWorkload, type BackupContext } from "./index";
 
@@ -26,8 +27,13 @@ export class Backups extends pulumi.ComponentResource {
     super("ballast:backups:Backups", name, {}, opts);
     const { config, app } = args;
     const endpoint = stackEndpoints(config).postgres;
+    const redis = stackEndpoints(config).redis;
     const ctx: BackupContext = {
       environment: config.environment,
+      target: config.target,
+      ...(redis ? { redis, redisService: stackNames(config).redis } : {}),
+      // Compose always runs Traefik; acme.json exists only with TLS.
+      ...(config.target === "compose" && config.tls ? { acmeVolume: ACME_VOLUME } : {}),
       postgres: { ...endpoint, extensions: config.postgres.extensions, service: endpoint.kind === "in-stack" ? stackNames(config).postgres : undefined },
     };
     this.scheduled = backupWorkloads(config.backups, ctx);
@@ -54,6 +60,7 @@ export class Backups extends pulumi.ComponentResource {
       jobs: [...this.scheduled, ...this.beforeApp].map((w) => w.name),
       drill: this.scheduled.some((w) => w.name === DRILL_JOB),
       backup: this.scheduled.some((w) => w.name === BACKUP_JOB),
+      encrypted: config.backups.enabled && config.backups.encryption !== undefined,
     });
   }
 }

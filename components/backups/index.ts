@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { resourceSpec } from "../resources";
 import { workload, type ImageRef, type SecretName, type SecuritySpec, type VolumeSpec, type WorkloadSpec } from "../spec";
 import {
+  BACKUP_ENCRYPTION_IDENTITY_SECRET,
   BACKUP_S3_SECRETS,
   checkMigrationSafety,
   defaultImages,
@@ -34,6 +35,18 @@ export { orderedExtensions, renderPgvectorSql } from "./pgvector";
 
 export interface BackupContext {
   environment: Environment;
+  /** Where the jobs run: file ownership on a Compose host decides their user (see jobUser); absent: as on Kubernetes. */
+  target?: "compose" | "kubernetes";
+  /** The in-stack Redis the backup snapshots (only when `backups.redis`). */
+  redis?: { host: string; port: number };
+  /**
+   * Compose with TLS: the volume holding Traefik's acme.json (ACME account key and certificates),
+   * archived with the stack config. Not on Kubernetes: there it sits on the Traefik pod's
+   * ReadWriteOnce claim (or in a cluster-wide ingress controller) that a job cannot share.
+   */
+  acmeVolume?: { name: string; sizeGiB: number };
+  /** Workload name of the in-stack Redis, which the backup waits for when it snapshots it. */
+  redisService?: string;
   /** The database: in-stack (host and port), or external (its URL is the `database-url` secret). */
   postgres: PostgresEndpoint & {
     /** Extensions of the database (`vector` is added first when missing). */
@@ -52,6 +65,13 @@ export const SCRIPT_DIR = "/etc/ballast/backups";
 export const POSTGRES_PASSWORD_SECRET: SecretName = "postgres-password";
 /** Secret holding an external database's connection URL. */
 export const DATABASE_URL_SECRET: SecretName = "database-url";
+
+/** The Redis password, read by redis-cli from REDISCLI_AUTH (never -a: it would show in the process list). */
+export const REDIS_PASSWORD_SECRET: SecretName = "redis-password";
+/** Where the backup job sees the stack's non-secret config (and, on Compose, acme/acme.json). */
+export const STACK_CONFIG_MOUNT = "/stack";
+/** Where the drill, and only the drill, sees the age identity. */
+export const ENCRYPTION_IDENTITY_FILE = "/run/ballast/backup-encryption-identity";
 
 /** Workload names, fixed: the docs' commands use them (`docker compose run --rm backup`). */
 export const BACKUP_JOB = "backup";
@@ -113,6 +133,18 @@ function databaseDependency(ctx: BackupContext): string[] {
   return ctx.postgres.kind === "in-stack" && ctx.postgres.service ? [ctx.postgres.service] : [];
 }
 
+/**
+ * The jobs' user. Kubernetes: the postgres uid with fsGroup, so the claim is theirs. Compose: the
+ * image's user (root in the postgres and rclone images) with every capability dropped, because
+ * Docker creates named volumes root-owned and Traefik's acme.json is root's, mode 0600: only
+ * their owner can read them without capabilities, and a non-root container cannot be given
+ * CAP_DAC_READ_SEARCH (Docker sets no ambient capabilities, moby/moby#50083).
+ */
+function jobUser(ctx: BackupContext): SecuritySpec {
+  if (ctx.target !== "compose") return postgresUser;
+  return { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: true, privileged: false, hostPid: false, hostNetwork: false };
+}
+
 const postgresUser = {
   runAsUser: POSTGRES_UID,
   runAsGroup: POSTGRES_UID,
@@ -125,6 +157,26 @@ const postgresUser = {
   hostNetwork: false,
 };
 
+/** The stack's config, read-only, and on Compose with TLS Traefik's ACME store under it. */
+function stackConfigVolumes(backups: BackupsConfig, ctx: BackupContext): VolumeSpec[] {
+  if (!backups.config) return [];
+  const acme = ctx.target === "compose" ? ctx.acmeVolume : undefined;
+  return [
+    { kind: "stack-config", name: "stack-config", mountPath: STACK_CONFIG_MOUNT, readOnly: true },
+    ...(acme ? [{ kind: "persistent" as const, name: acme.name, mountPath: `${STACK_CONFIG_MOUNT}/acme`, sizeGiB: acme.sizeGiB, readOnly: true }] : []),
+  ];
+}
+
+/**
+ * What the offsite job copies, anchored to the top of the volume (a drill's work directory
+ * below it is never copied). Encrypted: only the .age files and their sums, so nothing
+ * readable without the private key ever leaves the host.
+ */
+function offsiteIncludes(backups: BackupsConfig): string[] {
+  if (backups.encryption) return ["/*.age", "/*.age.sha256"];
+  return ["/*.dump", "/*.redis.rdb", "/*.config.tar.gz", "/*.sha256"];
+}
+
 /**
  * The backup CronJobs: `backup` (pg_dump + retention), `backup-offsite` (when
  * `s3` is set) and `restore-drill` (when `drill.enabled`). Empty when backups are
@@ -134,13 +186,15 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
   if (!backups.enabled) return [];
   const resources = resourceSpec(backups.resources);
   const specs: WorkloadSpec[] = [];
+  const redis = backups.redis ? ctx.redis : undefined;
+  const parts = ["pg_dump", ...(redis ? ["Redis RDB"] : []), ...(backups.config ? ["stack config"] : [])].join(" + ");
 
   specs.push(
     workload({
       name: BACKUP_JOB,
       component: "backups",
       role: "job",
-      description: `pg_dump of ${ctx.postgres.database} to the backups volume, ${backups.schedule} UTC; keeps ${backups.retention.daily} daily, ${backups.retention.weekly} weekly, ${backups.retention.monthly} monthly`,
+      description: `${parts} of ${ctx.postgres.database}${backups.encryption ? ", age-encrypted," : ""} to the backups volume, ${backups.schedule} UTC; keeps ${backups.retention.daily} daily, ${backups.retention.weekly} weekly, ${backups.retention.monthly} monthly`,
       image: backups.image,
       command: ["bash", `${SCRIPT_DIR}/backup.sh`],
       env: {
@@ -148,17 +202,20 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         RETAIN_DAILY: String(backups.retention.daily),
         RETAIN_WEEKLY: String(backups.retention.weekly),
         RETAIN_MONTHLY: String(backups.retention.monthly),
+        ...(redis ? { REDIS_HOST: redis.host, REDIS_PORT: String(redis.port) } : {}),
+        ...(backups.config ? { STACK_CONFIG_DIR: STACK_CONFIG_MOUNT } : {}),
+        ...(backups.encryption ? { ENCRYPTION_RECIPIENT: backups.encryption.recipient } : {}),
       },
-      secretEnv: connectionSecretEnv(ctx),
+      secretEnv: { ...connectionSecretEnv(ctx), ...(redis ? { REDISCLI_AUTH: REDIS_PASSWORD_SECRET } : {}) },
       resources,
       sizedBy: "ballast:backups.resources",
-      volumes: [backupsVolume(backups), tmpVolume],
+      volumes: [backupsVolume(backups), tmpVolume, ...stackConfigVolumes(backups, ctx)],
       configFiles: scriptFiles("common.sh", "backup.sh"),
-      dependsOn: databaseDependency(ctx),
+      dependsOn: [...databaseDependency(ctx), ...(redis && ctx.redisService ? [ctx.redisService] : [])],
       network: { fromProxy: false, allowFrom: [], egressInternet: ctx.postgres.kind === "external" },
       schedule: backups.schedule,
       jobTimeoutSeconds: backups.timeoutMinutes * 60,
-      security: postgresUser,
+      security: jobUser(ctx),
       labels: { "ballast.dev/data-safety": "backup" },
     }),
   );
@@ -171,17 +228,14 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         name: OFFSITE_JOB,
         component: "backups",
         role: "job",
-        description: `Copies new dumps from the backups volume to s3://${s3.bucket}/${s3.prefix} (rclone copy --immutable: never deletes or overwrites offsite)`,
+        description: `Copies new backup sets${backups.encryption ? " (age-encrypted files only)" : ""} from the backups volume to s3://${s3.bucket}/${s3.prefix} (rclone copy --immutable: never deletes or overwrites offsite)`,
         image: s3.image,
         command: ["rclone"],
         args: [
           "copy",
           BACKUP_MOUNT,
           remote,
-          "--include",
-          "*.dump",
-          "--include",
-          "*.dump.sha256",
+          ...offsiteIncludes(backups).flatMap((pattern) => ["--include", pattern]),
           "--immutable",
           "--s3-no-check-bucket",
           "--retries",
@@ -208,7 +262,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         schedule: s3.schedule,
         jobTimeoutSeconds: backups.timeoutMinutes * 60,
         network: { fromProxy: false, allowFrom: [], egressInternet: true },
-        security: postgresUser,
+        security: jobUser(ctx),
         labels: { "ballast.dev/data-safety": "offsite" },
       }),
     );
@@ -221,7 +275,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         name: DRILL_JOB,
         component: "backups",
         role: "job",
-        description: `Restores the newest backup into ${ctx.postgres.database}_restore_drill, compares row counts (±${drill.tolerancePercent}%) and freshness (RPO ${backups.rpoHours} h), ${drill.schedule} UTC`,
+        description: `Restores the newest backup${backups.encryption ? " (decrypted with its own identity)" : ""} into ${ctx.postgres.database}_restore_drill, compares row counts (±${drill.tolerancePercent}%) and freshness (RPO ${backups.rpoHours} h)${redis ? ", loads the Redis snapshot" : ""}${backups.config ? ", lists the config archive" : ""}, ${drill.schedule} UTC`,
         image: backups.image,
         command: ["bash", `${SCRIPT_DIR}/restore-drill.sh`],
         env: {
@@ -234,8 +288,13 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
           RPO_HOURS: String(backups.rpoHours),
           DRILL_GOAL_SECONDS: String(drill.timeoutMinutes * 60),
           RESTORE_JOBS: String(Math.max(1, Math.min(4, Math.round(backups.resources.cpu * 2)))),
+          EXPECT_REDIS: redis ? "1" : "0",
+          EXPECT_CONFIG: backups.config ? "1" : "0",
+          ...(backups.encryption ? { ENCRYPTION_IDENTITY_FILE } : {}),
         },
         secretEnv: connectionSecretEnv(ctx),
+        // The private key reaches the drill and nothing else: the backup job only ever sees the public key.
+        secretFiles: backups.encryption ? [{ secret: BACKUP_ENCRYPTION_IDENTITY_SECRET, mountPath: ENCRYPTION_IDENTITY_FILE }] : [],
         resources,
         sizedBy: "ballast:backups.resources",
         volumes: [backupsVolume(backups), tmpVolume],
@@ -246,7 +305,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         // The script fails a drill slower than the goal itself (and records why); the
         // hard limit is generous so that record gets written.
         jobTimeoutSeconds: drill.timeoutMinutes * 60 * 4,
-        security: postgresUser,
+        security: jobUser(ctx),
         labels: { "ballast.dev/data-safety": "drill" },
       }),
     );

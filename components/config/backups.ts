@@ -41,6 +41,19 @@ const drillSchema = z.strictObject({
   timeoutMinutes: z.number().int().min(1).max(24 * 60),
 });
 
+/**
+ * An age X25519 public key as `age-keygen` prints it: "age1" and 58 bech32 characters.
+ * (GPG keys are not taken: one format, one tool in the job image, one drill procedure.)
+ */
+export const AGE_RECIPIENT_PATTERN = /^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$/;
+
+const encryptionSchema = z.strictObject({
+  /** Public key every file of a backup set is encrypted to before it is written; the private key never reaches the backup job. */
+  recipient: z.string().regex(AGE_RECIPIENT_PATTERN, {
+    message: 'must be an age public key: "age1" followed by 58 lower-case letters and digits, as `age-keygen` prints it (GPG keys are not accepted)',
+  }),
+});
+
 function round(hours: number): number {
   return Math.round(hours * 10) / 10;
 }
@@ -59,6 +72,12 @@ export const backupsSchema = z
     timeoutMinutes: z.number().int().min(5).max(24 * 60),
     /** Offsite copy of every dump (rclone `copy --immutable`: never deletes or overwrites offsite). */
     s3: s3Schema.optional(),
+    /** Also snapshot Redis (an RDB through `redis-cli --rdb`) into each backup set; needs ballast:redis.enabled. */
+    redis: z.boolean(),
+    /** Also archive the stack's non-secret config (and Traefik's acme.json on Compose) into each backup set. */
+    config: z.boolean(),
+    /** Client-side encryption of every file of a set to an age public key; the drill decrypts with the secret `backup-encryption-identity`. */
+    encryption: encryptionSchema.optional(),
     drill: drillSchema,
     /** Image of the backup and drill jobs: bash, pg_dump, pg_restore, psql of the server's major version or newer. */
     image: imageRef,
@@ -85,3 +104,6 @@ export const BACKUP_S3_SECRETS = {
   accessKeyId: "backup-s3-access-key-id",
   secretAccessKey: "backup-s3-secret-access-key",
 } as const;
+
+/** Secret (by name) holding the age identity (private key) the restore drill decrypts with; mounted into the drill only. */
+export const BACKUP_ENCRYPTION_IDENTITY_SECRET = "backup-encryption-identity";

@@ -64,6 +64,14 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
     derived: false,
     immutable: false,
   },
+  "backup-encryption-identity": {
+    description: "age identity (AGE-SECRET-KEY-1...) the restore drill decrypts encrypted backup sets with (ballast:backups.encryption); mounted into the drill only",
+    rotation:
+      "age-keygen a new pair, set ballast:backups.encryption.recipient to the new public key and this secret to the new identity, pulumi up; keep the old identity offline: sets written before still need it",
+    generated: false,
+    derived: false,
+    immutable: false,
+  },
   "alertmanager-receiver": {
     description: "Credential of the Alertmanager receiver (webhook URL, Slack URL, PagerDuty key or SMTP password)",
     rotation: "issue a new one at the receiver, pulumi config set --secret --path 'ballast:secretValues.alertmanager-receiver', pulumi up",

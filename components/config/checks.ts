@@ -5,7 +5,7 @@
  * warnings are logged by `pulumi preview`/`up` and allowed.
  */
 import { isIPv4 } from "node:net";
-import { BACKUP_S3_SECRETS } from "./backups";
+import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS } from "./backups";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { configKey, showValue } from "./errors";
 import { defaultImages, imagePinProblem } from "./images";
@@ -126,6 +126,11 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
         );
       }
     }
+  }
+  if (config.backups.enabled && config.backups.encryption && config.backups.drill.enabled && !supplied.includes(BACKUP_ENCRYPTION_IDENTITY_SECRET)) {
+    problems.push(
+      `ballast:secretValues.${BACKUP_ENCRYPTION_IDENTITY_SECRET}: required because ballast:backups.encryption is set and ballast:backups.drill.enabled is true (the drill decrypts the sets with it); supply the age identity with \`pulumi config set --secret --path 'ballast:secretValues.${BACKUP_ENCRYPTION_IDENTITY_SECRET}' "$(grep AGE-SECRET-KEY key.txt)"\``,
+    );
   }
   const { monitoring } = config;
   if (monitoring.enabled && monitoring.prometheus.enabled && monitoring.alertmanager.enabled && receiverNeedsSecret(monitoring.alertmanager.receiver) && !supplied.includes("alertmanager-receiver")) {
@@ -370,6 +375,24 @@ function tracingProblems(config: PlatformConfig): string[] {
   ];
 }
 
+/** What the backup set needs from the rest of the stack and from the job image. */
+function backupProblems(config: PlatformConfig): string[] {
+  const { backups } = config;
+  if (!backups.enabled) return [];
+  const problems: string[] = [];
+  if (backups.redis && !config.redis.enabled) {
+    problems.push(`${configKey(["backups", "redis"])}: true, but ballast:redis.enabled is false: there is no Redis to snapshot (set backups.redis false or enable Redis)`);
+  }
+  // The default image follows the database image (pg_dump of the right version), which has no redis-cli, redis-server or age.
+  const needs = [...(backups.redis ? ["redis-cli and redis-server (backups.redis)"] : []), ...(backups.encryption ? ["age (backups.encryption)"] : [])];
+  if (needs.length > 0 && backups.image === config.postgres.image) {
+    problems.push(
+      `${configKey(["backups", "image"])}: ${showValue(backups.image)} is the database image, which lacks ${needs.join(" and ")}: build components/backups/image/Dockerfile (FROM your database image) and set ballast:backups.image to it`,
+    );
+  }
+  return problems;
+}
+
 /** Allowed, but weaker than the runbooks ask: logged on every preview. */
 function backupWarnings(config: PlatformConfig): string[] {
   const { backups, environment } = config;
@@ -383,6 +406,7 @@ function backupWarnings(config: PlatformConfig): string[] {
   }
   const warnings: string[] = [];
   if (!backups.s3) warnings.push("ballast:backups.s3 is not set: backups stay on the same host/cluster as the database and are lost with it");
+  else if (!backups.encryption) warnings.push("ballast:backups.s3 is set without ballast:backups.encryption: the offsite copy is readable by whoever can read the bucket");
   if (!backups.drill.enabled) {
     warnings.push("ballast:backups.drill.enabled is false: nobody proves that the backups restore");
   } else {
@@ -394,7 +418,7 @@ function backupWarnings(config: PlatformConfig): string[] {
 
 /** Every cross-key check of a parsed config. */
 export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonly string[]): CheckResult {
-  const problems = [...platformProblems(config), ...workloadProblems(config), ...nameProblems(config), ...tracingProblems(config), ...secretProblems(config, suppliedSecretNames)];
+  const problems = [...platformProblems(config), ...workloadProblems(config), ...nameProblems(config), ...tracingProblems(config), ...backupProblems(config), ...secretProblems(config, suppliedSecretNames)];
   const warnings = backupWarnings(config);
   // Every key renders on both targets: a Compose-only one is ignored on Kubernetes, and says so.
   if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {

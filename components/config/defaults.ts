@@ -351,6 +351,9 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       rpoHours: 24,
       timeoutMinutes: 120,
       drill: { enabled: true, schedule: "30 4 1 * *", tables: [], tolerancePercent: 5, timeoutMinutes: 15 },
+      // Redis is usually a cache: snapshotting it is the stack's choice. The config archive is small and always useful.
+      redis: false,
+      config: true,
       // pg_dump must be the server's major version or newer: follow the database image.
       image: typeof postgres.image === "string" ? postgres.image : defaultImages.postgres,
       resources: size(s.backups),

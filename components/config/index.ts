@@ -9,7 +9,7 @@ export { parsePlatformConfig, readPlatformConfig, type LoadedConfig, type RawCon
 export { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 export { checkMigrationSafety, imageKeys, receiverNeedsSecret } from "./checks";
 export { classifyImage, defaultImages, imagePinProblem, imageTag } from "./images";
-export { BACKUP_S3_SECRETS } from "./backups";
+export { AGE_RECIPIENT_PATTERN, BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS } from "./backups";
 export { defaultIndexName, HNSW_OPCLASSES } from "./datastores";
 export { cidrProblem, publicKeyPattern } from "./compose";
 export { maxGapHours, parseCron } from "./cron";

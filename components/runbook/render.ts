@@ -3,7 +3,7 @@
  * and config facts that deploy it. Pure and deterministic (no clock, no I/O, no secret
  * values), so a committed runbook can be checked for staleness by rendering it again.
  */
-import { BUILTIN_RULE_GROUPS } from "../config";
+import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BUILTIN_RULE_GROUPS } from "../config";
 import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type QueueTriggerSpec, type SecretSpec, type WorkloadSpec } from "../spec";
 import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
@@ -374,6 +374,37 @@ function databaseSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): 
   return lines.join("\n");
 }
 
+/** What one backup run writes (from the backup job's environment) and how an encrypted set is read. */
+function backupSetLines(database: string, backupJob: WorkloadSpec, drillJob: WorkloadSpec | undefined, guide: string): string[] {
+  const env = backupJob.env;
+  const set = `${database}-<UTC timestamp>`;
+  const parts = [
+    `${code(`${set}.dump`)} (pg_dump)`,
+    ...(env.REDIS_HOST ? [`${code(`${set}.redis.rdb`)} (Redis snapshot through ${code("redis-cli --rdb")})`] : []),
+    ...(env.STACK_CONFIG_DIR ? [`${code(`${set}.config.tar.gz`)} (the stack's non-secret config${backupJob.volumes.some((v) => v.mountPath === `${env.STACK_CONFIG_DIR}/acme`) ? " and Traefik's acme.json" : ""})`] : []),
+  ];
+  const lines = [`Each run writes one set: ${parts.join(", ")}, each with a ${code(".sha256")} sidecar; retention keeps or deletes whole sets.`, ""];
+  const recipient = env.ENCRYPTION_RECIPIENT;
+  if (recipient) {
+    const identity = drillJob?.secretFiles.find((f) => f.secret === BACKUP_ENCRYPTION_IDENTITY_SECRET);
+    lines.push(
+      `Every file of a set is age-encrypted to ${code(recipient)} before it is written (names end in ${code(".age")}); the offsite copy ships only those. The backup job holds the public key only; ${
+        identity ? `the drill decrypts with the secret ${code(BACKUP_ENCRYPTION_IDENTITY_SECRET)}, mounted into it alone (${code(identity.mountPath)})` : "no drill holds the private key"
+      }. To read a set by hand, with the private key from your offline copy:`,
+      "",
+      codeBlock([`age --decrypt --identity backup.key --output ${database}.dump ${set}.dump.age`, `pg_restore --list ${database}.dump | head`]),
+      "",
+    );
+  }
+  if (env.REDIS_HOST) {
+    lines.push(
+      `Redis after a loss: stop Redis, put the (decrypted) ${code(`${set}.redis.rdb`)} on its data volume as ${code("dump.rdb")} (with ${code("appendonly yes")} move ${code("appendonlydir")} aside first, or Redis loads the AOF instead), start Redis; see [backup-restore.md](${guide}).`,
+      "",
+    );
+  }
+  return lines;
+}
+
 function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string | undefined {
   const db = ctx.database;
   if (!db) return undefined;
@@ -391,6 +422,7 @@ function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
   }
   const schedules = [backupJob, offsiteJob, drillJob].filter((j): j is WorkloadSpec => j !== undefined);
   lines.push(schedules.map((j) => `- ${code(j.name)}: ${j.description}`).join("\n"), "");
+  lines.push(...backupSetLines(db.database, backupJob, drillJob, guide));
   lines.push("Run a backup now:", "", codeBlock([...ops.shell, ...ops.runJob(backupJob)]), "");
   if (isCompose(ops)) {
     lines.push("List the backups:", "", codeBlock([...ops.shell, `${ops.composeCommand} --profile jobs run --rm --no-deps --entrypoint ls ${backupJob.name} -l /backups`]), "");

@@ -3,7 +3,7 @@
  * file, runs the program (config -> Platform -> target), and returns the target's files.
  */
 import { performance } from "node:perf_hooks";
-import { BACKUP_S3_SECRETS, receiverNeedsSecret, type ReceiverConfig } from "../../components/config";
+import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS, receiverNeedsSecret, type ReceiverConfig } from "../../components/config";
 import type { RenderedFile } from "../../components/targets/target";
 import { drainRegistrations, installMocks, type ResourceRecorder } from "./mock-program";
 import { readStackFile, readStackFileAt, type StackFile } from "./stack-files";
@@ -43,7 +43,9 @@ function suppliedBuiltinsAskedFor(raw: Record<string, string>): string[] {
   const names: string[] = [];
   if (jsonValue(raw, "ballast:postgres").external === true) names.push("database-url");
   if (typeof jsonValue(raw, "ballast:registry").username === "string") names.push("registry-password");
-  if (isObject(jsonValue(raw, "ballast:backups").s3)) names.push(BACKUP_S3_SECRETS.accessKeyId, BACKUP_S3_SECRETS.secretAccessKey);
+  const backups = jsonValue(raw, "ballast:backups");
+  if (isObject(backups.s3)) names.push(BACKUP_S3_SECRETS.accessKeyId, BACKUP_S3_SECRETS.secretAccessKey);
+  if (isObject(backups.encryption) && !(isObject(backups.drill) && backups.drill.enabled === false)) names.push(BACKUP_ENCRYPTION_IDENTITY_SECRET);
   const alertmanager = jsonValue(raw, "ballast:monitoring").alertmanager;
   const receiver = isObject(alertmanager) ? alertmanager.receiver : undefined;
   // The receiver's own defaults (webhook auth "bearer"), as the config pipeline merges them.

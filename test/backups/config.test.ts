@@ -20,6 +20,8 @@ describe("ballast:backups", () => {
       rpoHours: 24,
       timeoutMinutes: 120,
       drill: { enabled: true, schedule: "30 4 1 * *", tables: [], tolerancePercent: 5, timeoutMinutes: 15 },
+      redis: false,
+      config: true,
       image: "pgvector/pgvector:0.8.0-pg16",
       resources: { cpu: 1, memoryMiB: 512 },
     });
@@ -95,6 +97,57 @@ describe("ballast:backups", () => {
     expect(warnings).toContain("ballast:backups.drill.tables is empty");
     expect(loadStack({}, "dev").warnings.filter((w) => w.includes("backups"))).toEqual([]);
     expect(loadStack({ backups: { enabled: false } }, "prod").warnings[0]).toContain("nothing backs up the database");
+  });
+});
+
+describe("ballast:backups redis, config and encryption", () => {
+  const RECIPIENT = "age1kgpj0txpla5thvw8cgmmnvl0nnlzupa0ssftzckhrvyx2pvw745q5dzp6s";
+  const IDENTITY = { "backup-encryption-identity": "AGE-SECRET-KEY-1EXAMPLE" };
+  const image = "ghcr.io/acme/ballast-backup:16.6.1";
+
+  it("takes a Redis snapshot, the config archive and an age recipient", () => {
+    const backups = configFor({ backups: { redis: true, config: false, encryption: { recipient: RECIPIENT }, image } }, "staging", IDENTITY).backups;
+    expect(backups).toMatchObject({ redis: true, config: false, encryption: { recipient: RECIPIENT }, image });
+  });
+
+  it("refuses a recipient that is not an age public key, naming key and value", () => {
+    for (const recipient of ["age1short", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG", "0xDEADBEEF"]) {
+      expect(problems({ backups: { encryption: { recipient }, image } })).toContain(
+        `ballast:backups.encryption.recipient: must be an age public key: "age1" followed by 58 lower-case letters and digits, as \`age-keygen\` prints it (GPG keys are not accepted) (got ${JSON.stringify(recipient)})`,
+      );
+    }
+    expect(problems({ backups: { encryption: { recipient: RECIPIENT, passphrase: "x" }, image } })).toContain(
+      "ballast:backups.encryption.passphrase: unknown key (allowed here: recipient)",
+    );
+  });
+
+  it("requires the drill's identity secret when encryption and the drill are on, not otherwise", () => {
+    expect(problemsOf({ backups: { encryption: { recipient: RECIPIENT }, image } }, "staging")).toEqual([
+      "ballast:secretValues.backup-encryption-identity: required because ballast:backups.encryption is set and ballast:backups.drill.enabled is true (the drill decrypts the sets with it); supply the age identity with `pulumi config set --secret --path 'ballast:secretValues.backup-encryption-identity' \"$(grep AGE-SECRET-KEY key.txt)\"`",
+    ]);
+    expect(configFor({ backups: { encryption: { recipient: RECIPIENT }, image, drill: { enabled: false } } }, "staging").backups.encryption).toEqual({ recipient: RECIPIENT });
+    expect(configFor({ backups: { encryption: { recipient: RECIPIENT }, image } }, "staging", IDENTITY).backups.drill.enabled).toBe(true);
+  });
+
+  it("refuses a Redis snapshot without Redis", () => {
+    expect(problemsOf({ redis: { enabled: false }, backups: { redis: true, image } }, "staging")).toEqual([
+      "ballast:backups.redis: true, but ballast:redis.enabled is false: there is no Redis to snapshot (set backups.redis false or enable Redis)",
+    ]);
+  });
+
+  it("refuses the database image for jobs that need redis-cli or age", () => {
+    expect(problemsOf({ backups: { redis: true, encryption: { recipient: RECIPIENT } } }, "staging", IDENTITY)).toEqual([
+      'ballast:backups.image: "pgvector/pgvector:0.8.0-pg16" is the database image, which lacks redis-cli and redis-server (backups.redis) and age (backups.encryption): build components/backups/image/Dockerfile (FROM your database image) and set ballast:backups.image to it',
+    ]);
+  });
+
+  it("warns when the offsite copy is not encrypted", () => {
+    const offsite = { backups: { s3: { bucket: "acme-backups" } } };
+    expect(loadStack(offsite, "prod", s3Keys).warnings).toContain(
+      "ballast:backups.s3 is set without ballast:backups.encryption: the offsite copy is readable by whoever can read the bucket",
+    );
+    const encrypted = { backups: { s3: { bucket: "acme-backups" }, encryption: { recipient: RECIPIENT }, image } };
+    expect(loadStack(encrypted, "prod", { ...s3Keys, ...IDENTITY }).warnings.join("\n")).not.toContain("readable by whoever");
   });
 });
 

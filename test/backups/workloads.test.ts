@@ -43,13 +43,16 @@ describe("backupWorkloads", () => {
     expect(drill.schedule).toBe("30 4 1 * *");
   });
 
-  it("mounts the shared persistent volume `backups` at /backups and a scratch /tmp", () => {
+  it("mounts the shared persistent volume `backups` at /backups and a scratch /tmp; the backup also the stack config", () => {
     const specs = backupWorkloads(parseBackups({ storageGiB: 50, s3: { bucket: "acme-backups" } }), ctx);
     for (const spec of specs) {
-      expect(spec.volumes).toEqual([
+      expect(spec.volumes.slice(0, 2)).toEqual([
         { kind: "persistent", name: "backups", mountPath: "/backups", sizeGiB: 50 },
         { kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 },
       ]);
+      expect(spec.volumes.slice(2)).toEqual(
+        spec.name === "backup" ? [{ kind: "stack-config", name: "stack-config", mountPath: "/stack", readOnly: true }] : [],
+      );
     }
   });
 

@@ -362,7 +362,7 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     const empty = tempDir("ballast-empty-");
     let result = run(drillSh, [], { BACKUP_DIR: empty });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain(`no backup of app found in ${empty} (expected app-<UTC timestamp>.dump): run the backup job first`);
+    expect(result.stderr).toContain(`no backup of app found in ${empty} (expected app-<UTC timestamp>.dump or .dump.age): run the backup job first`);
     result = run(drillSh, ["--backup", "app-20200101T000000Z.dump"]);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(`backup ${backupDir}/app-20200101T000000Z.dump does not exist`);

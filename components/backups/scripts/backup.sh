@@ -13,9 +13,15 @@
 #   RETAIN_DAILY=7 RETAIN_WEEKLY=4 RETAIN_MONTHLY=6
 #   BACKUP_COMPRESS=6                            pg_dump -Z level (0-9)
 #   LOCK_WAIT_TIMEOUT=10min                      fail instead of queueing behind a long lock
+#   REDIS_HOST REDIS_PORT=6379 REDISCLI_AUTH     also snapshot Redis (redis-cli --rdb) into the set
+#   STACK_CONFIG_DIR=                            also archive this directory (the stack's non-secret
+#                                                config, read-only) as <set>.config.tar.gz
+#   ENCRYPTION_RECIPIENT=                        age public key (age1...): every file of the set is
+#                                                encrypted before it is published (<file>.age)
 #
-# A dump is written as .<name>.partial and renamed only after `pg_restore --list`
-# has read it back, so a file named *.dump is always complete.
+# Every file of a set is written as .<name>.partial and renamed only after it was read
+# back (pg_restore --list, redis-check-rdb, tar -t) and, with a recipient, encrypted; a
+# set is published only when all its parts succeeded, so a file without .partial is complete.
 set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -73,16 +79,17 @@ select_expired() {
   done
 }
 
-# prune DIR DB DRY_RUN -> deletes expired dumps of DB (and their .sha256), prints a summary.
+# prune DIR DB DRY_RUN -> deletes expired backup sets of DB (the dump, encrypted or not, and
+# every other file of its set: Redis snapshot, config archive, .sha256 sidecars), prints a summary.
 prune() {
   local dir=$1 db=$2 dry_run=$3 f name total=0
   local -a expired=()
   local -a candidates=()
-  for f in "$dir/$db"-*.dump; do
+  for f in "$dir/$db"-*.dump "$dir/$db"-*.dump.age; do
     [[ -f "$f" ]] || continue
     name=${f##*/}
-    [[ "$name" =~ ^${db}-${TS_RE}\.dump$ ]] || continue
-    candidates+=("$name")
+    [[ "$name" =~ ^${db}-${TS_RE}\.dump(\.age)?$ ]] || continue
+    candidates+=("${name%.age}")
   done
   total=${#candidates[@]}
   if ((total > 0)); then
@@ -92,12 +99,79 @@ prune() {
     if [[ "$dry_run" == 1 ]]; then
       printf 'would delete %s\n' "$name"
     else
-      rm -f -- "$dir/$name" "$dir/$name.sha256"
-      log "retention: deleted $name"
+      # The set: <db>-<timestamp>.* (dump, snapshot, archive, sidecars; never a .partial, which starts with '.').
+      rm -f -- "$dir/${name%.dump}".*
+      log "retention: deleted $name and the rest of its set"
     fi
   done
   PRUNE_SUMMARY="kept $((total - ${#expired[@]})) of $total backups (daily $RETAIN_DAILY, weekly $RETAIN_WEEKLY, monthly $RETAIN_MONTHLY), deleted ${#expired[@]}"
   log "retention: $PRUNE_SUMMARY"
+}
+
+# dump_postgres PARTIAL: pg_dump custom format, read back with pg_restore --list.
+dump_postgres() {
+  local partial=$1
+  log "dumping $PGDATABASE from ${PGHOST}:${PGPORT:-5432}"
+  if ! pg_dump --format=custom --compress="$COMPRESS" --no-password \
+    --lock-wait-timeout="$LOCK_WAIT" --file="$partial" 2>"$ERR_FILE"; then
+    die "pg_dump of $PGDATABASE failed: $(tail -n 5 "$ERR_FILE")"
+  fi
+  if ! pg_restore --list "$partial" >/dev/null 2>"$ERR_FILE"; then
+    die "the new dump of $PGDATABASE does not read back with pg_restore --list: $(tail -n 5 "$ERR_FILE")"
+  fi
+}
+
+# snapshot_redis PARTIAL: a consistent RDB snapshot through the replication protocol
+# (redis-cli --rdb; the password comes from REDISCLI_AUTH, never -a, so it is not in the
+# process list), checked with redis-check-rdb.
+snapshot_redis() {
+  local partial=$1
+  log "snapshotting Redis at ${REDIS_HOST}:${REDIS_PORT}"
+  if ! redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning --rdb "$partial" >"$ERR_FILE" 2>&1; then
+    die "redis-cli --rdb from ${REDIS_HOST}:${REDIS_PORT} failed: $(tail -n 3 "$ERR_FILE")"
+  fi
+  if ! redis-check-rdb "$partial" >"$ERR_FILE" 2>&1; then
+    die "the Redis snapshot does not pass redis-check-rdb: $(grep -v '^\[offset' "$ERR_FILE" | tail -n 3)"
+  fi
+  # "[info] 42 keys read"
+  REDIS_KEYS=$(grep -oE '[0-9]+ keys read' "$ERR_FILE" | tail -n 1 | cut -d' ' -f1 || true)
+}
+
+# archive_config PARTIAL: the stack's non-secret config (STACK_CONFIG_DIR) as a gzip tar,
+# listed back with tar -t.
+archive_config() {
+  local partial=$1
+  log "archiving the stack config in $STACK_CONFIG_DIR"
+  # -h: Kubernetes mounts ConfigMap files as symlinks into a ..data directory; archive the files.
+  if ! tar --create --gzip --dereference --file="$partial" --exclude='..*' -C "$STACK_CONFIG_DIR" . 2>"$ERR_FILE"; then
+    die "cannot archive the stack config in $STACK_CONFIG_DIR: $(tail -n 3 "$ERR_FILE")"
+  fi
+  CONFIG_FILES=$(tar --list --gzip --file="$partial" | grep -vc '/$' || true)
+}
+
+# publish NAME: .NAME.partial -> NAME (or NAME.age, encrypted to ENCRYPTION_RECIPIENT) with a
+# sha256 sidecar of the published bytes; the plain partial is removed before anything is published.
+publish() {
+  local name=$1 partial="$BACKUP_DIR/.$1.partial" final sum bytes
+  final=$name
+  if [[ -n "$ENCRYPTION_RECIPIENT" ]]; then
+    final="$name.age"
+    if ! age --encrypt --recipient "$ENCRYPTION_RECIPIENT" --output "$BACKUP_DIR/.$final.partial" "$partial" 2>"$ERR_FILE"; then
+      die "age could not encrypt $name: $(tail -n 3 "$ERR_FILE")"
+    fi
+    rm -f -- "$partial"
+    partial="$BACKUP_DIR/.$final.partial"
+  fi
+  sum=$(sha256sum "$partial")
+  sum=${sum%% *}
+  bytes=$(stat -c %s "$partial")
+  printf '%s  %s\n' "$sum" "$final" >"$BACKUP_DIR/.$final.sha256.partial"
+  sync "$partial" "$BACKUP_DIR/.$final.sha256.partial"
+  mv -f -- "$partial" "$BACKUP_DIR/$final"
+  mv -f -- "$BACKUP_DIR/.$final.sha256.partial" "$BACKUP_DIR/$final.sha256"
+  SET_BYTES=$((SET_BYTES + bytes))
+  PUBLISHED+=("$final")
+  log "wrote $BACKUP_DIR/$final ($(human_bytes "$bytes"), sha256 $sum)"
 }
 
 usage() {
@@ -107,15 +181,18 @@ usage() {
 
 STARTED=''
 RECORDED=0
-TMP_DUMP=''
-TMP_SUM=''
+SET=''
 ERR_FILE=''
 PRUNE_SUMMARY=''
+REDIS_KEYS=''
+CONFIG_FILES=''
+SET_BYTES=0
+PUBLISHED=()
 
 on_exit() {
   local rc=$?
-  [[ -z "$TMP_DUMP" ]] || rm -f -- "$TMP_DUMP"
-  [[ -z "$TMP_SUM" ]] || rm -f -- "$TMP_SUM"
+  # Every part of an unfinished set (plain and encrypted partials, sidecars).
+  [[ -z "$SET" ]] || rm -f -- "$BACKUP_DIR/.$SET".*.partial
   [[ -z "$ERR_FILE" ]] || rm -f -- "$ERR_FILE"
   if ((rc != 0)) && [[ -n "$STARTED" && "$RECORDED" == 0 ]]; then
     if record_run "$PGDATABASE" backup false "$STARTED" '' "${FAIL_REASON:-backup.sh exited with status $rc}"; then
@@ -162,8 +239,23 @@ main() {
   ((dry_run == 0)) || die "--dry-run only goes with --prune-only"
 
   require_env PGHOST PGUSER
-  local compress=${BACKUP_COMPRESS:-6} lock_wait=${LOCK_WAIT_TIMEOUT:-10min}
-  [[ "$compress" =~ ^[0-9]$ ]] || die "BACKUP_COMPRESS must be 0-9, got '$compress'"
+  COMPRESS=${BACKUP_COMPRESS:-6}
+  LOCK_WAIT=${LOCK_WAIT_TIMEOUT:-10min}
+  [[ "$COMPRESS" =~ ^[0-9]$ ]] || die "BACKUP_COMPRESS must be 0-9, got '$COMPRESS'"
+  REDIS_HOST=${REDIS_HOST:-}
+  REDIS_PORT=${REDIS_PORT:-6379}
+  STACK_CONFIG_DIR=${STACK_CONFIG_DIR:-}
+  ENCRYPTION_RECIPIENT=${ENCRYPTION_RECIPIENT:-}
+  require_uint REDIS_PORT "$REDIS_PORT"
+  if [[ -n "$REDIS_HOST" ]]; then
+    command -v redis-cli >/dev/null || die "REDIS_HOST is set but redis-cli is not installed in this image (see components/backups/image/Dockerfile)"
+    command -v redis-check-rdb >/dev/null || die "REDIS_HOST is set but redis-check-rdb is not installed in this image (see components/backups/image/Dockerfile)"
+  fi
+  [[ -z "$STACK_CONFIG_DIR" || -d "$STACK_CONFIG_DIR" ]] || die "STACK_CONFIG_DIR $STACK_CONFIG_DIR does not exist (is the stack config mounted?)"
+  if [[ -n "$ENCRYPTION_RECIPIENT" ]]; then
+    [[ "$ENCRYPTION_RECIPIENT" =~ $AGE_RECIPIENT_RE ]] || die "ENCRYPTION_RECIPIENT is not an age public key (age1 and 58 more characters)"
+    command -v age >/dev/null || die "ENCRYPTION_RECIPIENT is set but age is not installed in this image (see components/backups/image/Dockerfile)"
+  fi
 
   umask 077
   STARTED=$(date -u +%s)
@@ -177,41 +269,38 @@ main() {
     die "cannot reach database $PGDATABASE at ${PGHOST}:${PGPORT:-5432} as $PGUSER: $(tail -n 3 "$ERR_FILE")"
   fi
 
-  local stamp name target
+  local stamp
   stamp=$(utc_stamp)
-  name="$PGDATABASE-$stamp.dump"
-  target="$BACKUP_DIR/$name"
-  [[ ! -e "$target" ]] || die "$target already exists (two backups in the same second?)"
-  TMP_DUMP="$BACKUP_DIR/.$name.partial"
-  TMP_SUM="$BACKUP_DIR/.$name.sha256.partial"
+  SET="$PGDATABASE-$stamp"
+  [[ ! -e "$BACKUP_DIR/$SET.dump" && ! -e "$BACKUP_DIR/$SET.dump.age" ]] ||
+    die "$BACKUP_DIR/$SET.dump already exists (two backups in the same second?)"
 
-  log "dumping $PGDATABASE from ${PGHOST}:${PGPORT:-5432} to $target"
-  if ! pg_dump --format=custom --compress="$compress" --no-password \
-    --lock-wait-timeout="$lock_wait" --file="$TMP_DUMP" 2>"$ERR_FILE"; then
-    die "pg_dump of $PGDATABASE failed: $(tail -n 5 "$ERR_FILE")"
+  local -a parts=("$SET.dump")
+  dump_postgres "$BACKUP_DIR/.$SET.dump.partial"
+  if [[ -n "$REDIS_HOST" ]]; then
+    snapshot_redis "$BACKUP_DIR/.$SET.redis.rdb.partial"
+    parts+=("$SET.redis.rdb")
   fi
-  if ! pg_restore --list "$TMP_DUMP" >/dev/null 2>"$ERR_FILE"; then
-    die "the new dump of $PGDATABASE does not read back with pg_restore --list: $(tail -n 5 "$ERR_FILE")"
+  if [[ -n "$STACK_CONFIG_DIR" ]]; then
+    archive_config "$BACKUP_DIR/.$SET.config.tar.gz.partial"
+    parts+=("$SET.config.tar.gz")
   fi
-
-  local sum bytes
-  sum=$(sha256sum "$TMP_DUMP")
-  sum=${sum%% *}
-  bytes=$(stat -c %s "$TMP_DUMP")
-  printf '%s  %s\n' "$sum" "$name" >"$TMP_SUM"
-  sync "$TMP_DUMP" "$TMP_SUM"
-  mv -f -- "$TMP_DUMP" "$target"
-  TMP_DUMP=''
-  mv -f -- "$TMP_SUM" "$target.sha256"
-  TMP_SUM=''
+  # Only a complete set is published: every part was read back above.
+  local part
+  for part in "${parts[@]}"; do
+    publish "$part"
+  done
   sync "$BACKUP_DIR"
-  log "wrote $target ($(human_bytes "$bytes"), sha256 $sum)"
+  local name=${PUBLISHED[0]}
+  local sum
+  sum=$(cut -d' ' -f1 <"$BACKUP_DIR/$name.sha256")
+  log "wrote set $SET: ${PUBLISHED[*]} ($(human_bytes "$SET_BYTES")${ENCRYPTION_RECIPIENT:+, age-encrypted})"
 
   prune "$BACKUP_DIR" "$PGDATABASE" 0
 
   local seconds=$(($(date -u +%s) - STARTED))
-  record_run "$PGDATABASE" backup true "$STARTED" "$bytes" \
-    "$name sha256=$sum in ${seconds}s; $PRUNE_SUMMARY"
+  record_run "$PGDATABASE" backup true "$STARTED" "$SET_BYTES" \
+    "$name sha256=$sum in ${seconds}s; set: ${PUBLISHED[*]}${REDIS_KEYS:+; redis $REDIS_KEYS keys}${CONFIG_FILES:+; config $CONFIG_FILES files}${ENCRYPTION_RECIPIENT:+; encrypted to $ENCRYPTION_RECIPIENT}; $PRUNE_SUMMARY"
   RECORDED=1
   log "backup ok: $name"
 }

@@ -4,7 +4,14 @@
 # Connection: the standard libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE;
 # PGPASSWORD comes from the platform's secret `postgres-password`).
 # Backups are named <db>-<UTC timestamp>.dump, e.g. app-20250301T031500Z.dump, with a
-# sha256sum-format sidecar <name>.sha256 next to them.
+# sha256sum-format sidecar <name>.sha256 next to them. One run writes one backup set, all
+# files with the same <db>-<UTC timestamp> prefix:
+#   <set>.dump            pg_dump custom format (always)
+#   <set>.redis.rdb       Redis RDB snapshot (REDIS_HOST set)
+#   <set>.config.tar.gz   the stack's non-secret config (STACK_CONFIG_DIR set)
+# With ENCRYPTION_RECIPIENT (an age public key) every file of the set is age-encrypted and
+# ends in .age (app-20250301T031500Z.dump.age); the sidecars checksum the encrypted files,
+# so a set is verifiable without the private key.
 
 TS_RE='[0-9]{8}T[0-9]{6}Z'
 IDENT_RE='^[A-Za-z_][A-Za-z0-9_]*$'
@@ -136,18 +143,51 @@ VALUES (:'kind', to_timestamp(:'started'::bigint), to_timestamp(:'finished'::big
 SQL
 }
 
-# Prints the newest backup of database $2 in directory $1 (nothing when there is none).
+# Prints the newest backup (the set's .dump or .dump.age) of database $2 in directory $1
+# (nothing when there is none).
 newest_backup() {
-  local dir=$1 db=$2 f name newest=''
-  for f in "$dir/$db"-*.dump; do
+  local dir=$1 db=$2 f name newest='' newest_ts=''
+  for f in "$dir/$db"-*.dump "$dir/$db"-*.dump.age; do
     [[ -f "$f" ]] || continue
     name=${f##*/}
-    [[ "$name" =~ ^${db}-(${TS_RE})\.dump$ ]] || continue
-    if [[ -z "$newest" || "$name" > "$newest" ]]; then
+    [[ "$name" =~ ^${db}-(${TS_RE})\.dump(\.age)?$ ]] || continue
+    if [[ -z "$newest" || "${BASH_REMATCH[1]}" > "$newest_ts" ]]; then
       newest=$name
+      newest_ts=${BASH_REMATCH[1]}
     fi
   done
   [[ -z "$newest" ]] || printf '%s\n' "$dir/$newest"
+}
+
+# An age public key (X25519 recipient): "age1" and 58 bech32 characters.
+AGE_RECIPIENT_RE='^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$'
+
+# sha256 of FILE checked against FILE.sha256 (when the sidecar exists); dies naming the file.
+check_sidecar() {
+  local file=$1 name=${1##*/} sum expected
+  [[ -f "$file.sha256" ]] || return 1
+  expected=$(cut -d' ' -f1 <"$file.sha256")
+  sum=$(sha256sum "$file")
+  sum=${sum%% *}
+  [[ "$sum" == "$expected" ]] ||
+    die "backup $name is corrupted: its sha256 is $sum but $name.sha256 says $expected"
+}
+
+# decrypt FILE.age OUT: with the drill's identity (ENCRYPTION_IDENTITY_FILE) only.
+decrypt_file() {
+  local file=$1 out=$2 name=${1##*/} err
+  [[ -n "${ENCRYPTION_IDENTITY_FILE:-}" ]] ||
+    die "backup $name is encrypted but ENCRYPTION_IDENTITY_FILE is not set (the drill reads the age identity from the secret backup-encryption-identity)"
+  [[ -r "$ENCRYPTION_IDENTITY_FILE" ]] || die "the age identity $ENCRYPTION_IDENTITY_FILE is not readable by uid $(id -u)"
+  err=$(mktemp)
+  if ! age --decrypt --identity "$ENCRYPTION_IDENTITY_FILE" --output "$out" "$file" 2>"$err"; then
+    rm -f -- "$out"
+    local reason
+    reason=$(tail -n 2 "$err")
+    rm -f -- "$err"
+    die "cannot decrypt $name with the identity in $ENCRYPTION_IDENTITY_FILE (the private key of another recipient?): $reason"
+  fi
+  rm -f -- "$err"
 }
 
 human_bytes() {

@@ -27,6 +27,13 @@
 #   DRILL_GOAL_SECONDS=900            a slower drill fails (Dealix DoD: 15 minutes)
 #   RESTORE_JOBS=2                    pg_restore --jobs
 #   MAINTENANCE_DB=postgres           where the real restore connects to rename databases
+#   ENCRYPTION_IDENTITY_FILE=         age identity (private key) for encrypted sets (*.age);
+#                                     mounted into the drill only (secret backup-encryption-identity)
+#   EXPECT_REDIS=0 EXPECT_CONFIG=0    1: the set must hold a Redis snapshot / config archive;
+#                                     the drill loads the snapshot into a throwaway redis-server
+#                                     (key count) and lists the archive
+#
+# Decrypted copies live in a private work directory on the backups volume, removed on exit.
 set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,8 +51,14 @@ SCRATCH=''
 SCRATCH_CREATED=0
 ERR_FILE=''
 BACKUP_FILE=''
+BACKUP_NAME=''
 BACKUP_BYTES=''
 RECORD_DB=''
+WORK_DIR=''
+PLAIN_FILE=''
+REDIS_PID=''
+SET_PREFIX=''
+ENCRYPTED=0
 
 on_exit() {
   local rc=$?
@@ -57,6 +70,12 @@ on_exit() {
     fi
   fi
   [[ -z "$ERR_FILE" ]] || rm -f -- "$ERR_FILE"
+  if [[ -n "$REDIS_PID" ]]; then
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+  fi
+  # Decrypted copies never outlive the run.
+  [[ -z "$WORK_DIR" ]] || rm -rf -- "$WORK_DIR"
   if ((rc != 0)) && [[ -n "$STARTED" && -n "$RECORD_DB" && "$RECORDED" == 0 ]]; then
     if record_run "$RECORD_DB" drill false "$STARTED" "$BACKUP_BYTES" "${FAIL_REASON:-restore-drill.sh exited with status $rc}" 2>/dev/null; then
       log "recorded the failed drill in ballast.backup_runs"
@@ -80,24 +99,43 @@ pick_backup() {
   else
     [[ -d "$BACKUP_DIR" ]] || die "backup directory $BACKUP_DIR does not exist (is the 'backups' volume mounted?)"
     BACKUP_FILE=$(newest_backup "$BACKUP_DIR" "$PGDATABASE")
-    [[ -n "$BACKUP_FILE" ]] || die "no backup of $PGDATABASE found in $BACKUP_DIR (expected $PGDATABASE-<UTC timestamp>.dump): run the backup job first"
+    [[ -n "$BACKUP_FILE" ]] || die "no backup of $PGDATABASE found in $BACKUP_DIR (expected $PGDATABASE-<UTC timestamp>.dump or .dump.age): run the backup job first"
   fi
   BACKUP_BYTES=$(stat -c %s "$BACKUP_FILE")
+  BACKUP_NAME=${BACKUP_FILE##*/}
+  SET_PREFIX="${BACKUP_FILE%.age}"
+  SET_PREFIX="${SET_PREFIX%.dump}"
   log "backup: $BACKUP_FILE ($(human_bytes "$BACKUP_BYTES"))"
 }
 
-# Checksum (when the sidecar exists) and archive table of contents.
+# A private directory on the backups volume for decrypted copies (room for a whole dump).
+ensure_work_dir() {
+  [[ -z "$WORK_DIR" ]] || return 0
+  WORK_DIR=$(mktemp -d "$BACKUP_DIR/.restore-work.XXXXXX") || die "cannot create a work directory in $BACKUP_DIR"
+  chmod 700 "$WORK_DIR"
+}
+
+# plain_copy FILE: sets PLAIN_FILE to FILE itself, or to its decrypted copy in the work
+# directory when it ends in .age (not a subshell: a failure must reach die's FAIL_REASON).
+plain_copy() {
+  local file=$1 name=${1##*/}
+  PLAIN_FILE=$file
+  [[ "$name" == *.age ]] || return 0
+  ensure_work_dir
+  PLAIN_FILE="$WORK_DIR/${name%.age}"
+  decrypt_file "$file" "$PLAIN_FILE"
+}
+
+# Checksum (when the sidecar exists), decryption (an .age set) and archive table of contents.
 verify_backup() {
-  local name=${BACKUP_FILE##*/} sum expected
+  local name=$BACKUP_NAME
   ((BACKUP_BYTES > 0)) || die "backup $name is empty: it is corrupted"
-  if [[ -f "$BACKUP_FILE.sha256" ]]; then
-    expected=$(cut -d' ' -f1 <"$BACKUP_FILE.sha256")
-    sum=$(sha256sum "$BACKUP_FILE")
-    sum=${sum%% *}
-    [[ "$sum" == "$expected" ]] ||
-      die "backup $name is corrupted: its sha256 is $sum but $name.sha256 says $expected"
-  else
-    log "no $name.sha256 next to the backup: checking the archive structure only"
+  check_sidecar "$BACKUP_FILE" || log "no $name.sha256 next to the backup: checking the archive structure only"
+  if [[ "$name" == *.age ]]; then
+    ENCRYPTED=1
+    plain_copy "$BACKUP_FILE"
+    BACKUP_FILE=$PLAIN_FILE
+    log "decrypted $name with the drill's identity"
   fi
   if ! pg_restore --list "$BACKUP_FILE" >/dev/null 2>"$ERR_FILE"; then
     die "backup $name is corrupted or not a pg_dump custom-format archive: $(tail -n 3 "$ERR_FILE")"
@@ -211,6 +249,78 @@ compare_with_live() {
   fi
 }
 
+# set_part SUFFIX -> the file of the chosen set with that suffix (encrypted or not), or nothing.
+set_part() {
+  local suffix=$1
+  if [[ -f "$SET_PREFIX.$suffix.age" ]]; then
+    printf '%s\n' "$SET_PREFIX.$suffix.age"
+  elif [[ -f "$SET_PREFIX.$suffix" ]]; then
+    printf '%s\n' "$SET_PREFIX.$suffix"
+  fi
+}
+
+# The set's Redis snapshot: checksum, decryption, redis-check-rdb, then loaded by a throwaway
+# redis-server (no port, a unix socket in /tmp) whose key count goes into the report.
+verify_redis_part() {
+  local file rdb name sock_dir keys waited=0
+  file=$(set_part redis.rdb)
+  if [[ -z "$file" ]]; then
+    ((EXPECT_REDIS == 0)) || PROBLEMS+=("the set has no Redis snapshot (${SET_PREFIX##*/}.redis.rdb): did the backup job snapshot Redis?")
+    return 0
+  fi
+  name=${file##*/}
+  check_sidecar "$file" || log "no $name.sha256 next to the snapshot"
+  plain_copy "$file"
+  rdb=$PLAIN_FILE
+  if ! redis-check-rdb "$rdb" >"$ERR_FILE" 2>&1; then
+    PROBLEMS+=("Redis snapshot $name fails redis-check-rdb: $(grep -v '^\[offset' "$ERR_FILE" | tail -n 2 | tr '\n' ' ')")
+    return 0
+  fi
+  sock_dir=$(mktemp -d)
+  redis-server --port 0 --unixsocket "$sock_dir/redis.sock" --unixsocketperm 700 \
+    --dir "${rdb%/*}" --dbfilename "${rdb##*/}" --save '' --appendonly no \
+    --logfile "$sock_dir/redis.log" --daemonize no &
+  REDIS_PID=$!
+  until [[ "$(redis-cli -s "$sock_dir/redis.sock" ping 2>/dev/null)" == PONG ]]; do
+    if ! kill -0 "$REDIS_PID" 2>/dev/null || ((waited >= 600)); then
+      PROBLEMS+=("a throwaway redis-server could not load $name: $(tail -n 2 "$sock_dir/redis.log" | tr '\n' ' ')")
+      REDIS_PID=''
+      rm -rf -- "$sock_dir"
+      return 0
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  # INFO keyspace: "db0:keys=42,expires=0,avg_ttl=0", one line per database.
+  keys=$(redis-cli -s "$sock_dir/redis.sock" info keyspace | awk -F'[:=,]' '/^db[0-9]+:/ { n += $3 } END { print n + 0 }')
+  redis-cli -s "$sock_dir/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+  wait "$REDIS_PID" 2>/dev/null || true
+  REDIS_PID=''
+  rm -rf -- "$sock_dir"
+  REPORT+=("redis: $name loads, $keys keys")
+}
+
+# The set's config archive: checksum, decryption, then every file it holds into the report.
+verify_config_part() {
+  local file archive name listing count
+  file=$(set_part config.tar.gz)
+  if [[ -z "$file" ]]; then
+    ((EXPECT_CONFIG == 0)) || PROBLEMS+=("the set has no config archive (${SET_PREFIX##*/}.config.tar.gz)")
+    return 0
+  fi
+  name=${file##*/}
+  check_sidecar "$file" || log "no $name.sha256 next to the archive"
+  plain_copy "$file"
+  archive=$PLAIN_FILE
+  if ! listing=$(tar --list --gzip --file="$archive" 2>"$ERR_FILE"); then
+    PROBLEMS+=("config archive $name does not read back: $(tail -n 2 "$ERR_FILE" | tr '\n' ' ')")
+    return 0
+  fi
+  listing=$(printf '%s\n' "$listing" | grep -v '/$' | sed 's,^\./,,' | sort)
+  count=$(printf '%s\n' "$listing" | grep -c . || true)
+  REPORT+=("config: $name holds $count files ($(printf '%s\n' "$listing" | paste -sd' ' -))")
+}
+
 parse_list() {
   local text=$1 item
   local -a out=()
@@ -238,20 +348,23 @@ drill() {
   create_database "$SCRATCH" "$PGDATABASE" "$PGUSER" "$PGDATABASE"
   SCRATCH_CREATED=1
   create_extensions "$SCRATCH"
-  log "restoring ${BACKUP_FILE##*/} into $SCRATCH"
+  log "restoring $BACKUP_NAME into $SCRATCH"
   local restore_started=$SECONDS
   if ! run_pg_restore "$SCRATCH"; then
-    die "restore of ${BACKUP_FILE##*/} into $SCRATCH failed, the backup is corrupted or incomplete: $(tail -n 3 "$ERR_FILE")"
+    die "restore of $BACKUP_NAME into $SCRATCH failed, the backup is corrupted or incomplete: $(tail -n 3 "$ERR_FILE")"
   fi
   local restore_seconds=$((SECONDS - restore_started))
   log "pg_restore took ${restore_seconds}s"
 
   PROBLEMS=()
   REPORT=()
+  ((ENCRYPTED == 0)) || REPORT+=("set decrypted with the drill's identity")
   compare_with_live "$SCRATCH"
+  verify_redis_part
+  verify_config_part
 
-  local name=${BACKUP_FILE##*/}
-  if [[ -z "$named" && "$name" =~ -(${TS_RE})\.dump$ ]]; then
+  local name=$BACKUP_NAME
+  if [[ -z "$named" && "$name" =~ -(${TS_RE})\.dump(\.age)?$ ]]; then
     local age=$(($(date -u +%s) - $(stamp_epoch "${BASH_REMATCH[1]}")))
     REPORT+=("newest backup is $(hours "$age") h old")
     if ((age > RPO_HOURS_SECONDS)); then
@@ -328,7 +441,7 @@ real_restore() {
   fi
 
   create_extensions "$PGDATABASE"
-  log "restoring ${BACKUP_FILE##*/} into $PGDATABASE"
+  log "restoring $BACKUP_NAME into $PGDATABASE"
   if ! run_pg_restore "$PGDATABASE"; then
     local reason
     reason=$(tail -n 3 "$ERR_FILE")
@@ -336,9 +449,9 @@ real_restore() {
     if [[ -n "$keep" ]]; then
       sql_value "$MAINTENANCE_DB" "ALTER DATABASE \"$keep\" RENAME TO \"$PGDATABASE\"" >/dev/null
       RECORD_DB=$PGDATABASE
-      die "restore of ${BACKUP_FILE##*/} failed ($reason); $PGDATABASE is back as it was before, the partial restore is kept as $failed"
+      die "restore of $BACKUP_NAME failed ($reason); $PGDATABASE is back as it was before, the partial restore is kept as $failed"
     fi
-    die "restore of ${BACKUP_FILE##*/} failed ($reason); the partial restore is kept as $failed"
+    die "restore of $BACKUP_NAME failed ($reason); the partial restore is kept as $failed"
   fi
   RECORD_DB=$PGDATABASE
 
@@ -347,7 +460,7 @@ real_restore() {
     report+="$table $(count_rows "$PGDATABASE" "$table") rows; "
   done
   local seconds=$(($(date -u +%s) - STARTED))
-  local detail="restore-for-real of ${BACKUP_FILE##*/} in ${seconds}s; ${report}previous database kept as ${keep:-<none>}"
+  local detail="restore-for-real of $BACKUP_NAME in ${seconds}s; ${report}previous database kept as ${keep:-<none>}"
   record_run "$PGDATABASE" drill true "$STARTED" "$BACKUP_BYTES" "$detail"
   RECORDED=1
   log "restore ok: $detail"
@@ -387,6 +500,10 @@ main() {
   DRILL_GOAL_SECONDS=${DRILL_GOAL_SECONDS:-900}
   RESTORE_JOBS=${RESTORE_JOBS:-2}
   MAINTENANCE_DB=${MAINTENANCE_DB:-postgres}
+  EXPECT_REDIS=${EXPECT_REDIS:-0}
+  EXPECT_CONFIG=${EXPECT_CONFIG:-0}
+  [[ "$EXPECT_REDIS" =~ ^[01]$ ]] || die "EXPECT_REDIS must be 0 or 1, got '$EXPECT_REDIS'"
+  [[ "$EXPECT_CONFIG" =~ ^[01]$ ]] || die "EXPECT_CONFIG must be 0 or 1, got '$EXPECT_CONFIG'"
   FRESHNESS_TABLE=${FRESHNESS_TABLE:-}
   FRESHNESS_COLUMN=${FRESHNESS_COLUMN:-}
   require_number DRILL_TOLERANCE_PERCENT "$TOLERANCE"

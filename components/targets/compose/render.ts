@@ -209,7 +209,7 @@ function checkFileName(owner: string, name: string): void {
   }
 }
 
-function volumesFor(workload: WorkloadSpec): { volumes: ComposeServiceVolume[]; tmpfs: string[] } {
+function volumesFor(workload: WorkloadSpec, stack: Iterable<WorkloadSpec>): { volumes: ComposeServiceVolume[]; tmpfs: string[] } {
   const volumes: ComposeServiceVolume[] = [];
   const tmpfs: string[] = [];
   for (const volume of workload.volumes) {
@@ -218,7 +218,7 @@ function volumesFor(workload: WorkloadSpec): { volumes: ComposeServiceVolume[]; 
         if (!/^[a-zA-Z0-9._-]+$/.test(volume.name)) {
           throw new Error(`${workload.name}: volume name "${volume.name}" may hold only letters, digits, . _ -`);
         }
-        volumes.push(`${volume.name}:${volume.mountPath}`);
+        volumes.push(`${volume.name}:${volume.mountPath}${volume.readOnly ? ":ro" : ""}`);
         break;
       case "scratch":
         tmpfs.push(`${volume.mountPath}:size=${volume.sizeMiB ?? DEFAULT_SCRATCH_MIB}m`);
@@ -228,6 +228,18 @@ function volumesFor(workload: WorkloadSpec): { volumes: ComposeServiceVolume[]; 
         break;
       case "docker-socket":
         volumes.push(`/var/run/docker.sock:${volume.mountPath}:ro`);
+        break;
+      case "stack-config":
+        // The release's own non-secret files, one bind per file: deploy.sh writes the release
+        // under umask 077, so its directories are the deploy user's alone, while the files are
+        // 0444 (0644 for the compose file). .env and secrets/ stay out.
+        volumes.push({ type: "bind", source: `./${COMPOSE_FILE}`, target: `${volume.mountPath}/${COMPOSE_FILE}`, read_only: true });
+        for (const other of stack) {
+          for (const file of other.configFiles) {
+            const relative = configFilePath(other, file.name);
+            volumes.push({ type: "bind", source: `./${relative}`, target: `${volume.mountPath}/${relative}`, read_only: true });
+          }
+        }
         break;
     }
   }
@@ -331,7 +343,7 @@ interface ServiceContext {
 }
 
 export function renderService(workload: WorkloadSpec, context: ServiceContext): ComposeService {
-  const { volumes, tmpfs } = volumesFor(workload);
+  const { volumes, tmpfs } = volumesFor(workload, context.byName.values());
   const { security } = workload;
   const replicas = replicasFor(workload);
   const service: ComposeService = {

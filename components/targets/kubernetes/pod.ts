@@ -101,6 +101,10 @@ function volumesAndMounts(
       case "docker-socket":
         // Kubernetes nodes need not run Docker, and no Ballast workload may drive the node's runtime.
         break;
+      case "stack-config":
+        volumes.push({ name: volume.name, projected: { sources: stackConfigSources(ctx), defaultMode: 0o444 } });
+        mounts.push({ name: volume.name, mountPath: volume.mountPath, readOnly: true });
+        break;
     }
   }
   if (workload.configFiles.length > 0) {
@@ -127,6 +131,18 @@ function volumesAndMounts(
   }
   checkUniqueMounts(workload, volumes, mounts);
   return { volumes, mounts };
+}
+
+/** Every ConfigMap of the stack (one per workload with config files), each file as <workload>/<file>. */
+function stackConfigSources(ctx: RenderContext): NonNullable<NonNullable<Volume["projected"]>["sources"]> {
+  return ctx.workloads
+    .filter((workload) => workload.configFiles.length > 0)
+    .map((workload) => ({
+      configMap: {
+        name: configMapName(workload),
+        items: workload.configFiles.map((file) => ({ key: file.name, path: `${workload.name}/${file.name}` })),
+      },
+    }));
 }
 
 function checkUniqueMounts(workload: WorkloadSpec, volumes: Volume[], mounts: VolumeMount[]): void {
