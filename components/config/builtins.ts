@@ -17,7 +17,7 @@ export interface BuiltinSecret {
 export const builtinSecrets: Record<string, BuiltinSecret> = {
   "postgres-password": {
     description: "Password of the Postgres application user",
-    rotation: "bump ballast:rotation.postgres-password, pulumi up (the password is changed inside Postgres too)",
+    rotation: "bump ballast:rotation.postgres-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
@@ -45,7 +45,7 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
   },
   "grafana-admin-password": {
     description: "Grafana admin user password",
-    rotation: "bump ballast:rotation.grafana-admin-password, pulumi up",
+    rotation: "bump ballast:rotation.grafana-admin-password, pulumi up, then set it inside Grafana, which reads it only when it creates its database: grafana cli admin reset-admin-password \"$GF_SECURITY_ADMIN_PASSWORD\" in the grafana container",
     generated: true,
     derived: false,
     immutable: false,
@@ -102,6 +102,7 @@ export const encryptionKeyRotationRefusal =
 export const reservedWorkloadNames = [
   "app",
   "postgres",
+  "postgres-password-check",
   "redis",
   "traefik",
   "scheduler",
