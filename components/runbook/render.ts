@@ -577,7 +577,7 @@ function rotateAllSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps):
   const steps = [
     `1. ${code(`pulumi config set --stack ${stack} --path 'ballast:rotation.all' ${facts.all + 1}`)}, then ${code(`pulumi up --stack ${stack}`)}. ` +
       (automatic.length > 0
-        ? `Every generated secret gets a new value exactly once: ${automatic.map(what).join(", ")}. Exactly their users restart: ${restarted.length > 0 ? restarted.map(code).join(", ") : "none"}. A later ${code("ballast:rotation.<secret>")} bump still rotates that one secret.`
+        ? `Every generated secret gets a new value exactly once: ${automatic.map(what).join(", ")}. Exactly their users restart (a job takes the new value on its next run): ${restarted.length > 0 ? restarted.map(code).join(", ") : "none"}. A later ${code("ballast:rotation.<secret>")} bump still rotates that one secret.`
         : "The stack generates no rotatable secret."),
   ];
   const opted = facts.encryptionKey;
