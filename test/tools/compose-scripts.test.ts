@@ -294,6 +294,13 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
     for (const value of ["new-password", "old-password"]) expect(`${result.stdout}${result.stderr}`).not.toContain(value);
   });
 
+  it("an unchanged password (nothing rotated) is not applied again", () => {
+    const host = newHost();
+    previousRelease(host, "same-password");
+    deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "same-password" }).stdin, { FAKE_RUNNING: "postgres" });
+    expect(execCalls(host)).toEqual([]);
+  });
+
   it("a Postgres that is not running yet reads the file when it starts: nothing is exec'd", () => {
     const host = newHost();
     previousRelease(host, "old-password");

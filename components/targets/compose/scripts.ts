@@ -3,7 +3,7 @@
  * lives next to this file (scripts/*.sh, shellcheck reads them as they are); this module checks
  * every setting and puts them in front of the body as quoted readonly variables, so nothing on
  * the host takes arguments that could be got wrong. Needs on the host: bash 4+, coreutils
- * (timeout, base64), util-linux flock, curl, awk, docker with compose v2.20+, cron for jobs.
+ * (timeout, base64), diffutils (cmp), util-linux flock, curl, awk, docker with compose v2.20+, cron for jobs.
  *
  * Host layout:  <base>/releases/<UTC time>-<bundle hash 12>/   one directory per release (0700)
  *               <base>/current -> releases/<id>                 the live release (relative link)

@@ -52,7 +52,7 @@ run_logged() {
 require_tools() {
   local tool
   local -a missing=()
-  for tool in "${COMPOSE[0]}" docker curl flock timeout base64 awk; do
+  for tool in "${COMPOSE[0]}" docker curl flock timeout base64 awk cmp; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   ((${#missing[@]} == 0)) || die "missing on the host: ${missing[*]}"
@@ -243,19 +243,20 @@ singletons_up() {
 
 # --- stage 2a: live secrets ---------------------------------------------------------------------
 
-# apply_live_secrets <release dir>: a running service that takes a secret in place (Postgres'
-# role password) gets that release's value, its secret file on stdin, before any of its clients
-# restarts with it. A service not running yet reads the file itself when it starts; a release
-# without the file (older than live secrets) is skipped.
+# apply_live_secrets <release dir> [<live release dir>]: a running service that takes a secret in
+# place (Postgres' role password) gets that release's value, its secret file on stdin, before any
+# of its clients restarts with it. Skipped: a value equal to the live release's (nothing rotated),
+# a service not running yet (it reads the file itself when it starts), a release without the file.
 LIVE_APPLIED=0
 apply_live_secrets() {
-  local dir=$1 i service secret
+  local dir=$1 live=${2:-} i service secret
   local -a words
   for i in ${LIVE_SERVICES[@]+"${!LIVE_SERVICES[@]}"}; do
     service=${LIVE_SERVICES[i]}
     secret=${LIVE_SECRETS[i]}
     read -r -a words <<<"${LIVE_COMMANDS[i]}"
     [[ -f $dir/secrets/$secret ]] || continue
+    if [[ -n $live && -f $live/secrets/$secret ]] && cmp -s "$dir/secrets/$secret" "$live/secrets/$secret"; then continue; fi
     [[ -n $(containers_of "$service") ]] || continue
     LIVE_APPLIED=1
     if ! run_logged compose "$CURRENT_LINK" 120 exec -T "$service" "${words[@]}" <"$dir/secrets/$secret"; then
@@ -556,7 +557,7 @@ main() {
 
   switch_current "$RELEASE_ID"
   STAGE="live-secrets"
-  apply_live_secrets "$RELEASE_DIR" || fail "a running service did not take a rotated secret in place"
+  apply_live_secrets "$RELEASE_DIR" "${PREVIOUS:+$RELEASES_DIR/$PREVIOUS}" || fail "a running service did not take a rotated secret in place"
   STAGE=singletons
   singletons_up "$CURRENT_LINK" || fail "datastores, proxy and monitoring did not all become healthy within ${WAIT_TIMEOUT}s"
   STAGE=one-shots
