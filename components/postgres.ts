@@ -28,7 +28,7 @@ export function postgresInitSql(extensions: string[], initSql: string): { name: 
 export const POSTGRES_PASSWORD_DIR = "/run/ballast/live";
 export const POSTGRES_PASSWORD_FILE = `${POSTGRES_PASSWORD_DIR}/postgres-password`;
 /** The script that sets the application role's password to the one on stdin (on the image's PATH). */
-export const POSTGRES_SET_PASSWORD = "/usr/local/bin/ballast-postgres-password";
+export const POSTGRES_SET_PASSWORD = "/usr/local/bin/ballast-postgres-rotate";
 
 /**
  * Sets the application role's password to the value on stdin, over the container-private Unix
@@ -88,7 +88,7 @@ keep_password_current() {
   while :; do
     current=$(cksum <"$password_file" 2>/dev/null) || current=""
     if [ -n "$current" ] && [ "$current" != "$applied" ] && pg_isready -q -h /var/run/postgresql -U "$POSTGRES_USER" -d "$POSTGRES_DB"; then
-      if ballast-postgres-password <"$password_file"; then applied=$current; fi
+      if ballast-postgres-rotate <"$password_file"; then applied=$current; fi
     fi
     sleep 5
   done
@@ -142,7 +142,7 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
     ],
     configFiles: [
       { name: "ballast-postgres-entrypoint", mountPath: "/usr/local/bin/ballast-postgres-entrypoint", content: postgresEntrypoint, mode: 0o555 },
-      { name: "ballast-postgres-password", mountPath: POSTGRES_SET_PASSWORD, content: postgresSetPassword, mode: 0o555 },
+      { name: "ballast-postgres-rotate", mountPath: POSTGRES_SET_PASSWORD, content: postgresSetPassword, mode: 0o555 },
       ...postgresInitSql(pg.extensions, pg.initSql).map((file) => ({
         name: file.name,
         mountPath: `/docker-entrypoint-initdb.d/${file.name}`,

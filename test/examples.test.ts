@@ -367,7 +367,7 @@ describe("Dealix", () => {
     for (const secret of ["postgres-password", "redis-password"]) expect(keepers[secret], secret).toEqual({ rotation: "1" });
     expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("postgres-password=1,redis-password=1");
     expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();
-    expect(workloadOf(stack, "postgres").liveSecrets).toEqual([{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-password"] }]);
+    expect(workloadOf(stack, "postgres").liveSecrets).toEqual([{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-rotate"] }]);
   });
 
   it("keeps queue jobs: Redis never evicts and appends every write", async () => {

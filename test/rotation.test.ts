@@ -151,7 +151,7 @@ describe("Postgres takes its password in place", () => {
     const deploy = staging.files.find((f) => f.path === "deploy.sh")!.content;
     expect(deploy).toContain("readonly -a LIVE_SERVICES=('postgres')");
     expect(deploy).toContain("readonly -a LIVE_SECRETS=('postgres-password')");
-    expect(deploy).toContain("readonly -a LIVE_COMMANDS=('/usr/local/bin/ballast-postgres-password')");
+    expect(deploy).toContain("readonly -a LIVE_COMMANDS=('/usr/local/bin/ballast-postgres-rotate')");
     expect(deploy.indexOf('apply_live_secrets "$RELEASE_DIR"')).toBeLessThan(deploy.indexOf('singletons_up "$CURRENT_LINK"'));
   });
 });

@@ -255,7 +255,7 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
               ...w,
               secretEnv: {},
               secretFiles: [{ secret: "postgres-password", mountPath: "/run/ballast/live/postgres-password" }],
-              liveSecrets: [{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-password"] }],
+              liveSecrets: [{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-rotate"] }],
             }
           : w,
       ),
@@ -281,7 +281,7 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
     previousRelease(host, "old-password");
     const values = { ...fixtureSecretValues, "postgres-password": "new-password" };
     const result = deploy(host, stdinFor(host, liveModel(), values).stdin, { FAKE_RUNNING: "postgres" });
-    expect(execCalls(host)[0]).toMatch(/^compose -p ballast --project-directory \S+\/current -f \S+\/current\/docker-compose\.yml .*exec -T postgres \/usr\/local\/bin\/ballast-postgres-password$/);
+    expect(execCalls(host)[0]).toMatch(/^compose -p ballast --project-directory \S+\/current -f \S+\/current\/docker-compose\.yml .*exec -T postgres \/usr\/local\/bin\/ballast-postgres-rotate$/);
     expect(stdins(host)[0]).toBe("new-password");
     const log = calls(host);
     const applied = log.findIndex((c) => / exec -T postgres /.test(c));

@@ -3,7 +3,7 @@
  * scripts Ballast renders (components/postgres.ts): a data directory initialised with an old
  * password accepts the rotated one after the entrypoint wrapper starts (a restart); the running
  * server takes a new password from its file without a restart (Kubernetes: the kubelet rewrites
- * the mounted Secret); `ballast-postgres-password` with the value on stdin sets it at once
+ * the mounted Secret); `ballast-postgres-rotate` with the value on stdin sets it at once
  * (Compose: deploy.sh runs it with `docker compose exec` before the clients roll); the gate
  * Job's script passes with the current password and fails with the old one. After each change
  * the new password connects over TCP and the old one is refused. The image's
@@ -29,7 +29,7 @@ const oldPassword = "OldPassword111";
 const newPassword = "RotatedPassword222";
 /** Written to the live file while the server runs (the Kubernetes path). */
 const watchedPassword = "WatchedPassword333";
-/** Given on stdin to ballast-postgres-password (the Compose path). */
+/** Given on stdin to ballast-postgres-rotate (the Compose path). */
 const execPassword = "ExecPassword444";
 let workDir: string;
 let wrapper: ChildProcess | undefined;
@@ -62,9 +62,9 @@ describe("postgres entrypoint re-applies a rotated password", () => {
     chmodSync(join(fakeBin, "docker-entrypoint.sh"), 0o755);
     writeFileSync(join(workDir, "entrypoint"), postgresEntrypoint);
     chmodSync(join(workDir, "entrypoint"), 0o755);
-    // On the image's PATH as /usr/local/bin/ballast-postgres-password; the wrapper calls it by name.
-    writeFileSync(join(fakeBin, "ballast-postgres-password"), postgresSetPassword);
-    chmodSync(join(fakeBin, "ballast-postgres-password"), 0o755);
+    // On the image's PATH as /usr/local/bin/ballast-postgres-rotate; the wrapper calls it by name.
+    writeFileSync(join(fakeBin, "ballast-postgres-rotate"), postgresSetPassword);
+    chmodSync(join(fakeBin, "ballast-postgres-rotate"), 0o755);
     // The live secret file (a Secret volume on Kubernetes, the release's secrets/ file on Compose).
     mkdirSync(join(workDir, "live"));
     writeFileSync(join(workDir, "live", "postgres-password"), newPassword);
@@ -128,9 +128,9 @@ describe("postgres entrypoint re-applies a rotated password", () => {
     expect(execFileSync("pgrep", ["-f", "-o", `postgres -D ${join(workDir, "data")}`], { encoding: "utf8" }).trim()).toBe(serverPid);
   });
 
-  it("ballast-postgres-password sets the password on stdin at once (Compose: docker compose exec before the clients roll)", () => {
+  it("ballast-postgres-rotate sets the password on stdin at once (Compose: docker compose exec before the clients roll)", () => {
     const run = (stdin: string) =>
-      spawnSync("runuser", ["-u", "postgres", "--", "env", `PATH=${postgresBin()}:/usr/bin:/bin`, "POSTGRES_USER=app", "POSTGRES_DB=postgres", `PGPORT=${port}`, join(workDir, "bin", "ballast-postgres-password")], {
+      spawnSync("runuser", ["-u", "postgres", "--", "env", `PATH=${postgresBin()}:/usr/bin:/bin`, "POSTGRES_USER=app", "POSTGRES_DB=postgres", `PGPORT=${port}`, join(workDir, "bin", "ballast-postgres-rotate")], {
         input: stdin,
         encoding: "utf8",
         timeout: 30_000,
