@@ -32,6 +32,8 @@ interface K8sObject {
   spec: { template?: PodTemplate; jobTemplate?: { spec: { template: PodTemplate } } };
 }
 
+const workloadKinds = ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+
 /** Each workload's definition, as the target sees it: what changes when, and only when, it restarts. */
 function definitions(stack: RenderedStack): Map<string, string> {
   if (stack.target === "compose") {
@@ -41,7 +43,7 @@ function definitions(stack: RenderedStack): Map<string, string> {
   const objects = stack.files.map((f) => parse(f.content) as K8sObject);
   return new Map(
     objects
-      .filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"].includes(o.kind))
+      .filter((o) => workloadKinds.includes(o.kind))
       .map((o) => [o.metadata.name, JSON.stringify(templateOf(o))]),
   );
 }
@@ -51,7 +53,7 @@ function templateOf(object: K8sObject): PodTemplate {
 }
 
 function k8sTemplate(stack: RenderedStack, name: string): PodTemplate {
-  const object = stack.files.map((f) => parse(f.content) as K8sObject).find((o) => o.metadata.name === name && o.spec?.template !== undefined || (o.metadata.name === name && o.kind === "CronJob"))!;
+  const object = stack.files.map((f) => parse(f.content) as K8sObject).find((o) => o.metadata.name === name && workloadKinds.includes(o.kind))!;
   return templateOf(object);
 }
 
