@@ -8,7 +8,7 @@ import { App, appHost } from "./app";
 import { buildPlan, REGISTRY_PASSWORD_SECRET } from "./build";
 import { Backups } from "./backups/component";
 import { Observability } from "./observability/component";
-import type { PlatformConfig, SecretConfig } from "./config";
+import { ENCRYPTION_KEY_PREVIOUS_SECRET, encryptionKeyGenerations, rotationCounters, type PlatformConfig, type SecretConfig } from "./config";
 import { CronJobs } from "./cron";
 import { composeHostFit } from "./footprint";
 import { bootstrapOptions, renderBootstrapScript } from "./host/bootstrap";
@@ -56,23 +56,40 @@ export function wireNetwork(workloads: WorkloadSpec[]): WorkloadSpec[] {
   });
 }
 
-/** Secrets whose value is built from another secret, so they change when it is rotated. */
-const derivedFrom: Record<string, string> = { "database-url": "postgres-password", "redis-url": "redis-password" };
+/** Secrets whose value is built from (or kept beside) another secret, so they change when it is rotated. */
+const derivedFrom: Record<string, string> = {
+  "database-url": "postgres-password",
+  "redis-url": "redis-password",
+  [ENCRYPTION_KEY_PREVIOUS_SECRET]: "encryption-key",
+};
 
 /**
  * Pure: stamps the rotation counters of the secrets a workload uses into a plain env var,
  * so bumping `ballast:rotation.<secret>` changes the pod template / container config and
  * rolls exactly the workloads that use the secret (a Kubernetes Secret change alone restarts nothing).
+ * `rotation` holds effective counters (`rotationCounters`: own + `all`). A secret the workload
+ * takes in place (`liveSecrets`: Postgres' own password) does not restart it.
  */
 export function stampSecretRevisions(workloads: WorkloadSpec[], rotation: Record<string, number>): WorkloadSpec[] {
   return workloads.map((w) => {
     const used = new Set<string>();
+    const live = new Set((w.liveSecrets ?? []).map((s) => s.secret));
     for (const secret of [...Object.values(w.secretEnv), ...w.secretFiles.map((f) => f.secret)]) {
-      used.add(derivedFrom[secret] ?? secret);
+      if (!live.has(secret)) used.add(derivedFrom[secret] ?? secret);
     }
     const revisions = [...used].filter((s) => (rotation[s] ?? 0) > 0).sort().map((s) => `${s}=${rotation[s]}`);
     return revisions.length ? { ...w, env: { ...w.env, [SECRET_REVISIONS_ENV]: revisions.join(",") } } : w;
   });
+}
+
+/**
+ * Pure: during an encryption key's re-encryption window, every workload that reads
+ * `encryption-key` also gets the previous key, as `previousKeyEnv`.
+ */
+export function withPreviousEncryptionKey(workloads: WorkloadSpec[], previousKeyEnv: string): WorkloadSpec[] {
+  return workloads.map((w) =>
+    Object.values(w.secretEnv).includes("encryption-key") ? { ...w, secretEnv: { ...w.secretEnv, [previousKeyEnv]: ENCRYPTION_KEY_PREVIOUS_SECRET } } : w,
+  );
 }
 
 /** Pure: the secret names the workloads reference (env and files). */
@@ -139,18 +156,23 @@ export class Platform extends pulumi.ComponentResource {
     const beforeApp = backups.beforeApp.map((job) => job.name);
     const appSpec = { ...app.spec, dependsOn: [...app.spec.dependsOn, ...beforeApp] };
 
-    const workloads = stampSecretRevisions(wireNetwork(observability.instrument([
+    const supplied = Object.keys(args.secrets.values);
+    const declared = wireNetwork(observability.instrument([
       ...(proxy.spec ? [proxy.spec] : []),
       appSpec,
       ...workers.specs.map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
       ...cron.specs,
       ...(postgres.spec ? [postgres.spec] : []),
+      ...(postgres.passwordCheck ? [postgres.passwordCheck] : []),
       ...(redis.spec ? [redis.spec] : []),
       ...services.specs,
       ...backups.beforeApp,
       ...backups.scheduled,
       ...observability.specs,
-    ])), config.rotation);
+    ]));
+    const encryptionKey = encryptionKeyGenerations(config, supplied);
+    const keyed = config.encryptionKeyRotation && encryptionKey.previous !== undefined ? withPreviousEncryptionKey(declared, config.encryptionKeyRotation.previousKeyEnv) : declared;
+    const workloads = stampSecretRevisions(keyed, rotationCounters(config, supplied));
 
     // The target pulls built images with the registry login when the stack has one.
     const registry = config.registry?.username ? { server: config.registry.server, username: config.registry.username, passwordSecret: REGISTRY_PASSWORD_SECRET } : undefined;

@@ -6,7 +6,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { builtinSecrets, type PlatformConfig, type SecretConfig } from "./config";
+import {
+  builtinSecrets,
+  ENCRYPTION_KEY_PREVIOUS_SECRET,
+  encryptionKeyGenerations,
+  rotationCounters,
+  type EncryptionKeyGenerations,
+  type PlatformConfig,
+  type SecretConfig,
+} from "./config";
 import { stackEndpoints } from "./names";
 import type { SecretSpec } from "./spec";
 import type { SecretValues } from "./targets/target";
@@ -38,11 +46,27 @@ export class Secrets extends pulumi.ComponentResource {
       (secret === "redis-password" && (used.has("redis-url") || used.has("redis-password")));
 
     const endpoints = stackEndpoints(config);
+    const counters = rotationCounters(config, Object.keys(supplied));
     for (const [secretName, builtin] of Object.entries(builtinSecrets)) {
       if (builtin.derived || !needed(secretName)) continue;
       // An external database brings its own credentials inside database-url.
       if (secretName === "postgres-password" && endpoints.postgres.kind === "external") continue;
-      const value = supplied[secretName] ?? (builtin.generated ? this.generate(secretName, config.rotation[secretName] ?? 0, builtin.immutable) : undefined);
+      if (secretName === "encryption-key" && config.encryptionKeyRotation && supplied[secretName] === undefined) {
+        const keys = this.encryptionKeys(encryptionKeyGenerations(config, Object.keys(supplied)));
+        values[secretName] = keys.current;
+        specs.push({ name: secretName, description: builtin.description, rotation: twoKeyRotation(config.encryptionKeyRotation.previousKeyEnv), immutable: false });
+        if (keys.previous && used.has(ENCRYPTION_KEY_PREVIOUS_SECRET)) {
+          values[ENCRYPTION_KEY_PREVIOUS_SECRET] = keys.previous;
+          specs.push({
+            name: ENCRYPTION_KEY_PREVIOUS_SECRET,
+            description: `The encryption key before the last rotation (${config.encryptionKeyRotation.previousKeyEnv}), kept while the stored data is re-encrypted`,
+            rotation: "dropped when ballast:encryptionKeyRotation.reencrypted reaches the key's generation",
+            immutable: true,
+          });
+        }
+        continue;
+      }
+      const value = supplied[secretName] ?? (builtin.generated ? this.generate(secretName, counters[secretName] ?? 0, builtin.immutable) : undefined);
       // Supplied-only secrets (S3 keys, receiver credentials) are checked by config validation.
       if (value === undefined) throw new Error(`secret "${secretName}" is used but has no value: pulumi config set --secret --path 'ballast:secretValues.${secretName}' <value>`);
       values[secretName] = value;
@@ -71,6 +95,23 @@ export class Secrets extends pulumi.ComponentResource {
     this.registerOutputs({ names: specs.map((s) => s.name) });
   }
 
+  /**
+   * The encryption keys of an app that reads two: one RandomBytes per generation (generation 0 keeps
+   * the original resource name, so opting in changes nothing). The generation before the current
+   * one stays declared: protected while the data may still be encrypted with it, unprotected once
+   * re-encrypted, so the next rotation can drop it. No keeper: a key's value never changes.
+   */
+  private encryptionKeys(generations: EncryptionKeyGenerations): { current: pulumi.Output<string>; previous?: pulumi.Output<string> } {
+    const key = (generation: number, protect: boolean) => {
+      const bytes = new random.RandomBytes(generation === 0 ? "encryption-key" : `encryption-key-${generation}`, { length: 32 }, { parent: this, protect, additionalSecretOutputs: ["hex", "base64"] });
+      return pulumi.secret(bytes.hex);
+    };
+    const current = key(generations.current, true);
+    if (generations.current === 0) return { current };
+    const previous = key(generations.current - 1, generations.previous !== undefined);
+    return generations.previous === undefined ? { current } : { current, previous };
+  }
+
   /** A URL-safe random secret; the rotation counter is a keeper, so bumping it regenerates the value. */
   private generate(secretName: string, rotation: number, immutable: boolean): pulumi.Output<string> {
     if (immutable) {
@@ -85,6 +126,14 @@ export class Secrets extends pulumi.ComponentResource {
     );
     return pulumi.secret(password.result);
   }
+}
+
+/** How the encryption key rotates when the app reads two keys (`ballast:encryptionKeyRotation`). */
+export function twoKeyRotation(previousKeyEnv: string): string {
+  return (
+    `bump ballast:rotation.encryption-key (or ballast:rotation.all), pulumi up: its users get the new key and the old one as ${previousKeyEnv}; ` +
+    "re-encrypt the stored data, then set ballast:encryptionKeyRotation.reencrypted to the new generation and pulumi up: the old key is dropped"
+  );
 }
 
 function pick(builtin: { description: string; rotation: string; immutable: boolean }) {

@@ -253,6 +253,12 @@ export interface WorkloadSpec {
   volumes: VolumeSpec[];
   configFiles: ConfigFileSpec[];
   secretFiles: SecretFileSpec[];
+  /**
+   * Secret files (listed in `secretFiles` too) the running workload takes in place, without a
+   * restart: rotating one leaves the workload running (no revision stamp, no recreation) and the
+   * targets get the new value into it before its clients switch. Postgres' own role password.
+   */
+  liveSecrets?: LiveSecretSpec[];
   route?: RouteSpec;
   metrics?: MetricsSpec;
   /** Workloads that must be healthy before this one starts (Compose `depends_on`; init ordering on Kubernetes is by readiness). */
@@ -269,6 +275,18 @@ export interface WorkloadSpec {
   labels: Record<string, string>;
   /** Seconds the workload gets to shut down gracefully. */
   stopGracePeriodSeconds: number;
+}
+
+/**
+ * A secret file a running workload re-reads. Kubernetes mounts it as a directory (the kubelet
+ * updates it in place; the container watches it); Compose runs `apply` in the running container
+ * with the release's value on stdin before the clients roll, and again with the previous value
+ * on a rollback.
+ */
+export interface LiveSecretSpec {
+  secret: SecretName;
+  /** Plain words: an executable inside the container that applies the value read on stdin. */
+  apply: string[];
 }
 
 /** A secret the stack owns: generated with @pulumi/random or supplied in config. */
@@ -361,6 +379,12 @@ export function cpuQuantity(cores: number): string {
 /** Kubernetes quantity for MiB (4096 -> "4Gi", 300 -> "300Mi"). */
 export function memoryQuantity(mib: number): string {
   return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
+}
+
+/** The secret files whose change must restart the workload: all but the ones it takes in place (`liveSecrets`). */
+export function restartingSecretFiles(workload: WorkloadSpec): SecretFileSpec[] {
+  const live = new Set((workload.liveSecrets ?? []).map((secret) => secret.secret));
+  return workload.secretFiles.filter((file) => !live.has(file.secret));
 }
 
 /** Environment-variable name of a secret (`postgres-password` -> `POSTGRES_PASSWORD`). */

@@ -123,6 +123,15 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
     expect(prometheus.configFiles.find((f) => f.name === "ballast.rules.yml")?.content).toContain('http_requests_total{status_code=~"5..|429"}');
   });
 
+  it("rotates with all + per-secret counters; the encryption key's re-encryption window gives the app both keys; Postgres takes its password in place", async () => {
+    const stack = await rendered(target);
+    // all: 1 on top of auth-secret: 1, postgres-password: 2, encryption-key: 1 (generation 2, re-encrypted to 1).
+    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("auth-secret=2,encryption-key=2,postgres-password=3,redis-password=1");
+    expect(workloadOf(stack, "api").secretEnv).toMatchObject({ ENCRYPTION_KEY: "encryption-key", ENCRYPTION_KEY_PREVIOUS: "encryption-key-previous" });
+    expect(stack.recorder.byType("random:index/randomBytes:RandomBytes").map((r) => r.name).sort()).toEqual(["encryption-key-1", "encryption-key-2"]);
+    expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();
+  });
+
   it("builds the app, a worker, a job and a service, pushing to the registry", async () => {
     const stack = await rendered(target);
     const builds = stack.recorder.byType("docker:index/image:Image").map((r) => r.inputs as { imageName: string; build: { target?: string; args?: Record<string, string> } });
@@ -175,7 +184,8 @@ describe("every feature on Kubernetes", () => {
 
   it("runs the migration and the index step as one-shot Jobs and the scheduled ones as CronJobs", async () => {
     const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
-    expect(objectsOf(objects, "Job").map((j) => j.metadata.name).sort()).toEqual([...oneShotJobs].sort());
+    // Kubernetes also gates the clients on Postgres taking a rotated password.
+    expect(objectsOf(objects, "Job").map((j) => j.metadata.name).sort()).toEqual([...oneShotJobs, "postgres-password-check"].sort());
     expect(objectsOf(objects, "CronJob").map((j) => j.metadata.name).sort()).toEqual([...scheduledJobs].sort());
     expect(objectOf(objects, "CronJob", "backup").spec.schedule).toBe("0 */6 * * *");
   });

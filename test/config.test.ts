@@ -194,3 +194,67 @@ describe("Pulumi.yaml project defaults", () => {
     expect(config.domain).toBe("example.com");
   });
 });
+
+describe("rotation: ballast:rotation, ballast:rotation.all, ballast:encryptionKeyRotation", () => {
+  const keyedApp = { image: "ghcr.io/acme/app:1.0.0", secretEnv: { ENCRYPTION_KEY: "encryption-key" } };
+  const twoKeys = (reencrypted: number) => ({ previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", reencrypted });
+  const refusal =
+    'the encryption key cannot be rotated: stored API keys were encrypted with it and could no longer be decrypted (nyxcore runbook, "ENCRYPTION_KEY mismatch"); re-encrypt the data with a new key first';
+
+  it("accepts the rotate-all switch next to per-secret counters", () => {
+    const { config } = parsePlatformConfig(prodRaw({ rotation: { all: 2, "auth-secret": 1 } }), "prod", "ballast");
+    expect(config.rotation).toEqual({ all: 2, "auth-secret": 1 });
+  });
+
+  it("names every counter it allows when the name is not one (all and the generated secrets)", () => {
+    expect(problemsOf(prodRaw({ rotation: { "openai-api-key": 1 } }))).toEqual([
+      "ballast:rotation.openai-api-key: only generated secrets have a rotation counter; allowed: all, postgres-password, redis-password, auth-secret, grafana-admin-password",
+    ]);
+  });
+
+  it("refuses a counter for a secret the stack supplies: a counter cannot change it", () => {
+    const raw = { ...prodRaw({ rotation: { "redis-password": 1 } }), "ballast:secretValues": JSON.stringify({ "redis-password": "given" }) };
+    expect(problemsOf(raw)).toEqual([
+      "ballast:rotation.redis-password: \"redis-password\" is supplied in ballast:secretValues, so a counter cannot change it: set the new value with pulumi config set --secret --path 'ballast:secretValues.redis-password' <value>, then pulumi up",
+    ]);
+  });
+
+  it("without the opt-in the encryption key's refusal stays, with its message", () => {
+    expect(problemsOf(prodRaw({ app: keyedApp, rotation: { "encryption-key": 1 } }))).toEqual([`ballast:rotation.encryption-key: refused (got 1): ${refusal}`]);
+  });
+
+  it("with the opt-in a rotation opens a window, and closing it is allowed", () => {
+    for (const [rotation, reencrypted] of [[{ "encryption-key": 1 }, 0], [{ "encryption-key": 1 }, 1], [{ all: 1 }, 0], [{ all: 1, "encryption-key": 1 }, 1]] as const) {
+      const { config } = parsePlatformConfig(prodRaw({ app: keyedApp, rotation, encryptionKeyRotation: twoKeys(reencrypted) }), "prod", "ballast");
+      expect(config.encryptionKeyRotation).toEqual(twoKeys(reencrypted));
+    }
+  });
+
+  it("refuses a second rotation while the first one's re-encryption is open (the app holds one previous key)", () => {
+    expect(problemsOf(prodRaw({ app: keyedApp, rotation: { "encryption-key": 1, all: 1 }, encryptionKeyRotation: twoKeys(0) }))).toEqual([
+      "ballast:rotation.encryption-key: refused: it makes encryption-key generation 2 while the data is re-encrypted only to generation 0, and the app holds one previous key (ENCRYPTION_KEY_PREVIOUS); " +
+        "finish the open re-encryption first: re-encrypt the data to generation 1, set ballast:encryptionKeyRotation.reencrypted to 1, pulumi up, then rotate",
+    ]);
+    expect(problemsOf(prodRaw({ app: keyedApp, rotation: { all: 2 }, encryptionKeyRotation: twoKeys(0) }))[0]).toMatch(/^ballast:rotation\.all: refused: it makes encryption-key generation 2 /);
+  });
+
+  it("refuses a re-encryption ahead of the key", () => {
+    expect(problemsOf(prodRaw({ app: keyedApp, rotation: { "encryption-key": 1 }, encryptionKeyRotation: twoKeys(2) }))).toEqual([
+      "ballast:encryptionKeyRotation.reencrypted: 2 is ahead of the key's generation 1 (ballast:rotation.encryption-key + ballast:rotation.all); allowed: 0 (re-encryption under way) or 1 (done: the previous key is dropped)",
+    ]);
+  });
+
+  it("refuses the opt-in when no workload reads the key, or when the key is supplied", () => {
+    expect(problemsOf(prodRaw({ encryptionKeyRotation: twoKeys(0) }))).toEqual([
+      'ballast:encryptionKeyRotation: no workload reads "encryption-key"; map it first, e.g. ballast:app.secretEnv.ENCRYPTION_KEY: encryption-key (allowed only for an app that decrypts with ENCRYPTION_KEY_PREVIOUS as well)',
+    ]);
+    const supplied = { ...prodRaw({ app: keyedApp, encryptionKeyRotation: twoKeys(0) }), "ballast:secretValues": JSON.stringify({ "encryption-key": "k" }) };
+    expect(problemsOf(supplied)).toEqual([
+      'ballast:encryptionKeyRotation: "encryption-key" is supplied in ballast:secretValues, so Ballast cannot keep its previous value for a re-encryption window; drop ballast:encryptionKeyRotation and rotate it by hand (runbook, "Secrets")',
+    ]);
+  });
+
+  it("refuses a badly named previous-key variable", () => {
+    expect(problemsOf(prodRaw({ app: keyedApp, encryptionKeyRotation: { previousKeyEnv: "old-key", reencrypted: 0 } }))[0]).toMatch(/^ballast:encryptionKeyRotation\.previousKeyEnv: .*\(got "old-key"\)$/);
+  });
+});

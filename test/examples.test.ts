@@ -422,6 +422,15 @@ describe("Dealix", () => {
     expect(rules).toContain("ballast_restore_drill_last_duration_seconds / 60 > 15");
   });
 
+  it.each(targets)("rotates ALL generated secrets with one counter (scenario 6), Postgres in place (%s)", async (target) => {
+    const stack = await rendered("dealix", target);
+    const keepers = Object.fromEntries(stack.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, p.inputs.keepers]));
+    for (const secret of ["postgres-password", "redis-password"]) expect(keepers[secret], secret).toEqual({ rotation: "1" });
+    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("postgres-password=1,redis-password=1");
+    expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();
+    expect(workloadOf(stack, "postgres").liveSecrets).toEqual([{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-rotate"] }]);
+  });
+
   it("keeps queue jobs: Redis never evicts and appends every write", async () => {
     const conf = configFile(workloadOf(await rendered("dealix", "compose"), "redis"), "redis.conf");
     expect(conf).toContain("maxmemory-policy noeviction");

@@ -515,3 +515,45 @@ describe("the Backups section of an encrypted set with Redis and the config arch
     expect(text).toContain("Redis after a loss: stop Redis, put the (decrypted) `app-<UTC timestamp>.redis.rdb` on its data volume as `dump.rdb`");
   });
 });
+
+describe("rotate all secrets", () => {
+  /** The fixture with sources as a stack gives them: generated passwords, a supplied registry token. */
+  function rotationInput(rotation: RunbookInput["rotation"], secrets = fixtureModel().secrets): RunbookInput {
+    const model = { ...fixtureModel(), secrets: [...secrets, { name: "registry-password", description: "Registry token", rotation: "create a new token at the registry, set it, pulumi up, revoke the old token", immutable: false }] };
+    const input = composeInput(model);
+    input.secretSources = { "postgres-password": "generated", "redis-password": "generated", "encryption-key": "generated", "database-url": "derived", "redis-url": "derived", "registry-password": "supplied" };
+    input.rotation = rotation;
+    return input;
+  }
+  const section = (markdown: string) => markdown.slice(markdown.indexOf("### Rotate all secrets"));
+
+  it("bumps ballast:rotation.all past its current value and names what it rotates and exactly who restarts", () => {
+    const text = section(renderRunbook(rotationInput({ all: 2 })));
+    expect(text).toContain("1. `pulumi config set --stack test --path 'ballast:rotation.all' 3`, then `pulumi up --stack test`.");
+    expect(text).toContain(
+      "Every generated secret gets a new value exactly once: `postgres-password` (set inside the running Postgres with `ALTER ROLE` before its clients restart; Postgres keeps running), `redis-password`.",
+    );
+    expect(text).toContain("Exactly their users restart (a job takes the new value on its next run): `app`, `cron-cleanup`, `postgres`, `redis`, `worker`.");
+  });
+
+  it("lists what it cannot rotate as manual steps, each with why and how", () => {
+    const text = section(renderRunbook(rotationInput({ all: 0 })));
+    expect(text).toContain("2. By hand, what the switch cannot rotate, each with why and how:");
+    expect(text).toContain("   - `encryption-key`: **not rotated**: the encryption key cannot be rotated: stored API keys were encrypted with it");
+    expect(text).toContain("opt in with `ballast:encryptionKeyRotation` (README).");
+    expect(text).toContain("   - `registry-password` (supplied: Ballast cannot issue it): create a new token at the registry, set it, pulumi up, revoke the old token");
+  });
+
+  it("with two encryption keys: the key rotates with the rest and the window's closing step is printed", () => {
+    const secrets = fixtureModel().secrets.map((s) => (s.name === "encryption-key" ? { ...s, immutable: false, rotation: "bump, re-encrypt, close" } : s));
+    const closed = section(renderRunbook(rotationInput({ all: 0, encryptionKey: { previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", generation: 0, reencrypted: 0 } }, secrets)));
+    expect(closed).toContain("`encryption-key` (opens a re-encryption window, below)");
+    expect(closed).not.toContain("**not rotated**");
+    expect(closed).toContain(
+      "3. Encryption key (the app reads two keys): after step 1 its users get the new key and the old one as `ENCRYPTION_KEY_PREVIOUS`. Re-encrypt the stored data with the app's own procedure, then close the window: `pulumi config set --stack test --path 'ballast:encryptionKeyRotation.reencrypted' 1` and `pulumi up --stack test`",
+    );
+    const open = section(renderRunbook(rotationInput({ all: 1, encryptionKey: { previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", generation: 1, reencrypted: 0 } }, secrets)));
+    expect(open).toContain("'ballast:encryptionKeyRotation.reencrypted' 1`");
+    expect(open).toContain("A window is open now (generation 1, re-encrypted to 0): close it before step 1, which is refused until then.");
+  });
+});

@@ -17,7 +17,7 @@ export interface BuiltinSecret {
 export const builtinSecrets: Record<string, BuiltinSecret> = {
   "postgres-password": {
     description: "Password of the Postgres application user",
-    rotation: "bump ballast:rotation.postgres-password, pulumi up (the password is changed inside Postgres too)",
+    rotation: "bump ballast:rotation.postgres-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
@@ -45,7 +45,7 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
   },
   "grafana-admin-password": {
     description: "Grafana admin user password",
-    rotation: "bump ballast:rotation.grafana-admin-password, pulumi up",
+    rotation: "bump ballast:rotation.grafana-admin-password, pulumi up: Grafana restarts and resets its admin password to the new value",
     generated: true,
     derived: false,
     immutable: false,
@@ -110,6 +110,7 @@ export const encryptionKeyRotationRefusal =
 export const reservedWorkloadNames = [
   "app",
   "postgres",
+  "postgres-password-check",
   "redis",
   "traefik",
   "scheduler",

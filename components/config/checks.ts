@@ -9,6 +9,7 @@ import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS } from "./backups"
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { configKey, showValue } from "./errors";
 import { defaultImages, imagePinProblem } from "./images";
+import { counterRotates, ROTATE_ALL, rotationCounters } from "./rotation";
 import type { Environment, PlatformConfig, ReceiverConfig, WorkerConfig } from "./types";
 
 export interface CheckResult {
@@ -158,14 +159,55 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
 
   for (const [name, counter] of Object.entries(config.rotation)) {
     const builtin = builtinSecrets[name];
-    if (name === "encryption-key") {
+    if (name === ROTATE_ALL) continue;
+    if (name === "encryption-key" && !config.encryptionKeyRotation) {
       problems.push(`${configKey(["rotation", name])}: refused (got ${counter}): ${encryptionKeyRotationRefusal}`);
     } else if (!builtin || !builtin.generated) {
-      const rotatable = Object.entries(builtinSecrets)
-        .filter(([, s]) => s.generated && !s.immutable)
-        .map(([n]) => n);
-      problems.push(`${configKey(["rotation", name])}: only generated secrets have a rotation counter; allowed: ${rotatable.join(", ")}`);
+      const rotatable = Object.keys(builtinSecrets).filter((n) => counterRotates(config, n));
+      problems.push(`${configKey(["rotation", name])}: only generated secrets have a rotation counter; allowed: ${[ROTATE_ALL, ...rotatable].join(", ")}`);
+    } else if (supplied.includes(name)) {
+      problems.push(
+        `${configKey(["rotation", name])}: "${name}" is supplied in ballast:secretValues, so a counter cannot change it: set the new value with pulumi config set --secret --path 'ballast:secretValues.${name}' <value>, then pulumi up`,
+      );
     }
+  }
+  problems.push(...encryptionKeyRotationProblems(config, supplied));
+  return problems;
+}
+
+/**
+ * The re-encryption window of `ballast:encryptionKeyRotation`: the app holds two keys, so a
+ * rotation may start only when the previous one's re-encryption is finished, and `reencrypted`
+ * can name only the current generation or the one before.
+ */
+function encryptionKeyRotationProblems(config: PlatformConfig, supplied: readonly string[]): string[] {
+  const opted = config.encryptionKeyRotation;
+  if (!opted) return [];
+  const problems: string[] = [];
+  const readers = [config.app.secretEnv, ...config.workers.map((w) => w.secretEnv), ...config.cronJobs.map((c) => c.secretEnv), ...config.services.map((s) => s.secretEnv)];
+  if (!readers.some((secretEnv) => Object.values(secretEnv).includes("encryption-key"))) {
+    problems.push(
+      `${configKey(["encryptionKeyRotation"])}: no workload reads "encryption-key"; map it first, e.g. ballast:app.secretEnv.ENCRYPTION_KEY: encryption-key (allowed only for an app that decrypts with ${opted.previousKeyEnv} as well)`,
+    );
+  }
+  if (supplied.includes("encryption-key")) {
+    problems.push(
+      `${configKey(["encryptionKeyRotation"])}: "encryption-key" is supplied in ballast:secretValues, so Ballast cannot keep its previous value for a re-encryption window; drop ballast:encryptionKeyRotation and rotate it by hand (runbook, "Secrets")`,
+    );
+    return problems;
+  }
+  const current = rotationCounters(config, supplied)["encryption-key"] ?? 0;
+  const reencrypted = opted.reencrypted;
+  if (reencrypted > current) {
+    problems.push(
+      `${configKey(["encryptionKeyRotation", "reencrypted"])}: ${reencrypted} is ahead of the key's generation ${current} (ballast:rotation.encryption-key + ballast:rotation.all); allowed: ${current === 0 ? "0" : `${current - 1} (re-encryption under way) or ${current} (done: the previous key is dropped)`}`,
+    );
+  } else if (current - reencrypted > 1) {
+    const key = config.rotation["encryption-key"] !== undefined ? ["rotation", "encryption-key"] : ["rotation", ROTATE_ALL];
+    problems.push(
+      `${configKey(key)}: refused: it makes encryption-key generation ${current} while the data is re-encrypted only to generation ${reencrypted}, and the app holds one previous key (${opted.previousKeyEnv}); ` +
+        `finish the open re-encryption first: re-encrypt the data to generation ${reencrypted + 1}, set ballast:encryptionKeyRotation.reencrypted to ${reencrypted + 1}, pulumi up, then rotate`,
+    );
   }
   return problems;
 }
@@ -336,6 +378,9 @@ function grafanaAccessProblems(config: PlatformConfig): string[] {
   if (!monitoring.enabled || !monitoring.grafana.enabled) return [];
   const key = configKey(["monitoring", "grafana", "allowFrom"]);
   const ranges = monitoring.grafana.allowFrom;
+  // An enabled bootstrap without SSH ranges is reported under sshAllowFrom; setting those fixes both.
+  const bootstrap = config.compose.bootstrap;
+  if (ranges.length === 0 && config.target === "compose" && bootstrap.enabled && bootstrap.sshAllowFrom.length === 0) return [];
   if (ranges.length === 0) {
     return [
       `${key}: required on ${config.environment}: the address ranges that may reach Grafana (on Compose it follows ballast:compose.bootstrap.sshAllowFrom, which is empty here), e.g. ["203.0.113.0/24"]; ["0.0.0.0/0", "::/0"] lets everyone reach the login page`,

@@ -10,6 +10,7 @@
  * the top-level tree, each list item (workers, cron jobs, services), and optional objects
  * when the stack gives them (a build, a health block, the S3 copy, the HNSW index ...).
  */
+import { cidrProblem } from "./compose";
 import { defaultImages } from "./images";
 import type { Environment } from "./environment";
 
@@ -441,7 +442,8 @@ function grafanaAllowFromDefault(merged: JsonObject, context: DefaultsContext): 
   // The local engine serves this machine (its published ports follow ballast:proxy.bindAddress).
   if (compose.mode === "local") return EVERYONE;
   const bootstrap = isObject(compose.bootstrap) ? compose.bootstrap : {};
-  const ssh = Array.isArray(bootstrap.sshAllowFrom) ? bootstrap.sshAllowFrom : [];
+  // Only the valid ranges: a bad one is reported once, under sshAllowFrom.
+  const ssh = Array.isArray(bootstrap.sshAllowFrom) ? bootstrap.sshAllowFrom.filter((range) => typeof range === "string" && cidrProblem(range) === undefined) : [];
   // No SSH allow-list to follow: a check asks for an explicit one (private ranges are Docker's own on Compose).
   return ssh.length > 0 ? ssh : [];
 }

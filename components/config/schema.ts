@@ -14,6 +14,7 @@ import { monitoringSchema } from "./monitoring";
 import { ENVIRONMENTS, TARGETS } from "./environment";
 import { domainName, secretName } from "./primitives";
 import { proxySchema } from "./proxy";
+import { encryptionKeyRotationSchema } from "./rotation";
 import { appSchema, cronJobSchema, extraServiceSchema, workerSchema } from "./workloads";
 
 export const platformInputSchema = z.strictObject({
@@ -35,6 +36,7 @@ export const platformInputSchema = z.strictObject({
   proxy: proxySchema,
   secrets: z.record(secretName, z.strictObject({ description: z.string().min(1), rotation: z.string().min(1) })),
   rotation: z.record(secretName, z.number().int().min(0)),
+  encryptionKeyRotation: encryptionKeyRotationSchema.optional(),
   host: hostSchema,
   backups: backupsSchema,
   monitoring: monitoringSchema,

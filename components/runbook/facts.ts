@@ -4,7 +4,7 @@
  * `alertsFromModel` from the Prometheus rule files the model ships.
  */
 import { parse } from "yaml";
-import { builtinSecrets, type PlatformConfig } from "../config";
+import { builtinSecrets, ENCRYPTION_KEY_PREVIOUS_SECRET, ROTATE_ALL, rotationCounters, type PlatformConfig } from "../config";
 import type { StackModel } from "../spec";
 import type { RunbookAlert, RunbookInput, SecretSource } from "./types";
 
@@ -24,13 +24,20 @@ export function runbookInput(model: StackModel, config: PlatformConfig, options:
     const builtin = builtinSecrets[secret.name];
     if (builtin?.derived) secretSources[secret.name] = "derived";
     else if (supplied.has(secret.name) || (!builtin && secret.name in config.secrets)) secretSources[secret.name] = "supplied";
-    else if (builtin?.generated) secretSources[secret.name] = "generated";
+    else if (builtin?.generated || secret.name === ENCRYPTION_KEY_PREVIOUS_SECRET) secretSources[secret.name] = "generated";
   }
+  const twoKeys = config.encryptionKeyRotation;
   const input: RunbookInput = {
     model,
     target: config.target,
     environment: config.environment,
     secretSources,
+    rotation: {
+      all: config.rotation[ROTATE_ALL] ?? 0,
+      ...(twoKeys && !supplied.has("encryption-key")
+        ? { encryptionKey: { previousKeyEnv: twoKeys.previousKeyEnv, generation: rotationCounters(config, [...supplied])["encryption-key"] ?? 0, reencrypted: twoKeys.reencrypted } }
+        : {}),
+    },
     ...(options.alerts ? { alerts: options.alerts } : {}),
     ...(options.backupGuide ? { backupGuide: options.backupGuide } : {}),
   };

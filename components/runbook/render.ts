@@ -3,7 +3,7 @@
  * and config facts that deploy it. Pure and deterministic (no clock, no I/O, no secret
  * values), so a committed runbook can be checked for staleness by rendering it again.
  */
-import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BUILTIN_RULE_GROUPS } from "../config";
+import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BUILTIN_RULE_GROUPS, encryptionKeyRotationRefusal } from "../config";
 import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type QueueTriggerSpec, type SecretSpec, type WorkloadSpec } from "../spec";
 import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
@@ -624,7 +624,69 @@ function secretsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
     table(["Secret", "What", "Value comes from", "Where it lives", "Used by", "Rotate"], rows),
     "",
     `Rotating a generated secret: ${code(`pulumi config set --stack ${stack} --path 'ballast:rotation.<secret>' <n+1>`)}, then ${code(`pulumi up --stack ${stack}`)}: a new value is generated and exactly the workloads that use it restart. A supplied secret: ${code(`pulumi config set --stack ${stack} --secret --path 'ballast:secretValues.<secret>' <value>`)}, then ${code(`pulumi up --stack ${stack}`)}.`,
+    "",
+    rotateAllSection(ctx),
   ].join("\n");
+}
+
+/** The workloads that use a secret (or a secret derived from it) and restart when it rotates. */
+function restartedBy(ctx: RunbookContext, secret: string): WorkloadSpec[] {
+  const derived: Record<string, string[]> = { "postgres-password": ["database-url"], "redis-password": ["redis-url"], "encryption-key": ["encryption-key-previous"] };
+  const names = [secret, ...(derived[secret] ?? [])];
+  return ctx.model.workloads.filter((w) => {
+    const live = new Set((w.liveSecrets ?? []).map((l) => l.secret));
+    const uses = [...Object.values(w.secretEnv), ...w.secretFiles.map((f) => f.secret)];
+    return uses.some((used) => names.includes(used) && !live.has(used));
+  });
+}
+
+/**
+ * "Rotate ALL secrets" (Dealix's incident runbook): one counter for everything Ballast generates,
+ * then the manual steps for what it cannot rotate, each with why and how.
+ */
+function rotateAllSection(ctx: RunbookContext): string {
+  const { model, input, stack } = ctx;
+  const sources = input.secretSources ?? {};
+  const facts = input.rotation ?? { all: 0 };
+  const automatic = model.secrets.filter((s) => sources[s.name] === "generated" && !s.immutable);
+  const manual = model.secrets.filter((s) => sources[s.name] !== "derived" && !automatic.includes(s));
+  const restarted = [...new Set(automatic.flatMap((s) => restartedBy(ctx, s.name)).map((w) => w.name))].sort();
+  const what = (secret: SecretSpec): string => {
+    if (secret.name === "postgres-password") return `${code(secret.name)} (set inside the running Postgres with ${code("ALTER ROLE")} before its clients restart; Postgres keeps running)`;
+    if (secret.name === "auth-secret") return `${code(secret.name)} (existing sessions end)`;
+    if (secret.name === "encryption-key") return `${code(secret.name)} (opens a re-encryption window, below)`;
+    if (secret.name === "grafana-admin-password") return `${code(secret.name)} (Grafana resets its admin password to it as it restarts)`;
+    return code(secret.name);
+  };
+  const manualStep = (secret: SecretSpec): string => {
+    if (secret.immutable && secret.name === "encryption-key") {
+      return `${code(secret.name)}: **not rotated**: ${encryptionKeyRotationRefusal}. An app that decrypts with a previous key as well can opt in with ${code("ballast:encryptionKeyRotation")} (README).`;
+    }
+    if (secret.immutable) return `${code(secret.name)}: not rotated: ${secret.rotation}`;
+    return `${code(secret.name)} (supplied: Ballast cannot issue it): ${secret.rotation}`;
+  };
+  const steps = [
+    `1. ${code(`pulumi config set --stack ${stack} --path 'ballast:rotation.all' ${facts.all + 1}`)}, then ${code(`pulumi up --stack ${stack}`)}. ` +
+      (automatic.length > 0
+        ? `Every generated secret gets a new value exactly once: ${automatic.map(what).join(", ")}. Exactly their users restart (a job takes the new value on its next run): ${restarted.length > 0 ? restarted.map(code).join(", ") : "none"}. A later ${code("ballast:rotation.<secret>")} bump still rotates that one secret.`
+        : "The stack generates no rotatable secret."),
+  ];
+  const opted = facts.encryptionKey;
+  const manualLines = manual.map(manualStep);
+  if (manualLines.length > 0) {
+    steps.push("2. By hand, what the switch cannot rotate, each with why and how:", ...manualLines.map((line) => `   - ${line}`));
+  }
+  if (opted) {
+    const window = opted.reencrypted < opted.generation;
+    steps.push(
+      `${manualLines.length > 0 ? 3 : 2}. Encryption key (the app reads two keys): after step 1 its users get the new key and the old one as ${code(opted.previousKeyEnv)}. ` +
+        `Re-encrypt the stored data with the app's own procedure, then close the window: ${code(`pulumi config set --stack ${stack} --path 'ballast:encryptionKeyRotation.reencrypted' ${window ? opted.generation : opted.generation + 1}`)} and ${code(`pulumi up --stack ${stack}`)}: the old key is dropped and its users restart with the new one only. ` +
+        (window
+          ? `A window is open now (generation ${opted.generation}, re-encrypted to ${opted.reencrypted}): close it before step 1, which is refused until then.`
+          : "A further rotation is refused until the window is closed."),
+    );
+  }
+  return [`### Rotate all secrets`, "", "For an incident (\"rotate ALL secrets\"): one switch for everything Ballast generates, then the rest by hand.", "", ...steps].join("\n");
 }
 
 /** Renders the runbook of one stack. Pure: the same input always gives the same text. */

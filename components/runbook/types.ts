@@ -60,6 +60,13 @@ export type SecretSource =
   /** Built from other secrets (connection URLs). */
   | "derived";
 
+export interface RotationFacts {
+  /** `ballast:rotation.all` today. */
+  all: number;
+  /** Present when the app reads two encryption keys (`ballast:encryptionKeyRotation`). */
+  encryptionKey?: { previousKeyEnv: string; generation: number; reencrypted: number };
+}
+
 export interface RunbookInput {
   model: StackModel;
   target: "compose" | "kubernetes";
@@ -71,6 +78,8 @@ export interface RunbookInput {
   kubernetes?: KubernetesFacts;
   /** Where each secret's value comes from; secrets not listed are shown as "generated or supplied". */
   secretSources?: Record<string, SecretSource>;
+  /** The stack's rotation counters, for the "rotate all" procedure. */
+  rotation?: RotationFacts;
   /**
    * The alert rules that ship with the stack. When absent, the renderer reads them from
    * the Prometheus rule files in the model (`alertsFromModel`); pass `[]` to list none.

@@ -210,7 +210,7 @@ describe("the prod declaration on a real Kubernetes cluster (pulumi up with the 
   };
   /** SQL through psql in the Postgres pod, as the database owner over the pod's own TCP loopback. */
   const psql = async (sql: string): Promise<string> => {
-    const script = 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "$1"';
+    const script = 'PGPASSWORD="$(cat "$POSTGRES_PASSWORD_FILE")" exec psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "$1"';
     return (await kubectl(cluster!, ns(["exec", "postgres-0", "-c", "postgres", "--", "bash", "-c", script, "psql", sql]), { timeoutSeconds: 60 })).trim();
   };
 

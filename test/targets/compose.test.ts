@@ -538,6 +538,7 @@ describe("the release plan", () => {
       routed: [{ name: "app", port: 3000, healthPath: "/api/health" }],
       scheduled: ["cron-cleanup"],
       proxy: "traefik",
+      liveSecrets: [],
     });
   });
 });

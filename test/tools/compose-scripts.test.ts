@@ -41,6 +41,12 @@ if [[ $1 == compose ]]; then
     case $arg in
       config) exit "\${FAKE_CONFIG_EXIT:-0}" ;;
       pull) exit "\${FAKE_PULL_EXIT:-0}" ;;
+      exec)
+        # What the command in the container got on stdin, one file per exec, in call order.
+        n=$(find "$state" -maxdepth 1 -name 'exec-stdin-*' | wc -l)
+        cat >"$state/exec-stdin-$n"
+        exit "\${FAKE_EXEC_EXIT:-0}"
+        ;;
     esac
   done
   exit 0
@@ -53,7 +59,14 @@ case $1 in
       rm) rm -f "$state/volumes/$3" ;;
     esac
     ;;
-  ps) ;;
+  ps)
+    # Services named in $FAKE_RUNNING have one running container.
+    for arg in "$@"; do
+      if [[ $arg == label=com.docker.compose.service=* && " \${FAKE_RUNNING:-} " == *" \${arg#*service=} "* ]]; then
+        printf '2026-01-01 00:00:00 +0000 UTC|id-%s\n' "\${arg#*service=}"
+      fi
+    done
+    ;;
 esac
 `;
 
@@ -227,6 +240,82 @@ describe("deploy.sh before it starts anything", () => {
     expect(fs.existsSync(path.join(host.base, ".ballast", "destroy.sh"))).toBe(true);
     expect(fs.statSync(path.join(host.base, "routing")).mode & 0o777).toBe(0o755);
     expect(calls(host).some((c) => / up | run /.test(c))).toBe(false);
+  });
+});
+
+describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () => {
+  /** The fixture with Postgres as Ballast renders it: the password as a live secret file. */
+  const liveModel = (): StackModel => {
+    const model = fixtureModel();
+    return {
+      ...model,
+      workloads: model.workloads.map((w) =>
+        w.name === "postgres"
+          ? {
+              ...w,
+              secretEnv: {},
+              secretFiles: [{ secret: "postgres-password", mountPath: "/run/ballast/live/postgres-password" }],
+              liveSecrets: [{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-rotate"] }],
+            }
+          : w,
+      ),
+    };
+  };
+
+  /** A live release as a previous deploy left it: its secret file and `current` pointing at it. */
+  function previousRelease(host: Host, password: string): string {
+    const id = "20261201T000000.000Z-aaaaaaaaaaaa";
+    fs.mkdirSync(path.join(host.base, "releases", id, "secrets"), { recursive: true });
+    fs.writeFileSync(path.join(host.base, "releases", id, "secrets", "postgres-password"), password);
+    fs.writeFileSync(path.join(host.base, "releases", id, "docker-compose.yml"), "services: {}\n");
+    fs.symlinkSync(`releases/${id}`, path.join(host.base, "current"));
+    return id;
+  }
+
+  const execCalls = (host: Host) => calls(host).filter((c) => / exec -T /.test(c));
+  const stdins = (host: Host) =>
+    fs.readdirSync(host.state).filter((f) => f.startsWith("exec-stdin-")).sort().map((f) => fs.readFileSync(path.join(host.state, f), "utf8"));
+
+  it("runs the apply command in the running Postgres with the release's password on stdin, before any singleton is recreated", () => {
+    const host = newHost();
+    previousRelease(host, "old-password");
+    const values = { ...fixtureSecretValues, "postgres-password": "new-password" };
+    const result = deploy(host, stdinFor(host, liveModel(), values).stdin, { FAKE_RUNNING: "postgres" });
+    expect(execCalls(host)[0]).toMatch(/^compose -p ballast --project-directory \S+\/current -f \S+\/current\/docker-compose\.yml .*exec -T postgres \/usr\/local\/bin\/ballast-postgres-rotate$/);
+    expect(stdins(host)[0]).toBe("new-password");
+    const log = calls(host);
+    const applied = log.findIndex((c) => / exec -T postgres /.test(c));
+    const singletons = log.findIndex((c) => / up -d --no-deps --wait /.test(c));
+    expect(applied).toBeGreaterThanOrEqual(0);
+    expect(applied).toBeLessThan(singletons);
+    // The release fails later (the fakes start no app container): the rollback gives Postgres the previous password back.
+    expect(result.status).toBe(1);
+    expect(stdins(host)).toEqual(["new-password", "old-password"]);
+    for (const value of ["new-password", "old-password"]) expect(`${result.stdout}${result.stderr}`).not.toContain(value);
+  });
+
+  it("an unchanged password (nothing rotated) is not applied again", () => {
+    const host = newHost();
+    previousRelease(host, "same-password");
+    deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "same-password" }).stdin, { FAKE_RUNNING: "postgres" });
+    expect(execCalls(host)).toEqual([]);
+  });
+
+  it("a Postgres that is not running yet reads the file when it starts: nothing is exec'd", () => {
+    const host = newHost();
+    previousRelease(host, "old-password");
+    deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "new-password" }).stdin);
+    expect(execCalls(host)).toEqual([]);
+  });
+
+  it("a failed apply fails the release before anything restarts, naming the service", () => {
+    const host = newHost();
+    previousRelease(host, "old-password");
+    const result = deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "new-password" }).stdin, { FAKE_RUNNING: "postgres", FAKE_EXEC_EXIT: "3" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/FAILED at live-secrets: a running service did not take a rotated secret in place\n/);
+    expect(result.stderr).toContain("ballast:   service postgres: applying the release's postgres-password inside it failed; its output is in the log");
+    expect(calls(host).filter((c) => / up -d --no-deps --wait /.test(c)).length).toBe(1);
   });
 });
 

@@ -1,15 +1,20 @@
 /**
- * The Postgres entrypoint wrapper against a real PostgreSQL (Debian's): a data directory
- * initialised with an old password accepts the rotated one after the wrapper starts, and
- * the old one is refused. The image's docker-entrypoint.sh is replaced by a stand-in that
- * execs the real server.
+ * Postgres' side of a password rotation against a real PostgreSQL (Debian's), with the exact
+ * scripts Ballast renders (components/postgres.ts): a data directory initialised with an old
+ * password accepts the rotated one after the entrypoint wrapper starts (a restart); the running
+ * server takes a new password from its file without a restart (Kubernetes: the kubelet rewrites
+ * the mounted Secret); `ballast-postgres-rotate` with the value on stdin sets it at once
+ * (Compose: deploy.sh runs it with `docker compose exec` before the clients roll); the gate
+ * Job's script passes with the current password and fails with the old one. After each change
+ * the new password connects over TCP and the old one is refused. The image's
+ * docker-entrypoint.sh is replaced by a stand-in that execs the real server.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postgresEntrypoint } from "../../components/postgres";
+import { passwordCheckScript, postgresEntrypoint, postgresSetPassword } from "../../components/postgres";
 
 function postgresBin(): string {
   const root = "/usr/lib/postgresql";
@@ -22,6 +27,10 @@ function postgresBin(): string {
 const port = 25432 + (process.pid % 1000);
 const oldPassword = "OldPassword111";
 const newPassword = "RotatedPassword222";
+/** Written to the live file while the server runs (the Kubernetes path). */
+const watchedPassword = "WatchedPassword333";
+/** Given on stdin to ballast-postgres-rotate (the Compose path). */
+const execPassword = "ExecPassword444";
 let workDir: string;
 let wrapper: ChildProcess | undefined;
 let output = "";
@@ -42,6 +51,7 @@ describe("postgres entrypoint re-applies a rotated password", () => {
     chmodSync(workDir, 0o755);
     const data = join(workDir, "data");
     const fakeBin = join(workDir, "bin");
+    const postgresUser = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
     mkdirSync(fakeBin);
     writeFileSync(join(workDir, "pwfile"), `${oldPassword}\n`);
     // Stand-in for the image's entrypoint: the real server on a loopback port.
@@ -52,15 +62,22 @@ describe("postgres entrypoint re-applies a rotated password", () => {
     chmodSync(join(fakeBin, "docker-entrypoint.sh"), 0o755);
     writeFileSync(join(workDir, "entrypoint"), postgresEntrypoint);
     chmodSync(join(workDir, "entrypoint"), 0o755);
+    // On the image's PATH as /usr/local/bin/ballast-postgres-rotate; the wrapper calls it by name.
+    writeFileSync(join(fakeBin, "ballast-postgres-rotate"), postgresSetPassword);
+    chmodSync(join(fakeBin, "ballast-postgres-rotate"), 0o755);
+    // The live secret file (a Secret volume on Kubernetes, the release's secrets/ file on Compose).
+    mkdirSync(join(workDir, "live"));
+    writeFileSync(join(workDir, "live", "postgres-password"), newPassword);
+    chownSync(join(workDir, "live"), postgresUser, -1);
+    chownSync(join(workDir, "live", "postgres-password"), postgresUser, -1);
     mkdirSync("/var/run/postgresql", { recursive: true });
-    const postgresUser = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
     chownSync("/var/run/postgresql", postgresUser, -1);
     chownSync(workDir, postgresUser, -1);
     chownSync(join(workDir, "pwfile"), postgresUser, -1);
     execFileSync("runuser", ["-u", "postgres", "--", join(bin, "initdb"), "-D", data, "-U", "app", `--pwfile=${join(workDir, "pwfile")}`, "--auth-host=scram-sha-256", "--auth-local=trust"], {
       stdio: "pipe",
     });
-    wrapper = spawn("runuser", ["-u", "postgres", "--", "env", `PATH=${fakeBin}:${bin}:/usr/bin:/bin`, "POSTGRES_USER=app", "POSTGRES_DB=postgres", `POSTGRES_PASSWORD=${newPassword}`, `PGPORT=${port}`, join(workDir, "entrypoint"), "postgres"], {
+    wrapper = spawn("runuser", ["-u", "postgres", "--", "env", `PATH=${fakeBin}:${bin}:/usr/bin:/bin`, "POSTGRES_USER=app", "POSTGRES_DB=postgres", `POSTGRES_PASSWORD_FILE=${join(workDir, "live", "postgres-password")}`, `PGPORT=${port}`, join(workDir, "entrypoint"), "postgres"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     wrapper.stdout!.on("data", (chunk) => (output += chunk));
@@ -94,13 +111,67 @@ describe("postgres entrypoint re-applies a rotated password", () => {
     expect(result.stderr).toMatch(/password authentication failed/);
   });
 
-  it("never prints the password", () => {
-    expect(output).not.toContain(newPassword);
+  it("takes a new password from its file while running, without a restart (Kubernetes: kubelet-updated Secret volume)", async () => {
+    const serverPid = execFileSync("pgrep", ["-f", "-o", `postgres -D ${join(workDir, "data")}`], { encoding: "utf8" }).trim();
+    const applied = output.split("application role password is current").length;
+    writeFileSync(join(workDir, "live", "postgres-password"), watchedPassword);
+    const deadline = Date.now() + 30_000;
+    while (output.split("application role password is current").length === applied) {
+      if (Date.now() > deadline) throw new Error(`the watcher did not apply the new file within 30 s:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(psqlAs(watchedPassword)).toEqual({ status: 0, stderr: "" });
+    const old = psqlAs(newPassword);
+    expect(old.status).not.toBe(0);
+    expect(old.stderr).toMatch(/password authentication failed for user "app"/);
+    // The same server process: nothing restarted.
+    expect(execFileSync("pgrep", ["-f", "-o", `postgres -D ${join(workDir, "data")}`], { encoding: "utf8" }).trim()).toBe(serverPid);
+  });
+
+  it("ballast-postgres-rotate sets the password on stdin at once (Compose: docker compose exec before the clients roll)", () => {
+    const run = (stdin: string) =>
+      spawnSync("runuser", ["-u", "postgres", "--", "env", `PATH=${postgresBin()}:/usr/bin:/bin`, "POSTGRES_USER=app", "POSTGRES_DB=postgres", `PGPORT=${port}`, join(workDir, "bin", "ballast-postgres-rotate")], {
+        input: stdin,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+    const empty = run("");
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toBe("ballast: no password on stdin; the role's password is unchanged\n");
+    expect(psqlAs(watchedPassword).status).toBe(0);
+
+    const applied = run(execPassword);
+    expect(applied.stderr).toBe("");
+    expect(applied.stdout).toBe("ballast: application role password is current\n");
+    expect(psqlAs(execPassword)).toEqual({ status: 0, stderr: "" });
+    const old = psqlAs(watchedPassword);
+    expect(old.status).not.toBe(0);
+    expect(old.stderr).toMatch(/password authentication failed for user "app"/);
+  });
+
+  it("the Kubernetes gate Job's script passes with the current password and fails, naming the error, with the old one", () => {
+    const gate = (password: string) =>
+      spawnSync("/bin/sh", ["-c", passwordCheckScript(4)], {
+        env: { PATH: `${postgresBin()}:/usr/bin:/bin`, PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "app", PGDATABASE: "postgres", PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+    const current = gate(execPassword);
+    expect(current.status).toBe(0);
+    expect(current.stdout).toBe("ballast: Postgres accepts the current postgres-password\n");
+    const stale = gate(watchedPassword);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toMatch(/^ballast: Postgres did not accept the current postgres-password within 4s: .*password authentication failed for user "app"/);
+  });
+
+  it("never prints a password", () => {
+    for (const password of [newPassword, watchedPassword, execPassword]) expect(output).not.toContain(password);
   });
 
   it("stops Postgres cleanly on SIGTERM and exits 0", async () => {
     // In a container the wrapper is PID 1 and receives the signal itself; runuser does not forward it.
-    const wrapperPid = execFileSync("pgrep", ["-f", "-n", join(workDir, "entrypoint")], { encoding: "utf8" }).trim().split("\n")[0];
+    // The wrapper is runuser's child; its password watcher (a subshell) has the same command line.
+    const wrapperPid = execFileSync("pgrep", ["-P", String(wrapper!.pid), "-f", join(workDir, "entrypoint")], { encoding: "utf8" }).trim().split("\n")[0];
     process.kill(Number(wrapperPid), "SIGTERM");
     const deadline = Date.now() + 30_000;
     while (wrapper!.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));

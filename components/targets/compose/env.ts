@@ -8,7 +8,7 @@
  * a trailing backslash, so such a value is refused (naming the secret, never the value).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { secretEnvName, type SecretName, type StackModel, type WorkloadSpec } from "../../spec";
+import { restartingSecretFiles, secretEnvName, type SecretName, type StackModel, type WorkloadSpec } from "../../spec";
 import type { SecretValues } from "../target";
 import { secretFilesHashVariable, sha256Hex } from "./render";
 
@@ -36,7 +36,7 @@ export function dotenvLine(variable: string, value: string, secretName: string):
 }
 
 function secretFilesHash(workload: WorkloadSpec, values: Record<SecretName, string>): string {
-  const parts = [...workload.secretFiles]
+  const parts = [...restartingSecretFiles(workload)]
     .sort((a, b) => a.mountPath.localeCompare(b.mountPath))
     .map((file) => `${file.secret}\0${file.mountPath}\0${values[file.secret]}`);
   return sha256Hex(parts.join("\0\0"));
@@ -50,7 +50,7 @@ function requireValues(names: SecretName[], values: Record<SecretName, unknown>)
 /** The `.env` text from plain values; only ever called inside an Output of secrets. */
 export function renderEnvText(model: StackModel, values: Record<SecretName, string>): string {
   const secrets = envSecrets(model);
-  const withFiles = model.workloads.filter((w) => w.secretFiles.length > 0);
+  const withFiles = model.workloads.filter((w) => restartingSecretFiles(w).length > 0);
   requireValues([...secrets, ...fileSecrets(model)], values);
   const lines = ["# Written by Ballast at deploy time. Secret: mode 0600, never print or commit."];
   for (const secret of secrets) lines.push(dotenvLine(secretEnvName(secret), values[secret], secret));
@@ -95,7 +95,7 @@ export function renderEnvExample(model: StackModel): string {
   if (files.length > 0) {
     lines.push("", "# Secret files (./secrets/<name>, mounted read-only via compose secrets):");
     for (const secret of files) lines.push(...describe(secret).map((line) => line.replace(/^# /, "#   ")));
-    for (const workload of model.workloads.filter((w) => w.secretFiles.length > 0)) {
+    for (const workload of model.workloads.filter((w) => restartingSecretFiles(w).length > 0)) {
       lines.push(`# sha256 of ${workload.name}'s secret files: a rotation recreates its containers`, `${secretFilesHashVariable(workload)}=`);
     }
   }

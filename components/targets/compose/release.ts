@@ -37,6 +37,8 @@ export interface ReleasePlan {
   scheduled: string[];
   /** The proxy service (Traefik), a singleton. */
   proxy?: string;
+  /** Secrets running services take in place: deploy.sh applies each before anything restarts. */
+  liveSecrets: { service: string; secret: string; apply: string[] }[];
 }
 
 /** A job with a schedule runs from the host's cron; one without runs once per release (migration, pgvector ensure). */
@@ -114,5 +116,6 @@ export function releasePlan(workloads: WorkloadSpec[]): ReleasePlan {
     routed,
     scheduled: workloads.filter(isScheduledJob).map((w) => w.name).sort(),
     ...(proxy ? { proxy: proxy.name } : {}),
+    liveSecrets: workloads.flatMap((w) => (w.liveSecrets ?? []).map((live) => ({ service: w.name, secret: live.secret, apply: live.apply }))),
   };
 }

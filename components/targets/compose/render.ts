@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute } from "node:path";
 import { Document, isScalar, isSeq, visit } from "yaml";
-import { secretEnvName, type HealthCheckSpec, type StackModel, type WorkloadSpec } from "../../spec";
+import { restartingSecretFiles, secretEnvName, type HealthCheckSpec, type StackModel, type WorkloadSpec } from "../../spec";
 import type { ComposeConfig } from "../../config/types";
 import { JOBS_PROFILE, renderCrontab } from "./cron";
 import { shellQuote } from "./scripts";
@@ -388,7 +388,8 @@ export function renderService(workload: WorkloadSpec, context: ServiceContext): 
   } else {
     service.networks = [...(context.networks.get(workload.name) ?? [])];
   }
-  service.labels = labelsFor(workload, workload.secretFiles.length > 0);
+  // A live secret (taken in place) changes no label: its rotation must not recreate the container.
+  service.labels = labelsFor(workload, restartingSecretFiles(workload).length > 0);
   if (workload.route) {
     const { rule, entryPoints, tls } = routerFor(workload.name, workload.route);
     service["x-ballast-route"] = { rule, entryPoints, ...(tls ? { tls } : {}) };

@@ -3,7 +3,7 @@
  * lives next to this file (scripts/*.sh, shellcheck reads them as they are); this module checks
  * every setting and puts them in front of the body as quoted readonly variables, so nothing on
  * the host takes arguments that could be got wrong. Needs on the host: bash 4+, coreutils
- * (timeout, base64), util-linux flock, curl, awk, docker with compose v2.20+, cron for jobs.
+ * (timeout, base64), diffutils (cmp), util-linux flock, curl, awk, docker with compose v2.20+, cron for jobs.
  *
  * Host layout:  <base>/releases/<UTC time>-<bundle hash 12>/   one directory per release (0700)
  *               <base>/current -> releases/<id>                 the live release (relative link)
@@ -121,6 +121,12 @@ function names(what: string, list: string[]): string[] {
   return list;
 }
 
+/** Command words that need no quoting, joined by spaces (deploy.sh splits them again). */
+function plainWords(what: string, words: string[]): string {
+  if (words.length === 0 || words.some((word) => !/^[A-Za-z0-9._/=-]+$/.test(word))) throw new Error(`${what}: ${JSON.stringify(words)} must be plain words`);
+  return words.join(" ");
+}
+
 function bashArray(words: string[]): string {
   return `(${words.map(shellQuote).join(" ")})`;
 }
@@ -184,6 +190,10 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
     `declare -rA SCALE_MAX=${bashMap(Object.fromEntries(plan.scaled.map((s) => [s.name, positiveInteger(`maximum replicas of ${s.name}`, s.max)])))}`,
     `declare -rA ROUTE_PORT=${bashMap(Object.fromEntries(routed.map((r) => [r.name, positiveInteger(`port of ${r.name}`, r.port)])))}`,
     `declare -rA ROUTE_HEALTH=${bashMap(Object.fromEntries(routed.filter((r) => r.healthPath).map((r) => [r.name, r.healthPath as string])))}`,
+    // Parallel arrays: service, secret file (secrets/<name> in the release), command words (plain, space-separated).
+    `readonly -a LIVE_SERVICES=${bashArray(names("live secret services", plan.liveSecrets.map((l) => l.service)))}`,
+    `readonly -a LIVE_SECRETS=${bashArray(names("live secrets", plan.liveSecrets.map((l) => l.secret)))}`,
+    `readonly -a LIVE_COMMANDS=${bashArray(plan.liveSecrets.map((l) => plainWords(`apply command of ${l.secret}`, l.apply)))}`,
     `declare -rA ONE_SHOT_TIMEOUT=${bashMap(
       Object.fromEntries(plan.oneShots.map((job) => [job, positiveInteger(`timeout of ${job}`, settings.oneShotTimeouts[job] ?? 0)])),
     )}`,

@@ -10,6 +10,7 @@ import type { Container, PodTemplateSpec, Probe, Volume, VolumeMount } from "./o
 /** Pod volume names Ballast adds next to the spec's own volumes. */
 const configVolumeName = "ballast-config";
 const secretFilesVolumeName = "ballast-secret-files";
+const liveSecretsVolumeName = "ballast-live-secrets";
 
 /** How a workload's persistent volumes reach the pod. */
 export type PersistentVolumeSource =
@@ -119,15 +120,27 @@ function volumesAndMounts(
       mounts.push({ name: configVolumeName, mountPath: file.mountPath, subPath: file.name, readOnly: true });
     }
   }
-  if (workload.secretFiles.length > 0) {
-    const keys = [...new Set(workload.secretFiles.map((file) => file.secret))];
+  const live = new Set((workload.liveSecrets ?? []).map((secret) => secret.secret));
+  const fixedFiles = workload.secretFiles.filter((file) => !live.has(file.secret));
+  if (fixedFiles.length > 0) {
+    const keys = [...new Set(fixedFiles.map((file) => file.secret))];
     volumes.push({
       name: secretFilesVolumeName,
       secret: { secretName: secretObjectName(ctx.model), items: keys.map((key) => ({ key, path: key, mode: 0o400 })) },
     });
-    for (const file of workload.secretFiles) {
+    for (const file of fixedFiles) {
       mounts.push({ name: secretFilesVolumeName, mountPath: file.mountPath, subPath: file.secret, readOnly: true });
     }
+  }
+  const liveFiles = workload.secretFiles.filter((file) => live.has(file.secret));
+  if (liveFiles.length > 0) {
+    // A directory mount, not subPath: the kubelet updates it in place when the Secret changes.
+    const directory = liveSecretDirectory(workload, liveFiles);
+    volumes.push({
+      name: liveSecretsVolumeName,
+      secret: { secretName: secretObjectName(ctx.model), items: liveFiles.map((file) => ({ key: file.secret, path: file.secret, mode: 0o400 })) },
+    });
+    mounts.push({ name: liveSecretsVolumeName, mountPath: directory, readOnly: true });
   }
   checkUniqueMounts(workload, volumes, mounts);
   return { volumes, mounts };
@@ -143,6 +156,16 @@ function stackConfigSources(ctx: RenderContext): NonNullable<NonNullable<Volume[
         items: workload.configFiles.map((file) => ({ key: file.name, path: `${workload.name}/${file.name}` })),
       },
     }));
+}
+
+/** The one directory a workload's live secret files sit in, each named after its secret. */
+function liveSecretDirectory(workload: WorkloadSpec, files: WorkloadSpec["secretFiles"]): string {
+  const directories = new Set(files.map((file) => file.mountPath.slice(0, file.mountPath.lastIndexOf("/"))));
+  const misnamed = files.find((file) => !file.mountPath.endsWith(`/${file.secret}`));
+  if (misnamed || directories.size !== 1) {
+    throw new Error(`workload "${workload.name}": live secret files must share one directory and be named after their secret (got ${files.map((file) => file.mountPath).join(", ")})`);
+  }
+  return [...directories][0];
 }
 
 function checkUniqueMounts(workload: WorkloadSpec, volumes: Volume[], mounts: VolumeMount[]): void {

@@ -7,8 +7,10 @@
 #
 #   1. unpack the bundle into releases/<id>/, check the project loads, create missing volumes,
 #      pull images: a failure so far leaves the live stack untouched;
-#   2. singletons (datastores, proxy, monitoring) `up --no-deps --wait`: stop-first, only the
-#      changed ones are recreated;
+#   2. secrets a running service takes in place (Postgres' role password) are applied inside it
+#      (`exec`, the value on stdin) before anything restarts with them; then singletons
+#      (datastores, proxy, monitoring) `up --no-deps --wait`: stop-first, only the changed ones
+#      are recreated;
 #   3. one-shot steps (migration, pgvector ensure) `run --rm`, in order, each must exit 0;
 #   4. rolling services (app, workers, extra services): new containers start beside the old
 #      ones (`up --no-recreate --scale`) and must become healthy; a queue-scaled worker starts
@@ -51,7 +53,7 @@ run_logged() {
 require_tools() {
   local tool
   local -a missing=()
-  for tool in "${COMPOSE[0]}" docker curl flock timeout base64 awk; do
+  for tool in "${COMPOSE[0]}" docker curl flock timeout base64 awk cmp; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   ((${#missing[@]} == 0)) || die "missing on the host: ${missing[*]}"
@@ -238,6 +240,32 @@ singletons_up() {
     [[ $before == "$after" ]] || recreated+=("$service")
   done
   log "singletons up: ${#SINGLETONS[@]} (recreated stop-first: ${recreated[*]:-none})"
+}
+
+# --- stage 2a: live secrets ---------------------------------------------------------------------
+
+# apply_live_secrets <release dir> [<live release dir>]: a running service that takes a secret in
+# place (Postgres' role password) gets that release's value, its secret file on stdin, before any
+# of its clients restarts with it. Skipped: a value equal to the live release's (nothing rotated),
+# a service not running yet (it reads the file itself when it starts), a release without the file.
+LIVE_APPLIED=0
+apply_live_secrets() {
+  local dir=$1 live=${2:-} i service secret
+  local -a words
+  for i in ${LIVE_SERVICES[@]+"${!LIVE_SERVICES[@]}"}; do
+    service=${LIVE_SERVICES[i]}
+    secret=${LIVE_SECRETS[i]}
+    read -r -a words <<<"${LIVE_COMMANDS[i]}"
+    [[ -f $dir/secrets/$secret ]] || continue
+    if [[ -n $live && -f $live/secrets/$secret ]] && cmp -s "$dir/secrets/$secret" "$live/secrets/$secret"; then continue; fi
+    [[ -n $(containers_of "$service") ]] || continue
+    LIVE_APPLIED=1
+    if ! run_logged compose "$CURRENT_LINK" 120 exec -T "$service" "${words[@]}" <"$dir/secrets/$secret"; then
+      PROBLEMS+=("service $service: applying the release's $secret inside it failed; its output is in the log")
+      return 1
+    fi
+    log "service $service took the release's $secret in place (no restart)"
+  done
 }
 
 # --- stage 3: one-shot steps --------------------------------------------------------------------
@@ -454,6 +482,10 @@ rollback() {
     switch_current "$PREVIOUS"
     run_logged compose "$CURRENT_LINK" "$((WAIT_TIMEOUT + 60))" up -d --no-deps --wait --wait-timeout "$WAIT_TIMEOUT" \
       ${SINGLETONS[@]+"${SINGLETONS[@]}"} || PROBLEMS+=("rolling back the singletons to release $PREVIOUS ALSO failed: see the log")
+    # The old containers hold the previous release's secrets: the services that took this release's in place go back too.
+    if ((LIVE_APPLIED)); then
+      apply_live_secrets "$RELEASES_DIR/$PREVIOUS" || PROBLEMS+=("giving the previous release's secrets back to the services that took them in place ALSO failed: see the log")
+    fi
   else
     # A first release: nothing to go back to; its containers go, the volumes stay.
     run_logged compose "$CURRENT_LINK" "$STOP_TIMEOUT" down --remove-orphans || true
@@ -539,6 +571,8 @@ main() {
     fail "pulling its images failed or took over ${PULL_TIMEOUT}s; the live stack was not touched"
 
   switch_current "$RELEASE_ID"
+  STAGE="live-secrets"
+  apply_live_secrets "$RELEASE_DIR" "${PREVIOUS:+$RELEASES_DIR/$PREVIOUS}" || fail "a running service did not take a rotated secret in place"
   STAGE=singletons
   singletons_up "$CURRENT_LINK" || fail "datastores, proxy and monitoring did not all become healthy within ${WAIT_TIMEOUT}s"
   STAGE=one-shots

@@ -1,7 +1,8 @@
 #!/bin/sh
 # docker-entrypoint.sh of Ballast's e2e PostgreSQL image (written for these tests).
 #
-# On an empty PGDATA: initdb as $POSTGRES_USER with $POSTGRES_PASSWORD and $POSTGRES_INITDB_ARGS,
+# On an empty PGDATA: initdb as $POSTGRES_USER with $POSTGRES_PASSWORD (or the content of
+# $POSTGRES_PASSWORD_FILE) and $POSTGRES_INITDB_ARGS,
 # allow TCP clients with $POSTGRES_HOST_AUTH_METHOD, create $POSTGRES_DB, run
 # /docker-entrypoint-initdb.d/*.sql and *.sh on a temporary server that listens on no TCP port
 # and on a socket in /tmp (so nobody mistakes it for the real server), stop it.
@@ -13,7 +14,11 @@ POSTGRES_USER=${POSTGRES_USER:-postgres}
 POSTGRES_DB=${POSTGRES_DB:-$POSTGRES_USER}
 
 initialise() {
-  : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required to initialise the database}"
+  # Like the official image: the password may come from a file (Ballast mounts it so a rotation reaches the running server).
+  if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+    POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+  fi
+  : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE is required to initialise the database}"
   mkdir -p "$PGDATA"
   chmod 0700 "$PGDATA"
   pwfile=$(mktemp)
