@@ -368,7 +368,7 @@ function databaseSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): 
   );
   if (ctx.redis) {
     const variable = envVarFor(ctx.redis, "redis-password");
-    const cli = variable ? ["sh", "-c", `redis-cli --no-auth-warning -a "$${variable}"`] : ["redis-cli"];
+    const cli = variable ? ["sh", "-c", `REDISCLI_AUTH="$${variable}" redis-cli`] : ["redis-cli"];
     lines.push("", "Redis:", "", codeBlock([...ops.shell, ops.exec(ctx.redis, cli)]));
   }
   return lines.join("\n");
