@@ -76,9 +76,11 @@ describe("postgres entrypoint re-applies a rotated password", () => {
     chownSync(join(workDir, "pwfile"), postgresUser, -1);
     execFileSync("runuser", ["-u", "postgres", "--", join(bin, "initdb"), "-D", data, "-U", "app", `--pwfile=${join(workDir, "pwfile")}`, "--auth-host=scram-sha-256", "--auth-local=trust"], {
       stdio: "pipe",
+      cwd: "/",
     });
     wrapper = spawn("runuser", ["-u", "postgres", "--", "env", `PATH=${fakeBin}:${bin}:/usr/bin:/bin`, "POSTGRES_USER=app", "POSTGRES_DB=postgres", `POSTGRES_PASSWORD_FILE=${join(workDir, "live", "postgres-password")}`, `PGPORT=${port}`, join(workDir, "entrypoint"), "postgres"], {
       stdio: ["ignore", "pipe", "pipe"],
+      cwd: "/",
     });
     wrapper.stdout!.on("data", (chunk) => (output += chunk));
     wrapper.stderr!.on("data", (chunk) => (output += chunk));
@@ -134,6 +136,8 @@ describe("postgres entrypoint re-applies a rotated password", () => {
         input: stdin,
         encoding: "utf8",
         timeout: 30_000,
+        // The postgres user may not enter the checkout (a CI clone under a 0700 directory): psql warns on stderr.
+        cwd: "/",
       });
     const empty = run("");
     expect(empty.status).toBe(2);
