@@ -62,13 +62,17 @@ describe("config defaults", () => {
     expect(config.allowDataLoss).toBe(true);
   });
 
-  it("proxy.bindAddress: every interface by default; an address binds the proxy's published ports to it", () => {
+  it("proxy.bindAddress: loopback on the local engine, every interface on a VPS; an address binds the proxy's published ports to it", () => {
     const dev = (proxy?: Record<string, unknown>) => parsePlatformConfig(prodRaw({ proxy }), "dev", "ballast").config;
     // The public ports; Traefik's API port (deploy.sh confirms switches there) is always on loopback.
     const published = (config: ReturnType<typeof dev>) => proxySpec(config).ports.filter((p) => p.publish !== undefined && p.name !== "admin");
     expect(proxySpec(dev()).ports.find((p) => p.name === "admin")).toEqual({ name: "admin", port: 8099, publish: 8099, publishAddress: "127.0.0.1" });
-    expect(dev().proxy.bindAddress).toBe("");
-    expect(published(dev()).map((p) => p.publishAddress)).toEqual([undefined, undefined]);
+    // The local engine (dev's default) keeps the stack on this machine.
+    expect(dev().compose.mode).toBe("local");
+    expect(dev().proxy.bindAddress).toBe("127.0.0.1");
+    const everywhere = dev({ bindAddress: "" });
+    expect(published(everywhere).map((p) => p.publishAddress)).toEqual([undefined, undefined]);
+    expect(parsePlatformConfig(prodRaw({ target: "compose", compose: { mode: "ssh", ssh: { host: "203.0.113.10", user: "deploy", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey prod", remoteDir: "/opt/ballast" }, bootstrap: { enabled: false } }, monitoring: { enabled: false } }), "prod", "ballast").config.proxy.bindAddress).toBe("");
     const bound = dev({ bindAddress: "127.0.0.1" });
     expect(published(bound).map((p) => [p.publish, p.publishAddress])).toEqual([
       [8080, "127.0.0.1"],

@@ -333,7 +333,8 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       resources: size(s.proxy),
       httpPort: local ? 8080 : 80,
       httpsPort: local ? 8443 : 443,
-      bindAddress: "",
+      // The local engine serves this machine: its ports stay on loopback unless the stack says otherwise.
+      bindAddress: local ? "127.0.0.1" : "",
       acmeStaging: false,
       acmeDirectory: "",
       acmeCaCertificate: "",

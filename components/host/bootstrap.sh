@@ -6,7 +6,8 @@
 # applies changed settings:
 #   1. Docker engine (docker.io) and the Compose v2 plugin (docker-compose-plugin,
 #      docker-compose-v2 or a v2 docker-compose, whichever the distribution packages);
-#   2. /etc/docker/daemon.json: json-file log rotation defaults merged into what is there;
+#   2. /etc/docker/daemon.json: json-file log rotation and hardening defaults (no-new-privileges,
+#      live-restore, icc false) merged into what is there;
 #   3. the deploy user: docker group, authorized keys, the release directory;
 #   4. sshd: key-only logins (drop-in, validated with sshd -t before the reload);
 #   5. fail2ban with an sshd jail (systemd journal backend);

@@ -44,10 +44,13 @@ export const BOOTSTRAP_FILE = "host/bootstrap.sh";
 const body = readFileSync(join(__dirname, "bootstrap.sh"), "utf8").replace(/^(#[^\n]*\n)+\n/, "");
 
 /**
- * jq filter merging the log rotation defaults into daemon.json: `log-driver` is set only when
- * absent, and `max-size`/`max-file` are added (never overridden) only for the drivers that
- * take them (json-file, local); any other key is kept as it is. `$size`/`$files` come in
- * with `jq --arg`.
+ * jq filter merging the daemon defaults into daemon.json: `log-driver` is set only when absent,
+ * and `max-size`/`max-file` are added (never overridden) only for the drivers that take them
+ * (json-file, local). Hardening defaults, each only when the key is absent (an operator's own
+ * value wins): `no-new-privileges` for every container (Ballast's services set it too),
+ * `live-restore` (containers keep running while dockerd restarts, e.g. for this very file) and
+ * `icc: false` (no traffic between containers on the default bridge; Ballast's networks are
+ * user-defined). Any other key is kept as it is. `$size`/`$files` come in with `jq --arg`.
  */
 export const daemonJsonFilter = [
   '(.["log-driver"] // "json-file") as $driver',
@@ -55,6 +58,7 @@ export const daemonJsonFilter = [
   '| if ($driver == "json-file" or $driver == "local")',
   '  then .["log-opts"] = ({"max-size": $size, "max-file": $files} + (.["log-opts"] // {}))',
   "  else . end",
+  '| {"no-new-privileges": true, "live-restore": true, "icc": false} + .',
 ].join("\n");
 
 /** Single-quoted for bash: nothing inside is expanded. */

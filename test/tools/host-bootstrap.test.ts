@@ -103,16 +103,25 @@ describe("docker log rotation (configure_docker_logs with jq)", () => {
   it("writes the defaults to a host without daemon.json and restarts docker", () => {
     const { status, stdout, written } = run(undefined);
     expect(status).toBe(0);
-    expect(JSON.parse(written ?? "")).toEqual({ "log-driver": "json-file", "log-opts": { "max-size": "50m", "max-file": "5" } });
+    expect(JSON.parse(written ?? "")).toEqual({
+      "no-new-privileges": true,
+      "live-restore": true,
+      icc: false,
+      "log-driver": "json-file",
+      "log-opts": { "max-size": "50m", "max-file": "5" },
+    });
     expect(stdout).toContain("systemctl restart docker");
   });
 
   it("merges into existing settings without overriding them, then leaves them alone", () => {
-    const { status, written, daemon } = run('{"data-root": "/srv/docker", "log-opts": {"max-size": "100m"}, "live-restore": true}');
+    // The operator's own choices win, an explicit false included.
+    const { status, written, daemon } = run('{"data-root": "/srv/docker", "log-opts": {"max-size": "100m"}, "live-restore": false, "icc": true}');
     expect(status).toBe(0);
     expect(JSON.parse(written ?? "")).toEqual({
+      "no-new-privileges": true,
       "data-root": "/srv/docker",
-      "live-restore": true,
+      "live-restore": false,
+      icc: true,
       "log-driver": "json-file",
       "log-opts": { "max-size": "100m", "max-file": "5" },
     });
@@ -122,9 +131,9 @@ describe("docker log rotation (configure_docker_logs with jq)", () => {
   });
 
   it("keeps another log driver as it is (its options differ)", () => {
-    const { status, stdout, written } = run('{"log-driver": "journald"}');
+    const { status, stdout, written } = run('{"log-driver": "journald", "no-new-privileges": true, "live-restore": true, "icc": false}');
     expect(status).toBe(0);
-    expect(JSON.parse(written ?? "")).toEqual({ "log-driver": "journald" });
+    expect(JSON.parse(written ?? "")).toEqual({ "log-driver": "journald", "no-new-privileges": true, "live-restore": true, icc: false });
     expect(stdout).not.toContain("restart docker");
   });
 
