@@ -183,7 +183,7 @@ function monitoringDefaults(s: Sizing): JsonObject {
   return {
     enabled: s.monitoring.enabled,
     prometheus: part("prometheus", defaultImages.prometheus, { storageGiB: storage.prometheus, retentionDays: 30, scrapeIntervalSeconds: 15 }),
-    alertmanager: part("alertmanager", defaultImages.alertmanager, { storageGiB: storage.alertmanager, receiver: { type: "none" } }),
+    alertmanager: part("alertmanager", defaultImages.alertmanager, { storageGiB: storage.alertmanager, receiver: { type: "none" }, receivers: {}, routes: [] }),
     grafana: part("grafana", defaultImages.grafana, { storageGiB: storage.grafana, subdomain: "grafana", adminUser: "admin" }),
     loki: part("loki", defaultImages.loki, { storageGiB: storage.loki, retentionDays: 7 }),
     alloy: part("alloy", defaultImages.alloy, { dropPaths: [] }),
@@ -225,6 +225,7 @@ function monitoringDefaults(s: Sizing): JsonObject {
         costPerRunUsd: "cost_per_run_usd",
       },
     },
+    slos: [],
   };
 }
 
@@ -392,6 +393,9 @@ const optionalDefaults = {
   hnswIndex: { m: 16, efConstruction: 64, opclass: "vector_cosine_ops" },
   s3: { prefix: "", region: "us-east-1", schedule: "45 * * * *", image: defaultImages.rclone },
   receiver: { webhook: { auth: "bearer" }, email: { requireTls: true } } as Record<string, JsonObject>,
+  route: { continue: false },
+  // The SRE workbook's window: the burn-rate factors 14.4 / 6 / 1 are for 30 days.
+  slo: { windowDays: 30 },
 } satisfies Record<string, JsonObject>;
 
 function mergeOptional(parent: Json | undefined, key: string, defaults: JsonObject): void {
@@ -431,6 +435,19 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
   const receiver = alertmanager && isObject(alertmanager.receiver) ? alertmanager.receiver : undefined;
   if (alertmanager && receiver && typeof receiver.type === "string" && optionalDefaults.receiver[receiver.type]) {
     alertmanager.receiver = deepMerge(optionalDefaults.receiver[receiver.type], receiver);
+  }
+  if (alertmanager && isObject(alertmanager.receivers)) {
+    for (const [name, named] of Object.entries(alertmanager.receivers)) {
+      if (isObject(named) && typeof named.type === "string" && optionalDefaults.receiver[named.type]) {
+        alertmanager.receivers[name] = deepMerge(optionalDefaults.receiver[named.type], named);
+      }
+    }
+  }
+  if (alertmanager && Array.isArray(alertmanager.routes)) {
+    alertmanager.routes = alertmanager.routes.map((route) => (isObject(route) ? deepMerge(optionalDefaults.route, route) : route));
+  }
+  if (Array.isArray(monitoring.slos)) {
+    monitoring.slos = monitoring.slos.map((slo) => (isObject(slo) ? deepMerge(optionalDefaults.slo, slo) : slo));
   }
   // One RPO and one drill goal for the stack: the alerts follow ballast:backups unless set explicitly.
   const alerts = isObject(monitoring.alerts) ? monitoring.alerts : undefined;

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { imageRef } from "./images";
 import { emailAddress, metricName, resources, subdomain, urlPath } from "./primitives";
+import { DEFAULT_RECEIVER, receiverKey, routeSchema, slosSchema } from "./alerting";
 
 const positiveInt = z.number().int().positive();
 const storageGiB = positiveInt.max(16_384);
@@ -103,6 +104,28 @@ const alertsSchema = z
     }
   });
 
+/** Receivers named in routes exist; `ops` stays the default receiver's name. */
+function routeProblems(alertmanager: { receivers: Record<string, unknown>; routes: { receiver: string }[] }, ctx: z.RefinementCtx): void {
+  const named = Object.keys(alertmanager.receivers);
+  if (named.includes(DEFAULT_RECEIVER)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["receivers", DEFAULT_RECEIVER],
+      message: `"${DEFAULT_RECEIVER}" is the name of the default receiver (ballast:monitoring.alertmanager.receiver); give this one another name`,
+    });
+  }
+  const allowed = [DEFAULT_RECEIVER, ...named.filter((name) => name !== DEFAULT_RECEIVER)];
+  alertmanager.routes.forEach((route, i) => {
+    if (!allowed.includes(route.receiver)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routes", i, "receiver"],
+        message: `${JSON.stringify(route.receiver)} is not a receiver; allowed: ${allowed.join(", ")} (${DEFAULT_RECEIVER} is ballast:monitoring.alertmanager.receiver, the others are keys of ballast:monitoring.alertmanager.receivers)`,
+      });
+    }
+  });
+}
+
 /** A monitoring part: can be switched off, runs a pinned image, sized per environment. */
 const part = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ enabled: z.boolean(), image: imageRef, resources, ...shape });
 
@@ -110,7 +133,15 @@ export const monitoringSchema = z.strictObject({
   /** Master switch: false deploys no monitoring at all. */
   enabled: z.boolean(),
   prometheus: part({ storageGiB, retentionDays: positiveInt.max(3650), scrapeIntervalSeconds: positiveInt.min(5).max(300) }),
-  alertmanager: part({ storageGiB, receiver: receiverSchema }),
+  alertmanager: part({
+    storageGiB,
+    /** The default receiver (`ops` in routes): gets every alert no route takes. */
+    receiver: receiverSchema,
+    /** More receivers by name; each one's credential is the secret `alertmanager-receiver-<name>`. */
+    receivers: z.record(receiverKey, receiverSchema),
+    /** Tried in order; the first whose matchers all hold takes the alert (unless it says `continue`). */
+    routes: z.array(routeSchema),
+  }).superRefine(routeProblems),
   grafana: part({
     storageGiB,
     /** Public host is `<subdomain>.<domain>`. */
@@ -139,4 +170,6 @@ export const monitoringSchema = z.strictObject({
     sampleRatio: z.number().gt(0).max(1),
   }),
   alerts: alertsSchema,
+  /** Service level objectives: multi-window, multi-burn-rate alerts and the SLO dashboard. */
+  slos: slosSchema,
 });

@@ -44,6 +44,8 @@ export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type ReceiverConfig = z.output<typeof receiverSchema>;
 export type AlertsConfig = MonitoringConfig["alerts"];
 export type AppMetricNames = AlertsConfig["metrics"];
+export type AlertRouteConfig = MonitoringConfig["alertmanager"]["routes"][number];
+export type SloConfig = MonitoringConfig["slos"][number];
 
 /** The whole validated stack: the `ballast:` namespace plus the Pulumi project and stack names. */
 export type PlatformConfig = PlatformInput & {
