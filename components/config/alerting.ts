@@ -177,7 +177,8 @@ function sloFieldProblems(slo: SloInput): { path: string; message: string }[] {
   }
   const factor = fastBurnFactor(slo.windowDays);
   const budget = 1 - slo.objective;
-  if (factor * budget >= 1) {
+  // An objective outside (0, 1) is refused by its own schema already.
+  if (slo.objective > 0 && slo.objective < 1 && factor * budget >= 1) {
     const lowest = +(1 - 1 / factor).toFixed(4);
     problems.push({
       path: "objective",
