@@ -49,7 +49,8 @@ export function burnAlerts(windowDays: number): BurnAlert[] {
     long,
     short,
     budgetShare,
-    factor: long === "1h" ? fastBurnFactor(windowDays) : +((budgetShare * windowDays * 24) / hours[long]).toPrecision(12),
+    // Four significant digits: 14.4, 6 and 1 stay exact, a 28-day ticket is 0.9333x rather than 0.933333333333x.
+    factor: long === "1h" ? fastBurnFactor(windowDays) : +((budgetShare * windowDays * 24) / hours[long]).toPrecision(4),
   });
   return [
     { severity: "critical", kind: "page", windows: [window("1h", "5m", 0.02), window("6h", "30m", 0.05)] },
