@@ -13,7 +13,8 @@ const storageGiB = positiveInt.max(16_384);
 
 /**
  * Where Alertmanager sends notifications. Secret parts never live in config: they come from
- * the user-supplied secret `alertmanager-receiver`, mounted as a file and referenced with
+ * the user-supplied secret `alertmanager-receiver` (`alertmanager-receiver-<name>` for a
+ * receiver under `receivers`), mounted as a file and referenced with
  * Alertmanager's `*_file` fields that Alertmanager 0.25 (Debian's amtool) already accepts.
  * 0.25 has no `url_file` for webhooks, so a webhook's URL is plain config and its secret is a
  * bearer token (`http_config.authorization.credentials_file`).

@@ -4,8 +4,9 @@
  * alertname and severity, critical alerts on faster timings, and inhibitions so one
  * outage pages once.
  *
- * Secrets come from the user-supplied secret `alertmanager-receiver`, mounted as a file
- * and read through `*_file` fields. Only fields Alertmanager 0.25 accepts are written
+ * Secrets come from the user-supplied secret `alertmanager-receiver` (the default
+ * receiver) and `alertmanager-receiver-<name>` (each named one), mounted as files and read
+ * through `*_file` fields. Only fields Alertmanager 0.25 accepts are written
  * (Debian's amtool checks them; 0.27 runs them): 0.25 has `api_url_file`,
  * `routing_key_file` and `auth_password_file` but no webhook `url_file`, so a webhook's
  * secret travels as a bearer token via `http_config.authorization.credentials_file`.
