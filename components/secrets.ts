@@ -7,7 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
+  alertReceivers,
   builtinSecrets,
+  DEFAULT_RECEIVER,
   ENCRYPTION_KEY_PREVIOUS_SECRET,
   encryptionKeyGenerations,
   rotationCounters,
@@ -84,6 +86,17 @@ export class Secrets extends pulumi.ComponentResource {
     if (used.has("redis-url") && endpoints.redis) {
       values["redis-url"] = pulumi.secret(pulumi.interpolate`redis://:${values["redis-password"]}@${endpoints.redis.host}:${endpoints.redis.port}/0`);
       specs.push({ name: "redis-url", ...pick(builtinSecrets["redis-url"]) });
+    }
+    // Named Alertmanager receivers read `alertmanager-receiver-<name>`; config validation made sure it is supplied.
+    for (const receiver of alertReceivers(config.monitoring)) {
+      if (!receiver.secret || receiver.name === DEFAULT_RECEIVER || !used.has(receiver.secret)) continue;
+      values[receiver.secret] = supplied[receiver.secret];
+      specs.push({
+        name: receiver.secret,
+        description: `Credential of the Alertmanager receiver \`${receiver.name}\` (${receiver.config.type}: ${receiver.config.type === "slack" ? "incoming-webhook URL" : receiver.config.type === "pagerduty" ? "Events API v2 routing key" : receiver.config.type === "email" ? "SMTP password" : "bearer token"})`,
+        rotation: `issue a new one at the receiver, pulumi config set --secret --path 'ballast:secretValues.${receiver.secret}', pulumi up`,
+        immutable: false,
+      });
     }
     for (const [secretName, declared] of Object.entries(config.secrets)) {
       values[secretName] = supplied[secretName];

@@ -177,6 +177,39 @@ describe("every feature on Compose", () => {
   });
 });
 
+describe("alert routing and SLOs on both targets", () => {
+  it.each(["compose", "kubernetes"] as const)("mounts one credential per receiver and ships the SLO rules and dashboard (%s)", async (target) => {
+    const stack = await rendered(target);
+    const alertmanager = workloadOf(stack, "alertmanager");
+    expect(alertmanager.secretFiles).toEqual([
+      { secret: "alertmanager-receiver", mountPath: "/etc/alertmanager/secrets/receiver" },
+      { secret: "alertmanager-receiver-pagerduty", mountPath: "/etc/alertmanager/secrets/receiver-pagerduty" },
+      { secret: "alertmanager-receiver-gateway-team", mountPath: "/etc/alertmanager/secrets/receiver-gateway-team" },
+    ]);
+    const config = alertmanager.configFiles.find((f) => f.name === "alertmanager.yml")!.content;
+    expect(config).toContain("routing_key_file: /etc/alertmanager/secrets/receiver-pagerduty");
+    expect(config).toContain("api_url_file: /etc/alertmanager/secrets/receiver-gateway-team");
+    const rules = workloadOf(stack, "prometheus").configFiles.find((f) => f.name === "ballast.rules.yml")!.content;
+    expect(rules).toContain("- name: ballast-slo-records");
+    expect(rules).toContain("record: slo:sli_error:ratio_rate28d");
+    expect(rules.match(/alert: SLOErrorBudgetBurn/g)).toHaveLength(4);
+    expect(workloadOf(stack, "grafana").configFiles.map((f) => f.name)).toContain("ballast-slos.json");
+    // The credentials travel as secrets, never in a rendered file.
+    for (const file of stack.files) expect(file.content, file.path).not.toContain("render-placeholder-alertmanager-receiver-pagerduty");
+  });
+
+  it("Kubernetes: the alertmanager pod mounts each receiver secret from the stack Secret", async () => {
+    const stack = await rendered("kubernetes");
+    const pod = objectOf(kubernetesObjectsOf(stack.files), "StatefulSet", "alertmanager").spec.template.spec;
+    const secretVolume = pod.volumes?.find((v) => v.secret);
+    expect(secretVolume?.secret?.items?.map((i) => i.key)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty", "alertmanager-receiver-gateway-team"]);
+    // The stack's secret set (the Secret's keys) holds each supplied credential, described for the runbook.
+    const secrets = stack.model.secrets.filter((s) => s.name.startsWith("alertmanager-receiver"));
+    expect(secrets.map((s) => s.name)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty", "alertmanager-receiver-gateway-team"]);
+    expect(secrets[1].description).toContain("`pagerduty` (pagerduty: Events API v2 routing key)");
+  });
+});
+
 describe("every feature on Kubernetes", () => {
   it("validates every object against the Kubernetes schema", async () => {
     expect(kubernetesSchemaProblems(kubernetesObjectsOf((await rendered("kubernetes")).files))).toEqual([]);

@@ -5,10 +5,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
 import { classifyImage, parsePlatformConfig, type PlatformConfig } from "../components/config";
 import { composeHostFit } from "../components/footprint";
+import { routeReceivers, type Route } from "../components/observability/alertmanager";
 import type { WorkloadSpec } from "../components/spec";
 import type { KubernetesObject, ObjectOfKind } from "../components/targets/kubernetes";
 import { renderStackFile, withSecretPlaceholders, type RenderedStack } from "../scripts/lib/render-stack";
@@ -299,10 +300,21 @@ describe("NomosX", () => {
     expect(drill.env).toMatchObject({ DRILL_TABLES: "AnalysisRun", FRESHNESS_TABLE: "CostLog", FRESHNESS_COLUMN: "createdAt" });
   });
 
-  it("pages PagerDuty on the runbook's alert thresholds; health on /health", async () => {
+  it.each(targets)("pages PagerDuty on critical alerts and posts every alert to Slack #incidents, each with its own secret (%s)", async (target) => {
+    const stack = await rendered("nomosx", target);
+    const alertmanagerWorkload = workloadOf(stack, "alertmanager");
+    const config = parse(configFile(alertmanagerWorkload, "alertmanager.yml")) as { route: Route; receivers: { name: string; slack_configs?: { channel: string }[]; pagerduty_configs?: unknown[] }[] };
+    expect(config.receivers.map((r) => r.name)).toEqual(["ops", "pagerduty"]);
+    expect(config.receivers[0].slack_configs?.[0].channel).toBe("#incidents");
+    expect(config.receivers[1].pagerduty_configs).toHaveLength(1);
+    expect(routeReceivers(config.route, { alertname: "DatabaseDown", severity: "critical" })).toEqual(["pagerduty", "ops"]);
+    expect(routeReceivers(config.route, { alertname: "QueueBacklog", severity: "warning" })).toEqual(["ops"]);
+    expect(alertmanagerWorkload.secretFiles.map((f) => f.secret)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty"]);
+    expect(stack.placeholderSecrets).toEqual(expect.arrayContaining(["alertmanager-receiver", "alertmanager-receiver-pagerduty"]));
+  });
+
+  it("alerts on the runbook's thresholds; health on /health", async () => {
     const stack = await rendered("nomosx", "kubernetes");
-    const alertmanager = configFile(workloadOf(stack, "alertmanager"), "alertmanager.yml");
-    expect(alertmanager).toMatch(/pagerduty_configs/);
     const rules = configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml");
     expect(rules).toMatch(/sum\(rate\(errors_total\[5m\]\)\) \/ sum\(rate\(http_requests_total\[5m\]\)\) > 5\b/);
     expect(rules).toMatch(/queue_waiting_count.*> 1000/);
@@ -373,6 +385,29 @@ describe("NexusCore", () => {
       expect(traced.env.OTEL_SERVICE_NAME, traced.name).toBe("nexuscore");
       expect(traced.env.OTEL_TRACES_SAMPLER_ARG, traced.name).toBe("1");
     }
+  });
+});
+
+describe("NexusCore SLOs", () => {
+  it.each(targets)("declares the runbook's SLOs (API and gateway availability, P95 latency, webhook success) with burn-rate alerts and the SLO dashboard (%s)", async (target) => {
+    const stack = await rendered("nexuscore", target);
+    const rules = parse(configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml")) as { groups: { name: string; rules: { alert?: string; labels?: Record<string, string> }[] }[] };
+    const burns = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert === "SLOErrorBudgetBurn");
+    expect(burns.map((r) => `${r.labels?.slo}/${r.labels?.service}/${r.labels?.severity}`)).toEqual([
+      "api-availability/api/critical",
+      "api-availability/api/warning",
+      "api-latency/api/critical",
+      "api-latency/api/warning",
+      "webhook-success/api/critical",
+      "webhook-success/api/warning",
+      "gateway-availability/llm-gateway/critical",
+      "gateway-availability/llm-gateway/warning",
+    ]);
+    const grafana = workloadOf(stack, "grafana");
+    expect(grafana.configFiles.some((f) => f.content.includes('"uid": "ballast-slos"') || f.content.includes('"uid":"ballast-slos"'))).toBe(true);
+    // Prometheus scrapes both services the SLOs read.
+    expect(workloadOf(stack, "api").metrics).toEqual({ path: "/metrics", port: 3001 });
+    expect(workloadOf(stack, "llm-gateway").metrics).toEqual({ path: "/metrics", port: 8000 });
   });
 });
 

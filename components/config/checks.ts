@@ -5,12 +5,13 @@
  * warnings are logged by `pulumi preview`/`up` and allowed.
  */
 import { isIPv4 } from "node:net";
+import { DEFAULT_RECEIVER } from "./alerting";
 import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS } from "./backups";
 import { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 import { configKey, showValue } from "./errors";
 import { defaultImages, imagePinProblem } from "./images";
 import { counterRotates, ROTATE_ALL, rotationCounters } from "./rotation";
-import type { Environment, PlatformConfig, ReceiverConfig, WorkerConfig } from "./types";
+import type { Environment, MonitoringConfig, PlatformConfig, ReceiverConfig, WorkerConfig } from "./types";
 
 export interface CheckResult {
   problems: string[];
@@ -62,6 +63,62 @@ export function receiverNeedsSecret(receiver: ReceiverConfig): boolean {
   }
 }
 
+/** Name of the secret that holds a receiver's credential: `alertmanager-receiver` for the default, `alertmanager-receiver-<name>` for the others. */
+export function receiverSecretName(receiver: string): string {
+  return receiver === DEFAULT_RECEIVER ? "alertmanager-receiver" : `alertmanager-receiver-${receiver}`;
+}
+
+/** One Alertmanager receiver of the stack: its name in routes, its config key, and its secret when it reads one. */
+export interface AlertReceiver {
+  name: string;
+  key: string[];
+  config: ReceiverConfig;
+  secret?: string;
+}
+
+/** The default receiver (`ops`) and the named ones, in declaration order. */
+export function alertReceivers(monitoring: MonitoringConfig): AlertReceiver[] {
+  const entry = (name: string, key: string[], config: ReceiverConfig): AlertReceiver => ({
+    name,
+    key,
+    config,
+    ...(receiverNeedsSecret(config) ? { secret: receiverSecretName(name) } : {}),
+  });
+  const base = ["monitoring", "alertmanager"];
+  return [
+    entry(DEFAULT_RECEIVER, [...base, "receiver"], monitoring.alertmanager.receiver),
+    ...Object.entries(monitoring.alertmanager.receivers).map(([name, config]) => entry(name, [...base, "receivers", name], config)),
+  ];
+}
+
+/** SLOs read the series of one scraped workload: its name must be one, with metrics. */
+function sloProblems(config: PlatformConfig): string[] {
+  if (!config.monitoring.enabled || !config.monitoring.prometheus.enabled) return [];
+  const scraped = [
+    ...(config.app.metrics ? [config.app.name] : []),
+    ...config.workers.filter((w) => w.metrics).map((w) => w.name),
+    ...config.services.filter((s) => s.metrics).map((s) => s.name),
+  ];
+  const withoutMetrics: Record<string, string> = {
+    ...(config.app.metrics ? {} : { [config.app.name]: "ballast:app.metrics is false" }),
+    ...Object.fromEntries(config.workers.map((w, i) => [w.name, configKey(["workers", i, "metrics"]) + " is not set"]).filter(([name]) => !scraped.includes(name))),
+    ...Object.fromEntries(config.services.map((s, i) => [s.name, configKey(["services", i, "metrics"]) + " is not set"]).filter(([name]) => !scraped.includes(name))),
+  };
+  const allowed = scraped.length > 0 ? scraped.join(", ") : "none: no workload exposes metrics";
+  const problems: string[] = [];
+  config.monitoring.slos.forEach((slo, i) => {
+    const key = configKey(["monitoring", "slos", i, "service"]);
+    if (scraped.includes(slo.service)) return;
+    const reason = withoutMetrics[slo.service];
+    problems.push(
+      reason
+        ? `${key}: ${showValue(slo.service)} exposes no metrics (${reason}), so Prometheus has no series for this SLO; allowed: ${allowed}`
+        : `${key}: ${showValue(slo.service)} is not a workload of this stack; allowed: ${allowed} (the app, workers and services Prometheus scrapes)`,
+    );
+  });
+  return problems;
+}
+
 /** Every image key of the stack with its value (the images the moving-tag rule applies to). */
 export function imageKeys(config: PlatformConfig): { key: string; image: string }[] {
   const images: { key: string; image: string }[] = [];
@@ -91,11 +148,18 @@ export function imageKeys(config: PlatformConfig): { key: string; image: string 
 
 function secretProblems(config: PlatformConfig, supplied: readonly string[]): string[] {
   const problems: string[] = [];
-  const declared = new Set([...Object.keys(builtinSecrets), ...Object.keys(config.secrets)]);
+  const receivers = alertReceivers(config.monitoring);
+  const receiverSecrets = receivers.flatMap((r) => (r.secret && r.name !== DEFAULT_RECEIVER ? [r.secret] : []));
+  const declared = new Set([...Object.keys(builtinSecrets), ...Object.keys(config.secrets), ...receiverSecrets]);
   const suppliable = (name: string) => !builtinSecrets[name]?.derived || (name === "database-url" && config.postgres.external);
 
   for (const name of supplied) {
-    if (!declared.has(name)) {
+    if (!declared.has(name) && name.startsWith("alertmanager-receiver-")) {
+      const withSecret = receivers.filter((r) => r.secret && r.name !== DEFAULT_RECEIVER).map((r) => r.name);
+      problems.push(
+        `${configKey(["secretValues", name])}: there is no receiver ${showValue(name.slice("alertmanager-receiver-".length))} under ballast:monitoring.alertmanager.receivers that reads a credential; receivers with one: ${withSecret.length > 0 ? withSecret.join(", ") : "none"}`,
+      );
+    } else if (!declared.has(name)) {
       problems.push(
         `${configKey(["secretValues", name])}: secret "${name}" is not declared; declare it under ballast:secrets (with description and rotation) or use a built-in name (${Object.keys(builtinSecrets).join(", ")})`,
       );
@@ -134,10 +198,14 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
     );
   }
   const { monitoring } = config;
-  if (monitoring.enabled && monitoring.prometheus.enabled && monitoring.alertmanager.enabled && receiverNeedsSecret(monitoring.alertmanager.receiver) && !supplied.includes("alertmanager-receiver")) {
-    problems.push(
-      `${configKey(["monitoring", "alertmanager", "receiver"])}: the ${monitoring.alertmanager.receiver.type} receiver needs its credential: pulumi config set --secret --path 'ballast:secretValues.alertmanager-receiver' <value>`,
-    );
+  if (monitoring.enabled && monitoring.prometheus.enabled && monitoring.alertmanager.enabled) {
+    for (const receiver of receivers) {
+      if (receiver.secret && !supplied.includes(receiver.secret)) {
+        problems.push(
+          `${configKey(receiver.key)}: the ${receiver.config.type} receiver needs its credential: pulumi config set --secret --path 'ballast:secretValues.${receiver.secret}' <value>`,
+        );
+      }
+    }
   }
 
   const unavailable = (secret: string): string | undefined => {
@@ -463,7 +531,15 @@ function backupWarnings(config: PlatformConfig): string[] {
 
 /** Every cross-key check of a parsed config. */
 export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonly string[]): CheckResult {
-  const problems = [...platformProblems(config), ...workloadProblems(config), ...nameProblems(config), ...tracingProblems(config), ...backupProblems(config), ...secretProblems(config, suppliedSecretNames)];
+  const problems = [
+    ...platformProblems(config),
+    ...workloadProblems(config),
+    ...nameProblems(config),
+    ...tracingProblems(config),
+    ...backupProblems(config),
+    ...secretProblems(config, suppliedSecretNames),
+    ...sloProblems(config),
+  ];
   const warnings = backupWarnings(config);
   // Every key renders on both targets: a Compose-only one is ignored on Kubernetes, and says so.
   if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {

@@ -192,7 +192,7 @@ function monitoringDefaults(s: Sizing): JsonObject {
   return {
     enabled: s.monitoring.enabled,
     prometheus: part("prometheus", defaultImages.prometheus, { storageGiB: storage.prometheus, retentionDays: 30, scrapeIntervalSeconds: 15 }),
-    alertmanager: part("alertmanager", defaultImages.alertmanager, { storageGiB: storage.alertmanager, receiver: { type: "none" } }),
+    alertmanager: part("alertmanager", defaultImages.alertmanager, { storageGiB: storage.alertmanager, receiver: { type: "none" }, receivers: {}, routes: [] }),
     grafana: part("grafana", defaultImages.grafana, { storageGiB: storage.grafana, subdomain: "grafana", adminUser: "admin", titlePrefix: "Ballast", dashboards: [] }),
     loki: part("loki", defaultImages.loki, { storageGiB: storage.loki, retentionDays: 7 }),
     alloy: part("alloy", defaultImages.alloy, { dropPaths: [] }),
@@ -237,6 +237,7 @@ function monitoringDefaults(s: Sizing): JsonObject {
       ruleFiles: [],
       ruleTests: [],
     },
+    slos: [],
   };
 }
 
@@ -411,6 +412,9 @@ const optionalDefaults = {
   hnswIndex: { m: 16, efConstruction: 64, opclass: "vector_cosine_ops" },
   s3: { prefix: "", region: "us-east-1", schedule: "45 * * * *", image: defaultImages.rclone },
   receiver: { webhook: { auth: "bearer" }, email: { requireTls: true } } as Record<string, JsonObject>,
+  route: { continue: false },
+  // The SRE workbook's window: the burn-rate factors 14.4 / 6 / 1 are for 30 days.
+  slo: { windowDays: 30 },
 } satisfies Record<string, JsonObject>;
 
 function mergeOptional(parent: Json | undefined, key: string, defaults: JsonObject): void {
@@ -484,6 +488,19 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
     if (!("image" in givenTracing)) tracing.image = defaultImages.jaeger;
     // Badger's default caches alone (256 MiB block cache, up to 5 x 64 MiB memtables) outgrow Tempo's small sizes.
     if (!("resources" in givenTracing) && isObject(tracing.resources)) tracing.resources = { ...tracing.resources, memory: JAEGER_MIN_MEMORY };
+  }
+  if (alertmanager && isObject(alertmanager.receivers)) {
+    for (const [name, named] of Object.entries(alertmanager.receivers)) {
+      if (isObject(named) && typeof named.type === "string" && optionalDefaults.receiver[named.type]) {
+        alertmanager.receivers[name] = deepMerge(optionalDefaults.receiver[named.type], named);
+      }
+    }
+  }
+  if (alertmanager && Array.isArray(alertmanager.routes)) {
+    alertmanager.routes = alertmanager.routes.map((route) => (isObject(route) ? deepMerge(optionalDefaults.route, route) : route));
+  }
+  if (Array.isArray(monitoring.slos)) {
+    monitoring.slos = monitoring.slos.map((slo) => (isObject(slo) ? deepMerge(optionalDefaults.slo, slo) : slo));
   }
   // One RPO and one drill goal for the stack: the alerts follow ballast:backups unless set explicitly.
   const alerts = isObject(monitoring.alerts) ? monitoring.alerts : undefined;

@@ -170,7 +170,8 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, root: unk
     case "too_big":
       return `${key}: ${custom ?? `must be at most ${String(issue.maximum)}${unit(issue.origin)}`} ${got}`;
     case "invalid_key":
-      return `${key}: invalid key name ${showValue(valueAt(issue, ["input"]))}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
+      // zod 4 leaves `input` unset on record keys; the key is the last path element.
+      return `${key}: invalid key name ${showValue(valueAt(issue, ["input"]) ?? issue.path[issue.path.length - 1])}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
     case "invalid_element":
       return `${key}: invalid entry: ${issue.issues.map((inner) => inner.message).join("; ")}`;
     case "invalid_union": {

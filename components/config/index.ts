@@ -7,7 +7,18 @@ export * from "./types";
 export { ConfigError } from "./errors";
 export { parsePlatformConfig, readPlatformConfig, type LoadedConfig, type RawConfig } from "./load";
 export { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
-export { checkMigrationSafety, imageKeys, receiverNeedsSecret } from "./checks";
+export { alertReceivers, checkMigrationSafety, imageKeys, receiverNeedsSecret, receiverSecretName, type AlertReceiver } from "./checks";
+export {
+  DEFAULT_RECEIVER,
+  fastBurnFactor,
+  formatMatcher,
+  formatSelector,
+  parseAlertMatcher,
+  parseSeriesSelector,
+  type LabelMatcher,
+  type MatchOperator,
+  type SeriesSelector,
+} from "./alerting";
 export { classifyImage, defaultImages, imagePinProblem, imageTag } from "./images";
 export { AGE_RECIPIENT_PATTERN, BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS } from "./backups";
 export { counterRotates, ENCRYPTION_KEY_PREVIOUS_SECRET, encryptionKeyGenerations, ROTATE_ALL, rotationCounters, type EncryptionKeyGenerations } from "./rotation";

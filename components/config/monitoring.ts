@@ -8,13 +8,15 @@ import { cidr } from "./compose";
 import { imageRef } from "./images";
 import { emailAddress, labelName, metricName, resources, subdomain, urlPath } from "./primitives";
 import { promqlSyntaxProblem } from "./promql";
+import { DEFAULT_RECEIVER, receiverKey, routeSchema, slosSchema } from "./alerting";
 
 const positiveInt = z.number().int().positive();
 const storageGiB = positiveInt.max(16_384);
 
 /**
  * Where Alertmanager sends notifications. Secret parts never live in config: they come from
- * the user-supplied secret `alertmanager-receiver`, mounted as a file and referenced with
+ * the user-supplied secret `alertmanager-receiver` (`alertmanager-receiver-<name>` for a
+ * receiver under `receivers`), mounted as a file and referenced with
  * Alertmanager's `*_file` fields that Alertmanager 0.25 (Debian's amtool) already accepts.
  * 0.25 has no `url_file` for webhooks, so a webhook's URL is plain config and its secret is a
  * bearer token (`http_config.authorization.credentials_file`).
@@ -180,6 +182,28 @@ const alertsSchema = z
     }
   });
 
+/** Receivers named in routes exist; `ops` stays the default receiver's name. */
+function routeProblems(alertmanager: { receivers: Record<string, unknown>; routes: { receiver: string }[] }, ctx: z.RefinementCtx): void {
+  const named = Object.keys(alertmanager.receivers);
+  if (named.includes(DEFAULT_RECEIVER)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["receivers", DEFAULT_RECEIVER],
+      message: `"${DEFAULT_RECEIVER}" is the name of the default receiver (ballast:monitoring.alertmanager.receiver); give this one another name`,
+    });
+  }
+  const allowed = [DEFAULT_RECEIVER, ...named.filter((name) => name !== DEFAULT_RECEIVER)];
+  alertmanager.routes.forEach((route, i) => {
+    if (!allowed.includes(route.receiver)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routes", i, "receiver"],
+        message: `${JSON.stringify(route.receiver)} is not a receiver; allowed: ${allowed.join(", ")} (${DEFAULT_RECEIVER} is ballast:monitoring.alertmanager.receiver, the others are keys of ballast:monitoring.alertmanager.receivers)`,
+      });
+    }
+  });
+}
+
 /** A monitoring part: can be switched off, runs a pinned image, sized per environment. */
 /** Where traces are stored and searched: Grafana Tempo, or Jaeger v2 (all-in-one, Badger storage). */
 export const TRACING_BACKENDS = ["tempo", "jaeger"] as const;
@@ -190,7 +214,15 @@ export const monitoringSchema = z.strictObject({
   /** Master switch: false deploys no monitoring at all. */
   enabled: z.boolean(),
   prometheus: part({ storageGiB, retentionDays: positiveInt.max(3650), scrapeIntervalSeconds: positiveInt.min(5).max(300) }),
-  alertmanager: part({ storageGiB, receiver: receiverSchema }),
+  alertmanager: part({
+    storageGiB,
+    /** The default receiver (`ops` in routes): gets every alert no route takes. */
+    receiver: receiverSchema,
+    /** More receivers by name; each one's credential is the secret `alertmanager-receiver-<name>`. */
+    receivers: z.record(receiverKey, receiverSchema),
+    /** Tried in order; the first whose matchers all hold takes the alert (unless it says `continue`). */
+    routes: z.array(routeSchema),
+  }).superRefine(routeProblems),
   grafana: part({
     storageGiB,
     /** Public host is `<subdomain>.<domain>`. */
@@ -229,4 +261,6 @@ export const monitoringSchema = z.strictObject({
     sampleRatio: z.number().gt(0).max(1),
   }),
   alerts: alertsSchema,
+  /** Service level objectives: multi-window, multi-burn-rate alerts and the SLO dashboard. */
+  slos: slosSchema,
 });

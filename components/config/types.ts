@@ -47,6 +47,8 @@ export type AlertsConfig = MonitoringConfig["alerts"];
 export type AppMetricNames = AlertsConfig["metrics"];
 export type ErrorsMetric = AppMetricNames["errorsTotal"];
 export type { RepositoryFiles, RuleGroup, TeamDashboard, TeamRuleFile, RuleTestFile } from "./repository-files";
+export type AlertRouteConfig = MonitoringConfig["alertmanager"]["routes"][number];
+export type SloConfig = MonitoringConfig["slos"][number];
 
 /** The whole validated stack: the `ballast:` namespace plus the Pulumi project and stack names. */
 export type PlatformConfig = PlatformInput & {

@@ -1,15 +1,17 @@
 /**
- * alertmanager.yml: one receiver from config, a default route grouped by alertname and
- * severity, critical alerts on their own faster route, and inhibitions so one outage
- * pages once.
+ * alertmanager.yml: the default receiver (`ops`) and the stack's named receivers, the
+ * stack's routes (by severity and labels) in front of a default route grouped by
+ * alertname and severity, critical alerts on faster timings, and inhibitions so one
+ * outage pages once.
  *
- * Secrets come from the user-supplied secret `alertmanager-receiver`, mounted as a file
- * and read through `*_file` fields. Only fields Alertmanager 0.25 accepts are written
+ * Secrets come from the user-supplied secret `alertmanager-receiver` (the default
+ * receiver) and `alertmanager-receiver-<name>` (each named one), mounted as files and read
+ * through `*_file` fields. Only fields Alertmanager 0.25 accepts are written
  * (Debian's amtool checks them; 0.27 runs them): 0.25 has `api_url_file`,
  * `routing_key_file` and `auth_password_file` but no webhook `url_file`, so a webhook's
  * secret travels as a bearer token via `http_config.authorization.credentials_file`.
  */
-import type { MonitoringConfig, ReceiverConfig } from "../config";
+import { alertReceivers, DEFAULT_RECEIVER, formatMatcher, parseAlertMatcher, type LabelMatcher, type MonitoringConfig, type ReceiverConfig } from "../config";
 import { monitoringPaths } from "./context";
 import { toYaml } from "./yaml";
 
@@ -24,6 +26,7 @@ export interface Route {
   group_interval?: string;
   repeat_interval?: string;
   matchers?: string[];
+  continue?: boolean;
   routes?: Route[];
 }
 
@@ -83,10 +86,9 @@ export interface AlertmanagerConfig {
   receivers: Receiver[];
 }
 
-export const receiverName = "ops";
+export const receiverName = DEFAULT_RECEIVER;
 
-
-function receiverFor(receiver: ReceiverConfig, secretFile: string): Receiver {
+function receiverFor(receiverName: string, receiver: ReceiverConfig, secretFile: string): Receiver {
   switch (receiver.type) {
     case "none":
       // A receiver without integrations: alerts stay visible in Grafana, nobody is notified.
@@ -150,7 +152,8 @@ function receiverFor(receiver: ReceiverConfig, secretFile: string): Receiver {
  */
 export const inhibitRules: InhibitRule[] = [
   // The critical tier of an alert makes its warning tier redundant (HostDiskAlmostFull).
-  { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance", "mountpoint"] },
+  // `service` and `slo` tell SLO burn alerts apart: a paging burn of one SLO holds back its own ticket only.
+  { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance", "mountpoint", "service", "slo"] },
   // Database down: connections, errors, latency, queues and backups follow from it.
   {
     source_matchers: ['alertname="DatabaseDown"'],
@@ -171,6 +174,31 @@ export const inhibitRules: InhibitRule[] = [
 export interface AlertmanagerRenderOptions {
   /** Path of the mounted `alertmanager-receiver` secret (tests point it at a temp file). */
   receiverSecretFile: string;
+  /** Path of a named receiver's mounted secret (default: next to the default receiver's). */
+  namedReceiverSecretFile?: (receiver: string) => string;
+}
+
+/** Where a named receiver's secret is mounted: `<default receiver's file>-<name>`. */
+export function namedReceiverSecretPath(receiver: string): string {
+  return `${monitoringPaths.alertmanagerReceiverSecret}-${receiver}`;
+}
+
+/** Critical alerts: sooner first notice and a shorter reminder while they last. */
+const criticalTiming = { group_wait: "10s", group_interval: "1m", repeat_interval: "1h" } as const;
+
+const isCriticalMatcher = (m: LabelMatcher | undefined) => m?.label === "severity" && m.op === "=" && m.value === "critical";
+
+/** The stack's routes, in order; one that selects `severity="critical"` gets the critical timing. */
+function stackRoutes(monitoring: MonitoringConfig): Route[] {
+  return monitoring.alertmanager.routes.map((route) => {
+    const matchers = route.matchers.map((text) => parseAlertMatcher(text));
+    return {
+      receiver: route.receiver,
+      matchers: matchers.map((m, i) => (m ? formatMatcher(m) : route.matchers[i])),
+      ...(route.continue ? { continue: true } : {}),
+      ...(matchers.some(isCriticalMatcher) ? criticalTiming : {}),
+    };
+  });
 }
 
 /** Pure: alertmanager.yml text. */
@@ -178,6 +206,7 @@ export function renderAlertmanagerConfig(
   monitoring: MonitoringConfig,
   options: AlertmanagerRenderOptions = { receiverSecretFile: monitoringPaths.alertmanagerReceiverSecret },
 ): string {
+  const namedSecret = options.namedReceiverSecretFile ?? namedReceiverSecretPath;
   const config: AlertmanagerConfig = {
     global: { resolve_timeout: "5m" },
     route: {
@@ -187,14 +216,52 @@ export function renderAlertmanagerConfig(
       group_interval: "5m",
       repeat_interval: "4h",
       routes: [
-        // Critical: sooner first notice and a shorter reminder while it lasts.
-        { receiver: receiverName, matchers: ['severity="critical"'], group_wait: "10s", group_interval: "1m", repeat_interval: "1h" },
+        ...stackRoutes(monitoring),
+        // Critical alerts no route took: the default receiver, on the critical timing.
+        { receiver: receiverName, matchers: ['severity="critical"'], ...criticalTiming },
       ],
     },
     inhibit_rules: inhibitRules,
-    receivers: [receiverFor(monitoring.alertmanager.receiver, options.receiverSecretFile)],
+    receivers: alertReceivers(monitoring).map((r) =>
+      receiverFor(r.name, r.config, r.name === receiverName ? options.receiverSecretFile : namedSecret(r.name)),
+    ),
   };
   return toYaml(config, "Rendered by Ballast (components/observability/alertmanager.ts). Do not edit.");
+}
+
+/** Whether every matcher of a route holds for an alert's labels (an absent label is ""). */
+function matches(matchers: string[] | undefined, labels: Record<string, string>): boolean {
+  return (matchers ?? []).every((text) => {
+    const m = parseAlertMatcher(text);
+    if (!m) return false;
+    const value = labels[m.label] ?? "";
+    switch (m.op) {
+      case "=":
+        return value === m.value;
+      case "!=":
+        return value !== m.value;
+      case "=~":
+        return new RegExp(`^(?:${m.value})$`).test(value);
+      case "!~":
+        return !new RegExp(`^(?:${m.value})$`).test(value);
+    }
+  });
+}
+
+/**
+ * Pure: the receivers an alert with these labels reaches, as Alertmanager routes it:
+ * depth first, the first matching child wins unless it says `continue`, and a route none
+ * of whose children match keeps the alert itself. The runbook's routing table uses it; a
+ * test holds it to `amtool config routes test`.
+ */
+export function routeReceivers(route: Route, labels: Record<string, string>): string[] {
+  const receivers: string[] = [];
+  for (const child of route.routes ?? []) {
+    if (!matches(child.matchers, labels)) continue;
+    receivers.push(...routeReceivers({ ...child, receiver: child.receiver || route.receiver }, labels));
+    if (!child.continue) break;
+  }
+  return receivers.length > 0 ? receivers : [route.receiver];
 }
 
 export function alertmanagerArgs(): string[] {

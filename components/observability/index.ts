@@ -8,8 +8,8 @@ import { restrictedRanges } from "../access";
 import type { ConfigFileSpec, KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
 import { workload } from "../spec";
 import { resourceSpec } from "../resources";
-import { receiverNeedsSecret } from "../config";
-import { alertmanagerArgs, alertmanagerReceiverSecret, renderAlertmanagerConfig } from "./alertmanager";
+import { alertReceivers, DEFAULT_RECEIVER } from "../config";
+import { alertmanagerArgs, namedReceiverSecretPath, renderAlertmanagerConfig } from "./alertmanager";
 import { alloyArgs, anonymisationLabel, renderAlloyConfig } from "./alloy";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
@@ -21,6 +21,7 @@ import { httpProbe } from "./probes";
 import { renderJaegerConfig } from "./jaeger";
 import { defaultPrometheusPaths, prometheusArgs, renderPrometheusConfig } from "./prometheus";
 import { alertGroups, renderAlertRules, renderTeamRules, teamRuleGroups } from "./rules";
+import { sloRuleGroups } from "./slos";
 import { renderTempoConfig } from "./tempo";
 import { tracedWorkloads } from "./tracing";
 
@@ -61,7 +62,7 @@ function allowFrom(ranges: string[] | undefined): { allowFrom?: string[] } {
 function prometheusRuleFiles(monitoring: MonitoringConfig, ctx: ObservabilityContext): ConfigFileSpec[] {
   const team = teamRuleGroups(monitoring, ctx);
   return [
-    { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx)) },
+    { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx), sloRuleGroups(monitoring)) },
     ...(team.length > 0 ? [{ name: "team.rules.yml", mountPath: monitoringPaths.prometheusTeamRules, content: renderTeamRules(team) }] : []),
   ];
 }
@@ -109,12 +110,13 @@ function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCont
 
 function alertmanagerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, parts: EnabledParts): WorkloadSpec {
   const port = ports.alertmanager;
-  const receiver = monitoring.alertmanager.receiver;
+  const receivers = alertReceivers(monitoring);
+  const notifying = [...new Set(receivers.filter((r) => r.config.type !== "none").map((r) => r.config.type))];
   return workload({
     name: names.alertmanager,
     component,
     role: "stateful",
-    description: `Alert routing and inhibition; notifies via ${receiver.type === "none" ? "nobody (receiver type none)" : receiver.type}.`,
+    description: `Alert routing and inhibition; notifies via ${notifying.length === 0 ? "nobody (receiver type none)" : notifying.join(", ")}.`,
     image: monitoring.alertmanager.image,
     args: alertmanagerArgs(),
     ports: [{ name: "http", port }],
@@ -122,14 +124,16 @@ function alertmanagerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCo
     // Silences and the notification log survive restarts.
     volumes: [{ kind: "persistent", name: "alertmanager-data", mountPath: monitoringPaths.alertmanagerData, sizeGiB: monitoring.alertmanager.storageGiB }],
     configFiles: [{ name: "alertmanager.yml", mountPath: monitoringPaths.alertmanagerConfig, content: renderAlertmanagerConfig(monitoring) }],
-    secretFiles: receiverNeedsSecret(receiver) ? [{ secret: alertmanagerReceiverSecret, mountPath: monitoringPaths.alertmanagerReceiverSecret }] : [],
+    secretFiles: receivers.flatMap((r) =>
+      r.secret ? [{ secret: r.secret, mountPath: r.name === DEFAULT_RECEIVER ? monitoringPaths.alertmanagerReceiverSecret : namedReceiverSecretPath(r.name) }] : [],
+    ),
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/-/ready", { imageHasWget: true }),
     network: {
       fromProxy: false,
       allowFrom: [names.prometheus, ...(parts.grafana ? [names.grafana] : [])],
       // Slack, PagerDuty, SMTP relays and webhooks are outside the stack.
-      egressInternet: receiver.type !== "none",
+      egressInternet: notifying.length > 0,
     },
     security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
   });
@@ -342,13 +346,16 @@ export function monitoringSecrets(monitoring: MonitoringConfig, ctx: Observabili
       immutable: false,
     });
   }
-  if (parts.alertmanager && receiverNeedsSecret(monitoring.alertmanager.receiver)) {
-    secrets.push({
-      name: alertmanagerReceiverSecret,
-      description: `Credential of the ${monitoring.alertmanager.receiver.type} alert receiver (supplied by the user; mounted as a file for Alertmanager).`,
-      rotation: "Issue a new credential at the provider, set it in the stack, deploy; Alertmanager reads the file on every notification.",
-      immutable: false,
-    });
+  if (parts.alertmanager) {
+    for (const receiver of alertReceivers(monitoring)) {
+      if (!receiver.secret) continue;
+      secrets.push({
+        name: receiver.secret,
+        description: `Credential of the ${receiver.config.type} alert receiver \`${receiver.name}\` (supplied by the user; mounted as a file for Alertmanager).`,
+        rotation: "Issue a new credential at the provider, set it in the stack, deploy; Alertmanager reads the file on every notification.",
+        immutable: false,
+      });
+    }
   }
   return secrets;
 }

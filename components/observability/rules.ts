@@ -31,12 +31,18 @@ export interface AlertGroup {
   rules: AlertRule[];
 }
 
-/** The rules file's on-disk shape (Prometheus 2.42 fields only). */
+/** One group of the rules file as written (Prometheus 2.42 fields only): alerting and recording rules. */
+export interface RuleFileGroup {
+  name: string;
+  rules: (
+    | { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
+    | { record: string; expr: string; labels?: Record<string, string> }
+  )[];
+}
+
+/** The rules file's on-disk shape. */
 interface RuleFile {
-  groups: {
-    name: string;
-    rules: { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }[];
-  }[];
+  groups: RuleFileGroup[];
 }
 
 const value = (decimals: number) => `{{ printf "%.${decimals}f" $value }}`;
@@ -335,20 +341,19 @@ export function alertGroups(monitoring: MonitoringConfig, ctx: ObservabilityCont
   ].filter((group) => group.rules.length > 0);
 }
 
-/** Pure: the Prometheus rules file. */
-export function renderAlertRules(groups: AlertGroup[]): string {
-  const file: RuleFile = {
-    groups: groups.map((group) => ({
-      name: group.name,
-      rules: group.rules.map((rule) => ({
-        alert: rule.alert,
-        expr: rule.expr,
-        ...(rule.for ? { for: rule.for } : {}),
-        labels: { severity: rule.severity },
-        annotations: { summary: rule.summary, description: rule.description },
-      })),
+/** Pure: the Prometheus rules file; `extra` groups (the SLOs' rules) follow the alert groups. */
+export function renderAlertRules(groups: AlertGroup[], extra: RuleFileGroup[] = []): string {
+  const alertGroupsOnDisk: RuleFileGroup[] = groups.map((group) => ({
+    name: group.name,
+    rules: group.rules.map((rule) => ({
+      alert: rule.alert,
+      expr: rule.expr,
+      ...(rule.for ? { for: rule.for } : {}),
+      labels: { severity: rule.severity },
+      annotations: { summary: rule.summary, description: rule.description },
     })),
-  };
+  }));
+  const file: RuleFile = { groups: [...alertGroupsOnDisk, ...extra] };
   return toYaml(file, "Rendered by Ballast (components/observability/rules.ts). Do not edit.");
 }
 

@@ -5,8 +5,9 @@
  */
 import { parse } from "yaml";
 import { builtinSecrets, ENCRYPTION_KEY_PREVIOUS_SECRET, ROTATE_ALL, rotationCounters, type PlatformConfig } from "../config";
+import { burnAlerts, errorBudget, sloPromise, type BurnWindow } from "../observability/slos";
 import type { StackModel } from "../spec";
-import type { RunbookAlert, RunbookInput, SecretSource } from "./types";
+import type { RunbookAlert, RunbookInput, RunbookSlo, SecretSource } from "./types";
 
 export interface RunbookInputOptions {
   /** Secret names with a value in `ballast:secretValues` (the rest of the built-ins are generated). */
@@ -27,6 +28,7 @@ export function runbookInput(model: StackModel, config: PlatformConfig, options:
     else if (builtin?.generated || secret.name === ENCRYPTION_KEY_PREVIOUS_SECRET) secretSources[secret.name] = "generated";
   }
   const twoKeys = config.encryptionKeyRotation;
+  const slos = config.monitoring.enabled ? config.monitoring.slos.map(runbookSlo) : [];
   const input: RunbookInput = {
     model,
     target: config.target,
@@ -38,6 +40,7 @@ export function runbookInput(model: StackModel, config: PlatformConfig, options:
         ? { encryptionKey: { previousKeyEnv: twoKeys.previousKeyEnv, generation: rotationCounters(config, [...supplied])["encryption-key"] ?? 0, reencrypted: twoKeys.reencrypted } }
         : {}),
     },
+    ...(slos.length > 0 ? { slos } : {}),
     ...(options.alerts ? { alerts: options.alerts } : {}),
     ...(options.backupGuide ? { backupGuide: options.backupGuide } : {}),
   };
@@ -63,6 +66,23 @@ export function runbookInput(model: StackModel, config: PlatformConfig, options:
     };
   }
   return input;
+}
+
+const burnText = (w: BurnWindow) => `${w.factor}x over ${w.long} (and still over the last ${w.short})`;
+
+/** An SLO with its burn-rate alerts in words. */
+function runbookSlo(slo: PlatformConfig["monitoring"]["slos"][number]): RunbookSlo {
+  const [page, ticket] = burnAlerts(slo.windowDays);
+  return {
+    name: slo.name,
+    service: slo.service,
+    promise: slo.description ? `${slo.description}: ${sloPromise(slo)}` : sloPromise(slo),
+    objective: slo.objective,
+    windowDays: slo.windowDays,
+    budgetPercent: +(errorBudget(slo) * 100).toPrecision(12),
+    page: page.windows.map(burnText).join(" or "),
+    ticket: ticket.windows.map(burnText).join(" or "),
+  };
 }
 
 interface RawRule {

@@ -24,6 +24,22 @@ export interface RunbookAlert {
   group?: string;
 }
 
+/** One service level objective as the runbook lists it. */
+export interface RunbookSlo {
+  name: string;
+  service: string;
+  /** What it promises, in words (`99.9 % of api's requests succeed over 30 days`). */
+  promise: string;
+  objective: number;
+  windowDays: number;
+  /** Error budget in percent of requests. */
+  budgetPercent: number;
+  /** When the critical burn alert pages, in words. */
+  page: string;
+  /** When the warning burn alert opens a ticket, in words. */
+  ticket: string;
+}
+
 export interface ComposeFacts {
   /** `ssh`: a VPS reached over SSH; `local`: the Docker engine of the machine running `pulumi up` (dev). */
   mode: "ssh" | "local";
@@ -85,6 +101,8 @@ export interface RunbookInput {
    * the Prometheus rule files in the model (`alertsFromModel`); pass `[]` to list none.
    */
   alerts?: RunbookAlert[];
+  /** The stack's SLOs (`ballast:monitoring.slos`); none listed when absent. */
+  slos?: RunbookSlo[];
   /** Path of the backup and restore guide, relative to the runbook file. Default `../backup-restore.md`. */
   backupGuide?: string;
 }

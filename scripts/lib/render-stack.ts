@@ -3,7 +3,7 @@
  * file, runs the program (config -> Platform -> target), and returns the target's files.
  */
 import { performance } from "node:perf_hooks";
-import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS, receiverNeedsSecret, type ReceiverConfig } from "../../components/config";
+import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS, receiverNeedsSecret, receiverSecretName, type ReceiverConfig } from "../../components/config";
 import type { RenderedFile } from "../../components/targets/target";
 import { drainRegistrations, installMocks, type ResourceRecorder } from "./mock-program";
 import { readStackFile, readStackFileAt, type StackFile } from "./stack-files";
@@ -50,6 +50,10 @@ function suppliedBuiltinsAskedFor(raw: Record<string, string>): string[] {
   const receiver = isObject(alertmanager) ? alertmanager.receiver : undefined;
   // The receiver's own defaults (webhook auth "bearer"), as the config pipeline merges them.
   if (isObject(receiver) && receiverNeedsSecret({ auth: "bearer", requireTls: true, ...receiver } as unknown as ReceiverConfig)) names.push("alertmanager-receiver");
+  const receivers = isObject(alertmanager) && isObject(alertmanager.receivers) ? alertmanager.receivers : {};
+  for (const [name, named] of Object.entries(receivers)) {
+    if (isObject(named) && receiverNeedsSecret({ auth: "bearer", requireTls: true, ...named } as unknown as ReceiverConfig)) names.push(receiverSecretName(name));
+  }
   return names;
 }
 

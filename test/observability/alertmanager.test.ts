@@ -18,7 +18,7 @@ describe("alertmanager.yml", () => {
 
   it("inhibits warnings under a critical of the same alert, and symptoms under their cause", () => {
     const rules = render(receiverInputs.none).inhibit_rules;
-    expect(rules[0]).toEqual({ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance", "mountpoint"] });
+    expect(rules[0]).toEqual({ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance", "mountpoint", "service", "slo"] });
     const database = rules.find((r) => r.source_matchers.includes('alertname="DatabaseDown"'));
     expect(database?.target_matchers[0]).toMatch(/PostgresTooManyConnections/);
     expect(database?.target_matchers[0]).toMatch(/HighErrorRate/);

@@ -6,6 +6,7 @@ import type { DashboardJson } from "./builder";
 import { postgresDashboard, redisDashboard } from "./datastores";
 import { containersDashboard, hostDashboard } from "./infrastructure";
 import { logsDashboard } from "./logs";
+import { sloDashboard } from "./slos";
 
 export { dashboardQueries, type DashboardJson } from "./builder";
 
@@ -18,6 +19,7 @@ export function ballastDashboards(monitoring: MonitoringConfig, parts: EnabledPa
     if (parts.redisExporter) dashboards.push(redisDashboard());
     if (parts.nodeExporter) dashboards.push(hostDashboard());
     if (parts.containerMetrics) dashboards.push(containersDashboard());
+    if (monitoring.slos.length > 0) dashboards.push(sloDashboard(monitoring.slos));
   }
   if (parts.loki) dashboards.push(logsDashboard({ proxyName, droppedLinesMetric: parts.prometheus && parts.alloy }));
   // "NomosX - Overview": the stack's prefix names its boards (ballast:monitoring.grafana.titlePrefix).
