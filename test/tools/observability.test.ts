@@ -11,11 +11,10 @@
  * the test asserts the swap touched nothing else.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { observabilityDashboards } from "../../components/observability";
 import { renderAlertmanagerConfig } from "../../components/observability/alertmanager";
 import { renderPrometheusConfig } from "../../components/observability/prometheus";
@@ -23,6 +22,7 @@ import { alertGroups, renderAlertRules } from "../../components/observability/ru
 import { alertScenarios } from "../observability/alert-scenarios";
 import { monitoring, receiverInputs, testContext } from "../observability/fixtures";
 import { dashboardRecordingRules, ruleTestFiles } from "../observability/promtool-files";
+import { scratchFiles } from "./support/scratch";
 
 interface ToolResult {
   status: number;
@@ -37,19 +37,7 @@ function tool(binary: "promtool" | "amtool", args: string[]): ToolResult {
   return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
 
-let dir: string;
-const write = (name: string, content: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "ballast-observability-"));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const { write, dir: scratchDir } = scratchFiles("ballast-observability-");
 
 describe("Debian's monitoring tools", () => {
   it("are installed", () => {
@@ -81,7 +69,7 @@ describe("promtool", () => {
 
   it("accepts prometheus.yml for Kubernetes (service discovery swapped, see header)", () => {
     const rules = write("kubernetes.rules.yml", renderAlertRules(alertGroups(monitoring(), testContext("kubernetes"))));
-    const serviceAccount = join(dir, "serviceaccount");
+    const serviceAccount = join(scratchDir(), "serviceaccount");
     mkdirSync(serviceAccount, { recursive: true });
     writeFileSync(join(serviceAccount, "token"), "test-token");
     writeFileSync(join(serviceAccount, "ca.crt"), "");
@@ -93,7 +81,7 @@ describe("promtool", () => {
     for (const scrape of swapped.scrape_configs) {
       if (scrape.kubernetes_sd_configs) {
         delete scrape.kubernetes_sd_configs;
-        scrape.file_sd_configs = [{ files: [join(dir, `${String(scrape.job_name)}-targets.json`)] }];
+        scrape.file_sd_configs = [{ files: [join(scratchDir(), `${String(scrape.job_name)}-targets.json`)] }];
         swaps++;
       }
     }

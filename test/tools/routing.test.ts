@@ -6,16 +6,15 @@
  * routes promise, and the ones `routeReceivers` (the runbook's routing table) computes.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parsePlatformConfig, type MonitoringConfig } from "../../components/config";
 import { inhibitRules, renderAlertmanagerConfig, routeReceivers, type AlertmanagerConfig } from "../../components/observability/alertmanager";
 import { withSecretPlaceholders } from "../../scripts/lib/render-stack";
 import { readStackFileAt } from "../../scripts/lib/stack-files";
 import { configFor } from "../fixtures/config";
+import { scratchFiles } from "./support/scratch";
 
 function amtool(args: string[]): { status: number; output: string } {
   const result = spawnSync("amtool", args, { encoding: "utf8", timeout: 60_000 });
@@ -25,19 +24,7 @@ function amtool(args: string[]): { status: number; output: string } {
   return { status: result.status ?? -1, output };
 }
 
-let dir: string;
-const write = (name: string, content: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "ballast-routing-"));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const { write } = scratchFiles("ballast-routing-");
 
 /** alertmanager.yml of a monitoring config, with every receiver secret as a temp file. */
 function renderWithSecrets(name: string, monitoring: MonitoringConfig): string {

@@ -7,10 +7,8 @@
  * dashboard's queries go through promtool as recording rules.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
 import { observabilityDashboards } from "../../components/observability";
 import { alertGroups, renderAlertRules } from "../../components/observability/rules";
@@ -21,6 +19,7 @@ import { readStackFileAt } from "../../scripts/lib/stack-files";
 import { testContext } from "../observability/fixtures";
 import { dashboardRecordingRules } from "../observability/promtool-files";
 import { sampleProblems, sloCases, type SampleRequests } from "../observability/slo-cases";
+import { scratchFiles } from "./support/scratch";
 
 function promtool(args: string[]): { status: number; output: string } {
   const result = spawnSync("promtool", args, { encoding: "utf8", timeout: 110_000 });
@@ -41,19 +40,7 @@ const samples: Record<string, SampleRequests> = {
   "gateway-availability": { good: { status: "200" }, bad: { status: "502" } },
 };
 
-let dir: string;
-const write = (name: string, content: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-};
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "ballast-slos-"));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const { write } = scratchFiles("ballast-slos-");
 
 describe("SLO rules (promtool)", () => {
   const config = exampleConfig("kubernetes");
