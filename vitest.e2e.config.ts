@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { ClusterLastSequencer } from "./test/e2e/support/sequencer";
 
 // End-to-end suite (`npm run test:e2e`): the real Pulumi engine built by scripts/toolchain.sh, a local
 // file backend and passphrase secrets in temp dirs; the compose scenarios also need the test host of
@@ -9,7 +10,8 @@ export default defineConfig({
     include: ["test/e2e/**/*.test.ts"],
     // One scenario at a time: they share the Docker engine, the SSH host and two cores.
     fileParallelism: false,
-    sequence: { concurrent: false },
+    // Compose scenarios first, cluster scenarios last (see the sequencer for why).
+    sequence: { concurrent: false, sequencer: ClusterLastSequencer },
     // Each step bounds its own waits (pulumi, ssh, health) with clearer messages than these backstops.
     // The compose scenario's set-up step (scripts/e2e/host.sh up) sets its own, longer bound: on a cold
     // machine it builds compose v2 from Go modules, debootstraps Debian and builds the images.

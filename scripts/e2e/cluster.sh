@@ -3,8 +3,11 @@
 # Debian packages only (no image registry, no download other than the Go module proxy and Debian's mirror).
 # See docs/e2e.md.
 #
-# Usage: scripts/e2e/cluster.sh up|down|status|import-image <image ref or docker-save tar>...
+# Usage: scripts/e2e/cluster.sh up|build|down|status|import-image <image ref or docker-save tar>...
 #
+#   build         only build or reuse the binaries (what `up` does first), under the same lock as `up`: CI
+#                 starts it in the background while the Compose scenarios run, and a later `up` waits
+#                 for it (and builds itself if it failed).
 #   up            build or reuse the binaries (Kubernetes v1.37.2 and CoreDNS in one `go build`, the add-ons
 #                 local-path-provisioner and metrics-server in a second one), unpack Debian's etcd, build or
 #                 reuse the add-on images (Docker, on the debootstrapped Debian base of scripts/e2e/host.sh),
@@ -322,6 +325,25 @@ build_binaries() {
   local version
   version=$("$BIN/kubectl" version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": "\([^"]*\)".*/\1/p' | head -n 1)
   [[ $version == "$KUBERNETES_VERSION" ]] || die "$BIN/kubectl reports version '$version', not $KUBERNETES_VERSION"
+}
+
+# build_binaries_locked: build_binaries under $CACHE/build.lock, so an `up` waits for a `build` running in
+# the background instead of starting a second 4.8 GB `go build` of the same tree.
+build_binaries_locked() {
+  mkdir -p "$CACHE"
+  exec 8>"$CACHE/build.lock"
+  if ! flock -n 8; then
+    log "waiting for the binaries another cluster.sh is building (see $CACHE/v*/build.log)"
+    flock 8
+  fi
+  build_binaries
+  exec 8>&-
+}
+
+cmd_build() {
+  local t0=$SECONDS
+  build_binaries_locked
+  log "build: binaries ready in $BUILD_DIR/bin ($((SECONDS - t0))s)"
 }
 
 # go_build <module> <ldflags> <packages...>: into $BIN, in a copy of scripts/e2e/cluster/<module>.
@@ -969,7 +991,7 @@ cmd_up() {
   install_packages
   unpack_etcd
   phase binaries
-  build_binaries
+  build_binaries_locked
   phase images
   build_images
   phase network
@@ -1213,6 +1235,7 @@ cmd_import_image() {
 
 case "${1:-}" in
   up) cmd_up ;;
+  build) cmd_build ;;
   down) cmd_down ;;
   status) cmd_status ;;
   import-image) shift; cmd_import_image "$@" ;;
