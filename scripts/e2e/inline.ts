@@ -21,7 +21,7 @@
  * should start this in its own process group and end the group, so the CLI and plugins go too).
  */
 import { resolve } from "node:path";
-import { LocalWorkspace, type OutputMap } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type EngineEvent, type OutputMap } from "@pulumi/pulumi/automation";
 import { readPlatformConfig } from "../../components/config";
 import { Platform } from "../../components/platform";
 
@@ -131,14 +131,21 @@ async function run(args: Args): Promise<Record<string, unknown>> {
       return { summary: result.summary.resourceChanges ?? {}, outputs: plainOutputs(result.outputs) };
     }
     case "preview": {
+      // Every planned step but "same", for tests that judge what a preview would do to each resource.
+      const steps: { op: string; urn: string; type: string }[] = [];
+      const onEvent = (event: EngineEvent) => {
+        const step = event.resourcePreEvent?.metadata;
+        if (step && step.op !== "same") steps.push({ op: step.op, urn: step.urn, type: step.type });
+      };
       const result = await stack.preview({
         ...common,
+        onEvent,
         expectNoChanges: args.expectNoChanges,
         diff: args.diff,
         policyPacks: args.policyPacks,
         policyPackConfigs: args.policyPackConfigs,
       });
-      return { changes: result.changeSummary };
+      return { changes: result.changeSummary, steps };
     }
     case "refresh": {
       const result = await stack.refresh(common);

@@ -168,6 +168,11 @@ export interface ProjectOptions {
   keep?: boolean;
   /** A bare Pulumi.yaml instead of the repo's (for hand-written stacks that are no Ballast stack). */
   minimalProject?: boolean;
+  /**
+   * The Ballast tree the project runs (its index.ts, components/, node_modules and inline driver):
+   * this checkout by default; the upgrade scenario starts from an extracted earlier version.
+   */
+  sourceRoot?: string;
 }
 
 export interface InlineOptions {
@@ -202,6 +207,8 @@ export class PulumiProject {
   readonly stack: string;
   private readonly toolchain: Record<string, string>;
   private readonly keep: boolean;
+  /** The Ballast tree the project's symlinks and the inline driver come from (see ProjectOptions). */
+  sourceRoot = repoRoot;
 
   private constructor(root: string, stack: string, toolchain: Record<string, string>, keep: boolean) {
     this.root = root;
@@ -221,6 +228,7 @@ export class PulumiProject {
     toolchain = toolchainEnv(),
     keep = process.env.BALLAST_E2E_KEEP === "1",
     minimalProject = false,
+    sourceRoot = repoRoot,
   ): PulumiProject {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-"));
     const project = new PulumiProject(root, stack, toolchain, keep);
@@ -228,15 +236,25 @@ export class PulumiProject {
     fs.mkdirSync(project.backendDir, { recursive: true });
     if (minimalProject) {
       fs.writeFileSync(path.join(project.projectDir, "Pulumi.yaml"), "name: ballast\nruntime: nodejs\nmain: index.ts\n");
-    } else {
-      fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(project.projectDir, "Pulumi.yaml"));
     }
-    // The program and its dependencies are the repo's own: Pulumi.yaml's `main: index.ts` must exist
-    // (the CLI checks it, even for an inline program), and a language host would run it from here.
-    for (const entry of ["index.ts", "components", "node_modules", "package.json", "tsconfig.json"]) {
-      fs.symlinkSync(path.join(repoRoot, entry), path.join(project.projectDir, entry));
-    }
+    project.useSource(sourceRoot, !minimalProject);
     return project;
+  }
+
+  /**
+   * Points the project at a Ballast tree: the program and its dependencies are that tree's own
+   * (Pulumi.yaml's `main: index.ts` must exist: the CLI checks it, even for an inline program, and a
+   * language host would run it from here), and `inline` runs that tree's driver. The stack file and
+   * the backend stay: this is how the upgrade scenario moves a deployed stack to a newer Ballast.
+   */
+  useSource(sourceRoot: string, copyProjectFile = true): void {
+    this.sourceRoot = sourceRoot;
+    if (copyProjectFile) fs.copyFileSync(path.join(sourceRoot, "Pulumi.yaml"), path.join(this.projectDir, "Pulumi.yaml"));
+    for (const entry of ["index.ts", "components", "node_modules", "package.json", "tsconfig.json"]) {
+      const link = path.join(this.projectDir, entry);
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(path.join(sourceRoot, entry), link);
+    }
   }
 
   /** Project + backend + stack (`pulumi stack init`), config written, secrets set with the CLI. */
@@ -246,6 +264,7 @@ export class PulumiProject {
       toolchainEnv(),
       options.keep ?? process.env.BALLAST_E2E_KEEP === "1",
       options.minimalProject ?? false,
+      options.sourceRoot ?? repoRoot,
     );
     await project.cli(["stack", "init", options.stack, "--secrets-provider", "passphrase"], 120);
     project.writeConfig(options.config);
@@ -307,7 +326,7 @@ export class PulumiProject {
     operation: "up" | "preview" | "refresh" | "destroy",
     options: InlineOptions,
   ): Promise<InlineResult> {
-    const args = ["scripts/e2e/inline.ts", operation, "--stack", this.stack, "--work-dir", this.projectDir];
+    const args = [path.join(this.sourceRoot, "scripts", "e2e", "inline.ts"), operation, "--stack", this.stack, "--work-dir", this.projectDir];
     if (options.expectNoChanges) args.push("--expect-no-changes");
     if (options.excludeProtected) args.push("--exclude-protected");
     if (options.diff) args.push("--diff");
@@ -316,7 +335,7 @@ export class PulumiProject {
     if (options.program) args.push("--program", options.program);
     args.push("--timeout", String(options.timeoutSeconds));
     const result = await run(tsx, args, {
-      cwd: repoRoot,
+      cwd: this.sourceRoot,
       env: this.env(),
       // The driver bounds itself; this outer bound also covers tsx start-up and a stuck exit.
       timeoutSeconds: options.timeoutSeconds + 60,
