@@ -61,7 +61,9 @@ async function extractVersion(commit: string, into: string): Promise<void> {
 /** The stack config the old version's own e2e helper writes for these inputs. */
 async function oldStackConfig(oldRoot: string, inputs: ComposeStackInputs): Promise<Record<string, unknown>> {
   const script =
-    "import('./test/e2e/support/stacks.ts').then((m) => process.stdout.write(JSON.stringify(m.composeStackConfig(JSON.parse(process.env.BALLAST_E2E_INPUTS)))))";
+    // tsx evaluates as CommonJS: the module's exports arrive under `default`.
+    "import('./test/e2e/support/stacks.ts').then((m) => { const f = m.composeStackConfig ?? m.default.composeStackConfig;" +
+    " process.stdout.write(JSON.stringify(f(JSON.parse(process.env.BALLAST_E2E_INPUTS)))); })";
   const result = await run(path.join(repoRoot, "node_modules", ".bin", "tsx"), ["--eval", script], {
     cwd: oldRoot,
     env: { ...process.env, BALLAST_E2E_INPUTS: JSON.stringify(inputs) },
