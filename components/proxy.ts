@@ -21,7 +21,11 @@ export const ACME_CA_FILE = "/etc/traefik/acme-ca.pem";
 /** Traefik's ACME store (acme.json: the ACME account key and the certificates); the Compose backup archives it. */
 export const ACME_VOLUME = { name: "traefik-acme", sizeGiB: 1 } as const;
 
-/** Compose: where deploy.sh writes Traefik's routes on the host, mounted read-only at ROUTING_MOUNT. */
+/**
+ * Where Traefik's file provider reads its routes. Compose: the directory deploy.sh writes on the
+ * host, mounted read-only. Kubernetes: the middlewares file and the routes file the Kubernetes
+ * target renders (components/targets/kubernetes/routing.ts), both from Traefik's ConfigMap.
+ */
 export const ROUTING_MOUNT = "/etc/traefik/dynamic";
 
 interface TraefikEntryPoint {
@@ -40,8 +44,7 @@ interface TraefikStaticConfig {
   metrics: { prometheus: { entryPoint: string; addRoutersLabels: boolean; addServicesLabels: boolean } };
   entryPoints: Record<string, TraefikEntryPoint>;
   providers: {
-    kubernetesIngress?: { ingressClass: string; namespaces: string[] };
-    file: { filename: string; watch: boolean } | { directory: string; watch: boolean };
+    file: { directory: string; watch: boolean };
   };
   certificatesResolvers?: Record<string, { acme: { email: string; storage: string; caServer?: string; httpChallenge: { entryPoint: string } } }>;
 }
@@ -81,13 +84,10 @@ export function traefikStaticConfig(config: PlatformConfig): string {
       ping: { address: `:${proxyPorts.ping}` },
       ...(compose ? { traefik: { address: `:${proxyPorts.admin}` } } : {}),
     },
-    // Compose: routes come from files deploy.sh writes (no Docker socket on the edge).
-    providers: compose
-      ? { file: { directory: ROUTING_MOUNT, watch: true } }
-      : {
-            kubernetesIngress: { ingressClass: config.kubernetes.ingressClass, namespaces: [config.kubernetes.namespace] },
-            file: { filename: "/etc/traefik/dynamic.yml", watch: true },
-          },
+    // Routes come from files on both targets: Compose's are written by deploy.sh (no Docker socket on
+    // the edge), Kubernetes' are rendered into Traefik's ConfigMap (no Kubernetes API access, so no
+    // token that could read the namespace's Secrets).
+    providers: { file: { directory: ROUTING_MOUNT, watch: true } },
   };
   if (config.tls) {
     staticConfig.certificatesResolvers = {
@@ -174,8 +174,9 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
     configFiles: [
       { name: "traefik.yml", mountPath: "/etc/traefik/traefik.yml", content: traefikStaticConfig(config) },
       ...(config.proxy.acmeCaCertificate !== "" ? [{ name: "acme-ca.pem", mountPath: ACME_CA_FILE, content: config.proxy.acmeCaCertificate }] : []),
-      // Kubernetes: the middleware its Ingresses name (on Compose it comes with the routes).
-      ...(onKubernetes ? [{ name: "dynamic.yml", mountPath: "/etc/traefik/dynamic.yml", content: traefikDynamicConfig(routeAllowLists(config)) }] : []),
+      // Kubernetes: the middlewares its routes name (on Compose they come with the routes); the
+      // Kubernetes target adds the routes file next to it.
+      ...(onKubernetes ? [{ name: "dynamic.yml", mountPath: `${ROUTING_MOUNT}/dynamic.yml`, content: traefikDynamicConfig(routeAllowLists(config)) }] : []),
     ],
     metrics: { port: proxyPorts.metrics, path: "/metrics" },
     network: { fromProxy: false, allowFrom: [], egressInternet: true },
@@ -191,21 +192,8 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
       privileged: false,
       hostPid: false,
       hostNetwork: false,
-      kubernetesApi: onKubernetes
-        ? {
-            clusterRules: [
-              { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] },
-              // Traefik v3.7's Ingress provider watches Nodes; without them it loads no route (every request a 404).
-              { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
-            ],
-            namespacedRules: [
-              { apiGroups: [""], resources: ["services", "endpoints", "secrets"], verbs: ["get", "list", "watch"] },
-              { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-              { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
-              { apiGroups: ["networking.k8s.io"], resources: ["ingresses/status"], verbs: ["update"] },
-            ],
-          }
-        : undefined,
+      // No Kubernetes API access on either target: routes come from files (finding 4 of docs/security.md).
+      kubernetesApi: undefined,
     },
   });
 }

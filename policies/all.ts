@@ -5,7 +5,7 @@
 import type { Policies } from "@pulumi/policy";
 import { autoscalingSane } from "./autoscaling";
 import { datastoresNetworkPolicy, datastoresPrivate } from "./datastores";
-import { containersHardened, monitoringInternal, networkDefaultDeny, rbacLeastPrivilege } from "./hardening";
+import { containersHardened, monitoringInternal, networkDefaultDeny, podSecurityEnforced, rbacLeastPrivilege } from "./hardening";
 import { imagesPinned } from "./images";
 import { privilegesRestricted } from "./privileges";
 import { healthChecks, resourceLimits } from "./resources";
@@ -31,10 +31,10 @@ export const resourcePolicies = [
   sshHostKeyPinned,
 ] as const;
 
-export const stackPolicies = [datastoresNetworkPolicy, networkDefaultDeny, prodBackupsScheduled, prodLogAnonymisation] as const;
+export const stackPolicies = [datastoresNetworkPolicy, networkDefaultDeny, podSecurityEnforced, prodBackupsScheduled, prodLogAnonymisation] as const;
 
 export const ballastPolicies: Policies = [...resourcePolicies, ...stackPolicies];
 
 export const packName = "ballast";
 export const packDescription =
-  "Ballast: what the runbooks learned the hard way (pinned images, private datastores, retained data, TLS-only routes, secrets by reference, least privilege, hardened containers, internal monitoring, RBAC without wildcards, default-deny networks, pinned SSH host keys, prod backups and log anonymisation), for the Compose and Kubernetes targets.";
+  "Ballast: what the runbooks learned the hard way (pinned images, private datastores, retained data, TLS-only routes, secrets by reference, least privilege, hardened containers, internal monitoring, RBAC without wildcards or Secret reads, default-deny networks, Pod Security restricted enforced, pinned SSH host keys, prod backups and log anonymisation), for the Compose and Kubernetes targets.";

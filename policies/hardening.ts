@@ -2,7 +2,8 @@
  * Container hardening and least-privilege access, beyond host access (privileges.ts):
  * the Kubernetes Pod Security "restricted" settings and their CIS Docker Benchmark
  * equivalents on Compose, monitoring kept off the public network, RBAC without wildcards or
- * exec-equivalent verbs, and a namespace default-deny that covers egress.
+ * exec-equivalent verbs or Secret reads, a namespace default-deny that covers egress, and
+ * application namespaces that enforce Pod Security `restricted`.
  *
  * Every Ballast workload is rendered this way; these policies catch a regression in the
  * renderer, a hand-written transformation or a stack that bypasses the declaration.
@@ -14,6 +15,7 @@ import { resourcePolicy, stackPolicy } from "./lib/policy";
 import { asArray, asObject, asString, at, stringMap, type Props } from "./lib/values";
 import type { ResourceView, StackFinding } from "./lib/view";
 import { composeIdentity, k8sIdentity, workloadsOf } from "./lib/workloads";
+import { runsAsRootLabel } from "./privileges";
 
 /** The label a stack's explicit writable-root opt-in puts on a workload (components/services.ts WRITABLE_ROOT_LABEL). */
 export const writableRootLabel = "ballast.dev/writable-root";
@@ -198,6 +200,8 @@ const rbacTypes: Record<string, string> = {
 const execEquivalent = ["nodes/proxy", "pods/exec", "pods/attach", "pods/portforward"];
 /** Verbs that grant more than the role holds. */
 const escalatingVerbs = ["escalate", "bind", "impersonate"];
+/** Verbs that read an object's content (list and watch return every Secret's data, not only names). */
+const readVerbs = ["get", "list", "watch", "*"];
 
 export function checkRbac(resource: ResourceView): string[] {
   const kind = rbacTypes[resource.type];
@@ -216,6 +220,11 @@ export function checkRbac(resource: ResourceView): string[] {
     for (const verb of strings("verbs").filter((v) => escalatingVerbs.includes(v))) messages.push(`${where}: verb ${verb} lets the holder grant itself more; remove it`);
     if (kind === "ClusterRole" && strings("resources").includes("secrets")) {
       messages.push(`${where}: secrets in a ClusterRole reads every namespace's secrets; use a Role in the namespace, with resourceNames where possible`);
+    } else if (strings("resources").includes("secrets") && strings("verbs").some((verb) => readVerbs.includes(verb))) {
+      // Finding 4 of docs/security.md: Traefik's Ingress provider read the database URL and the encryption key.
+      messages.push(
+        `${where}: reads Secrets (${strings("verbs").filter((verb) => readVerbs.includes(verb)).join(", ")}), the database URL and encryption key among them; pods get their own secrets from mounts and variables, and Traefik its routes from files: grant no workload read access to Secrets`,
+      );
     }
   });
   return messages;
@@ -223,7 +232,7 @@ export function checkRbac(resource: ResourceView): string[] {
 
 export const rbacLeastPrivilege = resourcePolicy<Record<string, never>>({
   name: "rbac-least-privilege",
-  description: "Roles and ClusterRoles list their API groups, resources and verbs (no \"*\"), grant no exec-equivalent subresource (nodes/proxy, pods/exec, attach, portforward), no escalate/bind/impersonate, and no cluster-wide secrets.",
+  description: "Roles and ClusterRoles list their API groups, resources and verbs (no \"*\"), grant no exec-equivalent subresource (nodes/proxy, pods/exec, attach, portforward), no escalate/bind/impersonate, no cluster-wide secrets and no read access to Secrets at all.",
   enforcementLevel: "mandatory",
   defaults: {},
   check: (resource) => checkRbac(resource),
@@ -272,4 +281,70 @@ export const networkDefaultDeny = stackPolicy<Record<string, never>>({
   enforcementLevel: "mandatory",
   defaults: {},
   check: (resources) => checkDefaultDeny(resources),
+});
+
+// ---------- Pod Security admission ----------
+
+const namespaceType = "kubernetes:core/v1:Namespace";
+const enforceLabel = "pod-security.kubernetes.io/enforce";
+
+export interface PodSecurityConfig {
+  /** Workload names / image basenames of the per-node agents, which live in their own (privileged) namespace. */
+  agents: string[];
+}
+
+export const podSecurityDefaults: PodSecurityConfig = { agents: hardeningDefaults.agents };
+
+/**
+ * Every namespace that holds an application workload (anything but a per-node agent or DaemonSet)
+ * is declared by the stack and enforces Pod Security `restricted`; `baseline` only when a workload
+ * there carries the stack's explicit root opt-in (`ballast:services[].runAsRoot`).
+ */
+export function checkPodSecurityEnforced(resources: ResourceView[], config: PodSecurityConfig): StackFinding[] {
+  const namespaces = new Map(
+    resources
+      .filter((r) => r.type === namespaceType)
+      .map((r) => [objectName(r.props, r.name), { urn: r.urn, enforce: stringMap(at(r.props, "metadata", "labels"))[enforceLabel] }]),
+  );
+  const members = new Map<string, { titles: string[]; rootOptIn: boolean; urn: string }>();
+  for (const resource of resources) {
+    const found = workloadsOf(resource);
+    if (found?.target !== "kubernetes") continue;
+    const { workload } = found;
+    if (workload.kind === "DaemonSet" || matchesAgent(k8sIdentity(workload), config.agents)) continue;
+    const namespace = workload.namespace ?? "default";
+    const entry = members.get(namespace) ?? { titles: [], rootOptIn: false, urn: resource.urn };
+    entry.titles.push(workload.title);
+    entry.rootOptIn ||= workload.labels[runsAsRootLabel] === "true";
+    members.set(namespace, entry);
+  }
+  const findings: StackFinding[] = [];
+  for (const [name, { titles, rootOptIn, urn }] of members) {
+    const declared = namespaces.get(name);
+    const holds = `${titles.slice(0, 3).join(", ")}${titles.length > 3 ? ` and ${titles.length - 3} more` : ""}`;
+    if (!declared) {
+      findings.push({ urn, message: `namespace "${name}" holds ${holds} but the stack does not declare it, so nothing makes it enforce Pod Security "restricted"; declare the Namespace with label ${enforceLabel}: restricted` });
+      continue;
+    }
+    if (declared.enforce === "restricted" || (declared.enforce === "baseline" && rootOptIn)) continue;
+    findings.push({
+      urn: declared.urn,
+      message: `Namespace "${name}" holds ${holds} but its label ${enforceLabel} is ${declared.enforce === undefined ? "missing" : `"${declared.enforce}"`}: an application namespace enforces "restricted" (per-node agents that need the host go to their own namespace; "baseline" only for a service the stack runs as root, ballast:services[].runAsRoot)`,
+    });
+  }
+  return findings;
+}
+
+export const podSecurityEnforced = stackPolicy<PodSecurityConfig>({
+  name: "pod-security-enforced",
+  description:
+    "On Kubernetes every namespace holding application workloads is declared by the stack and enforces Pod Security \"restricted\" (per-node agents live in their own namespace; \"baseline\" only for an explicit root opt-in), so the API server refuses a pod that runs as root, keeps capabilities, may escalate or touches the host.",
+  enforcementLevel: "mandatory",
+  defaults: podSecurityDefaults,
+  configSchema: {
+    properties: {
+      agents: { type: "array", items: { type: "string" }, description: "Workload names / image basenames of the per-node agents." },
+    },
+  },
+  check: checkPodSecurityEnforced,
 });

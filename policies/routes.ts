@@ -4,6 +4,8 @@
  * - Kubernetes Ingress: every rule host is covered by `spec.tls`, and an Ingress served by
  *   Traefik listens on the `websecure` entrypoint only
  *   (`traefik.ingress.kubernetes.io/router.entrypoints: websecure`).
+ * - Kubernetes, Ballast's Traefik: every router of a Traefik routes file in a ConfigMap (`http.routers`,
+ *   what components/targets/kubernetes/routing.ts renders) is on `websecure` with a `tls.certResolver`.
  * - Compose: every route Traefik serves (the service's `x-ballast-route`, what routing/routers.yml holds) has
  *   `entrypoints=websecure` and a `tls.certresolver`.
  *
@@ -12,7 +14,8 @@
 import { composeComponentLabel, serviceLabels, serviceRoute } from "./lib/compose";
 import { k8sTypes, objectName } from "./lib/kubernetes";
 import { resourcePolicy } from "./lib/policy";
-import { asArray, asString, at, isUnknown, stringMap } from "./lib/values";
+import { parse as parseYaml } from "yaml";
+import { asArray, asObject, asString, at, isUnknown, stringMap } from "./lib/values";
 import type { ResourceView } from "./lib/view";
 import { workloadsOf } from "./lib/workloads";
 
@@ -60,9 +63,42 @@ function checkIngress(resource: ResourceView, config: RoutesConfig): string[] {
   return messages;
 }
 
+/** Traefik routers in a ConfigMap's files (the file provider's YAML), by file. */
+function configMapRouters(resource: ResourceView): { file: string; name: string; router: unknown }[] {
+  const data = stringMap(at(resource.props, "data"));
+  return Object.entries(data).flatMap(([file, text]) => {
+    if (!/\.ya?ml$/.test(file) || typeof text !== "string") return [];
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch {
+      return [];
+    }
+    const routers = asObject(at(parsed, "http", "routers")) ?? {};
+    return Object.entries(routers).map(([name, router]) => ({ file, name, router }));
+  });
+}
+
+function checkConfigMapRoutes(resource: ResourceView, config: RoutesConfig): string[] {
+  const messages: string[] = [];
+  for (const { file, name, router } of configMapRouters(resource)) {
+    const where = `ConfigMap "${objectName(resource.props, resource.name)}" ${file} router "${name}" (${asString(at(router, "rule")) ?? "?"})`;
+    const entryPoints = asArray(at(router, "entryPoints")).filter((e): e is string => typeof e === "string");
+    if (entryPoints.length === 0 || entryPoints.some((e) => e !== config.tlsEntrypoint)) {
+      messages.push(`${where}: entryPoints ${JSON.stringify(entryPoints.join(","))}; serve it on "${config.tlsEntrypoint}" only (ballast:tls true)`);
+    }
+    const resolver = asString(at(router, "tls", "certResolver"));
+    if (resolver === undefined || resolver.trim() === "") {
+      messages.push(`${where}: has no certificate resolver; the route needs the Let's Encrypt resolver to get a certificate (ballast:tls true)`);
+    }
+  }
+  return messages;
+}
+
 export function checkRoutes(resource: ResourceView, config: RoutesConfig): string[] {
   if (!config.requireTls) return [];
   if (resource.type === k8sTypes.ingress) return checkIngress(resource, config);
+  if (resource.type === k8sTypes.configMap) return checkConfigMapRoutes(resource, config);
   const found = workloadsOf(resource);
   if (!found || found.target !== "compose") return [];
   const messages: string[] = [];
@@ -84,7 +120,7 @@ export function checkRoutes(resource: ResourceView, config: RoutesConfig): strin
 export const routesTlsOnly = resourcePolicy<RoutesConfig>({
   name: "routes-tls-only",
   description:
-    "Public routes are HTTPS-only: Ingress hosts covered by spec.tls on Traefik's websecure entrypoint; Compose Traefik routers on websecure with a tls.certresolver. requireTls: false for the local dev stack.",
+    "Public routes are HTTPS-only: Ingress hosts covered by spec.tls on Traefik's websecure entrypoint; Traefik routers (Compose, and the routes file of a Kubernetes ConfigMap) on websecure with a tls.certresolver. requireTls: false for the local dev stack.",
   enforcementLevel: "mandatory",
   defaults: routesDefaults,
   configSchema: {

@@ -89,12 +89,14 @@ describe("the allow-list on the route", () => {
     expect(routers.http.routers.app.middlewares).toEqual(["security-headers"]);
   });
 
-  it("names the same middleware on Grafana's Ingress, defined in the proxy's file configuration", () => {
+  it("names the same middleware on Grafana's route in Traefik's routes file, defined in the proxy's file configuration", () => {
     const config = configFor({ target: "kubernetes" }, "prod");
     const grafana = grafanaOf({ target: "kubernetes" }, "prod");
-    const objects = renderKubernetesObjects(withWorkload(grafana, "kubernetes"), { ...config.kubernetes, namespace: "ballast" });
-    const ingress = objects.find((o) => o.kind === "Ingress" && o.metadata.name === "grafana");
-    expect(ingress?.metadata.annotations?.["traefik.ingress.kubernetes.io/router.middlewares"]).toBe("allow-grafana@file,security-headers@file");
+    const model = withWorkload(grafana, "kubernetes");
+    const objects = renderKubernetesObjects(model, { ...config.kubernetes, namespace: "ballast" });
+    const traefikConfig = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "traefik-config") as { data: Record<string, string> } | undefined;
+    const routes = parse(traefikConfig?.data["routes.yml"] ?? "") as { http: { routers: Record<string, { middlewares?: string[] }> } };
+    expect(routes.http.routers.grafana.middlewares).toEqual(["allow-grafana", "security-headers"]);
     const dynamic = proxySpec(config).configFiles.find((f) => f.name === "dynamic.yml");
     expect((parse(dynamic!.content) as { http: { middlewares: Record<string, unknown> } }).http.middlewares["allow-grafana"]).toEqual({
       ipAllowList: { sourceRange: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"] },

@@ -246,12 +246,20 @@ describe("every feature on Kubernetes", () => {
     expect(fromBlackbox.flatMap((rule) => (rule.ports ?? []).map((p) => p.port))).toContain(8081);
   });
 
-  it("routes the app, Grafana and the gateway's path prefix through TLS Ingresses", async () => {
+  it("routes the app, Grafana and the gateway's path prefix through Traefik's routes file, TLS only, with no Ingress", async () => {
     const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
-    const rules = objectsOf(objects, "Ingress").flatMap((i) =>
-      (i.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => `${r.host}${p.path}`)),
+    const routes = parse(objectOf(objects, "ConfigMap", "traefik-config").data?.["routes.yml"] ?? "") as {
+      http: { routers: Record<string, { rule: string; entryPoints: string[]; tls?: { certResolver: string } }> };
+    };
+    const routers = Object.values(routes.http.routers);
+    expect(routers.map((router) => router.rule)).toEqual(
+      expect.arrayContaining(["Host(`api.allfeatures.example.com`)", "Host(`grafana.allfeatures.example.com`)", "Host(`llm.allfeatures.example.com`) && PathPrefix(`/v1`)"]),
     );
-    expect(rules).toEqual(expect.arrayContaining(["api.allfeatures.example.com/", "grafana.allfeatures.example.com/", "llm.allfeatures.example.com/v1"]));
-    expect(objectsOf(objects, "Ingress").every((i) => (i.spec?.tls ?? []).length > 0)).toBe(true);
+    expect(routers.every((router) => router.entryPoints.join() === "websecure" && router.tls?.certResolver === "letsencrypt")).toBe(true);
+    expect(objectsOf(objects, "Ingress")).toEqual([]);
+    // The per-node agents run beside the application namespace, which enforces restricted, lowered to
+    // baseline only because a service of this fixture opts into root (services[].runAsRoot).
+    const enforce = Object.fromEntries(objectsOf(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels?.["pod-security.kubernetes.io/enforce"]]));
+    expect(enforce).toEqual({ allfeatures: "baseline", "allfeatures-agents": "privileged" });
   });
 });

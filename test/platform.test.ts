@@ -140,20 +140,24 @@ describe("targets per stack", () => {
     }
   });
 
-  it("prod renders Kubernetes objects with HPAs, PDBs, StatefulSets, a CronJob, a TLS Ingress and NetworkPolicies", async () => {
+  it("prod renders Kubernetes objects with HPAs, PDBs, StatefulSets, a CronJob, TLS routes in Traefik's file and NetworkPolicies", async () => {
     const { files, target } = await rendered("prod");
     expect(target).toBe("kubernetes");
     const objects = files.map((f) => parse(f.content) as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> });
     const kinds = new Set(objects.map((o) => o.kind));
-    for (const kind of ["HorizontalPodAutoscaler", "PodDisruptionBudget", "StatefulSet", "CronJob", "Ingress", "NetworkPolicy", "Secret", "ConfigMap", "Service", "Deployment"]) {
+    for (const kind of ["HorizontalPodAutoscaler", "PodDisruptionBudget", "StatefulSet", "CronJob", "NetworkPolicy", "Secret", "ConfigMap", "Service", "Deployment"]) {
       expect(kinds.has(kind), kind).toBe(true);
     }
     const appHpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "app")!;
     expect(appHpa.spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
     const workerHpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "worker")!;
     expect(workerHpa.spec).toMatchObject({ minReplicas: 5, maxReplicas: 20 });
-    const ingress = objects.filter((o) => o.kind === "Ingress");
-    expect(ingress.every((i) => Array.isArray(i.spec?.tls) && (i.spec?.tls as unknown[]).length > 0)).toBe(true);
+    // Traefik routes from its ConfigMap's file, every route on HTTPS: no Ingress to read, no Secret.
+    expect(kinds.has("Ingress")).toBe(false);
+    const traefik = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "traefik-config") as unknown as { data: Record<string, string> };
+    const routers = Object.values((parse(traefik.data["routes.yml"]) as { http: { routers: Record<string, { entryPoints: string[] }> } }).http.routers);
+    expect(routers.length).toBeGreaterThan(0);
+    expect(routers.every((router) => router.entryPoints.join() === "websecure")).toBe(true);
   });
 });
 

@@ -25,10 +25,12 @@ describe("Traefik's static config", () => {
     expect(redirectOf({ kubernetes: { publicService: "LoadBalancer" } })).toBe(":443");
   });
 
-  it("lets Traefik read Nodes on Kubernetes (v3.7's Ingress provider loads no route without them)", () => {
-    const rules = proxySpec(configFor({ target: "kubernetes" })).security.kubernetesApi?.clusterRules ?? [];
-    expect(rules).toContainEqual({ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] });
-    expect(proxySpec(configFor({ target: "compose" })).security.kubernetesApi).toBeUndefined();
+  it.each(["compose", "kubernetes"] as const)("reads its routes from files and never from an API (%s)", (target) => {
+    const config = configFor({ target });
+    const providers = (parse(traefikStaticConfig(config)) as { providers: Record<string, unknown> }).providers;
+    expect(providers).toEqual({ file: { directory: "/etc/traefik/dynamic", watch: true } });
+    // No API access: no token in the pod, no Role that could read the namespace's Secrets.
+    expect(proxySpec(config).security.kubernetesApi).toBeUndefined();
   });
 
   it.each(["compose", "kubernetes"] as const)("points the ACME resolver at a private directory and trusts its CA (%s)", (target) => {

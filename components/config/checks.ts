@@ -393,6 +393,13 @@ function platformProblems(config: PlatformConfig): string[] {
   if (config.tls && !/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(config.acmeEmail)) {
     problems.push(`${configKey(["acmeEmail"])}: Let's Encrypt needs a contact address when ballast:tls is true (got ${showValue(config.acmeEmail)})`);
   }
+  // The app reaches an external Postgres on its own port; egress to public addresses allows only the listed ports.
+  const egressPorts = config.kubernetes.internetEgressPorts;
+  if (config.target === "kubernetes" && config.postgres.external && egressPorts.every((port) => port === 443)) {
+    problems.push(
+      `${configKey(["kubernetes", "internetEgressPorts"])}: ${showValue(egressPorts)} lets the app reach public addresses on HTTPS only, but ballast:postgres.external is true: add the external database's port (5432, or 6543 for Supabase's pooler)`,
+    );
+  }
   if (config.environment === "prod" && !config.tls) problems.push(`${configKey(["tls"])}: prod must serve HTTPS (got false); only dev may run without TLS`);
   if (config.proxy.acmeStaging && config.proxy.acmeDirectory !== "") {
     problems.push(`${configKey(["proxy", "acmeDirectory"])}: set either acmeDirectory or acmeStaging, not both (acmeStaging is Let's Encrypt's staging directory)`);

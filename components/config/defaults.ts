@@ -289,6 +289,7 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       readinessTimeoutSeconds: 600,
       awaitIngressAddress: true,
       keda: { enabled: false, namespace: "keda" },
+      internetEgressPorts: [443],
     },
     app: {
       name: "app",

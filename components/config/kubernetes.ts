@@ -10,6 +10,15 @@ const nodePort = z
     message: "must be a node port between 30000 and 32767, or 0 for one the cluster assigns",
   });
 
+/**
+ * The namespace of the stack's per-node agents (Alloy, node-exporter): they need host paths (and
+ * host PID), which Pod Security `restricted` forbids, so they live beside the application namespace
+ * and let it enforce `restricted`. A DNS label of at most 40 characters plus "-agents" is a valid name.
+ */
+export function agentsNamespaceOf(namespace: string): string {
+  return `${namespace}-agents`;
+}
+
 export const kubernetesSchema = z.strictObject({
   namespace: dnsLabel,
   /** StorageClass of volume claims; "" uses the cluster default. */
@@ -55,6 +64,12 @@ export const kubernetesSchema = z.strictObject({
    * (pods labelled `app: keda-operator`): the NetworkPolicy of the stack's Redis lets it connect.
    */
   keda: z.strictObject({ enabled: z.boolean(), namespace: dnsLabel }),
+  /**
+   * TCP ports the app, workers, cron jobs and extra services may reach on public addresses
+   * (NetworkPolicy egress). Default [443]: HTTPS APIs. Add what the stack calls besides, e.g. an
+   * external Postgres (5432, Supabase's pooler 6543) or SMTP submission (587).
+   */
+  internetEgressPorts: z.array(z.number().int().min(1).max(65535)).min(1, { message: "must list at least one port (443 for HTTPS APIs)" }),
 }).superRefine((value, ctx) => {
   if (value.publicService !== "NodePort" && (value.nodePorts.http !== 0 || value.nodePorts.https !== 0)) {
     ctx.addIssue({

@@ -14,6 +14,7 @@
 import { anonymizationRules, type AnonymizationRule } from "./anonymize";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
+import { stackNamespacesOf } from "./parts";
 
 /** An unquoted Alloy expression, such as a component export (`discovery.docker.containers.targets`). */
 class Expression {
@@ -193,13 +194,13 @@ function composeSources(ctx: ObservabilityContext): AlloyBlock[] {
   ];
 }
 
-function kubernetesSources(ctx: ObservabilityContext): AlloyBlock[] {
+function kubernetesSources(monitoring: MonitoringConfig, ctx: ObservabilityContext): AlloyBlock[] {
   return [
     block(
       "discovery.kubernetes",
       "pods",
-      [attr("role", "pod"), block("namespaces", undefined, [attr("names", [ctx.namespace])])],
-      "Pods of the stack namespace; only their metadata is read from the API.",
+      [attr("role", "pod"), block("namespaces", undefined, [attr("names", stackNamespacesOf(monitoring, ctx))])],
+      "Pods of the stack's namespaces (the application's and the agents'); only their metadata is read from the API.",
     ),
     block("discovery.relabel", "pods", [
       attr("targets", ref("discovery.kubernetes.pods.targets")),
@@ -222,14 +223,19 @@ function kubernetesSources(ctx: ObservabilityContext): AlloyBlock[] {
   ];
 }
 
+/** Loki's Service name; on Kubernetes Alloy runs in the agents' namespace, so the name carries Loki's namespace. */
+function lokiHost(ctx: ObservabilityContext): string {
+  return ctx.target === "kubernetes" ? `${monitoringNames.loki}.${ctx.namespace}.svc` : monitoringNames.loki;
+}
+
 /** Pure: the Alloy configuration text for the context's target. */
 export function renderAlloyConfig(monitoring: MonitoringConfig, ctx: ObservabilityContext): string {
   const statements: AlloyStatement[] = [
     block("logging", undefined, [attr("level", "warn"), attr("format", "logfmt")]),
-    ...(ctx.target === "compose" ? composeSources(ctx) : kubernetesSources(ctx)),
+    ...(ctx.target === "compose" ? composeSources(ctx) : kubernetesSources(monitoring, ctx)),
     processBlock(monitoring, ctx),
     block("loki.write", "default", [
-      block("endpoint", undefined, [attr("url", `http://${monitoringNames.loki}:${monitoringPorts.loki}/loki/api/v1/push`)]),
+      block("endpoint", undefined, [attr("url", `http://${lokiHost(ctx)}:${monitoringPorts.loki}/loki/api/v1/push`)]),
       attr("external_labels", { project: ctx.project, environment: ctx.environment }),
     ]),
   ];

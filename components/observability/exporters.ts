@@ -37,8 +37,10 @@ export function nodeExporterWorkload(monitoring: MonitoringConfig, ctx: Observab
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/", { imageHasWget: true }),
     network: scrapedOnly,
-    // hostPid: process counts and /proc of the host; no network namespace sharing needed for disk/memory/CPU.
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: true, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
+    // The host's /proc is mounted at /host/proc (a procfs of the host's PID namespace), so on
+    // Kubernetes the pod does not share the host's PID namespace: it could not see, or signal,
+    // other containers' processes. No network namespace sharing needed for disk/memory/CPU.
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: ctx.target !== "kubernetes", hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
   });
 }
 

@@ -4,6 +4,7 @@
  * cAdvisor is replaced by the kubelet's own on Kubernetes.
  */
 import type { MonitoringConfig, TargetKind } from "../config";
+import { agentsNamespaceOf } from "../config/kubernetes";
 
 export interface EnabledParts {
   prometheus: boolean;
@@ -58,4 +59,14 @@ export function enabledParts(monitoring: MonitoringConfig, target: TargetKind, s
 /** The parts a stack enables, from its observability context. */
 export function partsOf(monitoring: MonitoringConfig, ctx: { target: TargetKind; redis?: unknown; app: { deepHealth?: unknown } }): EnabledParts {
   return enabledParts(monitoring, ctx.target, { redis: ctx.redis !== undefined, deepHealth: ctx.app.deepHealth !== undefined });
+}
+
+/**
+ * Kubernetes: the namespaces holding the stack's pods, which Prometheus and Alloy discover: the
+ * application namespace, and the per-node agents' (`<namespace>-agents`) when Alloy or
+ * node-exporter runs.
+ */
+export function stackNamespacesOf(monitoring: MonitoringConfig, ctx: Parameters<typeof partsOf>[1] & { namespace: string }): string[] {
+  const parts = partsOf(monitoring, ctx);
+  return parts.alloy || parts.nodeExporter ? [ctx.namespace, agentsNamespaceOf(ctx.namespace)] : [ctx.namespace];
 }

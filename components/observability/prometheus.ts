@@ -14,7 +14,7 @@
  */
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
-import { partsOf } from "./parts";
+import { partsOf, stackNamespacesOf } from "./parts";
 import { toYaml } from "./yaml";
 
 type RelabelAction = "replace" | "keep" | "drop" | "labeldrop" | "labelkeep" | "labelmap";
@@ -149,7 +149,8 @@ function composeScrapeConfigs(monitoring: MonitoringConfig, ctx: ObservabilityCo
 function kubernetesScrapeConfigs(monitoring: MonitoringConfig, ctx: ObservabilityContext, options: PrometheusRenderOptions): ScrapeConfig[] {
   const pods: ScrapeConfig = {
     job_name: "kubernetes-pods",
-    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [ctx.namespace] } }],
+    // The application's namespace and the per-node agents' (node-exporter, Alloy).
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: stackNamespacesOf(monitoring, ctx) } }],
     relabel_configs: [
       { source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: "keep" },
       { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Pending|Succeeded|Failed", action: "drop" },
@@ -191,7 +192,7 @@ function kubernetesScrapeConfigs(monitoring: MonitoringConfig, ctx: Observabilit
       metrics_path: "/metrics/cadvisor",
       relabel_configs: [{ source_labels: ["__meta_kubernetes_node_name"], target_label: "node" }],
       metric_relabel_configs: [
-        { source_labels: ["namespace"], regex: escapeRegex(ctx.namespace), action: "keep" },
+        { source_labels: ["namespace"], regex: stackNamespacesOf(monitoring, ctx).map(escapeRegex).join("|"), action: "keep" },
         // Pod-level and pause-container cgroups are not workloads.
         { source_labels: ["container"], regex: "|POD", action: "drop" },
         { source_labels: ["pod"], target_label: "replica" },

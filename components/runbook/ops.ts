@@ -5,6 +5,7 @@
  * from here.
  */
 import { secretEnvName, type WorkloadSpec } from "../spec";
+import { agentsNamespaceOf } from "../config/kubernetes";
 import { configPath, envVarFor, type RunbookContext } from "./context";
 import { shellLine, shellWord } from "./markdown";
 import type { ComposeFacts, KubernetesFacts } from "./types";
@@ -121,7 +122,10 @@ export interface KubernetesExtras {
 }
 
 export function kubernetesOps(facts: KubernetesFacts): TargetOps & KubernetesExtras {
-  const k = `kubectl${facts.context ? ` --context ${shellWord(facts.context)}` : ""} -n ${shellWord(facts.namespace)}`;
+  const kubectlIn = (namespace: string) => `kubectl${facts.context ? ` --context ${shellWord(facts.context)}` : ""} -n ${shellWord(namespace)}`;
+  const k = kubectlIn(facts.namespace);
+  // Per-node agents run in their own namespace (Pod Security privileged), beside the application's.
+  const kw = (w: WorkloadSpec) => (w.role === "agent" ? kubectlIn(agentsNamespaceOf(facts.namespace)) : k);
   const selector = (w: WorkloadSpec) => `app.kubernetes.io/name=${w.name}`;
   const maxReplicas = (w: WorkloadSpec) => w.autoscaling?.maxReplicas ?? w.replicas;
   const objectOf = (w: WorkloadSpec): string => {
@@ -148,11 +152,11 @@ export function kubernetesOps(facts: KubernetesFacts): TargetOps & KubernetesExt
       ? `From any machine whose kubeconfig has the context ${"`"}${facts.context}${"`"}; every command names it and the namespace ${"`"}${facts.namespace}${"`"}.`
       : `From any machine whose current kubeconfig context points at the cluster; every command names the namespace ${"`"}${facts.namespace}${"`"}.`,
     status: `${k} get pods`,
-    logs: (w) => `${k} logs -l ${selector(w)} -f ${logFlags(w)}`,
-    recentLogs: (w) => `${k} logs -l ${selector(w)} --tail 200 ${logFlags(w)}`,
+    logs: (w) => `${kw(w)} logs -l ${selector(w)} -f ${logFlags(w)}`,
+    recentLogs: (w) => `${kw(w)} logs -l ${selector(w)} --tail 200 ${logFlags(w)}`,
     jobLogs: (job) => `${k} logs -l ${selector(job)} --tail 200 --prefix`,
-    exec: (w, argv) => `${k} exec -it ${objectOf(w)} -- ${shellLine(argv)}`,
-    execNoTty: (w, argv) => `${k} exec -i ${objectOf(w)} -- ${shellLine(argv)}`,
+    exec: (w, argv) => `${kw(w)} exec -it ${objectOf(w)} -- ${shellLine(argv)}`,
+    execNoTty: (w, argv) => `${kw(w)} exec -i ${objectOf(w)} -- ${shellLine(argv)}`,
     runJob: (job, extraArgs = []) => {
       if (job.schedule === undefined) return [`${k} get ${objectOf(job)}`, `${k} logs ${objectOf(job)}`];
       const source = `cronjob/${job.name}`;
@@ -176,7 +180,7 @@ export function kubernetesOps(facts: KubernetesFacts): TargetOps & KubernetesExt
     kubectl: k,
     namespace: facts.namespace,
     objectOf,
-    rolloutStatus: (w) => `${k} rollout status ${objectOf(w)} --timeout=${Math.max(300, w.stopGracePeriodSeconds * 2)}s`,
+    rolloutStatus: (w) => `${kw(w)} rollout status ${objectOf(w)} --timeout=${Math.max(300, w.stopGracePeriodSeconds * 2)}s`,
     scale: (w, replicas) => `${k} scale ${objectOf(w)} --replicas=${replicas}`,
     suspend: (job, suspended) => `${k} patch cronjob/${job.name} -p '{"spec":{"suspend":${suspended}}}'`,
   };

@@ -4,6 +4,7 @@
  * values), so a committed runbook can be checked for staleness by rendering it again.
  */
 import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BUILTIN_RULE_GROUPS, encryptionKeyRotationRefusal } from "../config";
+import { agentsNamespaceOf } from "../config/kubernetes";
 import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type QueueTriggerSpec, type SecretSpec, type WorkloadSpec } from "../spec";
 import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
@@ -326,6 +327,10 @@ function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): stri
   lines.push(codeBlock(commands), "");
   const others = ctx.services.filter((w) => w !== app).map((w) => code(w.name));
   if (others.length > 0) lines.push(`Other services: replace ${code(app?.name ?? "")} with ${others.join(", ")}.`, "");
+  const agents = ctx.services.filter((w) => w.role === "agent");
+  if (!isCompose(ops) && agents.length > 0) {
+    lines.push(`The per-node agents (${agents.map((w) => code(w.name)).join(", ")}) run in the namespace ${code(agentsNamespaceOf(ops.namespace))}: use ${code(`-n ${agentsNamespaceOf(ops.namespace)}`)} for them.`, "");
+  }
   if (scheduled) {
     lines.push(
       isCompose(ops)

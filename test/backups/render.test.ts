@@ -95,13 +95,16 @@ describe("Compose render", () => {
 });
 
 describe("Kubernetes render", () => {
-  it("projects every ConfigMap into the backup read-only and mounts the identity key into the drill only", async () => {
+  it("projects every ConfigMap of the application namespace into the backup read-only and mounts the identity key into the drill only", async () => {
     const stack = await rendered("kubernetes");
     const objects = kubernetesObjectsOf(stack.files);
     expect(kubernetesSchemaProblems(objects)).toEqual([]);
     const backupPod = cronJob(objects, "backup").spec.jobTemplate.spec!.template.spec!;
     const stackConfig = backupPod.volumes!.find((v) => v.name === "stack-config")!;
-    const configMaps = objects.filter((o) => o.kind === "ConfigMap").map((o) => o.metadata.name).sort();
+    // A projected volume reads its own namespace: the per-node agents' config (alloy) is in theirs.
+    const namespace = cronJob(objects, "backup").metadata.namespace;
+    const configMaps = objects.filter((o) => o.kind === "ConfigMap" && o.metadata.namespace === namespace).map((o) => o.metadata.name).sort();
+    expect(objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "alloy-config")?.metadata.namespace).toBe(`${namespace}-agents`);
     expect(stackConfig.projected!.sources!.map((s) => s.configMap!.name).sort()).toEqual(configMaps);
     expect(stackConfig.projected!.sources!.find((s) => s.configMap!.name === "redis-config")?.configMap!.items).toEqual([
       { key: "redis.conf", path: "redis/redis.conf" },

@@ -7,7 +7,9 @@
  * API reports a pod's CPU, and the API server's own validation (`kubectl apply --dry-run=server`)
  * runs over the prod render (`npm run render -- prod`): every object must be accepted (the report file,
  * printed too, lists any rejection with the server's message). The render is then applied for real,
- * twice: the second client-side apply changes nothing, and a server-side apply over it does not conflict.
+ * twice: the second client-side apply changes nothing, and a server-side apply over it does not conflict;
+ * every controller gets its pods admitted, under Pod Security `restricted` in the application
+ * namespace and `privileged` in the per-node agents' namespace.
  *
  * BALLAST_E2E_CLUSTER_ENV=/run/ballast-e2e-cluster/cluster.env uses a cluster that is already up
  * (and leaves it up); otherwise the set-up step runs `cluster.sh up` and afterAll `cluster.sh down`.
@@ -360,5 +362,35 @@ describe("Kubernetes cluster smoke test (scripts/e2e/cluster.sh)", () => {
     });
     expect(serverSide.code, serverSide.stderr).toBe(0);
     expect(serverSide.stdout.split("\n").filter((line) => line.trim() && !/ serverside-applied$/.test(line))).toEqual([]);
+    // Pod Security admission: the application namespace enforces restricted, the agents' privileged.
+    // Every controller of the render gets its pods created (they wait for images no registry serves,
+    // but they exist): none is refused, in either namespace.
+    const namespaces = [...new Set(kinds.filter((o) => o.kind === "Namespace").map((o) => o.name))];
+    const enforce = await Promise.all(namespaces.map(async (name) => JSON.parse(await kubectl(cluster!, ["get", "namespace", name, "-o", "json"])).metadata.labels["pod-security.kubernetes.io/enforce"]));
+    console.log(`Pod Security enforce: ${namespaces.map((name, i) => `${name}=${enforce[i]}`).join(", ")}`);
+    expect(enforce).toEqual(namespaces.map((name) => (name.endsWith("-agents") ? "privileged" : "restricted")));
+    const controllers = kinds.filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind));
+    const withoutPods = async () => {
+      const missing: string[] = [];
+      for (const o of controllers) {
+        const status = JSON.parse(await kubectl(cluster!, ["-n", o.namespace, "get", o.kind.toLowerCase(), o.name, "-o", "json"])).status ?? {};
+        const created = o.kind === "DaemonSet" ? status.currentNumberScheduled : o.kind === "Job" ? (status.active ?? 0) + (status.failed ?? 0) + (status.succeeded ?? 0) : status.replicas;
+        if (!(created > 0)) missing.push(`${o.kind}/${o.namespace}/${o.name}`);
+      }
+      return missing;
+    };
+    await waitUntil("every controller of the render has its pods created", 120, async () => {
+      const missing = await withoutPods();
+      if (missing.length > 0) throw new Error(`no pod yet: ${missing.join(", ")}`);
+      return true;
+    }).catch(async (error) => {
+      const events = await kubectlRun(cluster!, ["get", "events", "-A", "--field-selector", "reason=FailedCreate", "-o", "custom-columns=NS:.metadata.namespace,OBJECT:.involvedObject.name,MESSAGE:.message"]);
+      throw new Error(`${(error as Error).message}\n${events.stdout}`);
+    });
+    const refused = (await kubectl(cluster!, ["get", "events", "-A", "--field-selector", "reason=FailedCreate", "-o", "custom-columns=NS:.metadata.namespace,MESSAGE:.message", "--no-headers"]))
+      .split("\n")
+      .filter((line) => namespaces.some((name) => line.startsWith(`${name} `)) && /PodSecurity/.test(line));
+    expect(refused).toEqual([]);
+    console.log(`pods created for all ${controllers.length} controllers of the render; none refused by Pod Security`);
   }, 10 * 60_000);
 });

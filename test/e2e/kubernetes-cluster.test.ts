@@ -7,9 +7,11 @@
  * StorageClass; the public entry point as fixed NodePorts on the node IP (the bridge address, never
  * on another interface); no monitoring or backups (their images are not built here).
  *
- * The release's life: every object created; the app answers through Traefik (Ballast's ingress
- * controller) at its declared host over HTTPS (the cluster cannot reach any ACME CA, so Traefik serves
- * its default certificate: the checks pin it); the datastores bind their claims and become ready; a
+ * The release's life: every object created; the app answers through Traefik (routes from its
+ * ConfigMap's files, no Kubernetes API access) at its declared host over HTTPS (the cluster cannot reach any ACME CA, so Traefik serves
+ * its default certificate: the checks pin it); the namespace enforces Pod Security `restricted` (a root
+ * pod is refused by the API server, every pod of the stack was admitted) and Traefik's ServiceAccount
+ * may not read its Secrets; the datastores bind their claims and become ready; a
  * row written survives a new app image; preview is empty, also after refresh; the HPAs read real CPU
  * from metrics-server; a failing image fails `pulumi up` within the progress deadline while the old
  * ReplicaSet serves every request of a constant load; `destroy --exclude-protected` removes everything
@@ -36,7 +38,7 @@ import { scenarioSteps } from "./support/steps";
 
 const STACK = "prod";
 const NAMESPACE = "ballast-e2e";
-/** Cluster-scoped: its own name, so a cluster someone else runs keeps its own "traefik" class. */
+/** The IngressClass key (used only with an existing controller): its own name, never a cluster's "traefik". */
 const INGRESS_CLASS = "ballast-e2e";
 const DOMAIN = "e2e.test";
 const APP_HOST = `app.${DOMAIN}`;
@@ -196,15 +198,10 @@ describe("the prod declaration on a real Kubernetes cluster (pulumi up with the 
         return answer;
       });
     } catch (error) {
-      // Traefik's Ingress provider (v3.3+) watches Nodes: without that permission it never loads a route (404).
+      // Traefik reads its routes from its ConfigMap's files: a file it cannot parse is in its log.
       const log = await kubectlRun(cluster!, ns(["logs", "traefik-0", "--tail=200"]));
-      const forbidden = log.stdout.split("\n").find((line) => /forbidden/.test(line));
-      if (forbidden) {
-        throw new Error(
-          `${(error as Error).message}\nTraefik cannot read what its Ingress provider watches: ${forbidden.slice(0, 300)}\n` +
-            "(components/proxy.ts: Traefik's kubernetesApi.clusterRules must grant what the provider lists, e.g. nodes get/list/watch)",
-        );
-      }
+      const problem = log.stdout.split("\n").find((line) => /"level":"error"/.test(line));
+      if (problem) throw new Error(`${(error as Error).message}\nTraefik logged: ${problem.slice(0, 300)}`);
       throw error;
     }
   };
@@ -247,12 +244,10 @@ describe("the prod declaration on a real Kubernetes cluster (pulumi up with the 
     project?.dispose();
     for (const dir of tmp) fs.rmSync(dir, { recursive: true, force: true });
     if (cluster && !cluster.ownedByUs && process.env.BALLAST_E2E_KEEP === "1") {
-      console.log(`BALLAST_E2E_KEEP=1: kept namespace ${NAMESPACE}, IngressClass ${INGRESS_CLASS} and ${NAMESPACE}-traefik on the cluster`);
+      console.log(`BALLAST_E2E_KEEP=1: kept namespace ${NAMESPACE} on the cluster`);
     } else if (cluster && !cluster.ownedByUs) {
       // What the protected objects kept alive, and the cluster-scoped objects of the stack.
       await kubectlRun(cluster, ["delete", "namespace", NAMESPACE, "--ignore-not-found", "--timeout=180s"], { timeoutSeconds: 210 });
-      await kubectlRun(cluster, ["delete", "ingressclass", INGRESS_CLASS, "--ignore-not-found"]);
-      await kubectlRun(cluster, ["delete", "clusterrole,clusterrolebinding", `${NAMESPACE}-traefik`, "--ignore-not-found"]);
     }
     if (clusterAttempted) await takeDownCluster(cluster);
     if (hostAttempted) await takeDownHost(host);
@@ -293,6 +288,52 @@ describe("the prod declaration on a real Kubernetes cluster (pulumi up with the 
         .on("error", reject);
     });
     expect(headers["strict-transport-security"]).toMatch(/max-age=31536000/);
+  });
+
+  step("the namespace enforces Pod Security restricted: a root pod is refused, every pod of the stack was admitted; Traefik reads no Secret", async () => {
+    const namespace = await getJson(["get", "namespace", NAMESPACE]);
+    expect(namespace.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    // A pod as root, dry-run on the server: PodSecurity admission refuses it in this namespace.
+    const podOf = (name: string, securityContext: Json, containerContext: Json) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        securityContext,
+        containers: [{ name: "probe", image: host!.images.appV1, imagePullPolicy: "Never", securityContext: containerContext }],
+      },
+    });
+    const root = podOf("psa-root-probe", { runAsUser: 0 }, {});
+    const refused = await kubectlRun(cluster!, ["apply", "--dry-run=server", "-f", "-"], { input: JSON.stringify(root) });
+    console.log(`root pod, server dry run: exit ${refused.code}: ${refused.stderr.trim()}`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect(refused.stderr).toMatch(/runAsNonRoot != true|runAsUser=0/);
+    // The same pod hardened as Ballast renders its own is admitted: the refusal is the level, not the image.
+    const hardened = podOf(
+      "psa-restricted-probe",
+      { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+      { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+    );
+    const admitted = await kubectlRun(cluster!, ["apply", "--dry-run=server", "-f", "-"], { input: JSON.stringify(hardened) });
+    expect(admitted.code, admitted.stderr).toBe(0);
+    // Every pod the stack's controllers wanted exists: none was refused at admission.
+    const events = await getJson(["get", "events", "--field-selector", "reason=FailedCreate"]);
+    const refusals = (events.items as Json[]).map((event) => `${event.involvedObject.kind}/${event.involvedObject.name}: ${event.message}`);
+    expect(refusals).toEqual([]);
+    const pods = (await getJson(["get", "pods"])).items as Json[];
+    const owners = new Set(pods.map((pod) => String(pod.metadata.labels?.["app.kubernetes.io/name"] ?? "")));
+    for (const name of ["traefik", "app", "worker", "postgres", "redis", "llm-gateway"]) expect(owners.has(name), `a pod of ${name}`).toBe(true);
+    for (const set of ["deployment", "statefulset"]) {
+      for (const item of (await getJson(["get", set])).items as Json[]) {
+        expect(item.status.readyReplicas ?? 0, `${set}/${item.metadata.name} ready`).toBe(item.status.replicas);
+      }
+    }
+    // Traefik routes from files: no token in its pod, and its ServiceAccount may not read Secrets.
+    const traefik = await getJson(["get", "pod", "traefik-0"]);
+    expect(traefik.spec.automountServiceAccountToken).toBe(false);
+    const canRead = await kubectlRun(cluster!, ["auth", "can-i", "list", "secrets", "-n", NAMESPACE, `--as=system:serviceaccount:${NAMESPACE}:traefik`]);
+    expect(canRead.stdout.trim()).toBe("no");
   });
 
   step("Postgres and Redis StatefulSets bind their claims and are ready", async () => {

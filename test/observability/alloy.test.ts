@@ -106,7 +106,9 @@ describe("Alloy config", () => {
     it(`has balanced braces and ships to Loki (${target})`, () => {
       const code = text.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/.*$/gm, "");
       expect(code.split("{").length).toBe(code.split("}").length);
-      expect(text).toContain('url = "http://loki:3100/loki/api/v1/push"');
+      // On Kubernetes Alloy runs in the agents' namespace: Loki's name carries the application namespace.
+      const loki = target === "kubernetes" ? `loki.${testContext(target).namespace}.svc` : "loki";
+      expect(text).toContain(`url = "http://${loki}:3100/loki/api/v1/push"`);
     });
   }
 
@@ -119,10 +121,10 @@ describe("Alloy config", () => {
     expect(text).not.toContain("stage.cri");
   });
 
-  it("tails /var/log/pods of the stack namespace on Kubernetes", () => {
+  it("tails /var/log/pods of the stack's namespaces (the application's and the agents') on Kubernetes", () => {
     const text = renderAlloyConfig(monitoring(), testContext("kubernetes", { namespace: "shop" }));
     expect(text).toContain('discovery.kubernetes "pods"');
-    expect(text).toContain('names = ["shop"]');
+    expect(text).toContain('names = ["shop", "shop-agents"]');
     expect(text).toContain('replacement = "/var/log/pods/*$1/*.log"');
     expect(text).toContain('loki.source.file "pods"');
     expect(text).toContain("stage.cri {}");

@@ -99,9 +99,14 @@ describe("prometheus.yml on Kubernetes", () => {
   const config = parseConfig(renderPrometheusConfig(monitoring(), testContext("kubernetes", { namespace: "shop" })));
   const jobs = Object.fromEntries(config.scrape_configs.map((s) => [s.job_name, s]));
 
-  it("discovers annotated pods of the stack namespace only", () => {
+  it("discovers annotated pods of the stack's namespaces only (the application's and the agents')", () => {
     const pods = jobs["kubernetes-pods"];
-    expect(pods.kubernetes_sd_configs).toEqual([{ role: "pod", namespaces: { names: ["shop"] } }]);
+    // node-exporter and Alloy run in the agents' namespace; without them there is none to discover.
+    expect(pods.kubernetes_sd_configs).toEqual([{ role: "pod", namespaces: { names: ["shop", "shop-agents"] } }]);
+    const withoutAgents = parseConfig(
+      renderPrometheusConfig(monitoring({ nodeExporter: { enabled: false }, alloy: { enabled: false } }), testContext("kubernetes", { namespace: "shop" })),
+    );
+    expect(withoutAgents.scrape_configs.find((s) => s.job_name === "kubernetes-pods")?.kubernetes_sd_configs).toEqual([{ role: "pod", namespaces: { names: ["shop"] } }]);
     expect(pods.relabel_configs?.[0]).toEqual({ source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: "keep" });
     expect(pods.relabel_configs).toContainEqual({
       source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
@@ -131,7 +136,7 @@ describe("prometheus.yml on Kubernetes", () => {
     // Node discovery's own address (InternalIP:10250) is kept: nothing rewrites __address__ or the path.
     expect(kubelet.relabel_configs).toEqual([{ source_labels: ["__meta_kubernetes_node_name"], target_label: "node" }]);
     expect(JSON.stringify(config)).not.toContain("/proxy/");
-    expect(kubelet.metric_relabel_configs?.[0]).toEqual({ source_labels: ["namespace"], regex: "shop", action: "keep" });
+    expect(kubelet.metric_relabel_configs?.[0]).toEqual({ source_labels: ["namespace"], regex: "shop|shop-agents", action: "keep" });
   });
 
   it("has no Compose static targets (the deep-health probe addresses the app's Service through the exporter)", () => {

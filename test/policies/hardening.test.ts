@@ -4,7 +4,7 @@
  * renders passes.
  */
 import { describe, expect, it } from "vitest";
-import { containersHardened, monitoringInternal, networkDefaultDeny, rbacLeastPrivilege } from "../../policies/hardening";
+import { containersHardened, monitoringInternal, networkDefaultDeny, podSecurityEnforced, rbacLeastPrivilege } from "../../policies/hardening";
 import { composeDocument, composeService, container, daemonSet, deployment, k8sObject, releaseCommand, validateResource, validateStack } from "./harness";
 
 const hardenedContainer = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
@@ -155,6 +155,62 @@ describe("rbac-least-privilege", () => {
     ]);
     expect(await validateResource(rbacLeastPrivilege, role("ClusterRole", [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }]))).toEqual([
       'ClusterRole "x" rule 1: secrets in a ClusterRole reads every namespace\'s secrets; use a Role in the namespace, with resourceNames where possible',
+    ]);
+  });
+});
+
+describe("rbac-least-privilege and Secrets (finding 4: Traefik's Role read every Secret of the namespace)", () => {
+  const role = (name: string, rules: object[]) => k8sObject("kubernetes:rbac.authorization.k8s.io/v1:Role", `role-${name}`, { metadata: { name, namespace: "ballast" }, rules });
+  // What Traefik's Kubernetes Ingress provider needed, and Ballast granted until routes came from files.
+  const ingressProviderRules = [
+    { apiGroups: [""], resources: ["services", "endpoints", "secrets"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
+  ];
+
+  it("refuses a Role that reads Secrets, whoever holds it (Traefik's Ingress provider, or any workload)", async () => {
+    expect(await validateResource(rbacLeastPrivilege, role("traefik", ingressProviderRules))).toEqual([
+      'Role "traefik" rule 1: reads Secrets (get, list, watch), the database URL and encryption key among them; pods get their own secrets from mounts and variables, and Traefik its routes from files: grant no workload read access to Secrets',
+    ]);
+    expect(await validateResource(rbacLeastPrivilege, role("worker", [{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }]))).toEqual([
+      'Role "worker" rule 1: reads Secrets (list), the database URL and encryption key among them; pods get their own secrets from mounts and variables, and Traefik its routes from files: grant no workload read access to Secrets',
+    ]);
+  });
+
+  it("passes Prometheus' and Alloy's pod discovery, and a Role that only creates Secrets", async () => {
+    expect(await validateResource(rbacLeastPrivilege, role("prometheus", [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]))).toEqual([]);
+    expect(await validateResource(rbacLeastPrivilege, role("issuer", [{ apiGroups: [""], resources: ["secrets"], verbs: ["create"] }]))).toEqual([]);
+  });
+});
+
+describe("pod-security-enforced (finding 5: the namespace enforced only privileged)", () => {
+  const namespace = (name: string, enforce?: string) =>
+    k8sObject("kubernetes:core/v1:Namespace", `namespace-${name}`, { metadata: { name, labels: enforce ? { "pod-security.kubernetes.io/enforce": enforce } : {} } });
+  const agent = () => {
+    const resource = daemonSet({ name: "node-exporter", containers: [container({ name: "node-exporter" })] });
+    (resource.props.metadata as { namespace: string }).namespace = "ballast-agents";
+    return resource;
+  };
+  const messages = async (resources: Parameters<typeof validateStack>[1]) => (await validateStack(podSecurityEnforced, resources)).map((v) => v.message);
+
+  it("passes an application namespace enforcing restricted next to a privileged agents' namespace", async () => {
+    expect(await messages([namespace("ballast", "restricted"), namespace("ballast-agents", "privileged"), app(), agent()])).toEqual([]);
+    // baseline only with the stack's explicit root opt-in.
+    const rootService = deployment({ name: "ollama", containers: [container({ name: "ollama" })], labels: { "ballast.dev/runs-as-root": "true" } });
+    expect(await messages([namespace("ballast", "baseline"), app(), rootService])).toEqual([]);
+  });
+
+  it("refuses an application namespace enforcing privileged or baseline, or none, and one the stack does not declare", async () => {
+    expect(await messages([namespace("ballast", "privileged"), app(), agent(), namespace("ballast-agents", "privileged")])).toEqual([
+      'Namespace "ballast" holds Deployment "app" but its label pod-security.kubernetes.io/enforce is "privileged": an application namespace enforces "restricted" (per-node agents that need the host go to their own namespace; "baseline" only for a service the stack runs as root, ballast:services[].runAsRoot)',
+    ]);
+    expect(await messages([namespace("ballast", "baseline"), app()])).toEqual([
+      'Namespace "ballast" holds Deployment "app" but its label pod-security.kubernetes.io/enforce is "baseline": an application namespace enforces "restricted" (per-node agents that need the host go to their own namespace; "baseline" only for a service the stack runs as root, ballast:services[].runAsRoot)',
+    ]);
+    expect(await messages([namespace("ballast"), app()])).toEqual([
+      'Namespace "ballast" holds Deployment "app" but its label pod-security.kubernetes.io/enforce is missing: an application namespace enforces "restricted" (per-node agents that need the host go to their own namespace; "baseline" only for a service the stack runs as root, ballast:services[].runAsRoot)',
+    ]);
+    expect(await messages([app()])).toEqual([
+      'namespace "ballast" holds Deployment "app" but the stack does not declare it, so nothing makes it enforce Pod Security "restricted"; declare the Namespace with label pod-security.kubernetes.io/enforce: restricted',
     ]);
   });
 });

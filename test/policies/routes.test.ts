@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { routesTlsOnly } from "../../policies/routes";
 import { composeDocument, composeService, k8sObject, releaseCommand, validateResource } from "./harness";
 
@@ -63,5 +64,28 @@ describe("routes-tls-only on Compose", () => {
   it("lets the dev stack serve plain HTTP through the policy config", async () => {
     const doc = composeDocument({ app: routed("app.example.com", { entryPoints: ["web"] }) });
     expect(await validateResource(routesTlsOnly, releaseCommand(doc, { remote: false }), { requireTls: false })).toEqual([]);
+  });
+});
+
+describe("routes-tls-only on Traefik's routes file (Kubernetes: Ballast's Traefik routes from its ConfigMap)", () => {
+  const routesMap = (routers: Record<string, unknown>) =>
+    k8sObject("kubernetes:core/v1:ConfigMap", "configmap-traefik-config", {
+      metadata: { name: "traefik-config", namespace: "ballast" },
+      data: { "traefik.yml": "entryPoints: {}\n", "routes.yml": stringify({ http: { routers, services: {} } }) },
+    });
+
+  it("passes routers on websecure with the resolver, and ConfigMaps without routers", async () => {
+    const tls = { rule: "Host(`app.example.com`)", service: "app", entryPoints: ["websecure"], tls: { certResolver: "letsencrypt" }, middlewares: ["security-headers"] };
+    expect(await validateResource(routesTlsOnly, routesMap({ app: tls }))).toEqual([]);
+    expect(await validateResource(routesTlsOnly, k8sObject("kubernetes:core/v1:ConfigMap", "configmap-x", { metadata: { name: "x" }, data: { "a.yml": "key: [" } }))).toEqual([]);
+  });
+
+  it("refuses a router on the web entry point without a resolver", async () => {
+    const plain = { rule: "Host(`app.example.com`)", service: "app", entryPoints: ["web"] };
+    expect(await validateResource(routesTlsOnly, routesMap({ app: plain }))).toEqual([
+      'ConfigMap "traefik-config" routes.yml router "app" (Host(`app.example.com`)): entryPoints "web"; serve it on "websecure" only (ballast:tls true)',
+      'ConfigMap "traefik-config" routes.yml router "app" (Host(`app.example.com`)): has no certificate resolver; the route needs the Let\'s Encrypt resolver to get a certificate (ballast:tls true)',
+    ]);
+    expect(await validateResource(routesTlsOnly, routesMap({ app: plain }), { requireTls: false })).toEqual([]);
   });
 });

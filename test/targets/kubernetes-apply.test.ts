@@ -88,6 +88,7 @@ const config: KubernetesConfig = {
   readinessTimeoutSeconds: 600,
   awaitIngressAddress: true,
   keda: { enabled: false, namespace: "keda" },
+  internetEgressPorts: [443],
 };
 
 const resolved = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
@@ -162,7 +163,9 @@ describe("the Kubernetes apply step", () => {
     expect(typeOf("cronjob-cron-cleanup")).toBe("kubernetes:batch/v1:CronJob");
     expect(typeOf("horizontalpodautoscaler-app")).toBe("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
     expect(typeOf("poddisruptionbudget-app")).toBe("kubernetes:policy/v1:PodDisruptionBudget");
-    expect(typeOf("ingress-app")).toBe("kubernetes:networking.k8s.io/v1:Ingress");
+    expect(typeOf("namespace-ballast-agents")).toBe("kubernetes:core/v1:Namespace");
+    // Our Traefik routes from its file: no Ingress.
+    expect(typeOf("ingress-app")).toBeUndefined();
     expect(typeOf("networkpolicy-default-deny")).toBe("kubernetes:networking.k8s.io/v1:NetworkPolicy");
     expect(typeOf("persistentvolumeclaim-traefik-acme")).toBe("kubernetes:core/v1:PersistentVolumeClaim");
 
@@ -237,12 +240,16 @@ describe("the Kubernetes apply step", () => {
     const { registrations, byName } = await deployUnderMocks(fixtureModel());
     const clusterScoped = ["kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:networking.k8s.io/v1:IngressClass"];
     const namespaced = registrations.filter(
-      (candidate) => candidate.type.startsWith("kubernetes:") && candidate.name !== "namespace-ballast" && !clusterScoped.includes(candidate.type),
+      (candidate) => candidate.type.startsWith("kubernetes:") && candidate.type !== "kubernetes:core/v1:Namespace" && !clusterScoped.includes(candidate.type),
     );
     expect(namespaced.length).toBeGreaterThan(30);
+    // Each object waits for its own namespace: the application's, or the agents' for node-exporter's objects.
     for (const registration of namespaced) {
-      expect(dependsOn(registration, "kubernetes:core/v1:Namespace", "namespace-ballast"), registration.name).toBe(true);
+      const namespace = (registration.inputs.metadata as { namespace: string }).namespace;
+      expect(["ballast", "ballast-agents"]).toContain(namespace);
+      expect(dependsOn(registration, "kubernetes:core/v1:Namespace", `namespace-${namespace}`), registration.name).toBe(true);
     }
+    expect((byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").inputs.metadata as { namespace: string }).namespace).toBe("ballast-agents");
     const redis = byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis");
     expect(dependsOn(redis, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
     expect(dependsOn(redis, "kubernetes:core/v1:ConfigMap", "configmap-redis-config")).toBe(true);
@@ -276,7 +283,6 @@ describe("the Kubernetes apply step", () => {
     expect(names(byName("kubernetes:core/v1:Service", "service-postgres-headless"))).toEqual([]);
     expect(names(byName("kubernetes:core/v1:Service", "service-traefik-public"))).toEqual(["deployment-traefik"]);
     expect(names(byName("kubernetes:policy/v1:PodDisruptionBudget", "poddisruptionbudget-app"))).toEqual(["deployment-app"]);
-    expect(names(byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app"))).toEqual(["ingressclass-traefik", "service-app"]);
     // Only the proxy uses its claim.
     const claimUsers = registrations.filter((registration) => dependsOn(registration, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"));
     expect(claimUsers.map((registration) => registration.name)).toEqual(["deployment-traefik"]);
@@ -316,15 +322,12 @@ describe("the Kubernetes apply step", () => {
     );
   });
 
-  it("bounds every readiness wait by the stack's timeouts, and waits for no Ingress address Traefik never writes", async () => {
+  it("bounds every readiness wait by the stack's timeouts, and waits for an existing controller's Ingress address unless told not to", async () => {
     const { byName } = await deployUnderMocks(fixtureModel(), { progressDeadlineSeconds: 120, readinessTimeoutSeconds: 300 });
     expect(byName("kubernetes:apps/v1:Deployment", "deployment-app").customTimeouts).toEqual({ create: "180s", update: "180s" });
     expect(byName("kubernetes:apps/v1:StatefulSet", "statefulset-postgres").customTimeouts).toEqual({ create: "300s", update: "300s" });
     expect(byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").customTimeouts).toEqual({ create: "300s", update: "300s" });
     expect(byName("kubernetes:core/v1:Service", "service-traefik-public").customTimeouts).toEqual({ create: "300s", update: "300s" });
-    const ours = byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
-    expect((ours.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");
-    expect(ours.customTimeouts?.create ?? "").toBe("");
     // An existing controller may report an address: waited for, unless the stack says it reports none.
     const existing = (await deployUnderMocks(fixtureModel(), { deployTraefik: false })).byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
     expect((existing.inputs.metadata as { annotations: Record<string, string> }).annotations).not.toHaveProperty("pulumi.com/skipAwait");

@@ -49,6 +49,18 @@ describe("ballast:kubernetes readiness and entry point keys", () => {
     expect(problemsOf(onKubernetes(kubernetes), "prod")).toEqual([message]);
   });
 
+  it("limit internet egress to HTTPS by default, and refuse no port or an external Postgres the ports leave out", () => {
+    expect(configFor({ target: "kubernetes" }, "prod").kubernetes.internetEgressPorts).toEqual([443]);
+    expect(configFor(onKubernetes({ internetEgressPorts: [443, 587] }), "prod").kubernetes.internetEgressPorts).toEqual([443, 587]);
+    expect(problemsOf(onKubernetes({ internetEgressPorts: [] }), "prod")).toEqual(["ballast:kubernetes.internetEgressPorts: must list at least one port (443 for HTTPS APIs) (got [])"]);
+    expect(problemsOf(onKubernetes({ internetEgressPorts: [70000] }), "prod")).toEqual(["ballast:kubernetes.internetEgressPorts[0]: must be at most 65535 (got 70000)"]);
+    const external = { target: "kubernetes", postgres: { external: true }, secretValues: { "database-url": "postgres://u:p@db.example.com:5432/app" } };
+    expect(problemsOf(external, "prod")).toContain(
+      "ballast:kubernetes.internetEgressPorts: [443] lets the app reach public addresses on HTTPS only, but ballast:postgres.external is true: add the external database's port (5432, or 6543 for Supabase's pooler)",
+    );
+    expect(configFor({ ...external, kubernetes: { internetEgressPorts: [443, 5432] } }, "prod").kubernetes.internetEgressPorts).toEqual([443, 5432]);
+  });
+
   it("the all-features fixture renders its NodePort entry point with the fixed ports", async () => {
     const fixture = join(__dirname, "..", "fixtures", "Pulumi.all-features.yaml");
     const stack = await renderStackFile(fixture, "all-features", {

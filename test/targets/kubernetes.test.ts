@@ -13,7 +13,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import type { KubernetesConfig } from "../../components/config/types";
 import { healthCheck, workload, type KubernetesApiAccess, type StackModel, type WorkloadSpec } from "../../components/spec";
 import {
@@ -46,6 +46,7 @@ const baseConfig: KubernetesConfig = {
   readinessTimeoutSeconds: 600,
   awaitIngressAddress: true,
   keda: { enabled: false, namespace: "keda" },
+  internetEgressPorts: [443],
 };
 
 function render(
@@ -205,11 +206,24 @@ describe("schema", () => {
     }
   });
 
-  it("namespaced objects carry the namespace, cluster-scoped ones do not", () => {
+  it("namespaced objects carry the namespace, cluster-scoped ones do not; the agents' objects are in the agents' namespace", () => {
+    const inAgentsNamespace: string[] = [];
     for (const object of render(extendedModel())) {
       const clusterScoped = ["Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass"].includes(object.kind);
-      expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe(clusterScoped ? undefined : "ballast");
+      if (clusterScoped) expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBeUndefined();
+      else expect(["ballast", "ballast-agents"], `${object.kind}/${object.metadata.name}`).toContain(object.metadata.namespace);
+      if (object.metadata.namespace === "ballast-agents") inAgentsNamespace.push(`${object.kind}/${object.metadata.name}`);
     }
+    // The per-node agent (node-exporter), its objects, the agents' default-deny, and Prometheus' pod discovery there.
+    expect(inAgentsNamespace).toEqual([
+      "ServiceAccount/node-exporter",
+      "Role/prometheus-ballast-agents",
+      "RoleBinding/prometheus-ballast-agents",
+      "DaemonSet/node-exporter",
+      "Service/node-exporter",
+      "NetworkPolicy/default-deny-agents",
+      "NetworkPolicy/node-exporter",
+    ]);
   });
 });
 
@@ -489,7 +503,9 @@ describe("the proxy and ingress", () => {
         { name: "websecure", port: 443, targetPort: "websecure", protocol: "TCP" },
       ],
     });
-    expect(find(objects, "IngressClass", "traefik").spec).toEqual({ controller: "traefik.io/ingress-controller" });
+    // Our Traefik routes from its file: no IngressClass, no Ingress it would have to read.
+    expect(allOf(objects, "IngressClass")).toEqual([]);
+    expect(allOf(objects, "Ingress")).toEqual([]);
   });
 
   it("offers the entry point as node ports (fixed or assigned) or a ClusterIP behind an existing ingress", () => {
@@ -507,26 +523,39 @@ describe("the proxy and ingress", () => {
     expect(clusterIp?.ports?.map((port) => port.port)).toEqual([80, 443]);
   });
 
-  it("routes the app through an Ingress with TLS, Traefik's resolver and the security headers", () => {
-    const app = find(render(), "Ingress", "app");
-    expect(app.metadata.annotations).toEqual({
-      "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
-      "traefik.ingress.kubernetes.io/router.tls": "true",
-      "traefik.ingress.kubernetes.io/router.tls.certresolver": "letsencrypt",
-      "traefik.ingress.kubernetes.io/router.middlewares": "security-headers@file",
-    });
-    expect(app.spec).toEqual({
-      ingressClassName: "traefik",
-      tls: [{ hosts: ["app.example.com"] }],
-      rules: [
-        {
-          host: "app.example.com",
-          http: {
-            paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "app", port: { number: 3000 } } } }],
+  it("routes the app from Traefik's routes file: TLS with its resolver, the security headers, to the app's Service", () => {
+    const objects = render();
+    expect(routesOf(objects)).toEqual({
+      http: {
+        routers: {
+          app: {
+            rule: "Host(`app.example.com`)",
+            service: "app",
+            entryPoints: ["websecure"],
+            tls: { certResolver: "letsencrypt" },
+            middlewares: ["security-headers"],
           },
         },
-      ],
+        services: { app: { loadBalancer: { servers: [{ url: "http://app:3000" }] } } },
+      },
     });
+    // The file provider's directory holds it, from Traefik's ConfigMap.
+    expect(containerOf(objects, "traefik").volumeMounts).toContainEqual({
+      name: "ballast-config",
+      mountPath: "/etc/traefik/dynamic/routes.yml",
+      subPath: "routes.yml",
+      readOnly: true,
+    });
+  });
+
+  it("gives Traefik no Kubernetes API access: no token, no Role, no egress to the API server", () => {
+    const objects = render();
+    expect(find(objects, "ServiceAccount", "traefik").automountServiceAccountToken).toBe(false);
+    expect(podOf(objects, "traefik").spec.automountServiceAccountToken).toBe(false);
+    const rbac = objects.filter((object) => ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"].includes(object.kind));
+    expect(rbac.filter((object) => object.metadata.name.includes("traefik"))).toEqual([]);
+    const egressPorts = (find(objects, "NetworkPolicy", "traefik").spec?.egress ?? []).flatMap((rule) => (rule.ports ?? []).map((port) => port.port));
+    expect(egressPorts).not.toContain(6443);
   });
 
   it("runs a stateful proxy (the proxy component's shape) as a StatefulSet that keeps its ACME store", () => {
@@ -542,14 +571,7 @@ describe("the proxy and ingress", () => {
               { name: "metrics", port: 8082 },
             ],
             volumes: [{ kind: "persistent" as const, name: "traefik-acme", mountPath: "/acme", sizeGiB: 1 }],
-            security: {
-              ...spec.security,
-              runAsUser: 65532,
-              kubernetesApi: {
-                clusterRules: [{ apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] }],
-                namespacedRules: [{ apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] }],
-              },
-            },
+            security: { ...spec.security, runAsUser: 65532 },
           }
         : spec,
     );
@@ -560,20 +582,15 @@ describe("the proxy and ingress", () => {
       { name: "web", port: 80, targetPort: "web", protocol: "TCP" },
       { name: "websecure", port: 443, targetPort: "websecure", protocol: "TCP" },
     ]);
-    expect(has(objects, "ClusterRole", "ballast-traefik")).toBe(true);
     expect(allowedIngress(objects, "traefik")).toEqual(expect.arrayContaining(["anywhere:8000", "anywhere:8443"]));
     expect(allowedIngress(objects, "traefik")).not.toContain("anywhere:8082");
-    expect(find(objects, "Ingress", "app").metadata.annotations?.["traefik.ingress.kubernetes.io/router.tls.certresolver"]).toBe("letsencrypt");
+    expect(routesOf(objects).http.routers.app.tls).toEqual({ certResolver: "letsencrypt" });
   });
 
   it("serves plain HTTP on the web entry point when TLS is off", () => {
-    const app = find(render(fixtureModel({ tls: false })), "Ingress", "app");
-    expect(app.spec).not.toHaveProperty("tls");
-    expect(app.metadata.annotations).toEqual({
-      "traefik.ingress.kubernetes.io/router.entrypoints": "web",
-      "traefik.ingress.kubernetes.io/router.middlewares": "security-headers@file",
-    });
-    expect(find(render(fixtureModel(), { tls: false }), "Ingress", "app").spec).not.toHaveProperty("tls");
+    const plain = { rule: "Host(`app.example.com`)", service: "app", entryPoints: ["web"] };
+    expect(routesOf(render(fixtureModel({ tls: false }))).http.routers.app).toEqual(plain);
+    expect(routesOf(render(fixtureModel(), { tls: false })).http.routers.app).toEqual(plain);
   });
 
   describe("with an existing ingress controller", () => {
@@ -603,6 +620,11 @@ describe("the proxy and ingress", () => {
     });
   });
 });
+
+/** Traefik's routes file, parsed from its ConfigMap. */
+function routesOf(objects: KubernetesObject[]): { http: { routers: Record<string, Record<string, unknown>>; services: Record<string, unknown> } } {
+  return parse(find(objects, "ConfigMap", "traefik-config").data?.["routes.yml"] ?? "");
+}
 
 /** Every allowed (peer, port) pair into a workload's pods, over all policies that select them. */
 function allowedIngress(objects: KubernetesObject[], name: string): string[] {
@@ -672,11 +694,26 @@ describe("network policies", () => {
     });
     const internet = app.find((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === "0.0.0.0/0"));
     expect(internet?.to?.[0].ipBlock?.except).toEqual(expect.arrayContaining(["10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]));
-    expect(internet?.ports).toBeUndefined();
+    // The app reaches public addresses on HTTPS only (kubernetes.internetEgressPorts).
+    expect(internet?.ports).toEqual([{ protocol: "TCP", port: 443 }]);
     expect(egressOf(objects, "traefik")).toContainEqual({
       to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "app", "app.kubernetes.io/part-of": "ballast" } } }],
       ports: [{ protocol: "TCP", port: 3000 }],
     });
+  });
+
+  it("limit the stack's own code to kubernetes.internetEgressPorts on public addresses; the platform's parts keep every port", () => {
+    const internetPorts = (rendered: KubernetesObject[], name: string) =>
+      egressOf(rendered, name).find((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === "0.0.0.0/0"))?.ports;
+    const declared = render(fixtureModel(), { internetEgressPorts: [443, 5432, 587] });
+    const expected = [
+      { protocol: "TCP", port: 443 },
+      { protocol: "TCP", port: 5432 },
+      { protocol: "TCP", port: 587 },
+    ];
+    for (const name of ["app", "worker", "cron-cleanup"]) expect(internetPorts(declared, name), name).toEqual(expected);
+    // Traefik's ACME client talks to the directory the stack names, on its port.
+    expect(internetPorts(declared, "traefik")).toBeUndefined();
   });
 
   it("give datastores and agents without internet access no egress beyond DNS", () => {
@@ -793,13 +830,20 @@ describe("service accounts and RBAC", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "prometheus" },
       subjects,
     });
+    // The namespaced rules hold in the agents' namespace too (Prometheus discovers node-exporter's pods there).
+    expect(find(objects, "Role", "prometheus-ballast-agents")).toMatchObject({ metadata: { namespace: "ballast-agents" }, rules: prometheusApiAccess.namespacedRules });
+    expect(find(objects, "RoleBinding", "prometheus-ballast-agents")).toMatchObject({
+      metadata: { namespace: "ballast-agents" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "prometheus-ballast-agents" },
+      subjects,
+    });
     expect(find(objects, "ClusterRole", "ballast-prometheus").rules).toEqual(prometheusApiAccess.clusterRules);
     expect(find(objects, "ClusterRoleBinding", "ballast-prometheus")).toMatchObject({
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "ballast-prometheus" },
       subjects,
     });
     const rbac = objects.filter((object) => ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"].includes(object.kind));
-    expect(rbac).toHaveLength(4);
+    expect(rbac).toHaveLength(6);
   });
 
   it("renders no ClusterRole for a workload with namespaced rules only", () => {
@@ -827,27 +871,61 @@ describe("service accounts and RBAC", () => {
   });
 });
 
-describe("the namespace", () => {
-  const psaLabels = (objects: KubernetesObject[]) =>
-    Object.fromEntries(Object.entries(find(objects, "Namespace", "ballast").metadata.labels ?? {}).filter(([key]) => key.startsWith("pod-security")));
-
-  it("enforces privileged only because agents need the host, and warns and audits at restricted", () => {
-    expect(psaLabels(render())).toEqual({
-      "pod-security.kubernetes.io/enforce": "privileged",
-      "pod-security.kubernetes.io/enforce-version": "latest",
-      "pod-security.kubernetes.io/warn": "restricted",
-      "pod-security.kubernetes.io/warn-version": "latest",
-      "pod-security.kubernetes.io/audit": "restricted",
-      "pod-security.kubernetes.io/audit-version": "latest",
-    });
+describe("the namespaces", () => {
+  const psaLabels = (objects: KubernetesObject[], name = "ballast") =>
+    Object.fromEntries(Object.entries(find(objects, "Namespace", name).metadata.labels ?? {}).filter(([key]) => key.startsWith("pod-security")));
+  const levels = (enforce: string) => ({
+    "pod-security.kubernetes.io/enforce": enforce,
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/warn-version": "latest",
+    "pod-security.kubernetes.io/audit": "restricted",
+    "pod-security.kubernetes.io/audit-version": "latest",
   });
 
-  it("enforces restricted without agents, and baseline when a workload needs root", () => {
+  it("enforce restricted on the application namespace and privileged only on the agents', both warning and auditing at restricted", () => {
+    const objects = render();
+    expect(allOf(objects, "Namespace").map((namespace) => namespace.metadata.name)).toEqual(["ballast", "ballast-agents"]);
+    expect(psaLabels(objects)).toEqual(levels("restricted"));
+    expect(psaLabels(objects, "ballast-agents")).toEqual(levels("privileged"));
+    expect(find(objects, "Namespace", "ballast-agents").metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "ballast", "app.kubernetes.io/managed-by": "ballast" });
+    expect(find(objects, "DaemonSet", "node-exporter").metadata.namespace).toBe("ballast-agents");
+  });
+
+  it("render no agents' namespace without agents, and baseline when a workload needs root", () => {
     const model = fixtureModel();
     model.workloads = model.workloads.filter((spec) => spec.role !== "agent");
+    expect(allOf(render(model), "Namespace").map((namespace) => namespace.metadata.name)).toEqual(["ballast"]);
     expect(psaLabels(render(model))["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     model.workloads = model.workloads.map((spec) => (spec.name === "redis" ? { ...spec, security: { ...spec.security, runAsRoot: true } } : spec));
     expect(psaLabels(render(model))["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+  });
+
+  it("give the agents' namespace its own default-deny, and let Prometheus reach the agents across namespaces by name", () => {
+    const objects = render(extendedModel());
+    const agentsDeny = find(objects, "NetworkPolicy", "default-deny-agents");
+    expect(agentsDeny.metadata.namespace).toBe("ballast-agents");
+    expect(agentsDeny.spec).toEqual(find(objects, "NetworkPolicy", "default-deny").spec);
+    expect(find(objects, "NetworkPolicy", "node-exporter").spec?.ingress).toEqual([
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ballast" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/part-of": "ballast" } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: 9100 }],
+      },
+    ]);
+  });
+
+  it("refuse an agent that uses the stack's secrets (its namespace holds no Secret), and give agents no pull secret", () => {
+    const model = fixtureModel();
+    model.registry = { server: "ghcr.io", username: "ci", passwordSecret: "encryption-key" };
+    expect(podOf(render(model), "node-exporter").spec).not.toHaveProperty("imagePullSecrets");
+    expect(podOf(render(model), "app").spec.imagePullSecrets).toEqual([{ name: "ballast-registry" }]);
+    model.workloads = model.workloads.map((spec) => (spec.name === "node-exporter" ? { ...spec, secretEnv: { KEY: "encryption-key" } } : spec));
+    expect(() => render(model)).toThrow('workload "node-exporter": a per-node agent runs in the agents\' namespace, which holds no Secret; it cannot use the stack\'s secrets');
   });
 });
 
@@ -940,7 +1018,8 @@ describe("review files", () => {
     const objects = render(model);
     expect(files).toHaveLength(objects.length);
     expect(files[0].path).toBe("00-namespace-ballast.yaml");
-    expect(files[1].path).toBe("01-secret-ballast-secrets.yaml");
+    expect(files[1].path).toBe("01-namespace-ballast-agents.yaml");
+    expect(files[2].path).toBe("02-secret-ballast-secrets.yaml");
     files.forEach((file, index) => {
       const documents = parseAllDocuments(file.content);
       expect(documents, file.path).toHaveLength(1);
@@ -977,7 +1056,8 @@ describe("review files", () => {
     };
     const order = render(extendedModel()).map((object) => groups[object.kind]);
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(new Set(order).size).toBe(11);
+    // Our Traefik routes from its file: no ingress group.
+    expect(new Set(order).size).toBe(10);
   });
 
   it("show a deploy-time image as a marker, not an Output's text", () => {

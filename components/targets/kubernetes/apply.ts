@@ -83,20 +83,20 @@ function createResource(object: KubernetesObject, name: string, opts: pulumi.Cus
  * Objects that hold data: deleting the Namespace deletes every claim in it (those of
  * StatefulSets too, whatever their retention policy), so it is guarded like them.
  */
-function holdsData(object: KubernetesObject): boolean {
-  return object.kind === "Namespace" || object.kind === "StatefulSet" || object.kind === "PersistentVolumeClaim";
+function holdsData(object: KubernetesObject, config: KubernetesRenderConfig): boolean {
+  // The agents' namespace holds DaemonSets only: deleting it loses no data.
+  if (object.kind === "Namespace") return object.metadata.name === config.namespace;
+  return object.kind === "StatefulSet" || object.kind === "PersistentVolumeClaim";
 }
 
 /** The provider's readiness wait is skipped for this object (`pulumi.com/skipAwait`). */
 const skipAwait = { "pulumi.com/skipAwait": "true" } as const;
 
 /**
- * Whether `pulumi up` waits for an Ingress. The provider waits for its backends' endpoints and
- * then for an address in `.status.loadBalancer`: Ballast's Traefik writes none (its Ingress
- * provider has no published service), so waiting would only end at the timeout and proves
- * nothing; the backends are waited for anyway (the Ingress follows their Services, which wait
- * for ready pods). An existing controller may report an address: waited for unless the stack
- * says its controller reports none (`kubernetes.awaitIngressAddress: false`, bare clusters).
+ * Whether `pulumi up` waits for an Ingress (rendered only for an existing controller: Ballast's
+ * Traefik routes from files). The provider waits for its backends' endpoints and then for an
+ * address in `.status.loadBalancer`: an existing controller may report one; waited for unless the
+ * stack says its controller reports none (`kubernetes.awaitIngressAddress: false`, bare clusters).
  */
 function awaitsIngress(config: KubernetesRenderConfig): boolean {
   return !config.deployTraefik && config.awaitIngressAddress;
@@ -185,7 +185,7 @@ export function applyKubernetesObjects({ model, config, secrets, parent }: Apply
       parent,
       provider,
       dependsOn: uses.map((used) => declaredResources.get(used) as Resource),
-      ...(holdsData(object) && { protect: guard, retainOnDelete: guard }),
+      ...(holdsData(object, config) && { protect: guard, retainOnDelete: guard }),
       ...readinessOptions(object, config),
     });
     declaredResources.set(key, resource);

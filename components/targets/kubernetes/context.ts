@@ -2,8 +2,10 @@
  * What every Kubernetes renderer needs to know about the stack: the model, the
  * configuration, the workloads that are actually rendered, object names and labels.
  */
+import { agentsNamespaceOf } from "../../config/kubernetes";
 import type { KubernetesConfig } from "../../config/types";
 import type { StackModel, WorkloadSpec } from "../../spec";
+import { withRoutes } from "./routing";
 
 /** The Kubernetes configuration plus the few settings the target needs from elsewhere. */
 export interface KubernetesRenderConfig extends Omit<KubernetesConfig, "ingressControllerNamespace"> {
@@ -33,7 +35,10 @@ export const namespaceNameLabel = "kubernetes.io/metadata.name";
 export interface RenderContext {
   model: StackModel;
   config: KubernetesRenderConfig;
+  /** The application namespace: every workload but the per-node agents; enforces Pod Security `restricted`. */
   namespace: string;
+  /** The per-node agents' namespace (`<namespace>-agents`): host paths and host PID, Pod Security `privileged`. */
+  agentsNamespace: string;
   /** The workloads that become Kubernetes objects (the proxy is dropped when Traefik is not ours to deploy). */
   workloads: WorkloadSpec[];
   /** Proxy workloads that are rendered (those that publish ports, when `deployTraefik`). */
@@ -47,15 +52,40 @@ export function isProxy(workload: WorkloadSpec): boolean {
 }
 
 export function createContext(model: StackModel, config: KubernetesRenderConfig): RenderContext {
-  const workloads = model.workloads.filter((workload) => config.deployTraefik || !isProxy(workload));
+  const tls = config.tls ?? true;
+  const rendered = model.workloads.filter((workload) => config.deployTraefik || !isProxy(workload));
+  // Our Traefik reads its routes from a file of its ConfigMap (./routing.ts), not from Ingresses.
+  const workloads = rendered.map((workload) => (isProxy(workload) ? withRoutes(workload, rendered, tls) : workload));
   return {
     model,
     config,
     namespace: config.namespace,
+    agentsNamespace: agentsNamespaceOf(config.namespace),
     workloads,
     proxies: workloads.filter(isProxy),
-    tls: config.tls ?? true,
+    tls,
   };
+}
+
+/** Per-node agents (DaemonSets) run in the agents namespace; everything else in the application namespace. */
+export function isNodeAgent(workload: WorkloadSpec): boolean {
+  return workload.role === "agent";
+}
+
+/** The namespace a workload and its own objects (ServiceAccount, ConfigMap, Services, NetworkPolicy) live in. */
+export function namespaceOf(ctx: RenderContext, workload: WorkloadSpec): string {
+  return isNodeAgent(workload) ? ctx.agentsNamespace : ctx.namespace;
+}
+
+/** The namespace of a workload known only by name (a peer that may not be in the model: the application namespace). */
+export function namespaceOfName(ctx: RenderContext, name: string): string {
+  const workload = ctx.workloads.find((candidate) => candidate.name === name);
+  return workload ? namespaceOf(ctx, workload) : ctx.namespace;
+}
+
+/** The namespaces the stack renders: the application namespace, and the agents' when there are agents. */
+export function stackNamespaces(ctx: RenderContext): string[] {
+  return ctx.workloads.some(isNodeAgent) ? [ctx.namespace, ctx.agentsNamespace] : [ctx.namespace];
 }
 
 /** The one Secret holding every secret of the stack. */

@@ -17,7 +17,10 @@
 import type { StackModel } from "../../spec";
 import type { KubernetesObject, ObjectOfKind, PodTemplateSpec } from "./objects";
 
-/** `Kind/name`: unique among the stack's objects (one namespace, cluster-scoped names carry it). */
+/**
+ * `Kind/name`: unique among the stack's objects (names are unique across the stack's namespaces:
+ * the few objects both hold carry the namespace in their name; cluster-scoped names carry it too).
+ */
 export function objectKey(object: Pick<KubernetesObject, "kind" | "metadata">): string {
   return `${object.kind}/${object.metadata.name}`;
 }
@@ -82,13 +85,14 @@ function podReferences(template: PodTemplateSpec): string[] {
  */
 export function dependencyOrder(model: StackModel, objects: KubernetesObject[]): ObjectNode[] {
   const byKey = new Map(objects.map((object) => [objectKey(object), object]));
+  const duplicate = objects.map(objectKey).find((key, index, keys) => keys.indexOf(key) !== index);
+  if (duplicate) throw new Error(`two objects of the stack are ${duplicate}: names must be unique across its namespaces`);
   const workloads = objects.filter(isWorkload);
   const services = objects.filter((object): object is ObjectOfKind<"Service"> => object.kind === "Service");
   const bindings = objects.filter(
     (object): object is ObjectOfKind<"RoleBinding" | "ClusterRoleBinding"> => object.kind === "RoleBinding" || object.kind === "ClusterRoleBinding",
   );
   const policies = objects.filter((object): object is ObjectOfKind<"NetworkPolicy"> => object.kind === "NetworkPolicy");
-  const namespace = objects.find((object) => object.kind === "Namespace");
   const specs = new Map(model.workloads.map((workload) => [workload.name, workload]));
   const migrations = workloads.filter((object) => object.kind === "Job").map(objectKey);
 
@@ -105,7 +109,8 @@ export function dependencyOrder(model: StackModel, objects: KubernetesObject[]):
 
   const usesOf = (object: KubernetesObject): string[] => {
     const uses: string[] = [];
-    if (object.kind !== "Namespace" && object.metadata.namespace !== undefined && namespace) uses.push(objectKey(namespace));
+    // Its own namespace (the application's or the agents'), when the stack declares it.
+    if (object.kind !== "Namespace" && object.metadata.namespace !== undefined) uses.push(`Namespace/${object.metadata.namespace}`);
     switch (object.kind) {
       case "RoleBinding":
       case "ClusterRoleBinding":
@@ -123,7 +128,10 @@ export function dependencyOrder(model: StackModel, objects: KubernetesObject[]):
         for (const binding of bindings) {
           if ((binding.subjects ?? []).some((subject) => subject.kind === "ServiceAccount" && subject.name === account)) uses.push(objectKey(binding));
         }
-        for (const policy of policies) if (selects(policy.spec?.podSelector?.matchLabels, template.metadata.labels)) uses.push(objectKey(policy));
+        for (const policy of policies) {
+          // A policy selects pods of its own namespace only.
+          if (policy.metadata.namespace === object.metadata.namespace && selects(policy.spec?.podSelector?.matchLabels, template.metadata.labels)) uses.push(objectKey(policy));
+        }
         if (object.kind === "StatefulSet" && object.spec.serviceName) uses.push(`Service/${object.spec.serviceName}`);
         for (const name of specs.get(object.metadata.name)?.dependsOn ?? []) uses.push(...reachable(name));
         // A release's migration runs before the Deployments and CronJobs that need its schema.

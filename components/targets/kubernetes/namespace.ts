@@ -1,32 +1,42 @@
 /**
- * The stack's Namespace and its Pod Security Admission labels.
+ * The stack's Namespaces and their Pod Security Admission labels.
  *
- * One namespace holds the whole stack (Services are reached by their short names,
- * as on Compose). It enforces the strictest Pod Security Standard all of its pods
- * meet: `restricted` for a stack without agents, `privileged` once per-node agents
- * need host paths or host PID, and always warns and audits at `restricted`, so every
- * pod that relies on the relaxation is reported on each apply.
+ * The application namespace holds every workload but the per-node agents (Services are reached by
+ * their short names, as on Compose) and enforces `restricted`: a pod that runs as root, keeps a
+ * capability, may escalate privileges or touches the host is refused by the API server. Only a
+ * service whose stack opts it into root (`services[].runAsRoot`) lowers it to `baseline`, which the
+ * `pod-security-enforced` policy accepts only for such an opt-in.
+ *
+ * The per-node agents (Alloy tails /var/log/pods, node-exporter reads /proc, /sys and / of the
+ * host) need host paths, which only `privileged` allows: they get their own namespace,
+ * `<namespace>-agents`, holding no Secret, so the exemption covers nothing else. Both namespaces
+ * warn and audit at `restricted`, so every pod that relies on a relaxation is reported on each apply.
  */
-import { stackLabels, type RenderContext } from "./context";
+import { isNodeAgent, stackLabels, stackNamespaces, type RenderContext } from "./context";
 import type { NamespaceObject } from "./objects";
 import { namespaceEnforceLevel } from "./pod-security";
 
-export function namespaceObject(ctx: RenderContext): NamespaceObject {
-  const psa = "pod-security.kubernetes.io";
-  return {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: {
-      name: ctx.namespace,
-      labels: {
-        ...stackLabels(ctx.model),
-        [`${psa}/enforce`]: namespaceEnforceLevel(ctx.workloads),
-        [`${psa}/enforce-version`]: "latest",
-        [`${psa}/warn`]: "restricted",
-        [`${psa}/warn-version`]: "latest",
-        [`${psa}/audit`]: "restricted",
-        [`${psa}/audit-version`]: "latest",
+const psa = "pod-security.kubernetes.io";
+
+export function namespaceObjects(ctx: RenderContext): NamespaceObject[] {
+  return stackNamespaces(ctx).map((name) => {
+    const agents = name === ctx.agentsNamespace;
+    const members = ctx.workloads.filter((workload) => isNodeAgent(workload) === agents);
+    return {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name,
+        labels: {
+          ...stackLabels(ctx.model),
+          [`${psa}/enforce`]: namespaceEnforceLevel(members),
+          [`${psa}/enforce-version`]: "latest",
+          [`${psa}/warn`]: "restricted",
+          [`${psa}/warn-version`]: "latest",
+          [`${psa}/audit`]: "restricted",
+          [`${psa}/audit-version`]: "latest",
+        },
       },
-    },
-  };
+    };
+  });
 }

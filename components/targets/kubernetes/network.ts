@@ -8,7 +8,10 @@ import {
   defaultIngressControllerNamespace,
   labelKeys,
   namespaceNameLabel,
+  namespaceOf,
+  namespaceOfName,
   selectorLabelsOf,
+  stackNamespaces,
   stackLabels,
   workloadLabels,
   type RenderContext,
@@ -48,14 +51,22 @@ function policyPorts(ports: PortSpec[]): NetworkPolicyPort[] {
   return ports.map((port) => ({ protocol: port.protocol ?? "TCP", port: port.port }));
 }
 
-/** Pods of a workload of this stack, by name (it need not be in the model: the selector then matches nothing). */
-function podsOf(ctx: RenderContext, name: string): NetworkPolicyPeer {
-  return { podSelector: { matchLabels: selectorLabelsOf(ctx.model, name) } };
+/**
+ * Pods of a workload of this stack, by name (it need not be in the model: the selector then matches
+ * nothing), as a peer of a policy in namespace `from`: a pod selector alone selects only that
+ * namespace, so a peer in the stack's other namespace also names its namespace.
+ */
+function podsOf(ctx: RenderContext, name: string, from: string): NetworkPolicyPeer {
+  const namespace = namespaceOfName(ctx, name);
+  return {
+    ...(namespace !== from && { namespaceSelector: { matchLabels: { [namespaceNameLabel]: namespace } } }),
+    podSelector: { matchLabels: selectorLabelsOf(ctx.model, name) },
+  };
 }
 
 /** Who the proxy is: our Traefik's pods, or the namespace of the cluster's own ingress controller. */
-function proxyPeers(ctx: RenderContext): NetworkPolicyPeer[] {
-  if (ctx.proxies.length > 0) return ctx.proxies.map((proxy) => podsOf(ctx, proxy.name));
+function proxyPeers(ctx: RenderContext, from: string): NetworkPolicyPeer[] {
+  if (ctx.proxies.length > 0) return ctx.proxies.map((proxy) => podsOf(ctx, proxy.name, from));
   const namespace = ctx.config.ingressControllerNamespace ?? defaultIngressControllerNamespace;
   return [{ namespaceSelector: { matchLabels: { [namespaceNameLabel]: namespace } } }];
 }
@@ -67,11 +78,16 @@ function proxiedPorts(workload: WorkloadSpec): PortSpec[] {
   return workload.ports.filter((port) => port.port === route.port);
 }
 
-export function defaultDenyPolicy(ctx: RenderContext): NetworkPolicyObject {
+/** One default-deny per namespace of the stack; the agents' carries its own name (object names are unique across the stack). */
+export function defaultDenyPolicies(ctx: RenderContext): NetworkPolicyObject[] {
+  return stackNamespaces(ctx).map((namespace) => defaultDenyPolicy(ctx, namespace, namespace === ctx.namespace ? defaultDenyPolicyName : `${defaultDenyPolicyName}-agents`));
+}
+
+function defaultDenyPolicy(ctx: RenderContext, namespace: string, name: string): NetworkPolicyObject {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: defaultDenyPolicyName, namespace: ctx.namespace, labels: stackLabels(ctx.model) },
+    metadata: { name, namespace, labels: stackLabels(ctx.model) },
     spec: {
       podSelector: { matchLabels: { [labelKeys.partOf]: ctx.model.project } },
       policyTypes: ["Ingress", "Egress"],
@@ -94,6 +110,7 @@ type EgressRule = NonNullable<NonNullable<NetworkPolicyObject["spec"]>["egress"]
 
 function ingressRules(ctx: RenderContext, workload: WorkloadSpec): IngressRule[] {
   if (workload.ports.length === 0) return [];
+  const home = namespaceOf(ctx, workload);
   const rules: IngressRule[] = [];
   if (ctx.proxies.includes(workload)) {
     // The edge: anyone may connect to the published ports.
@@ -110,10 +127,10 @@ function ingressRules(ctx: RenderContext, workload: WorkloadSpec): IngressRule[]
     peersByPorts.set(key, group);
   }
   for (const { peers, ports } of peersByPorts.values()) {
-    rules.push({ from: peers.map((name) => podsOf(ctx, name)), ports: policyPorts(ports) });
+    rules.push({ from: peers.map((name) => podsOf(ctx, name, home)), ports: policyPorts(ports) });
   }
   if (workload.network.fromProxy) {
-    rules.push({ from: proxyPeers(ctx), ports: policyPorts(proxiedPorts(workload)) });
+    rules.push({ from: proxyPeers(ctx, home), ports: policyPorts(proxiedPorts(workload)) });
   }
   // KEDA's operator, in its own namespace, reads the queue lengths of queue-scaled workers.
   if (holdsScaledQueue(ctx, workload)) rules.push({ from: [kedaOperatorPeer(ctx)], ports: policyPorts(workload.ports) });
@@ -121,11 +138,25 @@ function ingressRules(ctx: RenderContext, workload: WorkloadSpec): IngressRule[]
 }
 
 /** A connection to another workload of the stack; host-network pods have node addresses no selector matches. */
-function egressTo(ctx: RenderContext, target: WorkloadSpec, ports: PortSpec[]): EgressRule {
+function egressTo(ctx: RenderContext, source: WorkloadSpec, target: WorkloadSpec, ports: PortSpec[]): EgressRule {
   return {
-    to: target.security.hostNetwork ? anyAddress : [podsOf(ctx, target.name)],
+    to: target.security.hostNetwork ? anyAddress : [podsOf(ctx, target.name, namespaceOf(ctx, source))],
     ports: policyPorts(ports),
   };
+}
+
+/**
+ * The stack's own code (the app, workers, cron jobs, extra services) reaches public addresses only on
+ * `kubernetes.internetEgressPorts` (default 443): a compromised process cannot open a shell back over
+ * any port or relay mail. The platform's parts with internet egress (Traefik's ACME client,
+ * Alertmanager's receivers, the backups' off-site upload, an exporter of an external Postgres) keep
+ * every port: their destinations are the stack's own configuration.
+ */
+const portLimitedComponents = new Set(["app", "workers", "cron", "services"]);
+
+function internetEgress(ctx: RenderContext, workload: WorkloadSpec): EgressRule {
+  if (!portLimitedComponents.has(workload.component)) return { to: internetPeers };
+  return { to: internetPeers, ports: ctx.config.internetEgressPorts.map((port) => ({ protocol: "TCP", port })) };
 }
 
 function egressRules(ctx: RenderContext, workload: WorkloadSpec): EgressRule[] {
@@ -133,14 +164,14 @@ function egressRules(ctx: RenderContext, workload: WorkloadSpec): EgressRule[] {
   for (const target of ctx.workloads) {
     if (target === workload || target.ports.length === 0) continue;
     const reachable = portsReachableBy(target, workload.name);
-    if (reachable.length > 0) rules.push(egressTo(ctx, target, reachable));
+    if (reachable.length > 0) rules.push(egressTo(ctx, workload, target, reachable));
     if (ctx.proxies.includes(workload) && target.network.fromProxy) {
-      rules.push(egressTo(ctx, target, proxiedPorts(target)));
+      rules.push(egressTo(ctx, workload, target, proxiedPorts(target)));
     }
   }
   if (workload.security.kubernetesApi) rules.push({ to: anyAddress, ports: apiServerPorts });
   if (workload.security.kubernetesApi?.kubeletPort) rules.push({ to: anyAddress, ports: [kubeletPort] });
-  if (workload.network.egressInternet) rules.push({ to: internetPeers });
+  if (workload.network.egressInternet) rules.push(internetEgress(ctx, workload));
   return rules;
 }
 
@@ -153,7 +184,7 @@ export function workloadPolicy(ctx: RenderContext, workload: WorkloadSpec): Netw
     {
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
-      metadata: { name: workload.name, namespace: ctx.namespace, labels: workloadLabels(ctx.model, workload) },
+      metadata: { name: workload.name, namespace: namespaceOf(ctx, workload), labels: workloadLabels(ctx.model, workload) },
       spec: {
         podSelector: { matchLabels: selectorLabelsOf(ctx.model, workload.name) },
         policyTypes: [...(ingress.length > 0 ? ["Ingress" as const] : []), ...(egress.length > 0 ? ["Egress" as const] : [])],

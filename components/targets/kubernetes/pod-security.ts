@@ -1,9 +1,9 @@
 /**
  * Pod Security Standards levels, to label the namespace for Pod Security Admission.
  *
- * The namespace enforces the strictest level every pod of the stack satisfies and
- * always warns and audits at `restricted`, so each relaxation an agent needs stays
- * visible (kubectl warnings, audit log) instead of silently widening the namespace.
+ * Each namespace enforces the strictest level every pod in it satisfies (the application
+ * namespace: `restricted`, the agents' `privileged`) and always warns and audits at
+ * `restricted`, so each relaxation stays visible (kubectl warnings, audit log).
  */
 import type { WorkloadSpec } from "../../spec";
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { cpuQuantity, memoryQuantity, SECRET_REVISIONS_ENV, type HealthCheckSpec, type WorkloadSpec } from "../../spec";
-import { configMapName, registrySecretName, secretObjectName, workloadLabels, type RenderContext } from "./context";
+import { configMapName, isNodeAgent, namespaceOf, registrySecretName, secretObjectName, workloadLabels, type RenderContext } from "./context";
 import type { Container, PodTemplateSpec, Probe, Volume, VolumeMount } from "./objects";
 
 /** Pod volume names Ballast adds next to the spec's own volumes. */
@@ -103,7 +103,7 @@ function volumesAndMounts(
         // Kubernetes nodes need not run Docker, and no Ballast workload may drive the node's runtime.
         break;
       case "stack-config":
-        volumes.push({ name: volume.name, projected: { sources: stackConfigSources(ctx), defaultMode: 0o444 } });
+        volumes.push({ name: volume.name, projected: { sources: stackConfigSources(ctx, workload), defaultMode: 0o444 } });
         mounts.push({ name: volume.name, mountPath: volume.mountPath, readOnly: true });
         break;
     }
@@ -146,10 +146,15 @@ function volumesAndMounts(
   return { volumes, mounts };
 }
 
-/** Every ConfigMap of the stack (one per workload with config files), each file as <workload>/<file>. */
-function stackConfigSources(ctx: RenderContext): NonNullable<NonNullable<Volume["projected"]>["sources"]> {
+/**
+ * Every ConfigMap of the stack in the pod's namespace (one per workload with config files), each
+ * file as <workload>/<file>. A projected volume reads only its own namespace: the agents' config
+ * (rendered from the stack file like the rest) stays out of the application namespace's archive.
+ */
+function stackConfigSources(ctx: RenderContext, reader: WorkloadSpec): NonNullable<NonNullable<Volume["projected"]>["sources"]> {
+  const namespace = namespaceOf(ctx, reader);
   return ctx.workloads
-    .filter((workload) => workload.configFiles.length > 0)
+    .filter((workload) => workload.configFiles.length > 0 && namespaceOf(ctx, workload) === namespace)
     .map((workload) => ({
       configMap: {
         name: configMapName(workload),
@@ -229,7 +234,16 @@ function podAnnotations(workload: WorkloadSpec): Record<string, string> {
   };
 }
 
+/** The stack's Secret and pull secret exist in the application namespace only: an agent uses neither. */
+function checkAgentUsesNoSecret(workload: WorkloadSpec): void {
+  if (!isNodeAgent(workload)) return;
+  if (Object.keys(workload.secretEnv).length > 0 || workload.secretFiles.length > 0) {
+    throw new Error(`workload "${workload.name}": a per-node agent runs in the agents' namespace, which holds no Secret; it cannot use the stack's secrets`);
+  }
+}
+
 export function podTemplate(ctx: RenderContext, workload: WorkloadSpec, options: PodTemplateOptions): PodTemplateSpec {
+  checkAgentUsesNoSecret(workload);
   const security = workload.security;
   const { volumes, mounts } = volumesAndMounts(ctx, workload, options.persistentVolumes);
   const annotations = podAnnotations(workload);
@@ -259,7 +273,8 @@ export function podTemplate(ctx: RenderContext, workload: WorkloadSpec, options:
     },
     spec: {
       serviceAccountName: workload.name,
-      ...(ctx.model.registry && { imagePullSecrets: [{ name: registrySecretName(ctx.model) }] }),
+      // The registry holds the stack's built images; agents run public images, and their namespace has no pull secret.
+      ...(ctx.model.registry && !isNodeAgent(workload) && { imagePullSecrets: [{ name: registrySecretName(ctx.model) }] }),
       // No API token in pods that do not talk to the API: a compromised app cannot use one.
       automountServiceAccountToken: apiAccess,
       // Service links inject <SERVICE>_PORT=tcp://... variables that clash with apps reading e.g. REDIS_PORT.

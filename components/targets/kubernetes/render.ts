@@ -7,10 +7,10 @@ import { Document, isScalar, visit } from "yaml";
 import type { SecretName, StackModel } from "../../spec";
 import type { RenderedFile } from "../target";
 import { createContext, type KubernetesRenderConfig } from "./context";
-import { ingress, ingressClass } from "./ingress";
-import { namespaceObject } from "./namespace";
+import { ingress } from "./ingress";
+import { namespaceObjects } from "./namespace";
 import { queueScaler } from "./keda";
-import { defaultDenyPolicy, workloadPolicy } from "./network";
+import { defaultDenyPolicies, workloadPolicy } from "./network";
 import type { KubernetesObject, SecretValue } from "./objects";
 import { apiAccess, serviceAccount } from "./rbac";
 import { redactedSecretValue, registryPullSecret, secretObject } from "./secrets";
@@ -53,7 +53,7 @@ export function renderKubernetesObjects(
   const ctx = createContext(model, config);
   const each = <T>(render: (workload: (typeof ctx.workloads)[number]) => T[]): T[] => ctx.workloads.flatMap(render);
   return [
-    namespaceObject(ctx),
+    ...namespaceObjects(ctx),
     secretObject(ctx, secretData),
     ...registryPullSecret(ctx, secretData),
     ...each((workload) => configMap(ctx, workload)),
@@ -64,9 +64,8 @@ export function renderKubernetesObjects(
     ...each((workload) => autoscaler(ctx, workload)),
     ...each((workload) => queueScaler(ctx, workload)),
     ...each((workload) => disruptionBudget(ctx, workload)),
-    ...ingressClass(ctx),
     ...each((workload) => ingress(ctx, workload)),
-    defaultDenyPolicy(ctx),
+    ...defaultDenyPolicies(ctx),
     ...each((workload) => workloadPolicy(ctx, workload)),
   ];
 }

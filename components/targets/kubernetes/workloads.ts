@@ -12,6 +12,7 @@ import {
   stackLabels,
   workloadLabels,
   labelKeys,
+  namespaceOf,
   type RenderContext,
 } from "./context";
 import type {
@@ -45,7 +46,7 @@ export type WorkloadController = DeploymentObject | StatefulSetObject | DaemonSe
 export function workloadMeta(ctx: RenderContext, workload: WorkloadSpec, name = workload.name): ObjectMeta {
   return {
     name,
-    namespace: ctx.namespace,
+    namespace: namespaceOf(ctx, workload),
     labels: workloadLabels(ctx.model, workload),
     annotations: { "ballast/description": workload.description },
   };
@@ -210,7 +211,7 @@ export function configMap(ctx: RenderContext, workload: WorkloadSpec): ConfigMap
     {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: configMapName(workload), namespace: ctx.namespace, labels: workloadLabels(ctx.model, workload) },
+      metadata: { name: configMapName(workload), namespace: namespaceOf(ctx, workload), labels: workloadLabels(ctx.model, workload) },
       data: Object.fromEntries(workload.configFiles.map((file) => [file.name, file.content])),
     },
   ];
@@ -262,7 +263,7 @@ function servicePorts(workload: WorkloadSpec): NonNullable<NonNullable<ServiceOb
  */
 export function services(ctx: RenderContext, workload: WorkloadSpec): ServiceObject[] {
   const selector = selectorLabels(ctx.model, workload);
-  const meta = (name: string) => ({ name, namespace: ctx.namespace, labels: workloadLabels(ctx.model, workload) });
+  const meta = (name: string) => ({ name, namespace: namespaceOf(ctx, workload), labels: workloadLabels(ctx.model, workload) });
   const result: ServiceObject[] = [];
   if (workload.role === "stateful") {
     // The StatefulSet's governing Service: stable per-pod DNS names.
