@@ -30,7 +30,7 @@ import * as path from "node:path";
 import * as tls from "node:tls";
 import { afterAll, describe, expect } from "vitest";
 import { parse } from "yaml";
-import { PulumiProject, repoRoot, requirePlugin, runOk, toolchainEnv, type InlineResult } from "./support/harness";
+import { PulumiProject, repoRoot, requirePlugin, run, runOk, toolchainEnv, type InlineResult } from "./support/harness";
 import { bringUpCluster, kubectl, kubectlRun, takeDownCluster, waitUntil, type TestCluster } from "./support/cluster";
 import { bringUpHost, docker, takeDownHost, type TestHost } from "./support/host";
 import { runLoad } from "./support/load";
@@ -359,6 +359,46 @@ describe("the prod declaration on a real Kubernetes cluster (pulumi up with the 
     await timed("preview (no changes)", () => project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT, expectNoChanges: true }));
     await timed("refresh", () => project!.inlineOk("refresh", { timeoutSeconds: PREVIEW_TIMEOUT }));
     await project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT, expectNoChanges: true });
+  });
+
+  step("npm run drift: clean after up; a ConfigMap edited and a NetworkPolicy deleted behind Pulumi's back are named; refresh + up reconcile", async () => {
+    const drift = () =>
+      run(path.join(repoRoot, "node_modules", ".bin", "tsx"), [path.join(repoRoot, "scripts", "drift.ts"), STACK, "--project-dir", project!.projectDir], {
+        cwd: repoRoot,
+        env: project!.env(),
+        timeoutSeconds: 300,
+      });
+    const clean = await drift();
+    expect(clean.code, `drift before any change:\n${clean.stdout}${clean.stderr}`).toBe(0);
+    expect(clean.stdout).toMatch(/^No drift in stack `prod`: all \d+ resources match the last deployment\.$/m);
+    // Out of band, as during an incident: one declared ConfigMap value changed, one policy deleted.
+    const state = JSON.parse((await project!.cli(["stack", "export", "--stack", STACK], 120)).stdout) as Json;
+    const resources = state.deployment.resources as Json[];
+    const configMap = resources.find(
+      (r) => r.type === "kubernetes:core/v1:ConfigMap" && r.outputs?.metadata?.namespace === NAMESPACE && !/traefik/.test(r.outputs.metadata.name) && Object.keys(r.outputs.data ?? {}).length > 0,
+    );
+    const policy = resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && /default-deny/.test(r.outputs?.metadata?.name ?? "") && r.outputs.metadata.namespace === NAMESPACE);
+    expect(configMap, "a ConfigMap with data (not Traefik's) in the stack").toBeDefined();
+    expect(policy, "a default-deny NetworkPolicy in the stack").toBeDefined();
+    const key = Object.keys(configMap!.outputs.data)[0];
+    await kubectl(cluster!, ns(["patch", "configmap", configMap!.outputs.metadata.name, "--type", "merge", "-p", JSON.stringify({ data: { [key]: "edited by hand" } })]));
+    await kubectl(cluster!, ns(["delete", "networkpolicy", policy!.outputs.metadata.name]));
+    const drifted = await drift();
+    console.log(`npm run drift after the out-of-band changes:\n${drifted.stdout}`);
+    expect(drifted.code, drifted.stderr).toBe(1);
+    const rowOf = (name: string) => drifted.stdout.split("\n").find((line) => line.startsWith(`| \`${name}\``)) ?? "";
+    const urnName = (r: Json) => String(r.urn).split("::").pop()!;
+    expect(rowOf(urnName(configMap!))).toContain("| `kubernetes:core/v1:ConfigMap` | update |");
+    expect(rowOf(urnName(configMap!))).not.toContain("edited by hand");
+    expect(rowOf(urnName(policy!))).toContain("| delete | the resource no longer exists |");
+    // Reconcile as docs/ci-workflows.md says: refresh, then up puts back what the stack declares.
+    await project!.inlineOk("refresh", { timeoutSeconds: PREVIEW_TIMEOUT });
+    await project!.inlineOk("up", { timeoutSeconds: UP_TIMEOUT });
+    const after = await drift();
+    expect(after.code, `drift after refresh + up:\n${after.stdout}${after.stderr}`).toBe(0);
+    const restored = await getJson(["get", "configmap", configMap!.outputs.metadata.name]);
+    expect(restored.data[key]).toBe(configMap!.outputs.data[key]);
+    await kubectl(cluster!, ns(["get", "networkpolicy", policy!.outputs.metadata.name]));
   });
 
   step("the HPAs report real CPU from metrics-server", async () => {
