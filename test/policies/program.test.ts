@@ -205,6 +205,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
       'datastores-private: compose service "postgres" (datastore): joins the public network "edge"; datastores join only the internal network',
       'privileges-restricted: compose service "traefik": mounts the Docker socket, which is root on the host; only cadvisor, alloy may',
       'ssh-host-key-pinned: Command "ballast-host-bootstrap" (root@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
+      'ssh-host-key-pinned: Command "ballast-host-converge" (ballast-admin@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
       'ssh-host-key-pinned: Command "ballast-release" (deploy@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
     ]);
   });
