@@ -1,15 +1,18 @@
 /**
  * The rendered host bootstrap script with real Debian tools: shellcheck (every severity),
  * bash's parser, and the script's own functions run in bash with jq and python3, the
- * system-changing commands (systemctl, ufw, ss, apt) replaced by recording stubs. A missing
- * tool fails the suite (install: apt-get install -y shellcheck jq python3).
+ * system-changing commands (systemctl, ufw, ss, apt) replaced by recording stubs; the sshd
+ * drop-in against the real `sshd -t`/`sshd -T`, and the authorized_keys options against a real
+ * sshd on loopback with the ssh client. A missing tool fails the suite (install: apt-get
+ * install -y shellcheck jq python3 openssh-server openssh-client).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderBootstrapScript, type BootstrapScriptOptions } from "../../components/host";
+import { authorizedKeyLines, keyOptions, renderBootstrapScript, type BootstrapScriptOptions } from "../../components/host";
 
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapTestKey deploy@ci";
 const adminKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapAdminKey bootstrap@ops";
@@ -261,6 +264,106 @@ describe("authorized keys (install_authorized_keys)", () => {
     );
     expect(fs.statSync(path.join(home, ".ssh", "authorized_keys")).mode & 0o777).toBe(0o600);
     expect(result.stdout).toBe(`install -d -m 0700 -o ballast-deploy -g users ${home}/.ssh\nchown ballast-deploy:users ${home}/.ssh/authorized_keys\n`);
+  });
+});
+
+/** A free TCP port on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+describe("the authorized_keys options against a real sshd (what deploy.sh needs still works)", () => {
+  // sshd runs as this user and lets only this user in (as root: root, in this scratch config only).
+  const user = os.userInfo().username;
+  let root: string;
+  let port: number;
+  let sshd: ChildProcess;
+
+  beforeAll(async () => {
+    root = path.join(dir, "real-sshd");
+    fs.mkdirSync(root, { recursive: true });
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(root, "host_key")]);
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "deploy@ci", "-f", path.join(root, "client_key")]);
+    // As root sshd needs its privilege separation directory (Debian's ssh.service creates it).
+    if (process.getuid?.() === 0) fs.mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+    port = await freePort();
+    fs.writeFileSync(
+      path.join(root, "sshd_config"),
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${root}/host_key`,
+        `PidFile ${root}/sshd.pid`,
+        `AuthorizedKeysFile ${root}/authorized_keys`,
+        `AllowUsers ${user}`,
+        `PermitRootLogin ${user === "root" ? "prohibit-password" : "no"}`,
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        "LogLevel ERROR",
+        "",
+      ].join("\n"),
+    );
+    sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(root, "sshd_config")], { stdio: "ignore" });
+    for (let i = 0; i < 50 && spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  afterAll(() => {
+    sshd?.kill();
+  });
+
+  function authorize(options: string) {
+    const pub = fs.readFileSync(path.join(root, "client_key.pub"), "utf8").trim();
+    fs.writeFileSync(path.join(root, "authorized_keys"), `${authorizedKeyLines([pub], options).join("\n")}\n`, { mode: 0o600 });
+  }
+
+  function ssh(args: string[], input = "") {
+    const result = spawnSync(
+      "ssh",
+      ["-i", path.join(root, "client_key"), "-p", String(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", ...args],
+      { input, encoding: "utf8", timeout: 30_000 },
+    );
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it("a deploy key (restrict, from= the range) runs bash -s with a script and data on stdin, without a terminal", () => {
+    authorize(keyOptions(["127.0.0.1", "2001:db8::/32"], false));
+    // What the release Command does: bash reads deploy.sh, then the bundle, from stdin.
+    const result = ssh([`${user}@127.0.0.1`, "bash --noprofile --norc -s"], 'read -r line; echo "got $line"; tty || true\nbundle-line\n');
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("got bundle-line\nnot a tty\n");
+    expect(result.status).toBe(0);
+  });
+
+  it("refuses a terminal and port forwarding to a deploy key, and any login from outside its from= ranges", () => {
+    authorize(keyOptions(["127.0.0.1"], false));
+    const terminal = ssh(["-tt", `${user}@127.0.0.1`, "tty"]);
+    expect(terminal.stderr).toMatch(/PTY allocation request failed/);
+    expect(terminal.stdout).not.toMatch(/\/dev\/pts/);
+    // -R asks the server at once (-L only when a connection arrives): refused, and ssh stops.
+    const forward = ssh(["-o", "ExitOnForwardFailure=yes", "-R", `127.0.0.1:${port + 1}:127.0.0.1:${port}`, `${user}@127.0.0.1`, "true"]);
+    expect(forward.status).toBe(255);
+    expect(forward.stderr).toMatch(/remote port forwarding failed/);
+    authorize(keyOptions(["192.0.2.0/24"], false));
+    const outside = ssh([`${user}@127.0.0.1`, "true"]);
+    expect(outside.status).toBe(255);
+    expect(outside.stderr).toMatch(/Permission denied \(publickey\)/);
+  });
+
+  it("an operator key (restrict,pty) gets a terminal and still no forwarding", () => {
+    authorize(keyOptions(["127.0.0.1"], true));
+    expect(ssh(["-tt", `${user}@127.0.0.1`, "tty"]).stdout).toMatch(/^\/dev\/pts\/\d+/);
+    expect(ssh(["-o", "ExitOnForwardFailure=yes", "-R", `127.0.0.1:${port + 1}:127.0.0.1:${port}`, `${user}@127.0.0.1`, "true"]).stderr).toMatch(/remote port forwarding failed/);
   });
 });
 
