@@ -115,6 +115,7 @@ export function targetFor(config: PlatformConfig, secrets: SecretConfig): Target
       httpPort: config.proxy.httpPort,
       httpsPort: config.proxy.httpsPort,
       sshPrivateKey: secrets.sshPrivateKey,
+      bootstrapSshPrivateKey: secrets.bootstrapSshPrivateKey,
       bootstrapScript:
         config.compose.mode === "ssh" && config.compose.bootstrap.enabled
           ? renderBootstrapScript(bootstrapOptions(config.compose, config.compose.bootstrap, { httpPort: config.proxy.httpPort, httpsPort: config.proxy.httpsPort }))

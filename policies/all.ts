@@ -11,7 +11,7 @@ import { privilegesRestricted } from "./privileges";
 import { healthChecks, resourceLimits } from "./resources";
 import { routesTlsOnly } from "./routes";
 import { secretsByReference } from "./secrets";
-import { sshHostKeyPinned } from "./ssh";
+import { sshBootstrapKeySeparate, sshHostKeyPinned } from "./ssh";
 import { prodBackupsScheduled, prodLogAnonymisation } from "./stack";
 import { storageRetained } from "./storage";
 
@@ -31,10 +31,10 @@ export const resourcePolicies = [
   sshHostKeyPinned,
 ] as const;
 
-export const stackPolicies = [datastoresNetworkPolicy, networkDefaultDeny, podSecurityEnforced, prodBackupsScheduled, prodLogAnonymisation] as const;
+export const stackPolicies = [datastoresNetworkPolicy, networkDefaultDeny, podSecurityEnforced, prodBackupsScheduled, prodLogAnonymisation, sshBootstrapKeySeparate] as const;
 
 export const ballastPolicies: Policies = [...resourcePolicies, ...stackPolicies];
 
 export const packName = "ballast";
 export const packDescription =
-  "Ballast: what the runbooks learned the hard way (pinned images, private datastores, retained data, TLS-only routes, secrets by reference, least privilege, hardened containers, internal monitoring, RBAC without wildcards or Secret reads, default-deny networks, Pod Security restricted enforced, pinned SSH host keys, prod backups and log anonymisation), for the Compose and Kubernetes targets.";
+  "Ballast: what the runbooks learned the hard way (pinned images, private datastores, retained data, TLS-only routes, secrets by reference, least privilege, hardened containers, internal monitoring, RBAC without wildcards or Secret reads, default-deny networks, Pod Security restricted enforced, pinned SSH host keys, a bootstrap key apart from the deploy key, prod backups and log anonymisation), for the Compose and Kubernetes targets.";

@@ -22,7 +22,7 @@ import { testContext } from "./observability/fixtures";
 
 const sshHost = { host: "203.0.113.10", user: "deploy", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey staging", remoteDir: "/opt/ballast" };
 const vps = (bootstrap: Record<string, unknown>) => ({ compose: { mode: "ssh", ssh: sshHost, bootstrap } });
-const bootstrapOn = { enabled: true, sshAllowFrom: ["198.51.100.0/24"], authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKey deploy"] };
+const bootstrapOn = { enabled: true, sshAllowFrom: ["198.51.100.0/24"], authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKey deploy"], adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBootstrapKey bootstrap"] };
 
 describe("ballast:monitoring.grafana.allowFrom defaults", () => {
   it("follows the SSH allow-list on a Compose VPS outside dev", () => {

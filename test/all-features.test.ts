@@ -22,7 +22,10 @@ import { composeDocumentOf, composeSpecProblems, kubernetesObjectsOf, kubernetes
 const fixturePath = join(__dirname, "fixtures", "Pulumi.all-features.yaml");
 const stackName = "all-features";
 /** The deploy key is a secret input, never in a stack file: the render gets it the way `pulumi config set --secret` would. */
-const sshKey = { "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nall-features-test-key\n-----END OPENSSH PRIVATE KEY-----" };
+const sshKey = {
+  "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nall-features-test-key\n-----END OPENSSH PRIVATE KEY-----",
+  "ballast:bootstrapSshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nall-features-bootstrap-key\n-----END OPENSSH PRIVATE KEY-----",
+};
 
 /** The `ballast:` values of the fixture as written (no defaults merged), key -> value. */
 function fixtureValues(): Record<string, Json> {

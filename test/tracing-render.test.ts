@@ -18,7 +18,10 @@ import { composeDocumentOf, composeSpecProblems, kubernetesObjectsOf, kubernetes
 
 const fixturePath = join(__dirname, "fixtures", "Pulumi.all-features.yaml");
 const stackName = "all-features";
-const sshKey = { "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntracing-test-key\n-----END OPENSSH PRIVATE KEY-----" };
+const sshKey = {
+  "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntracing-test-key\n-----END OPENSSH PRIVATE KEY-----",
+  "ballast:bootstrapSshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ntracing-bootstrap-key\n-----END OPENSSH PRIVATE KEY-----",
+};
 type Backend = "tempo" | "jaeger";
 type Target = "compose" | "kubernetes";
 

@@ -426,6 +426,7 @@ function platformProblems(config: PlatformConfig): string[] {
       if (bootstrap.authorizedKeys.length === 0) {
         problems.push(`${configKey([...base, "authorizedKeys"])}: required when the bootstrap is enabled: the deploy user's public key (the .pub of ballast:sshPrivateKey)`);
       }
+      problems.push(...bootstrapIdentityProblems(bootstrap, config.compose.ssh?.user));
       const everyone = bootstrap.fail2ban.ignoreFrom.filter((c) => /\/0$/.test(c));
       if (everyone.length > 0) {
         problems.push(`${configKey([...base, "fail2ban", "ignoreFrom"])}: ${everyone.map((c) => showValue(c)).join(", ")} would exempt every address and switch the sshd jail off`);
@@ -433,6 +434,40 @@ function platformProblems(config: PlatformConfig): string[] {
     }
   }
   problems.push(...grafanaAccessProblems(config));
+  return problems;
+}
+
+/** The key of a public key line (type and base64), without its comment. */
+const keyOf = (line: string) => line.split(" ").slice(0, 2).join(" ");
+
+/**
+ * The bootstrap's own identity: an admin user other than root and the deploy user, with keys
+ * of its own. One key for both would let whoever holds the deploy key (CI) change the host as
+ * root, and would keep root logins on (docs/security.md, finding 8).
+ */
+function bootstrapIdentityProblems(bootstrap: PlatformConfig["compose"]["bootstrap"], deployUser: string | undefined): string[] {
+  const base = ["compose", "bootstrap"];
+  const problems: string[] = [];
+  if (bootstrap.adminUser === "root") {
+    problems.push(`${configKey([...base, "adminUser"])}: must not be root: root may not log in over SSH once the host is bootstrapped; use a user of its own such as "ballast-admin" (got "root")`);
+  } else if (bootstrap.adminUser === deployUser) {
+    problems.push(
+      `${configKey([...base, "adminUser"])}: must differ from ballast:compose.ssh.user: the bootstrap logs in with its own user and key, not the deploy user's (got ${showValue(bootstrap.adminUser)})`,
+    );
+  }
+  if (bootstrap.adminKeys.length === 0) {
+    problems.push(
+      `${configKey([...base, "adminKeys"])}: required when the bootstrap is enabled: the public key of ballast:bootstrapSshPrivateKey, which later runs of the bootstrap log in with as ${bootstrap.adminUser} (root logins are switched off)`,
+    );
+  }
+  const deployKeys = new Set([...bootstrap.authorizedKeys, ...bootstrap.operatorKeys].map(keyOf));
+  bootstrap.adminKeys.forEach((line, i) => {
+    if (deployKeys.has(keyOf(line))) {
+      problems.push(
+        `${configKey([...base, "adminKeys", i])}: is also in authorizedKeys or operatorKeys; the bootstrap key (root on the host) and the deploy user's keys must be different keys (got ${showValue(line)})`,
+      );
+    }
+  });
   return problems;
 }
 

@@ -98,15 +98,21 @@ const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]*$/, { message: "must be a U
 export const bootstrapSchema = z.strictObject({
   /** Run the bootstrap over SSH before the first release (idempotent, re-run when it changes). */
   enabled: z.boolean(),
-  /** User the bootstrap connects as: it installs packages and creates the deploy user, so root or a sudoer. */
+  /** User the FIRST bootstrap connects as (root, or the image's sudoer); later runs log in as adminUser. */
   user: unixUser,
+  /** Sudoer the bootstrap creates and logs in as after its first run (root may not log in then). */
+  adminUser: unixUser,
+  /** Public keys of adminUser: the .pub of ballast:bootstrapSshPrivateKey, never a deploy key. */
+  adminKeys: z.array(authorizedKey),
   /** Sources allowed to reach sshd; everything else is dropped by ufw. */
   sshAllowFrom: z.array(cidr),
   /** Public keys of the deploy user (`compose.ssh.user`); more than one while a key is rotated. */
   authorizedKeys: z.array(authorizedKey),
+  /** Keys of people who log in as the deploy user for the runbooks: a terminal, still no forwarding. */
+  operatorKeys: z.array(authorizedKey),
   /** Security updates installed daily by unattended-upgrades. */
   unattendedUpgrades: z.boolean(),
-  /** sshd: no passwords, no keyboard-interactive, root by key only. */
+  /** sshd: keys only, no root login, no forwarding, only the deploy and admin users (checked with sshd -T). */
   hardenSsh: z.boolean(),
   fail2ban: z.strictObject({
     maxRetry: z.number().int().min(1).max(100),

@@ -265,8 +265,11 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       bootstrap: {
         enabled: !local,
         user: "root",
+        adminUser: "ballast-admin",
+        adminKeys: [],
         sshAllowFrom: [],
         authorizedKeys: [],
+        operatorKeys: [],
         unattendedUpgrades: true,
         hardenSsh: true,
         fail2ban: { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, ignoreFrom: [] },

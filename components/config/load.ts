@@ -97,6 +97,7 @@ export function parsePlatformConfig(raw: RawConfig, stack: string, project: stri
   const repositoryFiles = loadRepositoryFiles(parsed.data, projectRoot, problems);
   const config: PlatformConfig = { project, stack, ...parsed.data, repositoryFiles };
   const secrets = readSecretInputs(secretInputs, problems);
+  problems.push(...bootstrapKeyProblems(config, secretInputs));
   const checked = checkConfig(config, Object.keys(secrets.values));
   problems.push(...checked.problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -134,14 +135,37 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The bootstrap logs in with a key of its own (finding 8 of docs/security.md): when the deploy
+ * key is given as a secret and the bootstrap runs over SSH, its key must be given too, and must
+ * be another key. Without either secret the SSH agent offers the keys. Never shows a value.
+ */
+function bootstrapKeyProblems(config: PlatformConfig, inputs: Record<string, unknown>): string[] {
+  const bootstrapRuns = config.target === "compose" && config.compose.mode === "ssh" && config.compose.bootstrap.enabled;
+  const deployKey = inputs.sshPrivateKey;
+  const bootstrapKey = inputs.bootstrapSshPrivateKey;
+  if (typeof bootstrapKey === "string" && bootstrapKey.trim() !== "" && bootstrapKey.trim() === (typeof deployKey === "string" ? deployKey.trim() : undefined)) {
+    return [
+      `${configKey(["bootstrapSshPrivateKey"])}: is the same key as ballast:sshPrivateKey; the bootstrap (root on the host) needs a key of its own: ssh-keygen -t ed25519 -f ~/.ssh/ballast_bootstrap, its .pub in ballast:compose.bootstrap.adminKeys`,
+    ];
+  }
+  if (bootstrapRuns && deployKey !== undefined && bootstrapKey === undefined) {
+    return [
+      `${configKey(["bootstrapSshPrivateKey"])}: required when ballast:sshPrivateKey is set and ballast:compose.bootstrap.enabled is true: the bootstrap logs in with its own key (set it with: pulumi config set --secret ballast:bootstrapSshPrivateKey < ~/.ssh/ballast_bootstrap)`,
+    ];
+  }
+  return [];
+}
+
 function readSecretInputs(inputs: Record<string, unknown>, problems: string[]): SecretConfig {
   const secrets: SecretConfig = { values: {} };
-  const key = inputs.sshPrivateKey;
-  if (key !== undefined) {
+  for (const [name, file] of [["sshPrivateKey", "ballast_deploy"], ["bootstrapSshPrivateKey", "ballast_bootstrap"]] as const) {
+    const key = inputs[name];
+    if (key === undefined) continue;
     if (typeof key !== "string" || !key.includes("PRIVATE KEY")) {
-      problems.push(`${configKey(["sshPrivateKey"])}: must be a PEM/OpenSSH private key (set it with: pulumi config set --secret ballast:sshPrivateKey < ~/.ssh/id_ed25519)`);
+      problems.push(`${configKey([name])}: must be a PEM/OpenSSH private key (set it with: pulumi config set --secret ballast:${name} < ~/.ssh/${file})`);
     } else {
-      secrets.sshPrivateKey = pulumi.secret(key);
+      secrets[name] = pulumi.secret(key);
     }
   }
   const values = inputs.secretValues;

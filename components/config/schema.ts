@@ -43,4 +43,4 @@ export const platformInputSchema = z.strictObject({
 });
 
 /** Keys read separately as Pulumi secrets, never validated as plain values. */
-export const secretConfigKeys = ["sshPrivateKey", "secretValues"] as const;
+export const secretConfigKeys = ["sshPrivateKey", "bootstrapSshPrivateKey", "secretValues"] as const;

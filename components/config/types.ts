@@ -64,6 +64,8 @@ export type PlatformConfig = PlatformInput & {
 export interface SecretConfig {
   /** SSH private key for the Compose host (`ballast:sshPrivateKey`). */
   sshPrivateKey?: pulumi.Output<string>;
+  /** SSH private key of the host bootstrap's admin user (`ballast:bootstrapSshPrivateKey`), never the deploy key. */
+  bootstrapSshPrivateKey?: pulumi.Output<string>;
   /** Supplied secret values by secret name (`ballast:secretValues`). */
   values: Record<string, pulumi.Output<string>>;
 }

@@ -8,8 +8,10 @@
 #      docker-compose-v2 or a v2 docker-compose, whichever the distribution packages);
 #   2. /etc/docker/daemon.json: json-file log rotation and hardening defaults (no-new-privileges,
 #      live-restore, icc false) merged into what is there;
-#   3. the deploy user: docker group, authorized keys, the release directory;
-#   4. sshd: key-only logins (drop-in, validated with sshd -t before the reload);
+#   3. the deploy user: docker group, restricted authorized keys, the release directory; the
+#      admin user (sudo) that later runs of this script log in as, with its own key;
+#   4. sshd: key-only logins for those two users, no root login, no forwarding (drop-in,
+#      validated with sshd -t before the reload, the effective settings checked with sshd -T);
 #   5. fail2ban with an sshd jail (systemd journal backend);
 #   6. unattended security upgrades;
 #   7. ufw: SSH only from the allowed ranges, 80 and 443 from anywhere, everything else
@@ -139,63 +141,149 @@ configure_docker_logs() {
   systemctl restart docker
 }
 
-ensure_deploy_user() {
-  if ! id -u "${DEPLOY_USER}" >/dev/null 2>&1; then
-    log "creating user ${DEPLOY_USER}"
-    useradd --create-home --shell /bin/bash --user-group "${DEPLOY_USER}"
+# install_authorized_keys <user> <line...>: the user's ~/.ssh/authorized_keys is exactly these
+# lines (Ballast owns the file: a key removed from the config, or added by hand, goes).
+install_authorized_keys() {
+  local user=$1 home group keys
+  shift
+  home=$(getent passwd "${user}" | cut -d: -f6)
+  group=$(id -gn "${user}")
+  [[ -n ${home} && -d ${home} ]] || die "user ${user} has no home directory"
+  install -d -m 0700 -o "${user}" -g "${group}" "${home}/.ssh"
+  keys="${home}/.ssh/authorized_keys"
+  write_file "${keys}" 0600 < <(printf '%s\n' "$@")
+  [[ ${WROTE} -eq 0 ]] || log "authorized keys of ${user}: $(printf '%s\n' "$@" | awk '{ print $NF }' | paste -sd ' ')"
+  chown "${user}:${group}" "${keys}"
+  chmod 0600 "${keys}"
+}
+
+ensure_user() {
+  if ! id -u "$1" >/dev/null 2>&1; then
+    log "creating user $1"
+    useradd --create-home --shell /bin/bash --user-group "$1"
   fi
+}
+
+ensure_deploy_user() {
+  ensure_user "${DEPLOY_USER}"
   getent group docker >/dev/null || groupadd --system docker
   if ! id -nG "${DEPLOY_USER}" | tr ' ' '\n' | grep -qx docker; then
     log "adding ${DEPLOY_USER} to the docker group"
     usermod -aG docker "${DEPLOY_USER}"
   fi
-  local home group keys key
-  home=$(getent passwd "${DEPLOY_USER}" | cut -d: -f6)
+  install_authorized_keys "${DEPLOY_USER}" "${DEPLOY_KEY_LINES[@]}"
+  local group
   group=$(id -gn "${DEPLOY_USER}")
-  [[ -n ${home} && -d ${home} ]] || die "user ${DEPLOY_USER} has no home directory"
-  install -d -m 0700 -o "${DEPLOY_USER}" -g "${group}" "${home}/.ssh"
-  keys="${home}/.ssh/authorized_keys"
-  [[ -f ${keys} ]] || install -m 0600 -o "${DEPLOY_USER}" -g "${group}" /dev/null "${keys}"
-  for key in "${AUTHORIZED_KEYS[@]}"; do
-    if ! grep -qxF -- "${key}" "${keys}"; then
-      log "authorizing key ${key##* } for ${DEPLOY_USER}"
-      printf '%s\n' "${key}" >>"${keys}"
-    fi
-  done
-  chown "${DEPLOY_USER}:${group}" "${keys}"
-  chmod 0600 "${keys}"
   mkdir -p "${RELEASE_DIR}"
   chown "${DEPLOY_USER}:${group}" "${RELEASE_DIR}"
   chmod 0750 "${RELEASE_DIR}"
   log "release directory ${RELEASE_DIR} owned by ${DEPLOY_USER}"
 }
 
+# The admin user: what this script logs in as once root may not (sudo without a password,
+# its own key). Not in the docker group: it changes the host, it does not deploy.
+ensure_admin_user() {
+  ensure_packages sudo
+  ensure_user "${ADMIN_USER}"
+  install_authorized_keys "${ADMIN_USER}" "${ADMIN_KEY_LINES[@]}"
+  local sudoers="${SUDOERS_DIR}/ballast-admin"
+  install -d -m 0750 "${SUDOERS_DIR}"
+  write_file "${sudoers}" 0440 <<EOF
+# Rendered by Ballast: the host bootstrap runs as this user (sudo -n bash -s).
+${ADMIN_USER} ALL=(root) NOPASSWD: ALL
+EOF
+  if [[ ${WROTE} -eq 1 ]] && ! visudo -cf "${sudoers}" >/dev/null; then
+    rm -f "${sudoers}"
+    die "visudo rejected ${sudoers} (removed again)"
+  fi
+}
+
+# Where sshd and sudo read their configuration (tests point these at scratch copies).
+SSHD_CONFIG=/etc/ssh/sshd_config
+SUDOERS_DIR=/etc/sudoers.d
+
+# The drop-in's settings, each checked in sshd -T's output after the reload ("Keyword value").
+readonly -a SSHD_SETTINGS=(
+  "PasswordAuthentication no"
+  "KbdInteractiveAuthentication no"
+  "PubkeyAuthentication yes"
+  "PermitRootLogin no"
+  "PermitEmptyPasswords no"
+  "PermitUserEnvironment no"
+  "X11Forwarding no"
+  "AllowAgentForwarding no"
+  "AllowTcpForwarding no"
+  "AllowStreamLocalForwarding no"
+  "PermitTunnel no"
+)
+
+sshd_dropin() {
+  printf '%s\n' "# Rendered by Ballast: keys only, no root, no forwarding; only the deploy and admin users."
+  printf '%s\n' "${SSHD_SETTINGS[@]}"
+  printf 'AllowUsers %s %s\n' "${DEPLOY_USER}" "${ADMIN_USER}"
+}
+
+# setting_sources <Keyword> <drop-in>: "; set in <files>" for the sshd files other than the
+# drop-in that set the keyword (sshd keeps the first value it reads).
+setting_sources() {
+  local dropin=$2 files
+  files=$(grep -ilE "^[[:space:]]*$1([[:space:]]|=)" "${SSHD_CONFIG}" "$(dirname "${SSHD_CONFIG}")"/sshd_config.d/*.conf 2>/dev/null | grep -vxF "${dropin}" | paste -sd ' ') || true
+  [[ -z ${files} ]] || printf '; set in %s' "${files}"
+}
+
+# verify_sshd_effective <drop-in>: reads sshd's effective settings (sshd -T) and stops, naming
+# each setting and the files that set it, when the distribution's config or another drop-in
+# overrides ours. (Match blocks are not evaluated: the drop-in adds none.)
+verify_sshd_effective() {
+  local dropin=$1 effective line keyword want got users wanted
+  local -a problems=()
+  effective=$(sshd -T -f "${SSHD_CONFIG}" 2>&1) || die "sshd -T could not read the effective settings: ${effective}"
+  for line in "${SSHD_SETTINGS[@]}"; do
+    keyword=${line%% *}
+    want=${line#* }
+    got=$(awk -v k="${keyword,,}" '$1 == k { print $2; exit }' <<<"${effective}")
+    # sshd -T prints prohibit-password by its old name.
+    [[ ${got} != without-password ]] || got=prohibit-password
+    [[ ${got} == "${want}" ]] || problems+=("${keyword} is ${got:-unset}, not ${want}$(setting_sources "${keyword}" "${dropin}")")
+  done
+  users=$(awk '$1 == "allowusers" { print $2 }' <<<"${effective}" | sort -u | paste -sd ' ')
+  wanted=$(printf '%s\n' "${DEPLOY_USER}" "${ADMIN_USER}" | sort -u | paste -sd ' ')
+  [[ ${users} == "${wanted}" ]] || problems+=("AllowUsers is ${users:-unset}, not ${wanted}$(setting_sources AllowUsers "${dropin}")")
+  if ((${#problems[@]} > 0)); then
+    die "sshd's effective settings (sshd -T) override ${dropin}: $(printf '%s\n' "${problems[@]}" | paste -sd '|' | sed 's/|/ | /g'). Remove those lines (sshd keeps the first value it reads), then run this script again"
+  fi
+  log "sshd -T: keys only, no root login, no forwarding, AllowUsers ${wanted}"
+}
+
+reload_sshd() {
+  systemctl reload ssh 2>/dev/null || systemctl reload sshd
+}
+
 harden_sshd() {
-  local dropin=/etc/ssh/sshd_config.d/50-ballast.conf
+  local dir dropin
+  dir=$(dirname "${SSHD_CONFIG}")
+  dropin="${dir}/sshd_config.d/50-ballast.conf"
   if [[ ${HARDEN_SSH} -ne 1 ]]; then
     if [[ -f ${dropin} ]]; then
       rm -f "${dropin}"
-      systemctl reload ssh 2>/dev/null || systemctl reload sshd
+      reload_sshd
     fi
     return 0
   fi
-  if ! grep -qE '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/\*\.conf' /etc/ssh/sshd_config; then
-    die "/etc/ssh/sshd_config does not include /etc/ssh/sshd_config.d/*.conf; add the Include line or set ballast:compose.bootstrap.hardenSsh false"
+  if ! grep -qE "^[[:space:]]*Include[[:space:]]+${dir}/sshd_config\.d/\*\.conf" "${SSHD_CONFIG}"; then
+    die "${SSHD_CONFIG} does not include ${dir}/sshd_config.d/*.conf; add the Include line or set ballast:compose.bootstrap.hardenSsh false"
   fi
-  write_file "${dropin}" 0644 <<'EOF'
-# Rendered by Ballast: key-only logins (the deploy user's key is authorized first).
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-EOF
+  install -d -m 0755 "${dir}/sshd_config.d"
+  write_file "${dropin}" 0644 < <(sshd_dropin)
   if [[ ${WROTE} -eq 1 ]]; then
-    if ! sshd -t; then
+    if ! sshd -t -f "${SSHD_CONFIG}"; then
       rm -f "${dropin}"
       die "sshd rejected ${dropin} (removed again); set ballast:compose.bootstrap.hardenSsh false on this host"
     fi
-    systemctl reload ssh 2>/dev/null || systemctl reload sshd
-    log "sshd: key-only logins"
+    reload_sshd
+    log "sshd: keys only for ${DEPLOY_USER} and ${ADMIN_USER}; root logins off"
   fi
+  verify_sshd_effective "${dropin}"
 }
 
 configure_fail2ban() {
@@ -347,6 +435,7 @@ main() {
   install_docker
   configure_docker_logs /etc/docker/daemon.json
   ensure_deploy_user
+  ensure_admin_user
   harden_sshd
   configure_fail2ban
   configure_upgrades

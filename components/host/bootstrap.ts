@@ -2,8 +2,10 @@
  * The Compose host bootstrap: a bash script for Debian/Ubuntu that an operator runs as root
  * (over SSH or with sudo) before the first deploy and again after changing the settings.
  * Docker + the Compose v2 plugin, log rotation defaults, ufw (SSH only from the allowed
- * ranges, 80/443 open), fail2ban's sshd jail, unattended security upgrades, key-only sshd,
- * and the deploy user with its key and release directory (docs/host-bootstrap.md).
+ * ranges, 80/443 open), fail2ban's sshd jail, unattended security upgrades, key-only sshd
+ * without root logins or forwarding (checked with `sshd -T`), the admin user later runs of
+ * this script log in as (its own key), and the deploy user with its restricted keys and
+ * release directory (docs/host-bootstrap.md).
  *
  * `renderBootstrapScript` is pure: options in, script text out. The shell body lives next
  * to this file (bootstrap.sh, loaded once) so reviewers and shellcheck read real shell; the
@@ -24,13 +26,19 @@ export interface BootstrapScriptOptions {
   releaseDir: string;
   /** Sources allowed to reach sshd (CIDR ranges or single addresses); at least one. */
   sshAllowFrom: string[];
-  /** OpenSSH public key lines authorized for the deploy user; at least one. */
+  /** OpenSSH public key lines authorized for the deploy user (releases: `restrict`, no terminal); at least one. */
   authorizedKeys: string[];
+  /** Keys of people who log in as the deploy user for the runbooks (`restrict,pty`: a terminal, no forwarding). Default []. */
+  operatorKeys?: string[];
+  /** Sudoer the bootstrap logs in as after its first run, when root may no longer log in. Default "ballast-admin". */
+  adminUser?: string;
+  /** OpenSSH public key lines of the admin user (the bootstrap key, never a deploy key); at least one. */
+  adminKeys: string[];
   /** TCP ports open to everyone: the proxy's HTTP and HTTPS ports. Default [80, 443]. */
   publicTcpPorts?: number[];
   /** Daily unattended security upgrades. Default true. */
   unattendedUpgrades?: boolean;
-  /** Key-only sshd (drop-in in /etc/ssh/sshd_config.d). Default true. */
+  /** Key-only sshd without root logins or forwarding, for the deploy and admin users only (drop-in in /etc/ssh/sshd_config.d). Default true. */
   hardenSsh?: boolean;
   fail2ban?: { maxRetry: number; findTimeSeconds: number; banTimeSeconds: number; ignoreFrom: string[] };
   /** json-file log rotation defaults merged into /etc/docker/daemon.json. */
@@ -110,6 +118,9 @@ interface Resolved {
   releaseDir: string;
   sshAllowFrom: string[];
   authorizedKeys: string[];
+  operatorKeys: string[];
+  adminUser: string;
+  adminKeys: string[];
   publicTcpPorts: number[];
   unattendedUpgrades: boolean;
   hardenSsh: boolean;
@@ -124,6 +135,9 @@ function resolveOptions(options: BootstrapScriptOptions): Resolved {
     releaseDir: options.releaseDir,
     sshAllowFrom: options.sshAllowFrom,
     authorizedKeys: options.authorizedKeys,
+    operatorKeys: options.operatorKeys ?? [],
+    adminUser: options.adminUser ?? "ballast-admin",
+    adminKeys: options.adminKeys,
     publicTcpPorts: options.publicTcpPorts ?? [80, 443],
     unattendedUpgrades: options.unattendedUpgrades ?? true,
     hardenSsh: options.hardenSsh ?? true,
@@ -147,8 +161,18 @@ function resolveOptions(options: BootstrapScriptOptions): Resolved {
     if (problem) fail(`fail2ban.ignoreFrom[${i}]`, `"${c}" ${problem}`);
   });
   if (resolved.authorizedKeys.length === 0) fail("authorizedKeys", "needs at least one public key for the deploy user");
-  resolved.authorizedKeys.forEach((k, i) => {
-    if (!publicKeyPattern.test(k)) fail(`authorizedKeys[${i}]`, "must be one OpenSSH public key line (\"ssh-ed25519 AAAA... comment\") without quotes");
+  for (const list of ["authorizedKeys", "operatorKeys", "adminKeys"] as const) {
+    resolved[list].forEach((k, i) => {
+      if (!publicKeyPattern.test(k)) fail(`${list}[${i}]`, "must be one OpenSSH public key line (\"ssh-ed25519 AAAA... comment\") without quotes");
+    });
+  }
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(resolved.adminUser)) fail("adminUser", `"${resolved.adminUser}" must be a Unix user name (lower-case letters, digits, _ and -)`);
+  if (resolved.adminUser === "root") fail("adminUser", "must not be root: root does not log in over SSH once the host is bootstrapped");
+  if (resolved.adminUser === resolved.deployUser) fail("adminUser", `"${resolved.adminUser}" is the deploy user; the bootstrap needs its own user and key`);
+  if (resolved.adminKeys.length === 0) fail("adminKeys", "needs at least one public key: later runs of this script log in as the admin user");
+  const deployBlobs = new Set([...resolved.authorizedKeys, ...resolved.operatorKeys].map(keyBlob));
+  resolved.adminKeys.forEach((k, i) => {
+    if (deployBlobs.has(keyBlob(k))) fail(`adminKeys[${i}]`, "is also a key of the deploy user; the bootstrap (root) key and the deploy key must differ");
   });
   resolved.publicTcpPorts.forEach((p, i) => {
     if (!port(p)) fail(`publicTcpPorts[${i}]`, `${p} must be a port between 1 and 65535`);
@@ -161,6 +185,29 @@ function resolveOptions(options: BootstrapScriptOptions): Resolved {
   if (!/^[1-9]\d*[kmg]$/.test(resolved.dockerLogs.maxSize)) fail("dockerLogs.maxSize", `"${resolved.dockerLogs.maxSize}" must be a size such as "10m"`);
   if (!Number.isInteger(resolved.dockerLogs.maxFile) || resolved.dockerLogs.maxFile < 1) fail("dockerLogs.maxFile", `${resolved.dockerLogs.maxFile} must be a positive integer`);
   return resolved;
+}
+
+/** The type and base64 part of a public key line: the key itself, without its comment. */
+export function keyBlob(line: string): string {
+  return line.split(" ").slice(0, 2).join(" ");
+}
+
+/**
+ * authorized_keys options: `restrict` switches off every forwarding, the terminal and
+ * ~/.ssh/rc (`pty` gives the terminal back to people's keys); `from=` repeats the firewall's
+ * ranges, so a key copied off the machine is useless from anywhere else even if ufw is off.
+ * No `from=` when every address may connect (both 0.0.0.0/0 and ::/0).
+ */
+export function keyOptions(sshAllowFrom: string[], terminal: boolean): string {
+  const ranges = [...new Set(sshAllowFrom.map(canonicalCidr))];
+  const everyone = ranges.includes("0.0.0.0/0") && ranges.includes("::/0");
+  return [terminal ? "restrict,pty" : "restrict", ...(everyone ? [] : [`from="${ranges.join(",")}"`])].join(",");
+}
+
+/** The lines of an authorized_keys file: each key with its options, in order, once. */
+export function authorizedKeyLines(keys: string[], options: string): string[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => !seen.has(keyBlob(k)) && seen.add(keyBlob(k))).map((k) => `${options} ${k}`);
 }
 
 function array(name: string, values: (string | number)[]): string {
@@ -176,7 +223,12 @@ export function renderBootstrapScript(options: BootstrapScriptOptions): string {
     `readonly SSH_PORT=${o.sshPort}`,
     `readonly RELEASE_DIR=${shellQuote(o.releaseDir.replace(/\/+$/, ""))}`,
     array("SSH_ALLOW_FROM", [...new Set(o.sshAllowFrom.map(canonicalCidr))]),
-    array("AUTHORIZED_KEYS", o.authorizedKeys),
+    `readonly ADMIN_USER=${shellQuote(o.adminUser)}`,
+    array("DEPLOY_KEY_LINES", [
+      ...authorizedKeyLines(o.authorizedKeys, keyOptions(o.sshAllowFrom, false)),
+      ...authorizedKeyLines(o.operatorKeys.filter((k) => !o.authorizedKeys.map(keyBlob).includes(keyBlob(k))), keyOptions(o.sshAllowFrom, true)),
+    ]),
+    array("ADMIN_KEY_LINES", authorizedKeyLines(o.adminKeys, keyOptions(o.sshAllowFrom, false))),
     array("PUBLIC_TCP_PORTS", [...new Set(o.publicTcpPorts)]),
     `readonly LOG_MAX_SIZE=${shellQuote(o.dockerLogs.maxSize)}`,
     `readonly LOG_MAX_FILE=${shellQuote(String(o.dockerLogs.maxFile))}`,
@@ -192,9 +244,10 @@ export function renderBootstrapScript(options: BootstrapScriptOptions): string {
   const header = [
     "#!/usr/bin/env bash",
     "# Rendered by Ballast (components/host/bootstrap.ts): prepares a Debian/Ubuntu host for the",
-    "# Compose target. Run it as root before the first deploy, and again after changing",
-    "# ballast:compose.bootstrap (it is idempotent):",
-    `#   ssh -p ${o.sshPort} root@HOST 'bash -s' < bootstrap.sh     or, as a sudoer:  sudo bash bootstrap.sh`,
+    "# Compose target. Run it as root before the first deploy (root's last SSH login when",
+    "# hardenSsh is on), then as the admin user after changing ballast:compose.bootstrap (it is",
+    "# idempotent; pulumi up does both):",
+    `#   ssh -p ${o.sshPort} root@HOST 'bash -s' < bootstrap.sh     later:  ssh -p ${o.sshPort} ${o.adminUser}@HOST 'sudo -n bash -s' < bootstrap.sh`,
     "set -euo pipefail",
     "",
     "# Settings (from the stack config).",
@@ -217,6 +270,9 @@ export function bootstrapOptions(
     releaseDir: compose.ssh.remoteDir,
     sshAllowFrom: bootstrap.sshAllowFrom,
     authorizedKeys: bootstrap.authorizedKeys,
+    operatorKeys: bootstrap.operatorKeys,
+    adminUser: bootstrap.adminUser,
+    adminKeys: bootstrap.adminKeys,
     publicTcpPorts: [proxyPorts.httpPort, proxyPorts.httpsPort],
     unattendedUpgrades: bootstrap.unattendedUpgrades,
     hardenSsh: bootstrap.hardenSsh,

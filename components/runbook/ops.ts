@@ -51,7 +51,10 @@ export function composeOps(facts: ComposeFacts): TargetOps & ComposeExtras {
   const releases = `${facts.releaseDir}/releases`;
   const shell = [...(facts.ssh ? [sshLogin(facts.ssh)] : []), `cd ${shellWord(current)}`];
   const where = facts.ssh
-    ? `On the host ${facts.ssh.host}, in the current release: log in with ${"`"}${sshLogin(facts.ssh)}${"`"}, then ${"`"}cd ${current}${"`"}.`
+    ? `On the host ${facts.ssh.host}, in the current release: log in with ${"`"}${sshLogin(facts.ssh)}${"`"}${
+        // The bootstrap gives the deploy key no terminal (restrict): people log in with an operator key.
+        facts.sshAllowFrom ? ` and a key of ${"`"}ballast:compose.bootstrap.operatorKeys${"`"} (the deploy key gets no terminal)` : ""
+      }, then ${"`"}cd ${current}${"`"}.`
     : `On this machine's Docker engine, in the current release: from the Ballast checkout (where you run ${"`"}pulumi up${"`"}), ${"`"}cd ${current}${"`"}.`;
   const jobsRun = (job: WorkloadSpec, extraArgs: string[] = []) => {
     // `run SERVICE ARGS` replaces the service's command (the spec's args); the entrypoint stays.

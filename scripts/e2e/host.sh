@@ -485,7 +485,10 @@ setup_user() {
   if [[ ! -f $STATE/client_key ]]; then
     ssh-keygen -q -t ed25519 -N '' -C "ballast-e2e-client" -f "$STATE/client_key"
   fi
-  install -m 0600 -o "$SSH_USER" -g "$SSH_USER" "$STATE/client_key.pub" "$SSH_HOME/.ssh/authorized_keys"
+  # With the options the host bootstrap gives a deploy key (keyOptions in components/host/bootstrap.ts):
+  # no terminal, no forwarding, only from the allowed range (here loopback).
+  printf 'restrict,from="127.0.0.1" %s\n' "$(cat "$STATE/client_key.pub")" >"$STATE/authorized_keys"
+  install -m 0600 -o "$SSH_USER" -g "$SSH_USER" "$STATE/authorized_keys" "$SSH_HOME/.ssh/authorized_keys"
 }
 
 ssh_check() {

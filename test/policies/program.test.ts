@@ -205,7 +205,22 @@ describe("recorded resources mutated the way a bad change would render", () => {
       'datastores-private: compose service "postgres" (datastore): joins the public network "edge"; datastores join only the internal network',
       'privileges-restricted: compose service "traefik": mounts the Docker socket, which is root on the host; only cadvisor, alloy may',
       'ssh-host-key-pinned: Command "ballast-host-bootstrap" (root@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
+      'ssh-host-key-pinned: Command "ballast-host-converge" (ballast-admin@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
       'ssh-host-key-pinned: Command "ballast-release" (deploy@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
+    ]);
+  });
+
+  it("staging: the bootstrap wired to the deploy key", async () => {
+    const bad = await violations("staging", {}, (resources) => {
+      const release = resources.find((r) => r.name === "ballast-release");
+      const deployKey = (release?.props.connection as Record<string, unknown>).privateKey;
+      expect(typeof deployKey).toBe("string");
+      return resources.map((r) =>
+        r.name === "ballast-host-converge" ? { ...r, props: { ...r.props, connection: { ...(r.props.connection as Record<string, unknown>), privateKey: deployKey } } } : r,
+      );
+    });
+    expect(added(bad, baselines.get("staging") ?? [])).toEqual([
+      'ssh-bootstrap-key-separate: Command "ballast-host-converge" (ballast-admin@203.0.113.10): logs in with the same private key as Command "ballast-release" (deploy@203.0.113.10), so the deploy key is root on the host (staging); give the bootstrap its own key: ballast:bootstrapSshPrivateKey, its .pub in ballast:compose.bootstrap.adminKeys',
     ]);
   });
 

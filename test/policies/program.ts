@@ -32,7 +32,10 @@ export function packConfig(name: "dev" | "staging" | "prod"): PackConfig {
 }
 
 /** A test-only SSH key for stacks in `mode: ssh` (the stack files keep the real one encrypted). */
-export const testSshKey = { "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\npolicy-test-key\n-----END OPENSSH PRIVATE KEY-----" };
+export const testSshKey = {
+  "ballast:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\npolicy-test-key\n-----END OPENSSH PRIVATE KEY-----",
+  "ballast:bootstrapSshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\npolicy-bootstrap-key\n-----END OPENSSH PRIVATE KEY-----",
+};
 
 /**
  * The mocks hand over inputs with secrets still in their wire envelope; CrossGuard's server

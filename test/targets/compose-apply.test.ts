@@ -40,7 +40,9 @@ pulumi.runtime.setMocks(
 let compose: typeof import("../../components/targets/compose");
 let apply: typeof import("../../components/targets/compose/apply");
 let decodeBundle: typeof import("../../components/targets/compose/bundle").decodeBundle;
+let bootstrapHost: typeof import("../../components/targets/compose/host");
 beforeAll(async () => {
+  bootstrapHost = await import("../../components/targets/compose/host");
   compose = await import("../../components/targets/compose");
   apply = await import("../../components/targets/compose/apply");
   ({ decodeBundle } = await import("../../components/targets/compose/bundle"));
@@ -274,5 +276,48 @@ describe("releaseCommandArgs and applyRelease", () => {
   it("asks the engine to encrypt stdout and stderr in state (mocks do not apply this option)", () => {
     const parent = new Parent();
     expect(apply.releaseResourceOptions(parent)).toEqual({ parent, additionalSecretOutputs: ["stdout", "stderr"] });
+  });
+});
+
+describe("the host bootstrap over SSH: its own key, root once, then the admin user", () => {
+  const deployKey = "-----BEGIN OPENSSH PRIVATE KEY-----\ndeploy\n";
+  const bootstrapKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nbootstrap\n";
+
+  async function bootstrapDeploy() {
+    const target = new compose.ComposeTarget(sshConfig, {
+      domain: "example.com",
+      tls: true,
+      healthUrlPath: "/api/health",
+      appName: "app",
+      sshPrivateKey: pulumi.secret(deployKey),
+      bootstrapSshPrivateKey: pulumi.secret(bootstrapKey),
+      bootstrapScript: "#!/usr/bin/env bash\necho bootstrap\n",
+    });
+    target.deploy(fixtureModel(), secretValues(), new Parent());
+    await settle();
+    const byName = (name: string) => {
+      const found = registered.find((r) => r.name === name);
+      if (!found) throw new Error(`no ${name} among ${registered.map((r) => r.name).join(", ")}`);
+      return found;
+    };
+    return { first: byName("ballast-host-bootstrap"), converge: byName("ballast-host-converge"), release: byName("ballast-release") };
+  }
+
+  it("logs in as root once and as the admin user with sudo afterwards, both with the bootstrap key; the release with the deploy key", async () => {
+    const { first, converge, release } = await bootstrapDeploy();
+    expect(unwrap(first.inputs.connection)).toMatchObject({ host: "203.0.113.10", user: "root", hostKey, privateKey: bootstrapKey });
+    expect(first.inputs.create).toBe("bash -s");
+    expect(unwrap(converge.inputs.connection)).toMatchObject({ host: "203.0.113.10", user: "ballast-admin", hostKey, privateKey: bootstrapKey });
+    expect(converge.inputs.create).toBe("sudo -n bash -s");
+    expect(unwrap(release.inputs.connection)).toMatchObject({ user: "deploy", privateKey: deployKey });
+  });
+
+  it("meets a host again only when host, port or first user change; a new script runs as the admin user", () => {
+    const args = bootstrapHost.hostBootstrapArgs(sshConfig, "script v1");
+    const next = bootstrapHost.hostBootstrapArgs(sshConfig, "script v2");
+    expect(args.firstContact.triggers).toEqual(["203.0.113.10", "22", "root"]);
+    expect(next.firstContact.triggers).toEqual(args.firstContact.triggers);
+    expect(next.converge.triggers).not.toEqual(args.converge.triggers);
+    expect(bootstrapHost.hostBootstrapArgs({ ...sshConfig, bootstrap: { ...sshConfig.bootstrap, user: "ubuntu" } }, "s").firstContact.create).toBe("sudo -n bash -s");
   });
 });

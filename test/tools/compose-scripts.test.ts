@@ -319,6 +319,87 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
   });
 });
 
+describe("deploy.sh after a release: the kept releases take the live secrets (refresh_older_secrets)", () => {
+  /** The fixture with Postgres' password as a secret file, so a release holds .env and secrets/. */
+  const model = (): StackModel => {
+    const base = fixtureModel();
+    return {
+      ...base,
+      workloads: base.workloads.map((w) =>
+        w.name === "postgres" ? { ...w, secretEnv: {}, secretFiles: [{ secret: "postgres-password", mountPath: "/run/ballast/live/postgres-password" }] } : w,
+      ),
+    };
+  };
+
+  function writeRelease(host: Host, id: string, values: Record<string, string>): string {
+    const dir = path.join(host.base, "releases", id);
+    for (const file of target(host).releaseFiles(model(), values)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file.path)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file.path), file.content, { mode: file.mode });
+      fs.chmodSync(path.join(dir, file.path), file.mode);
+    }
+    return dir;
+  }
+
+  /** Sources the rendered deploy.sh without its last line (main), then runs `code`. */
+  function inDeployScript(host: Host, code: string): Run {
+    const script = target(host).scripts(model()).deploy.replace(/main "\$@"; exit \$\?\n?$/, "");
+    const file = path.join(host.state, "deploy-functions.sh");
+    fs.writeFileSync(file, script);
+    return run(host, `bash --noprofile --norc -c 'source "$1"; ${code}' deploy-test "${file}"`, "");
+  }
+
+  it("rewrites older releases' .env and secret files with the live values, drops what the live release lacks, and empties failed releases", () => {
+    const host = newHost();
+    const oldValues = { ...fixtureSecretValues, "postgres-password": "old-password" };
+    const liveValues = { ...fixtureSecretValues, "postgres-password": "rotated-password" };
+    const old = writeRelease(host, "20261201T000000.000Z-aaaaaaaaaaaa", oldValues);
+    fs.writeFileSync(path.join(old, "secrets", "dropped-secret"), "no longer in the stack", { mode: 0o444 });
+    fs.mkdirSync(path.join(old, ".docker"));
+    fs.writeFileSync(path.join(old, ".docker", "config.json"), '{"auths":{"old":{}}}', { mode: 0o600 });
+    // A container started from the old release has its secret file mounted: it must keep what it read.
+    fs.linkSync(path.join(old, "secrets", "postgres-password"), path.join(host.state, "mounted-by-a-container"));
+    const failed = writeRelease(host, "20261202T000000.000Z-bbbbbbbbbbbb.failed", { ...fixtureSecretValues, "postgres-password": "never-live" });
+    fs.writeFileSync(path.join(failed, "deploy.log"), "why it failed\n");
+    const live = writeRelease(host, "20261203T000000.000Z-cccccccccccc", liveValues);
+    const composeBefore = fs.readFileSync(path.join(old, "docker-compose.yml"), "utf8");
+
+    const result = inDeployScript(host, "refresh_older_secrets 20261203T000000.000Z-cccccccccccc");
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+
+    const liveEnv = fs.readFileSync(path.join(live, ".env"), "utf8");
+    expect(fs.readFileSync(path.join(old, ".env"), "utf8")).toBe(liveEnv);
+    expect(fs.statSync(path.join(old, ".env")).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(path.join(old, "secrets"))).toEqual(["postgres-password"]);
+    expect(fs.readFileSync(path.join(old, "secrets", "postgres-password"), "utf8")).toBe("rotated-password");
+    expect(fs.statSync(path.join(old, "secrets", "postgres-password")).mode & 0o777).toBe(0o444);
+    expect(fs.existsSync(path.join(old, ".docker", "config.json"))).toBe(false);
+    expect(fs.readFileSync(path.join(old, "docker-compose.yml"), "utf8")).toBe(composeBefore);
+    expect(fs.readFileSync(path.join(host.state, "mounted-by-a-container"), "utf8")).toBe("old-password");
+    expect([".env", "secrets"].filter((f) => fs.existsSync(path.join(failed, f)))).toEqual([]);
+    expect(fs.existsSync(path.join(failed, "deploy.log"))).toBe(true);
+    // The live release itself is untouched, and no temporary copy is left anywhere.
+    expect(fs.readFileSync(path.join(live, "secrets", "postgres-password"), "utf8")).toBe("rotated-password");
+    const leftovers = spawnSync("find", [path.join(host.base, "releases"), "-name", "*.refresh"], { encoding: "utf8" }).stdout;
+    expect(leftovers).toBe("");
+    // Old values are gone from every release.
+    const everything = spawnSync("grep", ["-r", "-l", "-e", "old-password", "-e", "never-live", path.join(host.base, "releases")], { encoding: "utf8" });
+    expect(everything.stdout).toBe("");
+  });
+
+  it("a registry login the live release has replaces the old one", () => {
+    const host = newHost();
+    const old = writeRelease(host, "20261201T000000.000Z-aaaaaaaaaaaa", fixtureSecretValues);
+    const live = writeRelease(host, "20261203T000000.000Z-cccccccccccc", fixtureSecretValues);
+    fs.mkdirSync(path.join(live, ".docker"));
+    fs.writeFileSync(path.join(live, ".docker", "config.json"), '{"auths":{"rotated":{}}}', { mode: 0o600 });
+    expect(inDeployScript(host, "refresh_older_secrets 20261203T000000.000Z-cccccccccccc").status).toBe(0);
+    expect(fs.readFileSync(path.join(old, ".docker", "config.json"), "utf8")).toBe('{"auths":{"rotated":{}}}');
+    expect(fs.statSync(path.join(old, ".docker", "config.json")).mode & 0o777).toBe(0o600);
+  });
+});
+
 describe("destroy.sh", () => {
   const model = fixtureModel();
 

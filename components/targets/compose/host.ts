@@ -1,7 +1,14 @@
 /**
- * The host bootstrap (components/host) as a resource: run over SSH as the bootstrap user
- * (root or a sudoer) before the first release, and again whenever the rendered script
- * changes. The script is idempotent, so a re-run only converges the host.
+ * The host bootstrap (components/host) as resources, both over SSH with the bootstrap's own key
+ * (`ballast:bootstrapSshPrivateKey`, never the deploy key):
+ *
+ * - `<project>-host-bootstrap`, the first contact: logs in as `compose.bootstrap.user` (root,
+ *   or the image's sudoer) once, when the stack first meets the host (again only when the host,
+ *   port or that user change). The script switches root logins off, so this login is root's last.
+ * - `<project>-host-converge`: logs in as `compose.bootstrap.adminUser` (the sudoer the first
+ *   run created, with the bootstrap key) and runs the script again whenever it changes.
+ *
+ * The script is idempotent, so the converge run right after the first contact changes nothing.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,24 +21,42 @@ export function bootstrapInvocation(user: string): string {
   return user === "root" ? "bash -s" : "sudo -n bash -s";
 }
 
+/** Pure: the arguments of both Commands, so tests can read them without a Pulumi engine. */
+export function hostBootstrapArgs(config: ComposeConfig, script: string, bootstrapKey?: pulumi.Output<string>) {
+  const connection = releaseConnection(config, bootstrapKey);
+  // The script carries no secret (public keys, CIDRs, ports): its hash names the version.
+  const version = createHash("sha256").update(script).digest("hex");
+  const common = { stdin: script, logging: "stdoutAndStderr" as const, addPreviousOutputInEnv: false };
+  return {
+    firstContact: {
+      ...common,
+      connection: { ...connection, user: config.bootstrap.user },
+      create: bootstrapInvocation(config.bootstrap.user),
+      // A new host (or first-contact user) is met again; a new script is the converge run's.
+      triggers: [connection.host, String(connection.port), config.bootstrap.user],
+    },
+    converge: {
+      ...common,
+      connection: { ...connection, user: config.bootstrap.adminUser },
+      create: bootstrapInvocation(config.bootstrap.adminUser),
+      triggers: [version],
+    },
+  };
+}
+
+/** Declares the first contact and the converge run; the release depends on the converge run. */
 export function applyHostBootstrap(
   config: ComposeConfig,
   script: string,
   parent: pulumi.Resource,
-  sshPrivateKey?: pulumi.Output<string>,
+  bootstrapKey?: pulumi.Output<string>,
 ): command.remote.Command {
-  const connection = { ...releaseConnection(config, sshPrivateKey), user: config.bootstrap.user };
-  return new command.remote.Command(
-    `${config.project}-host-bootstrap`,
-    {
-      connection,
-      create: bootstrapInvocation(config.bootstrap.user),
-      stdin: script,
-      // The script carries no secret (public keys, CIDRs, ports): its hash names the version.
-      triggers: [createHash("sha256").update(script).digest("hex")],
-      logging: "stdoutAndStderr",
-      addPreviousOutputInEnv: false,
-    },
-    { parent },
-  );
+  const args = hostBootstrapArgs(config, script, bootstrapKey);
+  const firstContact = new command.remote.Command(`${config.project}-host-bootstrap`, args.firstContact, {
+    parent,
+    // Later versions of the script (and a rotated bootstrap key) are the converge run's business:
+    // root cannot log in any more.
+    ignoreChanges: ["stdin", "connection.privateKey"],
+  });
+  return new command.remote.Command(`${config.project}-host-converge`, args.converge, { parent, dependsOn: [firstContact] });
 }

@@ -66,6 +66,8 @@ export interface ComposeTargetOptions {
   httpsPort?: number;
   /** SSH private key for `mode: "ssh"`, kept a Pulumi secret; without it the SSH agent authenticates. */
   sshPrivateKey?: pulumi.Output<string>;
+  /** The bootstrap's own SSH private key (admin user, first contact), kept a Pulumi secret; without it the SSH agent authenticates. */
+  bootstrapSshPrivateKey?: pulumi.Output<string>;
   /** Bound for `docker compose pull` on the host, seconds (default 900). */
   pullTimeoutSeconds?: number;
   /** Health-gate attempts and the pause between them (default 12 x 5 s, each attempt at most 5 s). */
@@ -306,7 +308,7 @@ export class ComposeTarget implements Target {
     const allFiles = pulumi.all([resolvedModel, secretValues]).apply(([m, values]) => this.releaseFiles(m, values));
     const bootstrap =
       this.options.bootstrapScript && this.config.mode === "ssh"
-        ? applyHostBootstrap(this.config, this.options.bootstrapScript, parent, this.options.sshPrivateKey)
+        ? applyHostBootstrap(this.config, this.options.bootstrapScript, parent, this.options.bootstrapSshPrivateKey)
         : undefined;
     const release = applyRelease(
       this.config,

@@ -18,7 +18,8 @@
 #   5. routed ones take the traffic: Traefik's file provider is pointed at the new containers
 #      and its API must show exactly them; then the deep health gate through the proxy;
 #   6. the old containers get SIGTERM and their drain time (stop_grace_period), then go;
-#   7. the host crontab follows, old releases and images are pruned.
+#   7. the host crontab follows, old releases and images are pruned, and the releases kept for
+#      rollback take the live release's secrets (no old value outlives a rotation).
 # `current` switches to the new release right after the pull, and compose always runs on
 # <base>/current: the containers' bind mounts (config files) keep one path across releases, so
 # a container is recreated only when its own definition changed.
@@ -543,6 +544,38 @@ prune_releases() {
   done
 }
 
+# What a release holds from Pulumi secrets (the bundle's .env, secret files, registry login).
+readonly -a SECRET_PATHS=(.env secrets .docker/config.json)
+
+# replace_with_copy <source> <target>: a copy (modes kept) beside the target, renamed over it: a
+# container still running from an older release keeps the file it mounted.
+replace_with_copy() {
+  local source=$1 target=$2
+  mkdir -p "$(dirname "$target")"
+  rm -rf -- "$target.refresh"
+  cp -pR -- "$source" "$target.refresh"
+  if [[ -d $target && ! -L $target ]]; then rm -rf -- "$target"; fi
+  mv -fT -- "$target.refresh" "$target"
+}
+
+# refresh_older_secrets <live id>: after a rotation no release keeps the old values. Every other
+# kept release gets the live release's secrets, so a rollback by hand runs with the current ones
+# (which the datastores already took); what the live release no longer has goes from them too.
+# Failed releases, kept only for their log, lose theirs.
+refresh_older_secrets() {
+  local live=$RELEASES_DIR/$1 path item
+  for path in "$RELEASES_DIR"/*; do
+    [[ -d $path && $path != "$live" ]] || continue
+    for item in "${SECRET_PATHS[@]}"; do
+      if [[ $path != *.failed && -e $live/$item ]]; then
+        replace_with_copy "$live/$item" "$path/$item"
+      else
+        rm -rf -- "${path:?}/$item"
+      fi
+    done
+  done
+}
+
 main() {
   local incoming containers
   require_tools
@@ -591,6 +624,7 @@ main() {
   fi
   if ((CRON_ENABLED)) && [[ -f $RELEASE_DIR/crontab ]]; then install_crontab "$RELEASE_DIR/crontab"; else install_crontab ""; fi
   prune_releases "$RELEASE_ID"
+  refresh_older_secrets "$RELEASE_ID"
   if ((MAINTENANCE_ENABLED)); then
     run_logged bash --noprofile --norc "$RELEASE_DIR/maintenance.sh" || log "warning: image prune failed (see the log); the release is live"
   fi
