@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
-import { ENVIRONMENTS, TARGETS, type Environment, type TargetKind } from "../components/config/environment";
+import { ENVIRONMENTS, TARGETS, type Environment, type TargetKind } from "../components/config";
 import { ImportError, importComposeText, stackFileText, summaryText, validateImport } from "./import/index";
 
 function usage(): never {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { findingLine, ImportError, importComposeText, stackFileText, summaryText, validateImport, type ComposeImport } from "../scripts/import/index";
-import { cronOf, cronOfInterval, sleepLoop } from "../scripts/import/map";
+import { cronOf, cronOfInterval, sleepLoop } from "../scripts/import/schedule";
 import { memoryOf, splitHost } from "../scripts/import/values";
 import { renderStackFile } from "../scripts/lib/render-stack";
 import { composeDocumentOf, composeSpecProblems, kubernetesObjectsOf, kubernetesSchemaProblems } from "./fixtures/validators";
@@ -473,6 +473,28 @@ volumes:
     expect(memoryOf("2g")).toBe("2Gi");
     expect(memoryOf("1k")).toBeUndefined();
     expect(splitHost("nyxcore.cloud")).toEqual({ domain: "nyxcore.cloud", subdomain: "" });
+  });
+
+  it("never copies a secret build argument, and says when a command relied on compose filling in ${VAR}", () => {
+    const result = inline(`services:
+  app:
+    build:
+      context: .
+      args:
+        NODE_VERSION: "20"
+        NPM_TOKEN: npm_LiteralBuildToken
+    image: ghcr.io/acme/app:main
+    command: sh -c "node server.js --region \${REGION}"
+    ports: ["3000"]
+`);
+    expect(config(result).app.build).toEqual({ context: ".", dockerfile: "Dockerfile", args: { NODE_VERSION: "20" }, repository: "ghcr.io/acme/app" });
+    expect(findings(result)).toEqual(
+      expect.arrayContaining([
+        "line 5: app: build args NPM_TOKEN — not mapped because a secret passed as a build argument stays in the image history: use a BuildKit secret mount in the Dockerfile (the value is not copied)",
+        "line 9: app: command uses $REGION — not mapped because compose filled it in from the deploy shell; Ballast passes the command as written, so only a shell in the container expands it from the container's environment (declare the variable under env or secretEnv)",
+      ]),
+    );
+    expect(stackFileText(result, "Pulumi.prod.yaml")).not.toContain("npm_LiteralBuildToken");
   });
 
   it("lists keys Ballast has no place for (privileged, cap_add, GPUs), each with its line", () => {
