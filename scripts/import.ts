@@ -96,7 +96,7 @@ function main(): void {
       app: args.app,
     });
   } catch (error) {
-    if (error instanceof ImportError || error instanceof Error) fail(error.message);
+    if (error instanceof ImportError) fail(error.message);
     throw error;
   }
   const validation = validateImport(result);

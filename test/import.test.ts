@@ -361,6 +361,28 @@ describe("mapping rules", () => {
     expect(result.mapped.find((m) => m.service === "migrate")).toMatchObject({ role: "migration", line: 8 });
   });
 
+  it("says that Ballast's command replaces the image's entrypoint, and imports a second Postgres as an extra service", () => {
+    const result = inline(`services:
+  app:
+    image: acme/app:1.4.0
+    command: ["node", "server.js"]
+    ports: ["3000"]
+  postgres:
+    image: pgvector/pgvector:0.8.0-pg16
+  analytics-db:
+    image: postgres:16.4
+    expose: ["5432"]
+`);
+    expect(config(result).app.command).toEqual(["node", "server.js"]);
+    expect(config(result).services).toEqual([{ name: "analytics-db", image: "postgres:16.4", port: 5432 }]);
+    expect(findings(result)).toEqual(
+      expect.arrayContaining([
+        "line 4: app: command — changed: Ballast's command replaces the image's ENTRYPOINT too (compose kept it): if the image has an entrypoint script, put it first",
+        "line 8: analytics-db: a second Postgres — changed: imported as an extra service: Ballast backs up, monitors and injects the URL of its own postgres only",
+      ]),
+    );
+  });
+
   it("maps Postgres: the major version to a pinned pgvector image, max_connections, and reports other settings and init scripts", () => {
     const result = inline(`services:
   app:
@@ -574,11 +596,14 @@ describe("errors", () => {
     expect((error("- a\n- b\n") as Error).message).toBe("docker-compose.yml: line 1: not a docker-compose file: the top level must be a mapping with a services: key");
   });
 
-  it("asks for --app when no service looks like the app, and refuses an --app that is not a service", () => {
+  it("asks for --app when no service looks like the app, and refuses an --app or --image that names no service", () => {
     expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n") as Error).message).toBe(
-      "docker-compose.yml: no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE",
+      "docker-compose.yml: line 1: no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE",
     );
-    expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n", { app: "web" }) as Error).message).toBe("--app web: no such service in docker-compose.yml (services: sync)");
+    expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n", { app: "web" }) as Error).message).toBe("docker-compose.yml: line 1: --app web: no such service (services: sync)");
+    expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n    ports: ['80']\n", { images: { synk: "acme/sync:1.0.1" } }) as Error).message).toBe(
+      "docker-compose.yml: line 1: --image synk: no such service (services: sync)",
+    );
   });
 });
 

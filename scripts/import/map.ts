@@ -4,7 +4,7 @@
  * to replace, findings with the line they came from). Never copies a secret value.
  */
 import type { Environment, TargetKind } from "../../components/config";
-import type { ComposeFile, ComposeService } from "./compose-file";
+import { ImportError, type ComposeFile, type ComposeService } from "./compose-file";
 import { mapPostgres, mapRedis } from "./datastores";
 import { Importer } from "./importer";
 import { assignRoles, imageRepository, routedHost, type Role } from "./roles";
@@ -25,7 +25,11 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   const importer = new Importer(file, options, environment);
   const roles = assignRoles(file, options.app);
   if (options.app && !file.services.some((s) => s.name === options.app)) {
-    throw new Error(`--app ${options.app}: no such service in ${file.file} (services: ${file.services.map((s) => s.name).join(", ")})`);
+    throw new ImportError(file.file, file.line("services"), `--app ${options.app}: no such service (services: ${file.services.map((s) => s.name).join(", ")})`);
+  }
+  const unknownPins = Object.keys(options.images ?? {}).filter((name) => !file.services.some((s) => s.name === name));
+  if (unknownPins.length > 0) {
+    throw new ImportError(file.file, file.line("services"), `--image ${unknownPins.join(", ")}: no such service (services: ${file.services.map((s) => s.name).join(", ")})`);
   }
   const byRole = (role: Role) => roles.filter((r) => r.role === role).map((r) => r.service);
   importer.hasPostgres = byRole("postgres").length > 0;
@@ -40,7 +44,7 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   const config: Json = { environment, target: options.target };
   const appService = byRole("app")[0];
   if (!appService) {
-    throw new Error(`${file.file}: no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE`);
+    throw new ImportError(file.file, file.line("services"), "no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE");
   }
 
   // Domain and TLS contact from the proxy's labels or VIRTUAL_HOST-style variables.

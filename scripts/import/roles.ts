@@ -124,7 +124,7 @@ export function assignRoles(file: ComposeFile, appName?: string): RoleOf[] {
   for (const service of file.services) {
     const role = service.spec.build === undefined ? imageRole(imageOf(service)) : undefined;
     if (role === "postgres") {
-      // One Postgres is Ballast's; a second one is an extra service the user must decide about.
+      // One Postgres is Ballast's; a second one is an extra service (mapService says so).
       roles.set(service.name, postgresSeen ? "service" : "postgres");
       postgresSeen = true;
     } else if (role === "redis") {

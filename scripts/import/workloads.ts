@@ -5,7 +5,7 @@
 import { reservedWorkloadNames } from "../../components/config";
 import type { ComposeService, YamlPath } from "./compose-file";
 import type { Importer } from "./importer";
-import { ofeliaJobs, routedHost } from "./roles";
+import { imageRole, ofeliaJobs, routedHost } from "./roles";
 import { cronOf, cronOfInterval, jobCommand, sleepLoop } from "./schedule";
 import type { Json } from "./types";
 import { commandOf, labelsOf, secondsOf, splitHost } from "./values";
@@ -45,6 +45,19 @@ function workloadName(name: string, importer: Importer, service: ComposeService)
   return label;
 }
 
+/**
+ * A workload's command: compose's entrypoint + command. Ballast's `command` replaces the image's
+ * ENTRYPOINT as well (compose's `command` kept it), so a command without an entrypoint is said.
+ */
+function fullCommand(importer: Importer, service: ComposeService): string[] | undefined {
+  const command = [...(commandOf(service.spec.entrypoint) ?? []), ...(commandOf(service.spec.command) ?? [])];
+  if (command.length === 0) return undefined;
+  if (service.spec.entrypoint === undefined) {
+    importer.find(service, ["command"], `${service.name}: command`, "Ballast's command replaces the image's ENTRYPOINT too (compose kept it): if the image has an entrypoint script, put it first", "changed");
+  }
+  return command;
+}
+
 function stopGrace(service: ComposeService): number | undefined {
   const seconds = service.spec.stop_grace_period === undefined ? undefined : secondsOf(service.spec.stop_grace_period);
   return seconds !== undefined && seconds >= 1 ? Math.min(seconds, 3600) : undefined;
@@ -54,8 +67,8 @@ export function mapApp(importer: Importer, service: ComposeService, subdomain: s
   const app: Json = { ...ownName(service, importer, "app"), ...importer.image(service, "app") };
   const port = importer.port(service);
   if (port) app.port = port;
-  const command = [...(commandOf(service.spec.entrypoint) ?? []), ...(commandOf(service.spec.command) ?? [])];
-  if (command.length > 0) app.command = command;
+  const command = fullCommand(importer, service);
+  if (command) app.command = command;
   const health = importer.health(service, true);
   if (health) app.health = health;
   else importer.find(service, [], `${service.name}: no HTTP health check`, "Ballast's default liveness path /api/health is used: set app.health.liveness to your health endpoint");
@@ -77,8 +90,8 @@ export function mapApp(importer: Importer, service: ComposeService, subdomain: s
 
   const [migration, ...more] = migrations;
   if (migration) {
-    const command = [...(commandOf(migration.spec.entrypoint) ?? []), ...(commandOf(migration.spec.command) ?? [])];
-    if (command.length > 0) {
+    const command = fullCommand(importer, migration);
+    if (command) {
       app.migration = { command };
       importer.map(migration, "migration", "app.migration (runs once before the app rolls out, in the app's image)");
       const sameImage = migration.spec.build !== undefined ? JSON.stringify(migration.spec.build) === JSON.stringify(service.spec.build) : migration.spec.image === service.spec.image;
@@ -97,8 +110,8 @@ export function mapApp(importer: Importer, service: ComposeService, subdomain: s
 
 export function mapWorker(importer: Importer, service: ComposeService): Json {
   const worker: Json = { name: workloadName(service.name, importer, service), ...importer.image(service, "workers") };
-  const command = [...(commandOf(service.spec.entrypoint) ?? []), ...(commandOf(service.spec.command) ?? [])];
-  if (command.length > 0) worker.command = command;
+  const command = fullCommand(importer, service);
+  if (command) worker.command = command;
   const replicas = importer.replicas(service);
   if (replicas !== undefined) worker.replicas = replicas;
   const resources = importer.resources(service);
@@ -178,6 +191,10 @@ export function ofeliaCronJobs(importer: Importer, service: ComposeService, isAp
 }
 
 export function mapService(importer: Importer, service: ComposeService): Json {
+  const datastore = imageRole(String(service.spec.image ?? ""));
+  if (datastore === "postgres" || datastore === "redis") {
+    importer.find(service, [], `${service.name}: a second ${datastore === "postgres" ? "Postgres" : "Redis"}`, `imported as an extra service: Ballast backs up, monitors and injects the URL of its own ${datastore} only`, "changed");
+  }
   const extra: Json = { name: workloadName(service.name, importer, service), ...importer.image(service, "services") };
   const port = importer.port(service);
   if (port) extra.port = port;
