@@ -632,10 +632,13 @@ describe("npm run import (the CLI)", () => {
     expect(refused.status).toBe(1);
     expect(refused.stdout).toContain('ballast:app.image: must be pinned by an exact version tag');
     expect(refused.stderr).toContain("Not written");
+    expect(refused.stdout).toContain("Did not write stack.yaml from ");
     expect(existsSync(join(cwd, "stack.yaml"))).toBe(false);
     const forced = run([compose, "--out", "stack.yaml", "--stack", "nomosx", "--force"], cwd);
     expect(forced.status).toBe(0);
-    expect(readFileSync(join(cwd, "stack.yaml"), "utf8")).toContain("image: nomosx-api:latest");
+    const written = readFileSync(join(cwd, "stack.yaml"), "utf8");
+    expect(written).toContain("image: nomosx-api:latest");
+    expect(written).toContain("# Render: npm run render -- stack.yaml --stack nomosx\n");
     writeFileSync(join(cwd, "broken.yml"), "services:\n  web:\n    image: [x\n");
     const broken = run(["broken.yml"], cwd);
     expect(broken.status).toBe(2);

@@ -3,6 +3,7 @@
  * and what the user must still do out. Pure except `validateImport`, which runs the same
  * config pipeline `pulumi up` does (parsePlatformConfig) on the result.
  */
+import { basename } from "node:path";
 import { Document, isMap, isScalar } from "yaml";
 import { ConfigError, parsePlatformConfig } from "../../components/config";
 import { withSecretPlaceholders } from "../lib/render-stack";
@@ -72,7 +73,7 @@ export function stackFileText(result: ComposeImport, stackFile: string): string 
     ` Imported by \`npm run import\` from ${result.source} (target ${result.target}, environment ${result.environment}).`,
     " Review it before the first deploy: values marked REPLACE are placeholders for what a compose file does not say,",
     " and the end of this file lists what was not mapped, with the compose line it came from.",
-    ` Render: npm run render -- ${stackFile}`,
+    ` Render: npm run render -- ${stackFile}${basename(stackFile) === `Pulumi.${result.stack}.yaml` ? "" : ` --stack ${result.stack}`}`,
     ...(required.length > 0 ? [" Secret values never live here; set them encrypted:", ...required.map((s) => `   ${setSecretCommand(stackFile, s.name, `<${s.readBy[0].split(".").pop()}>`)}`)] : []),
   ].join("\n");
   if (result.findings.length > 0) {
