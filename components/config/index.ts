@@ -6,6 +6,7 @@
 export * from "./types";
 export { ConfigError } from "./errors";
 export { parsePlatformConfig, readPlatformConfig, type LoadedConfig, type RawConfig } from "./load";
+export { ENVIRONMENTS, TARGETS } from "./environment";
 export { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 export { alertReceivers, checkMigrationSafety, imageKeys, receiverNeedsSecret, receiverSecretName, type AlertReceiver } from "./checks";
 export {
