@@ -236,6 +236,7 @@ describe("what each runbook's compose file becomes", () => {
       "compose.ssh.hostKey",
       "compose.bootstrap.sshAllowFrom",
       "compose.bootstrap.authorizedKeys",
+      "compose.bootstrap.adminKeys",
       "app.build.repository",
     ]);
     expect(stackFileText(result, "Pulumi.portal.yaml")).toContain(

@@ -67,6 +67,14 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
 
   // Datastores first: the app's environment depends on them (DATABASE_URL is injected).
   const postgres = mapPostgres(importer, byRole("postgres")[0]);
+  if (postgres.external === true && options.target === "kubernetes") {
+    // Kubernetes lets workloads reach public addresses on 443 only unless told: a managed database needs its port.
+    (config.kubernetes as Json).internetEgressPorts = [443, 5432];
+    importer.placeholders.push({
+      path: ["kubernetes", "internetEgressPorts"],
+      why: "the external database's port next to HTTPS (5432; 6543 for Supabase's pooler)",
+    });
+  }
   const redis = mapRedis(importer, byRole("redis")[0]);
 
   const migrations = byRole("migration");
@@ -158,6 +166,10 @@ function deploymentTarget(importer: Importer, target: TargetKind, environment: E
     { path: ["compose", "ssh", "hostKey"], why: "the host's key: ssh-keyscan -t ed25519 <host>" },
     { path: ["compose", "bootstrap", "sshAllowFrom"], why: "the ranges SSH (and Grafana) may be reached from" },
     { path: ["compose", "bootstrap", "authorizedKeys"], why: "the deploy user's public key (the .pub of ballast:sshPrivateKey)" },
+    {
+      path: ["compose", "bootstrap", "adminKeys"],
+      why: "the bootstrap's own public key (the .pub of ballast:bootstrapSshPrivateKey, never the deploy key)",
+    },
   );
   return {
     mode: "ssh",
@@ -171,6 +183,7 @@ function deploymentTarget(importer: Importer, target: TargetKind, environment: E
     bootstrap: {
       sshAllowFrom: ["198.51.100.0/24"],
       authorizedKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithYourDeployPublicKey0000000000000 deploy@${project}`],
+      adminKeys: [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithYourBootstrapPublicKey00000000000 bootstrap@${project}`],
     },
   };
 }
