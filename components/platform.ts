@@ -21,6 +21,7 @@ import { SECRET_REVISIONS_ENV, type StackModel, type WorkloadSpec } from "./spec
 import { ComposeTarget } from "./targets/compose";
 import { KubernetesTarget } from "./targets/kubernetes";
 import type { Target } from "./targets/target";
+import { withVolumeOwners } from "./volume-owners";
 import { WorkerPool } from "./workers";
 
 export interface PlatformArgs {
@@ -158,7 +159,7 @@ export class Platform extends pulumi.ComponentResource {
     const appSpec = { ...app.spec, dependsOn: [...app.spec.dependsOn, ...beforeApp] };
 
     const supplied = Object.keys(args.secrets.values);
-    const declared = wireNetwork(observability.instrument([
+    const specs = observability.instrument([
       ...(proxy.spec ? [proxy.spec] : []),
       appSpec,
       ...workers.specs.map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
@@ -170,7 +171,9 @@ export class Platform extends pulumi.ComponentResource {
       ...backups.beforeApp,
       ...backups.scheduled,
       ...observability.specs,
-    ]));
+    ]);
+    // Compose: volumes with a non-root owner are given to it before anything starts.
+    const declared = wireNetwork(config.target === "compose" ? withVolumeOwners(specs, config.proxy.image) : specs);
     const encryptionKey = encryptionKeyGenerations(config, supplied);
     const keyed = config.encryptionKeyRotation && encryptionKey.previous !== undefined ? withPreviousEncryptionKey(declared, config.encryptionKeyRotation.previousKeyEnv) : declared;
     const workloads = stampSecretRevisions(keyed, rotationCounters(config, supplied));

@@ -118,6 +118,8 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
     image: pg.image,
     command: ["/usr/local/bin/ballast-postgres-entrypoint"],
     args: ["postgres", "-c", `max_connections=${pg.maxConnections}`, "-c", "password_encryption=scram-sha-256"],
+    // One process per connection, plus the background workers.
+    pidsLimit: Math.max(1024, pg.maxConnections + 256),
     ports: [{ name: "postgres", port: POSTGRES_PORT }],
     env: {
       POSTGRES_DB: pg.database,

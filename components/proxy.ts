@@ -22,6 +22,13 @@ export const ACME_CA_FILE = "/etc/traefik/acme-ca.pem";
 export const ACME_VOLUME = { name: "traefik-acme", sizeGiB: 1 } as const;
 
 /**
+ * Traefik's user on both targets (the distroless "nonroot" uid). Its entry points listen on
+ * ports above 1024 (proxyPorts), so it needs no capability at all. On Compose the ACME volume
+ * is given to it before it starts (components/volume-owners.ts); Kubernetes uses fsGroup.
+ */
+export const PROXY_UID = 65532;
+
+/**
  * Where Traefik's file provider reads its routes. Compose: the directory deploy.sh writes on the
  * host, mounted read-only. Kubernetes: the middlewares file and the routes file the Kubernetes
  * target renders (components/targets/kubernetes/routing.ts), both from Traefik's ConfigMap.
@@ -164,7 +171,14 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
     health: healthCheck({ exec: ["traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=:${proxyPorts.ping}`] }),
     resources: resourceSpec(config.proxy.resources),
     volumes: [
-      { kind: "persistent", name: ACME_VOLUME.name, mountPath: "/acme", sizeGiB: ACME_VOLUME.sizeGiB },
+      {
+        kind: "persistent",
+        name: ACME_VOLUME.name,
+        mountPath: "/acme",
+        sizeGiB: ACME_VOLUME.sizeGiB,
+        // Compose: Docker creates the volume root-owned; it (and an acme.json a root Traefik wrote) becomes Traefik's.
+        ...(onKubernetes ? {} : { owner: { uid: PROXY_UID, gid: PROXY_UID } }),
+      },
       // Compose: the routes deploy.sh writes (<base>/routing), read-only.
       ...(onKubernetes ? [] : [{ kind: "host" as const, name: "routing", hostPath: routingDir(config), mountPath: ROUTING_MOUNT, readOnly: true }]),
     ],
@@ -181,12 +195,11 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
     metrics: { port: proxyPorts.metrics, path: "/metrics" },
     network: { fromProxy: false, allowFrom: [], egressInternet: true },
     security: {
-      // Compose: the ACME volume is created root-owned by Docker, so Traefik keeps the image's
-      // (root) user there, with every capability dropped and no Docker socket.
-      runAsRoot: !onKubernetes,
-      runAsUser: onKubernetes ? 65532 : undefined,
-      runAsGroup: onKubernetes ? 65532 : undefined,
-      fsGroup: onKubernetes ? 65532 : undefined,
+      // Non-root on both targets, every capability dropped, no Docker socket.
+      runAsRoot: false,
+      runAsUser: PROXY_UID,
+      runAsGroup: PROXY_UID,
+      fsGroup: PROXY_UID,
       readOnlyRootFilesystem: true,
       addCapabilities: [],
       privileged: false,

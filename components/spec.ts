@@ -102,7 +102,18 @@ export interface QueueTriggerSpec {
 
 export type VolumeSpec =
   /** Persistent data: a named volume (Compose) or a StatefulSet volume claim (Kubernetes). */
-  | { kind: "persistent"; name: string; mountPath: string; sizeGiB: number; readOnly?: boolean }
+  | {
+      kind: "persistent";
+      name: string;
+      mountPath: string;
+      sizeGiB: number;
+      readOnly?: boolean;
+      /**
+       * Compose: the volume and what is in it belong to this uid:gid, given before any service
+       * starts (Docker creates volumes root-owned). Kubernetes: fsGroup does it.
+       */
+      owner?: { uid: number; gid: number };
+    }
   /** Scratch space that may be lost on restart (tmpfs on Compose, emptyDir on Kubernetes). */
   | { kind: "scratch"; name: string; mountPath: string; sizeMiB?: number; readOnly?: false }
   /** A path on the host (agents only: /proc, /sys, /var/lib/docker ...). */
@@ -267,6 +278,16 @@ export interface WorkloadSpec {
   schedule?: string;
   /** For `job`: seconds before a run is killed. */
   jobTimeoutSeconds?: number;
+  /**
+   * For a `job` without schedule: runs before any service of a release starts, not after the
+   * singletons like a migration (Compose: the step that gives volumes to their non-root owners).
+   */
+  runsFirst?: boolean;
+  /**
+   * Compose: most processes and threads the container may hold (`pids_limit`); default by role
+   * (components/targets/compose/render.ts). Kubernetes limits PIDs per pod in the kubelet.
+   */
+  pidsLimit?: number;
   network: NetworkSpec;
   security: SecuritySpec;
   /** Compose: extra /etc/hosts entries (`name:address` or `name:host-gateway`). */

@@ -30,7 +30,7 @@ export interface DatastoresConfig extends DatastoreConfig {
 
 export const datastoresDefaults: DatastoresConfig = {
   ...datastoreDefaults,
-  publicNetworks: ["edge"],
+  publicNetworks: ["edge", "egress"],
   requireInternalNetwork: true,
 };
 

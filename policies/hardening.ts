@@ -12,6 +12,7 @@ import { matchesAgent, type WorkloadIdentity } from "./lib/classify";
 import { serviceEnvironment, serviceLabels } from "./lib/compose";
 import { containerTitle, k8sTypes, objectName, objectNamespace, selectorMatches } from "./lib/kubernetes";
 import { resourcePolicy, stackPolicy } from "./lib/policy";
+import { isVolumePreparer } from "./privileges";
 import { asArray, asObject, asString, at, stringMap, type Props } from "./lib/values";
 import type { ResourceView, StackFinding } from "./lib/view";
 import { composeIdentity, k8sIdentity, workloadsOf } from "./lib/workloads";
@@ -96,6 +97,14 @@ function checkKubernetesWorkload(resource: ResourceView, config: HardeningConfig
   return messages;
 }
 
+/** `pids_limit`, or the Compose Deploy Specification's `deploy.resources.limits.pids`. */
+function pidsLimitOf(props: Props): number | undefined {
+  const limit = props.pids_limit ?? at(props, "deploy", "resources", "limits", "pids");
+  if (typeof limit === "number") return limit;
+  if (typeof limit === "string" && /^-?\d+$/.test(limit)) return Number(limit);
+  return undefined;
+}
+
 const noNewPrivileges = /^no-new-privileges(?:[:=]true)?$/;
 const unconfined = /^(seccomp|apparmor|systempaths)[:=]unconfined$|^label[:=]disable$/;
 
@@ -109,8 +118,15 @@ function checkComposeServices(resource: ResourceView, config: HardeningConfig): 
     const identity = composeIdentity(service);
     const dropped = asArray(props.cap_drop).filter((c): c is string => typeof c === "string");
     if (!dropped.map(capabilityName).includes("ALL")) messages.push(`${where}: drop every capability (cap_drop: [ALL])`);
+    // The volume-owners step's own capabilities are judged by privileges-restricted (isVolumePreparer).
     const added = asArray(props.cap_add).filter((c): c is string => typeof c === "string");
-    messages.push(...addedCapabilityProblems(where, identity, added, config));
+    messages.push(...addedCapabilityProblems(where, identity, isVolumePreparer(service) ? [] : added, config));
+    const pids = pidsLimitOf(props);
+    if (pids === undefined) {
+      messages.push(`${where}: set a PID limit (deploy.resources.limits.pids, or pids_limit without other deploy limits; e.g. 512): without it one fork bomb in the container exhausts the host's process table`);
+    } else if (pids <= 0) {
+      messages.push(`${where}: PID limit ${pids} means no limit; set a positive number (e.g. 512)`);
+    }
     if (props.read_only !== true && serviceLabels(service)[writableRootLabel] !== "true") {
       messages.push(`${where}: root filesystem is writable; set read_only: true (writable paths as tmpfs or volumes) or opt in with label ${writableRootLabel}: "true" (ballast:services[].readOnlyRootFilesystem: false)`);
     }
@@ -139,7 +155,7 @@ export function checkHardening(resource: ResourceView, config: HardeningConfig):
 export const containersHardened = resourcePolicy<HardeningConfig>({
   name: "containers-hardened",
   description:
-    "Every container drops ALL capabilities and adds back only NET_BIND_SERVICE (agents excepted), cannot gain privileges (no-new-privileges / allowPrivilegeEscalation: false), keeps seccomp (RuntimeDefault; no unconfined profiles), has a read-only root filesystem unless its stack opts in, uses no host devices, user or cgroup namespace; Grafana's anonymous users are at most Viewers.",
+    "Every container drops ALL capabilities and adds back only NET_BIND_SERVICE (agents excepted), cannot gain privileges (no-new-privileges / allowPrivilegeEscalation: false), keeps seccomp (RuntimeDefault; no unconfined profiles), has a read-only root filesystem unless its stack opts in, uses no host devices, user or cgroup namespace, and on Compose has a PID limit; Grafana's anonymous users are at most Viewers.",
   enforcementLevel: "mandatory",
   defaults: hardeningDefaults,
   configSchema: {

@@ -6,12 +6,17 @@
  * the config (cAdvisor, node-exporter, Alloy), and their host mounts are read-only except
  * the paths listed in `writableHostPaths` (none by default: cAdvisor and Alloy only read
  * the host). The Docker socket is root on the host: only `dockerSocketConsumers` mount it
- * (the agents that read container metadata), read-only. Compose
+ * (the read-only Docker API proxy cAdvisor and Alloy go through), read-only. On Compose a
+ * service running an image whose own user is root (`rootImages`: Traefik, Postgres, Redis,
+ * rclone) must name a non-root `user`; root is for the agents, the socket proxy, a stack's
+ * labelled opt-in, and the volume-owners step (uid 0 with CAP_CHOWN/CAP_DAC_READ_SEARCH only,
+ * no network, named volumes only). Compose
  * bind mounts of the release's own files (`./...`, or below `releaseDirs`) must be
  * read-only; Traefik may also mount its routes directory under the release base, read-only.
  */
 import { matchesAgent, type WorkloadIdentity } from "./lib/classify";
-import { serviceLabels, serviceVolumes } from "./lib/compose";
+import { serviceLabels, serviceVolumes, type ComposeService } from "./lib/compose";
+import { parseImageRef } from "./lib/image-ref";
 import { containerTitle } from "./lib/kubernetes";
 import { resourcePolicy } from "./lib/policy";
 import { asArray, asObject, asString, at } from "./lib/values";
@@ -21,8 +26,10 @@ import { composeIdentity, k8sIdentity, workloadsOf } from "./lib/workloads";
 export interface PrivilegesConfig {
   /** Workload names / image basenames allowed privileged mode and host access. */
   agents: string[];
-  /** Workload names / image basenames allowed to mount the Docker socket (read-only). */
+  /** Workload names / image basenames allowed to mount the Docker socket (read-only), and to run as root to open it. */
   dockerSocketConsumers: string[];
+  /** Image basenames whose own user is root: a Compose service running one must set a non-root `user`. */
+  rootImages: string[];
   /** Host paths an agent may mount read-write. */
   writableHostPaths: string[];
   /** Absolute host directories holding the Compose releases (binds from there are the release's own files). */
@@ -38,7 +45,9 @@ export interface PrivilegesConfig {
 export const privilegesDefaults: PrivilegesConfig = {
   agents: ["cadvisor", "node-exporter", "alloy"],
   // Traefik reads its routes from files and cron runs jobs from the host: neither needs the socket.
-  dockerSocketConsumers: ["cadvisor", "alloy"],
+  // cAdvisor and Alloy read container metadata through the read-only proxy, never the socket.
+  dockerSocketConsumers: ["docker-socket-proxy"],
+  rootImages: ["traefik", "postgres", "pgvector", "redis", "rclone"],
   writableHostPaths: [],
   releaseDirs: ["/opt/ballast"],
   releaseDirConsumers: ["traefik"],
@@ -75,6 +84,35 @@ function hostAccessProblems(where: string, identity: WorkloadIdentity, flags: Re
 
 /** The label a stack's explicit root opt-in puts on a workload (components/services.ts RUNS_AS_ROOT_LABEL). */
 export const runsAsRootLabel = "ballast.dev/runs-as-root";
+
+/** The label of the Compose step that gives volumes to their owners (components/volume-owners.ts PREPARES_VOLUMES_LABEL). */
+export const preparesVolumesLabel = "ballast.dev/prepares-volumes";
+
+/** The only capabilities the volume-owners step may add: chown, and walking directories a job wrote 0700. */
+export const volumePreparerCapabilities = ["CHOWN", "DAC_READ_SEARCH"];
+
+/**
+ * What keeps the volume-owners step harmless though it runs as root: no network, nothing but
+ * named volumes mounted, no capability beyond chown and directory walking. Empty: it is one.
+ */
+export function volumePreparerProblems(service: ComposeService): string[] {
+  const where = service.title;
+  const problems: string[] = [];
+  if (service.props.network_mode !== "none") problems.push(`${where}: a volume-preparing step (label ${preparesVolumesLabel}) runs as root; give it network_mode: "none"`);
+  for (const mount of serviceVolumes(service)) {
+    if (mount.type !== "volume") problems.push(`${where}: a volume-preparing step runs as root; it may mount named volumes only, not ${mount.source ?? mount.target}`);
+  }
+  const extra = asArray(service.props.cap_add)
+    .filter((c): c is string => typeof c === "string")
+    .filter((c) => !volumePreparerCapabilities.includes(c.toUpperCase().replace(/^CAP_/, "")));
+  if (extra.length > 0) problems.push(`${where}: a volume-preparing step may add only ${volumePreparerCapabilities.join(", ")}; remove ${extra.join(", ")}`);
+  return problems;
+}
+
+/** A Compose service that is the volume-owners step, with nothing that would make its root dangerous. */
+export function isVolumePreparer(service: ComposeService): boolean {
+  return serviceLabels(service)[preparesVolumesLabel] === "true" && volumePreparerProblems(service).length === 0;
+}
 
 function rootProblem(where: string, config: PrivilegesConfig): string {
   return `${where}: may run as root; only the node agents (${config.agents.join(", ")}) or a workload whose stack opts in (ballast:services[].runAsRoot, label ${runsAsRootLabel}: "true") may`;
@@ -137,9 +175,17 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
     const identity = composeIdentity(service);
     const agent = matchesAgent(identity, config.agents);
     const where = service.title;
-    // An image's own default user is unknown here; an explicit root user is not.
+    // An image's own user is unknown here unless it is one of rootImages; an explicit root user is not.
     const user = asString(service.props.user) ?? (typeof service.props.user === "number" ? String(service.props.user) : undefined);
-    if (user !== undefined && /^(0|root)(:|$)/.test(user) && !agent && serviceLabels(service)[runsAsRootLabel] !== "true") messages.push(rootProblem(where, config));
+    const optedIn = serviceLabels(service)[runsAsRootLabel] === "true";
+    const rootAllowed = agent || optedIn || matchesAgent(identity, config.dockerSocketConsumers);
+    const preparer = serviceLabels(service)[preparesVolumesLabel] === "true";
+    if (preparer) messages.push(...volumePreparerProblems(service));
+    if (user !== undefined && /^(0|root)(:|$)/.test(user) && !rootAllowed && !preparer) messages.push(rootProblem(where, config));
+    const rootImage = identity.images.map((image) => parseImageRef(image).basename).find((basename) => config.rootImages.includes(basename));
+    if (user === undefined && rootImage !== undefined && !rootAllowed) {
+      messages.push(`${where}: runs as the ${rootImage} image's own user, root; set a non-root user (the stack renders Traefik as 65532, Postgres and Redis as 999, the backup jobs as 65532)`);
+    }
     const capAdd = asArray(service.props.cap_add).filter((c): c is string => typeof c === "string");
     const dangerous = capAdd.filter((c) => dangerousCapabilities.includes(c.toUpperCase()));
     messages.push(
@@ -192,13 +238,14 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
 export const privilegesRestricted = resourcePolicy<PrivilegesConfig>({
   name: "privileges-restricted",
   description:
-    "Privileged mode, hostPID/hostNetwork/hostIPC, SYS_ADMIN and host mounts only for the node agents (cadvisor, node-exporter, alloy), host mounts read-only; the Docker socket only for Traefik and the agents, read-only.",
+    "Privileged mode, hostPID/hostNetwork/hostIPC, SYS_ADMIN and host mounts only for the node agents (cadvisor, node-exporter, alloy), host mounts read-only; the Docker socket only for the read-only Docker API proxy, read-only; root only for the agents, the socket proxy, labelled opt-ins and the network-less volume-owners step, and never as a root image's default user on Compose.",
   enforcementLevel: "mandatory",
   defaults: privilegesDefaults,
   configSchema: {
     properties: {
       agents: { type: "array", items: { type: "string" }, description: "Workload names / image basenames allowed host access." },
-      dockerSocketConsumers: { type: "array", items: { type: "string" }, description: "Workload names / image basenames allowed to mount the Docker socket read-only." },
+      dockerSocketConsumers: { type: "array", items: { type: "string" }, description: "Workload names / image basenames allowed to mount the Docker socket read-only (and run as root to open it)." },
+      rootImages: { type: "array", items: { type: "string" }, description: "Image basenames whose own user is root: a Compose service running one must set a non-root user." },
       writableHostPaths: { type: "array", items: { type: "string" }, description: "Host paths an agent may mount read-write." },
       releaseDirs: { type: "array", items: { type: "string" }, description: "Host directories of the Compose releases." },
       releaseDirConsumers: { type: "array", items: { type: "string" }, description: "Compose services that mount a directory under the release base read-only (Traefik's routes)." },

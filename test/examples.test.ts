@@ -489,7 +489,7 @@ describe("AI Training Portal", () => {
   it("Compose: the whole stack fits the 1 vCPU / 1 GB host, monitoring off", async () => {
     const stack = await rendered("ai-training-portal", "compose");
     expect(configOf("ai-training-portal", "compose").host).toEqual({ cpus: 1, memoryGiB: 1 });
-    expect(namesOf(stack).sort()).toEqual(["backup", "db", "migrate", "restore-drill", "traefik", "web"]);
+    expect(namesOf(stack).sort()).toEqual(["backup", "db", "migrate", "restore-drill", "traefik", "volume-owners", "web"]);
     const fit = composeHostFit(stack.model.workloads, { cpus: 1, memoryGiB: 1 });
     expect(fit.problems).toEqual([]);
     expect(fit.memoryMiB).toBeLessThanOrEqual(1024);

@@ -30,6 +30,7 @@ import {
 } from "../config";
 import type { PostgresEndpoint } from "../names";
 import { orderedExtensions, renderPgvectorSql } from "./pgvector";
+import { PROXY_UID } from "../proxy";
 
 export { orderedExtensions, renderPgvectorSql } from "./pgvector";
 
@@ -107,8 +108,8 @@ function scriptFiles(...names: ScriptName[]) {
   }));
 }
 
-function backupsVolume(backups: BackupsConfig): VolumeSpec {
-  return { kind: "persistent", name: BACKUP_VOLUME, mountPath: BACKUP_MOUNT, sizeGiB: backups.storageGiB };
+function backupsVolume(backups: BackupsConfig, ctx: BackupContext): VolumeSpec {
+  return { kind: "persistent", name: BACKUP_VOLUME, mountPath: BACKUP_MOUNT, sizeGiB: backups.storageGiB, ...backupsOwner(ctx) };
 }
 
 const tmpVolume: VolumeSpec = { kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 };
@@ -134,15 +135,20 @@ function databaseDependency(ctx: BackupContext): string[] {
 }
 
 /**
- * The jobs' user. Kubernetes: the postgres uid with fsGroup, so the claim is theirs. Compose: the
- * image's user (root in the postgres and rclone images) with every capability dropped, because
- * Docker creates named volumes root-owned and Traefik's acme.json is root's, mode 0600: only
- * their owner can read them without capabilities, and a non-root container cannot be given
- * CAP_DAC_READ_SEARCH (Docker sets no ambient capabilities, moby/moby#50083).
+ * The jobs' user. Kubernetes: the postgres uid with fsGroup, so the claim is theirs. Compose:
+ * Traefik's uid, never root: the backup archives acme.json, which Traefik keeps at mode 0600
+ * (it refuses a group-readable one), and a non-root container cannot be given
+ * CAP_DAC_READ_SEARCH (Docker sets no ambient capabilities, moby/moby#50083). The backups
+ * volume is given to the same uid before a release starts (components/volume-owners.ts).
  */
 function jobUser(ctx: BackupContext): SecuritySpec {
   if (ctx.target !== "compose") return postgresUser;
-  return { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: true, privileged: false, hostPid: false, hostNetwork: false };
+  return { ...postgresUser, runAsUser: PROXY_UID, runAsGroup: PROXY_UID, fsGroup: PROXY_UID };
+}
+
+/** Compose: the backups volume belongs to the jobs' user (Docker creates it root-owned). */
+function backupsOwner(ctx: BackupContext): { owner?: { uid: number; gid: number } } {
+  return ctx.target === "compose" ? { owner: { uid: PROXY_UID, gid: PROXY_UID } } : {};
 }
 
 const postgresUser = {
@@ -209,7 +215,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
       secretEnv: { ...connectionSecretEnv(ctx), ...(redis ? { REDISCLI_AUTH: REDIS_PASSWORD_SECRET } : {}) },
       resources,
       sizedBy: "ballast:backups.resources",
-      volumes: [backupsVolume(backups), tmpVolume, ...stackConfigVolumes(backups, ctx)],
+      volumes: [backupsVolume(backups, ctx), tmpVolume, ...stackConfigVolumes(backups, ctx)],
       configFiles: scriptFiles("common.sh", "backup.sh"),
       dependsOn: [...databaseDependency(ctx), ...(redis && ctx.redisService ? [ctx.redisService] : [])],
       network: { fromProxy: false, allowFrom: [], egressInternet: ctx.postgres.kind === "external" },
@@ -258,7 +264,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
           RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY: BACKUP_S3_SECRETS.secretAccessKey,
         },
         resources,
-        volumes: [backupsVolume(backups), tmpVolume],
+        volumes: [backupsVolume(backups, ctx), tmpVolume],
         schedule: s3.schedule,
         jobTimeoutSeconds: backups.timeoutMinutes * 60,
         network: { fromProxy: false, allowFrom: [], egressInternet: true },
@@ -297,7 +303,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         secretFiles: backups.encryption ? [{ secret: BACKUP_ENCRYPTION_IDENTITY_SECRET, mountPath: ENCRYPTION_IDENTITY_FILE }] : [],
         resources,
         sizedBy: "ballast:backups.resources",
-        volumes: [backupsVolume(backups), tmpVolume],
+        volumes: [backupsVolume(backups, ctx), tmpVolume],
         configFiles: scriptFiles("common.sh", "restore-drill.sh"),
         dependsOn: databaseDependency(ctx),
         network: { fromProxy: false, allowFrom: [], egressInternet: ctx.postgres.kind === "external" },

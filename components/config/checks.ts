@@ -142,6 +142,7 @@ export function imageKeys(config: PlatformConfig): { key: string; image: string 
       if (m[part].enabled) add(["monitoring", part, "image"], m[part].image);
     }
     if (m.tracing.enabled) add(["monitoring", "tracing", "image"], m.tracing.image);
+    if (config.target === "compose" && (m.cadvisor.enabled || m.alloy.enabled)) add(["monitoring", "dockerSocketProxy", "image"], m.dockerSocketProxy.image);
   }
   return images;
 }

@@ -49,6 +49,7 @@ type MonitoringPart =
   | "alloy"
   | "nodeExporter"
   | "cadvisor"
+  | "dockerSocketProxy"
   | "postgresExporter"
   | "redisExporter"
   | "blackboxExporter"
@@ -65,6 +66,7 @@ const smallMonitoring: Sizing["monitoring"]["parts"] = {
   alloy: { cpu: 0.2, memory: "160Mi" },
   nodeExporter: { cpu: 0.1, memory: "48Mi" },
   cadvisor: { cpu: 0.2, memory: "160Mi" },
+  dockerSocketProxy: { cpu: 0.05, memory: "32Mi" },
   postgresExporter: { cpu: 0.1, memory: "48Mi" },
   redisExporter: { cpu: 0.05, memory: "32Mi" },
   blackboxExporter: { cpu: 0.05, memory: "32Mi" },
@@ -113,6 +115,7 @@ const sizing: Record<SizingClass, Sizing> = {
         alloy: { cpu: 0.5, memory: "384Mi" },
         nodeExporter: { cpu: 0.2, memory: "96Mi" },
         cadvisor: { cpu: 0.5, memory: "384Mi" },
+        dockerSocketProxy: { cpu: 0.1, memory: "64Mi" },
         postgresExporter: { cpu: 0.2, memory: "128Mi" },
         redisExporter: { cpu: 0.1, memory: "64Mi" },
         blackboxExporter: { cpu: 0.1, memory: "64Mi" },
@@ -198,6 +201,7 @@ function monitoringDefaults(s: Sizing): JsonObject {
     alloy: part("alloy", defaultImages.alloy, { dropPaths: [] }),
     nodeExporter: part("nodeExporter", defaultImages.nodeExporter),
     cadvisor: part("cadvisor", defaultImages.cadvisor),
+    dockerSocketProxy: { image: defaultImages.dockerSocketProxy, resources: size(parts.dockerSocketProxy) },
     postgresExporter: part("postgresExporter", defaultImages.postgresExporter),
     redisExporter: part("redisExporter", defaultImages.redisExporter),
     blackboxExporter: part("blackboxExporter", defaultImages.blackboxExporter),

@@ -62,6 +62,8 @@ export const defaultImages = {
   alloy: "grafana/alloy:v1.7.1",
   nodeExporter: "prom/node-exporter:v1.8.0",
   cadvisor: "gcr.io/cadvisor/cadvisor:v0.49.1",
+  // Go, from scratch: one allow-list regex per HTTP method (components/observability/docker-api.ts).
+  dockerSocketProxy: "wollomatic/socket-proxy:1.12.2",
   postgresExporter: "prometheuscommunity/postgres-exporter:v0.15.0",
   redisExporter: "oliver006/redis_exporter:v1.62.0",
   blackboxExporter: "prom/blackbox-exporter:v0.25.0",

@@ -245,6 +245,11 @@ export const monitoringSchema = z.strictObject({
   }),
   nodeExporter: part({}),
   cadvisor: part({}),
+  /**
+   * Compose: the read-only Docker API proxy that cAdvisor and Alloy read container metadata
+   * through; the only service that mounts the Docker socket. Deployed with either of them.
+   */
+  dockerSocketProxy: z.strictObject({ image: imageRef, resources }),
   postgresExporter: part({}),
   redisExporter: part({}),
   /** Probes the app's deep health through the stack's network (DeepHealthFailing alert). */

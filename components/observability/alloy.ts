@@ -1,8 +1,8 @@
 /**
  * Alloy config (Alloy syntax): ships container logs to Loki.
  *
- * Compose: `discovery.docker` + `loki.source.docker` over the read-only Docker socket,
- * limited to this Compose project's containers.
+ * Compose: `discovery.docker` + `loki.source.docker` through the read-only Docker API proxy
+ * (docker-api.ts; never the socket itself), limited to this Compose project's containers.
  * Kubernetes: a DaemonSet; `discovery.kubernetes` (pods of the stack namespace) names the
  * files under /var/log/pods (hostPath, read-only) that `loki.source.file` tails, so each
  * node's Alloy reads only its own node's logs and needs no `pods/log` API access.
@@ -15,6 +15,7 @@ import { anonymizationRules, type AnonymizationRule } from "./anonymize";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { stackNamespacesOf } from "./parts";
+import { dockerApiEndpoint } from "./docker-api";
 
 /** An unquoted Alloy expression, such as a component export (`discovery.docker.containers.targets`). */
 class Expression {
@@ -172,7 +173,7 @@ function processBlock(monitoring: MonitoringConfig, ctx: ObservabilityContext): 
 }
 
 function composeSources(ctx: ObservabilityContext): AlloyBlock[] {
-  const socket = "unix:///var/run/docker.sock";
+  const socket = dockerApiEndpoint();
   return [
     block(
       "discovery.docker",

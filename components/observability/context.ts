@@ -47,6 +47,7 @@ export const monitoringNames = {
   alloy: "alloy",
   nodeExporter: "node-exporter",
   cadvisor: "cadvisor",
+  dockerSocketProxy: "docker-socket-proxy",
   postgresExporter: "postgres-exporter",
   redisExporter: "redis-exporter",
   blackboxExporter: "blackbox-exporter",
@@ -62,6 +63,8 @@ export const monitoringPorts = {
   alloy: 12345,
   nodeExporter: 9100,
   cadvisor: 8080,
+  /** The Docker API proxy's TCP listener (Compose, docker-api network only). */
+  dockerSocketProxy: 2375,
   postgresExporter: 9187,
   redisExporter: 9121,
   blackboxExporter: 9115,

@@ -8,6 +8,7 @@ import { workload, type VolumeSpec, type WorkloadSpec } from "../spec";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { renderPostgresExporterQueries } from "./postgres-queries";
+import { dockerApiEndpoint } from "./docker-api";
 import { httpProbe } from "./probes";
 
 const component = "observability";
@@ -37,10 +38,10 @@ export function nodeExporterWorkload(monitoring: MonitoringConfig, ctx: Observab
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/", { imageHasWget: true }),
     network: scrapedOnly,
-    // The host's /proc is mounted at /host/proc (a procfs of the host's PID namespace), so on
-    // Kubernetes the pod does not share the host's PID namespace: it could not see, or signal,
-    // other containers' processes. No network namespace sharing needed for disk/memory/CPU.
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: ctx.target !== "kubernetes", hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
+    // No host PID namespace: the host's /proc is mounted read-only at /host/proc, and that procfs
+    // shows the host's processes and system-wide counters (/proc/stat, /proc/meminfo) whatever the
+    // container's PID namespace. No enabled collector reads /proc/self or signals a process.
+    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
   });
 }
 
@@ -56,6 +57,8 @@ export function cadvisorWorkload(monitoring: MonitoringConfig, ctx: Observabilit
     args: [
       `--port=${port}`,
       "--docker_only=true",
+      // Container metadata through the read-only Docker API proxy, never the socket itself.
+      `--docker=${dockerApiEndpoint()}`,
       "--housekeeping_interval=30s",
       // Only the Compose labels become metric labels: bounded cardinality, and prometheus.ts keys on them.
       "--store_container_labels=false",
@@ -70,12 +73,11 @@ export function cadvisorWorkload(monitoring: MonitoringConfig, ctx: Observabilit
       hostMount("sys", "/sys", "/sys"),
       // Container layer metadata: without it cAdvisor cannot attach to Docker containers.
       hostMount("docker-data", "/var/lib/docker", "/var/lib/docker"),
-      { kind: "docker-socket", name: "docker-socket", mountPath: "/var/run/docker.sock", readOnly: true },
     ],
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/healthz", { imageHasWget: true }),
     network: scrapedOnly,
-    // Root reads the Docker socket and other containers' cgroup files; still unprivileged, no capabilities added.
+    // Root reads other containers' cgroup files and layer metadata; still unprivileged, no capabilities added.
     security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: true, privileged: false, hostPid: false, hostNetwork: false },
   });
 }

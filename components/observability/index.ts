@@ -13,6 +13,7 @@ import { alertmanagerArgs, namedReceiverSecretPath, renderAlertmanagerConfig } f
 import { alloyArgs, anonymisationLabel, renderAlloyConfig } from "./alloy";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
+import { dockerSocketProxyWorkload } from "./docker-api";
 import { blackboxExporterWorkload, cadvisorWorkload, nodeExporterWorkload, postgresExporterWorkload, redisExporterWorkload } from "./exporters";
 import { grafanaAdminPasswordSecret, grafanaCommand, grafanaEnv, grafanaFiles, grafanaHost } from "./grafana";
 import { lokiArgs, renderLokiConfig } from "./loki";
@@ -203,9 +204,8 @@ function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
     ports: [{ name: "http", port }],
     resources: resourceSpec(monitoring.alloy.resources),
     volumes: [
-      kubernetes
-        ? { kind: "host", name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true }
-        : { kind: "docker-socket", name: "docker-socket", mountPath: "/var/run/docker.sock", readOnly: true },
+      // Compose: container logs come through the read-only Docker API proxy (docker-api.ts).
+      ...(kubernetes ? [{ kind: "host" as const, name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true }] : []),
       // Read positions: losing them on restart re-sends recent lines, which Loki deduplicates.
       { kind: "scratch", name: "alloy-data", mountPath: monitoringPaths.alloyData, sizeMiB: 256 },
     ],
@@ -217,8 +217,10 @@ function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
     security: {
       readOnlyRootFilesystem: true,
       addCapabilities: [],
-      // The Docker socket and kubelet log files are root-only.
-      runAsRoot: true,
+      // Kubernetes: the kubelet's log files are root-only. Compose: nothing on the host is read
+      // (logs come over the network), so the unprivileged nobody user.
+      runAsRoot: kubernetes,
+      ...(kubernetes ? {} : { runAsUser: 65534, runAsGroup: 65534 }),
       privileged: false,
       hostPid: false,
       hostNetwork: false,
@@ -305,6 +307,7 @@ export function observabilityWorkloads(monitoring: MonitoringConfig, ctx: Observ
   if (parts.jaeger) specs.push(jaegerWorkload(monitoring, ctx, parts));
   if (parts.nodeExporter) specs.push(nodeExporterWorkload(monitoring, ctx));
   if (parts.cadvisor) specs.push(cadvisorWorkload(monitoring, ctx));
+  if (parts.dockerSocketProxy) specs.push(dockerSocketProxyWorkload(monitoring, parts));
   if (parts.postgresExporter) specs.push(postgresExporterWorkload(monitoring, ctx));
   if (parts.redisExporter) specs.push(redisExporterWorkload(monitoring, ctx));
   if (parts.blackboxExporter) specs.push(blackboxExporterWorkload(monitoring, ctx));

@@ -17,6 +17,8 @@ export interface EnabledParts {
   cadvisor: boolean;
   /** Container metrics are scraped: from cAdvisor on Compose, from the kubelet on Kubernetes. */
   containerMetrics: boolean;
+  /** The read-only Docker API proxy (Compose, with cAdvisor or Alloy). */
+  dockerSocketProxy: boolean;
   postgresExporter: boolean;
   redisExporter: boolean;
   /** Probes the app's deep health (DeepHealthFailing). */
@@ -39,15 +41,18 @@ export function enabledParts(monitoring: MonitoringConfig, target: TargetKind, s
   const on = monitoring.enabled;
   const prometheus = on && monitoring.prometheus.enabled;
   const loki = on && monitoring.loki.enabled;
+  const alloy = loki && monitoring.alloy.enabled;
+  const cadvisor = prometheus && monitoring.cadvisor.enabled && target === "compose";
   return {
     prometheus,
     alertmanager: prometheus && monitoring.alertmanager.enabled,
     grafana: on && monitoring.grafana.enabled,
     loki,
-    alloy: loki && monitoring.alloy.enabled,
+    alloy,
     nodeExporter: prometheus && monitoring.nodeExporter.enabled,
-    cadvisor: prometheus && monitoring.cadvisor.enabled && target === "compose",
+    cadvisor,
     containerMetrics: prometheus && monitoring.cadvisor.enabled,
+    dockerSocketProxy: target === "compose" && (alloy || cadvisor),
     postgresExporter: prometheus && monitoring.postgresExporter.enabled,
     redisExporter: prometheus && monitoring.redisExporter.enabled && stack.redis,
     blackboxExporter: prometheus && monitoring.blackboxExporter.enabled && stack.deepHealth,

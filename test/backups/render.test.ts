@@ -79,12 +79,20 @@ describe("Compose render", () => {
     );
     const configFiles = stack.files.filter((f) => f.path.startsWith("config/")).map((f) => `./${f.path}`);
     expect(configBinds.sort()).toEqual(configFiles.sort());
-    // Root-owned volumes and acme.json: the jobs keep the image's user, every capability dropped.
+    // Never root: the jobs run as Traefik's uid, which owns acme.json (0600) and, once the
+    // volume-owners step ran, the backups volume; every capability dropped.
     for (const job of ["backup", "restore-drill", "backup-offsite"]) {
-      expect(services[job].user, job).toBeUndefined();
+      expect(services[job].user, job).toBe("65532:65532");
       expect(services[job].cap_drop, job).toEqual(["ALL"]);
       expect(services[job].cap_add, job).toBeUndefined();
     }
+    expect(services.traefik.user).toBe("65532:65532");
+    const step = services["volume-owners"];
+    expect(step.entrypoint).toEqual(["sh", "-c", "chown -R -h 65532:65532 /volumes/backups && chown -R -h 65532:65532 /volumes/traefik-acme"]);
+    expect(step).toMatchObject({ user: "0:0", network_mode: "none", cap_drop: ["ALL"], cap_add: ["CHOWN", "DAC_READ_SEARCH"], read_only: true, restart: "no" });
+    expect(step.volumes).toEqual(["backups:/volumes/backups", "traefik-acme:/volumes/traefik-acme"]);
+    // A plain `docker compose up` starts Traefik only after it.
+    expect(services.traefik.depends_on).toEqual({ "volume-owners": { condition: "service_completed_successfully" } });
     expect(services["restore-drill"].secrets).toEqual([{ source: IDENTITY, target: "/run/ballast/backup-encryption-identity" }]);
     for (const [name, service] of Object.entries(services)) {
       if (name !== "restore-drill") expect(JSON.stringify(service.secrets ?? []), name).not.toContain(IDENTITY);

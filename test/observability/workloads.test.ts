@@ -22,12 +22,13 @@ describe("observabilityWorkloads", () => {
       "alloy",
       "node-exporter",
       "cadvisor",
+      "docker-socket-proxy",
       "postgres-exporter",
       "redis-exporter",
       "blackbox-exporter",
     ]);
     const kubernetes = observabilityWorkloads(monitoring(), testContext("kubernetes")).map((w) => w.name);
-    expect(kubernetes).toEqual(compose.filter((n) => n !== "cadvisor"));
+    expect(kubernetes).toEqual(compose.filter((n) => n !== "cadvisor" && n !== "docker-socket-proxy"));
   });
 
   it("gives each workload its role and the storage it needs", () => {
@@ -42,23 +43,47 @@ describe("observabilityWorkloads", () => {
     expect(w.loki.volumes).toContainEqual({ kind: "persistent", name: "loki-data", mountPath: "/loki", sizeGiB: 10 });
   });
 
-  it("mounts host paths read-only, and the Docker socket only on Compose", () => {
+  it("mounts host paths read-only, and the Docker socket only on Compose's socket proxy", () => {
     for (const target of targets) {
       for (const spec of observabilityWorkloads(monitoring(), testContext(target))) {
         for (const volume of spec.volumes) {
           if (volume.kind === "host") expect(volume.readOnly, `${spec.name} ${volume.hostPath}`).toBe(true);
           if (volume.kind === "docker-socket") {
             expect(target).toBe("compose");
-            expect(["alloy", "cadvisor"]).toContain(spec.name);
+            expect(spec.name).toBe("docker-socket-proxy");
           }
         }
       }
     }
     const k8s = byName(observabilityWorkloads(monitoring(), testContext("kubernetes")));
     expect(k8s.alloy.volumes).toContainEqual({ kind: "host", name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true });
-    const node = byName(observabilityWorkloads(monitoring(), testContext("compose")))["node-exporter"];
-    expect(node.security.hostPid).toBe(true);
-    expect(node.volumes.map((v) => (v.kind === "host" ? v.hostPath : v.kind))).toEqual(["/proc", "/sys", "/"]);
+    expect(k8s.alloy.security.runAsRoot).toBe(true);
+    for (const target of targets) {
+      const node = byName(observabilityWorkloads(monitoring(), testContext(target)))["node-exporter"];
+      // The host's /proc is mounted: no host PID namespace needed.
+      expect(node.security.hostPid, target).toBe(false);
+      expect(node.volumes.map((v) => (v.kind === "host" ? v.hostPath : v.kind))).toEqual(["/proc", "/sys", "/"]);
+    }
+  });
+
+  it("gives cAdvisor and Alloy the Docker API through the proxy on Compose, and Alloy no root there", () => {
+    const w = byName(observabilityWorkloads(monitoring(), testContext("compose")));
+    expect(w.cadvisor.args).toContain("--docker=tcp://docker-socket-proxy:2375");
+    expect(w.cadvisor.volumes.some((v) => v.kind === "docker-socket")).toBe(false);
+    expect(w.alloy.volumes.map((v) => v.kind)).toEqual(["scratch"]);
+    expect(w.alloy.security).toMatchObject({ runAsRoot: false, runAsUser: 65534, runAsGroup: 65534 });
+    const alloyConfig = w.alloy.configFiles[0].content;
+    expect(alloyConfig.match(/host = "tcp:\/\/docker-socket-proxy:2375"/g)).toHaveLength(2);
+    expect(alloyConfig).not.toContain("docker.sock");
+    const proxy = w["docker-socket-proxy"];
+    expect(proxy.network.allowFrom).toEqual(["alloy", "cadvisor"]);
+    expect(proxy.security).toMatchObject({ runAsRoot: true, runAsUser: 0, addCapabilities: [], readOnlyRootFilesystem: true, privileged: false });
+    expect(proxy.image).toBe("wollomatic/socket-proxy:1.12.2");
+    // Without cAdvisor, only Alloy may connect; without both, no proxy.
+    const alloyOnly = byName(observabilityWorkloads(monitoring({ cadvisor: { enabled: false } }), testContext("compose")));
+    expect(alloyOnly["docker-socket-proxy"].args).toContain("-allowfrom=alloy");
+    const neither = observabilityWorkloads(monitoring({ cadvisor: { enabled: false }, alloy: { enabled: false } }), testContext("compose")).map((s) => s.name);
+    expect(neither).not.toContain("docker-socket-proxy");
   });
 
   it("keeps cAdvisor unprivileged", () => {
@@ -140,7 +165,7 @@ describe("observabilityWorkloads", () => {
       expect(prod.limits.cpu, target).toBeGreaterThan(staging.limits.cpu);
     }
     const compose = monitoringFootprint(observabilityWorkloads(monitoring({}, "staging"), testContext("compose")));
-    expect(compose.limits).toEqual({ cpu: 1.8, memoryMiB: 1504 });
+    expect(compose.limits).toEqual({ cpu: 1.85, memoryMiB: 1536 });
     expect(compose.byWorkload.prometheus).toEqual({ cpu: 0.5, memoryMiB: 448 });
   });
 
@@ -192,7 +217,7 @@ describe("observabilityWorkloads", () => {
 
   it("drops the parts that only serve a disabled part", () => {
     const noProm = observabilityWorkloads(monitoring({ prometheus: { enabled: false } }), testContext("compose")).map((w) => w.name);
-    expect(noProm).toEqual(["grafana", "loki", "alloy"]);
+    expect(noProm).toEqual(["grafana", "loki", "alloy", "docker-socket-proxy"]);
     const noLoki = observabilityWorkloads(monitoring({ loki: { enabled: false } }), testContext("compose")).map((w) => w.name);
     expect(noLoki).not.toContain("alloy");
     expect(observabilityWorkloads(monitoring({ enabled: false }), testContext("kubernetes"))).toEqual([]);

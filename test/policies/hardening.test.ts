@@ -74,6 +74,16 @@ describe("containers-hardened on Compose", () => {
 
   it("passes the hardened service Ballast renders", async () => {
     expect(await validateResource(containersHardened, composeWith({}))).toEqual([]);
+    // The Compose Deploy Specification's spelling, which Ballast renders, counts too.
+    expect(await validateResource(containersHardened, composeWith({ deploy: { resources: { limits: { pids: 256 } } } }))).toEqual([]);
+    // So does the service-level key (Compose accepts it when no other deploy limit is set).
+    expect(await validateResource(containersHardened, composeWith({ deploy: undefined, pids_limit: 256 }))).toEqual([]);
+    // The volume-owners step adds CHOWN and DAC_READ_SEARCH (privileges-restricted holds it to no network and named volumes).
+    const step = { user: "0:0", network_mode: "none", networks: undefined, cap_add: ["CHOWN", "DAC_READ_SEARCH"], volumes: ["backups:/volumes/backups"], labels: { "ballast.dev/prepares-volumes": "true" } };
+    expect(await validateResource(containersHardened, composeWith(step, "volume-owners"))).toEqual([]);
+    expect(await validateResource(containersHardened, composeWith({ ...step, labels: {} }, "volume-owners"))).toEqual([
+      'compose service "volume-owners": adds capability CHOWN, DAC_READ_SEARCH; allowed after dropping ALL: NET_BIND_SERVICE',
+    ]);
     expect(await validateResource(containersHardened, composeWith({ read_only: false, labels: { "ballast.component": "services", "ballast.dev/writable-root": "true" } }))).toEqual([]);
   });
 
@@ -88,6 +98,8 @@ describe("containers-hardened on Compose", () => {
     ["another device", { devices: ["/dev/fuse"] }, `${where}: device /dev/fuse is reserved for the node agents (cadvisor, node-exporter, alloy); remove it`],
     ["userns_mode: host", { userns_mode: "host" }, `${where}: userns_mode "host" turns off user-namespace remapping; remove it`],
     ["cgroup: host", { cgroup: "host" }, `${where}: cgroup "host" shares the host's cgroup namespace; remove it`],
+    ["no PID limit", { deploy: { resources: { limits: { cpus: "0.5", memory: "512M" } } } }, `${where}: set a PID limit (deploy.resources.limits.pids, or pids_limit without other deploy limits; e.g. 512): without it one fork bomb in the container exhausts the host's process table`],
+    ["pids_limit -1 (unlimited)", { pids_limit: -1 }, `${where}: PID limit -1 means no limit; set a positive number (e.g. 512)`],
     [
       "Grafana anonymous Admin",
       { environment: { GF_AUTH_ANONYMOUS_ENABLED: "true", GF_AUTH_ANONYMOUS_ORG_ROLE: "Admin" } },

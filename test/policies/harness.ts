@@ -241,7 +241,7 @@ export function composeService(overrides: Record<string, unknown> = {}): Record<
   return {
     image: "ghcr.io/acme/app:1.0.0",
     restart: "unless-stopped",
-    deploy: { resources: { limits: { cpus: "0.5", memory: "512M" }, reservations: { cpus: "0.25", memory: "256M" } } },
+    deploy: { resources: { limits: { cpus: "0.5", memory: "512M", pids: 512 }, reservations: { cpus: "0.25", memory: "256M" } } },
     networks: ["internal"],
     labels: { "ballast.component": "services", "ballast.role": "stateless" },
     // Hardened as Ballast renders every service (containers-hardened).

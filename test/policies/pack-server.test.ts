@@ -86,7 +86,7 @@ describe("the policy pack under Pulumi's runner", () => {
   });
 
   it("analyzes a compose release command and reports the unpinned image", async () => {
-    const doc = composeDocument({ traefik: composeService({ image: "traefik:latest" }) });
+    const doc = composeDocument({ traefik: composeService({ image: "traefik:latest", user: "65532:65532" }) });
     const response = await analyze(analyzeRequest(releaseCommand(doc)));
     const diagnostics = response.getDiagnosticsList().map((d) => [d.getPolicyname(), d.getEnforcementlevel(), d.getMessage()]);
     // The server puts the policy's description before the message.
@@ -114,6 +114,7 @@ describe("the policy pack under Pulumi's runner", () => {
     const doc = composeDocument({
       traefik: composeService({
         image: "traefik:latest",
+        user: "65532:65532",
         labels: { "traefik.enable": "true", "traefik.http.routers.app.rule": "Host(`localhost`)", "traefik.http.routers.app.entrypoints": "web" },
         healthcheck: { test: ["CMD", "traefik", "healthcheck"] },
       }),

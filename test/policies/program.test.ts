@@ -190,7 +190,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
       const edited = withComposeDoc(resources, (doc) => {
         doc.services.traefik.image = "traefik:latest";
         doc.services.postgres.ports = ["5432:5432"];
-        doc.services.postgres.networks = ["edge", "internal"];
+        doc.services.postgres.networks = ["edge", "datastores"];
         doc.services.traefik.volumes = [...doc.services.traefik.volumes, "/var/run/docker.sock:/var/run/docker.sock"];
       });
       return edited.map((r) => {
@@ -203,7 +203,7 @@ describe("recorded resources mutated the way a bad change would render", () => {
       'images-pinned: compose service "traefik": image "traefik:latest" is not pinned (uses the "latest" tag); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
       'datastores-private: compose service "postgres" (datastore): publishes ports 5432:5432; a published port bypasses ufw and reaches the internet. Remove "ports:" (other services reach it over the internal network)',
       'datastores-private: compose service "postgres" (datastore): joins the public network "edge"; datastores join only the internal network',
-      'privileges-restricted: compose service "traefik": mounts the Docker socket, which is root on the host; only cadvisor, alloy may',
+      'privileges-restricted: compose service "traefik": mounts the Docker socket, which is root on the host; only docker-socket-proxy may',
       'ssh-host-key-pinned: Command "ballast-host-bootstrap" (root@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
       'ssh-host-key-pinned: Command "ballast-host-converge" (ballast-admin@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',
       'ssh-host-key-pinned: Command "ballast-release" (deploy@203.0.113.10): connection.hostKey is missing, so any host key is accepted (staging); pin it: ballast:compose.ssh.hostKey from "ssh-keyscan -t ed25519 <host>"',

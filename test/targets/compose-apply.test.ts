@@ -152,7 +152,7 @@ describe("the release command over SSH", () => {
     const app = records.find((r) => r.name === "ballast-app")!;
     expect(app.inputs.service).toBe("app");
     const sliceOf = (inputs: Record<string, unknown>) => unflattenDocument(Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "service")));
-    expect(sliceOf(app.inputs)).toEqual({ name: "ballast", services: { app: document.services.app }, networks: { edge: document.networks.edge, internal: document.networks.internal } });
+    expect(sliceOf(app.inputs)).toEqual({ name: "ballast", services: { app: document.services.app }, networks: { edge: document.networks.edge, internal: document.networks.internal, datastores: document.networks.datastores } });
     // One property per leaf: a one-line change in the declaration is one property in the preview.
     expect(app.inputs["services.app.image"]).toBe(document.services.app.image);
     expect(app.inputs["services.app.deploy.replicas"]).toBe(document.services.app.deploy?.replicas);

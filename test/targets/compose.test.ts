@@ -34,6 +34,7 @@ import type { NetworkName } from "../../components/targets/compose/networks";
 import { renderHealthcheck } from "../../components/targets/compose/render";
 import type { ComposeDocument, ComposeService } from "../../components/targets/compose/types";
 import { fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
+import { withVolumeOwners } from "../../components/volume-owners";
 
 const sshConfig: ComposeConfig = {
   mode: "ssh",
@@ -184,6 +185,19 @@ describe("secrets stay out of rendered files", () => {
   });
 });
 
+describe("PID limits", () => {
+  it("gives every service a PID limit (deploy.resources.limits.pids): the stack's own code 2048, stateful 1024, the rest 512; a spec's own wins", () => {
+    const document = render();
+    const limits = Object.fromEntries(Object.entries(document.services).map(([name, s]) => [name, s.deploy.resources.limits.pids]));
+    // The fixture's Traefik is stateless (the stack's own is stateful: 1024).
+    expect(limits).toEqual({ app: 2048, "cron-cleanup": 2048, "node-exporter": 512, postgres: 1024, redis: 1024, traefik: 512, worker: 2048 });
+    const model = withWorkload(fixtureModel(), "postgres", (w) => ({ ...w, pidsLimit: 2256 }));
+    expect(service(render(model), "postgres").deploy.resources.limits.pids).toBe(2256);
+    // Compose refuses pids_limit beside deploy limits ("can't set distinct values"): never both.
+    expect(Object.values(document.services).filter((s) => "pids_limit" in s)).toEqual([]);
+  });
+});
+
 describe("ports and networks", () => {
   it("only the proxy publishes ports", () => {
     const document = render();
@@ -210,18 +224,75 @@ describe("ports and networks", () => {
     expect(() => render(appPublishing)).toThrow(/app publishes a port; only the proxy publishes ports/);
   });
 
-  it("puts datastores on the internal network only, the proxy on edge, routed and egress workloads on both", () => {
+  it("puts datastores on their own network with their clients only, the proxy and routed egress workloads on edge, other egress on egress", () => {
     const document = render();
-    expect(service(document, "postgres").networks).toEqual(["internal"]);
-    expect(service(document, "redis").networks).toEqual(["internal"]);
+    expect(service(document, "postgres").networks).toEqual(["datastores"]);
+    expect(service(document, "redis").networks).toEqual(["datastores"]);
     expect(service(document, "traefik").networks).toEqual(["edge"]);
-    expect(service(document, "app").networks).toEqual(["edge", "internal"]);
-    expect(service(document, "worker").networks).toEqual(["edge", "internal"]);
+    expect(service(document, "app").networks).toEqual(["edge", "internal", "datastores"]);
+    // Not routed: the internet through egress, never the proxy's network.
+    expect(service(document, "worker").networks).toEqual(["egress", "internal", "datastores"]);
+    expect(service(document, "cron-cleanup").networks).toEqual(["egress", "internal", "datastores"]);
+    // Prometheus is not deployed in the fixture; node-exporter is no datastore client.
     expect(service(document, "node-exporter").networks).toEqual(["internal"]);
     expect(document.networks).toEqual({
       edge: { name: "ballast_edge", driver: "bridge" },
+      egress: { name: "ballast_egress", driver: "bridge" },
       internal: { name: "ballast_internal", driver: "bridge", internal: true },
+      datastores: { name: "ballast_datastores", driver: "bridge", internal: true },
     });
+  });
+
+  it("gives a routed workload without internet (Grafana) and a client of the proxy (Prometheus) each its own internal link to the proxy", () => {
+    const grafana = workload({
+      name: "grafana",
+      component: "observability",
+      role: "stateful",
+      description: "dashboards",
+      image: "grafana/grafana:11.3.0",
+      resources: { requests: { cpu: 0.1, memoryMiB: 64 }, limits: { cpu: 0.2, memoryMiB: 128 } },
+      ports: [{ name: "http", port: 3000 }],
+      network: { fromProxy: true, allowFrom: [], egressInternet: false },
+    });
+    const model = fixtureModel();
+    const document = render({ ...model, workloads: [...model.workloads, grafana, prometheus()] });
+    expect(service(document, "grafana").networks).toEqual(["internal", "edge-grafana"]);
+    expect(service(document, "prometheus").networks).toEqual(["internal", "datastores", "edge-prometheus"]);
+    expect(service(document, "traefik").networks).toEqual(["edge", "edge-grafana", "edge-prometheus"]);
+    expect(document.networks["edge-grafana"]).toEqual({ name: "ballast_edge-grafana", driver: "bridge", internal: true });
+    expect(document.networks["edge-prometheus"]).toEqual({ name: "ballast_edge-prometheus", driver: "bridge", internal: true });
+  });
+
+  it("puts the Docker socket proxy alone with its clients on docker-api, and a network-less step on network_mode none", () => {
+    const socketProxy = workload({
+      name: "docker-socket-proxy",
+      component: "observability",
+      role: "agent",
+      description: "read-only Docker API",
+      image: "wollomatic/socket-proxy:1.12.2",
+      resources: { requests: { cpu: 0.05, memoryMiB: 16 }, limits: { cpu: 0.05, memoryMiB: 32 } },
+      ports: [{ name: "docker-api", port: 2375 }],
+      volumes: [{ kind: "docker-socket", name: "docker-socket", mountPath: "/var/run/docker.sock", readOnly: true }],
+      network: { fromProxy: false, allowFrom: ["node-exporter"], egressInternet: false },
+      security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: true, runAsUser: 0, runAsGroup: 0, privileged: false, hostPid: false, hostNetwork: false },
+    });
+    const step = workload({
+      name: "volume-owners",
+      component: "volumes",
+      role: "job",
+      description: "chown",
+      image: "traefik:v3.7.13",
+      resources: { requests: { cpu: 0.05, memoryMiB: 16 }, limits: { cpu: 0.25, memoryMiB: 32 } },
+      runsFirst: true,
+    });
+    const model = fixtureModel();
+    const document = render({ ...model, workloads: [...model.workloads, socketProxy, step] });
+    expect(service(document, "docker-socket-proxy").networks).toEqual(["docker-api"]);
+    expect(service(document, "docker-socket-proxy").user).toBe("0:0");
+    expect(service(document, "node-exporter").networks).toEqual(["internal", "docker-api"]);
+    expect(document.networks["docker-api"]).toEqual({ name: "ballast_docker-api", driver: "bridge", internal: true });
+    expect(service(document, "volume-owners").network_mode).toBe("none");
+    expect(service(document, "volume-owners").networks).toBeUndefined();
   });
 
   it("host-network workloads get network_mode host and no networks", () => {
@@ -237,11 +308,18 @@ function networksOf(entries: Record<string, NetworkName[]>): Map<string, Set<Net
 }
 
 describe("the network-joining rule", () => {
-  it("a workload allowed to reach an edge-only workload joins edge (Prometheus -> proxy metrics)", () => {
+  it("a workload allowed to reach the proxy gets its own link to it, not edge (Prometheus -> proxy metrics)", () => {
     const base = networksOf({ traefik: ["edge"], prometheus: ["internal"] });
-    const joined = joinNetworksForFlows(base, [{ from: "prometheus", to: "traefik" }]);
-    expect([...(joined.get("prometheus") ?? [])].sort()).toEqual(["edge", "internal"]);
-    expect([...(joined.get("traefik") ?? [])]).toEqual(["edge"]);
+    const joined = joinNetworksForFlows(base, [{ from: "prometheus", to: "traefik" }], new Set(["traefik"]));
+    expect([...(joined.get("prometheus") ?? [])].sort()).toEqual(["edge-prometheus", "internal"]);
+    expect([...(joined.get("traefik") ?? [])].sort()).toEqual(["edge", "edge-prometheus"]);
+  });
+
+  it("a client joins its datastore's network, not the datastore the client's", () => {
+    const base = networksOf({ postgres: ["datastores"], app: ["edge", "internal"] });
+    const joined = joinNetworksForFlows(base, [{ from: "app", to: "postgres" }]);
+    expect([...(joined.get("app") ?? [])].sort()).toEqual(["datastores", "edge", "internal"]);
+    expect([...(joined.get("postgres") ?? [])]).toEqual(["datastores"]);
   });
 
   it("leaves flows that already share a network alone and prefers internal when it must add one", () => {
@@ -257,14 +335,21 @@ describe("the network-joining rule", () => {
     expect([...(joined.get("app") ?? [])].sort()).toEqual(["edge", "internal"]);
   });
 
-  it("on the fixture plus Prometheus: Prometheus (a stateful client) joins edge to scrape the proxy, the datastores stay internal", () => {
+  it("on the fixture plus Prometheus: Prometheus reaches the proxy over its own link, never edge; the datastores keep their network", () => {
     const model = fixtureModel();
     const workloads = [...model.workloads, prometheus()];
     const networks = assignNetworks(workloads);
-    expect(networks.get("prometheus")).toEqual(["edge", "internal"]);
-    expect(networks.get("postgres")).toEqual(["internal"]);
-    expect(networks.get("traefik")).toEqual(["edge"]);
-    expect(service(render({ ...model, workloads }), "prometheus").networks).toEqual(["edge", "internal"]);
+    // The fixture's Postgres lists Prometheus as a client, so it joins datastores too.
+    expect(networks.get("prometheus")).toEqual(["internal", "datastores", "edge-prometheus"]);
+    expect(networks.get("postgres")).toEqual(["datastores"]);
+    expect(networks.get("traefik")).toEqual(["edge", "edge-prometheus"]);
+    expect(service(render({ ...model, workloads }), "prometheus").networks).toEqual(["internal", "datastores", "edge-prometheus"]);
+  });
+
+  it("a workload that no datastore lists never joins datastores", () => {
+    const networks = assignNetworks(fixtureModel().workloads);
+    const onDatastores = [...networks].filter(([, n]) => n.includes("datastores")).map(([name]) => name).sort();
+    expect(onDatastores).toEqual(["app", "cron-cleanup", "postgres", "redis", "worker"]);
   });
 
   it("skips allowFrom names that are not deployed", () => {
@@ -438,7 +523,7 @@ describe("runtime settings and hardening", () => {
     const document = render();
     expect(service(document, "app").deploy).toEqual({
       replicas: 3,
-      resources: { limits: { cpus: "2", memory: "4096M" }, reservations: { cpus: "1", memory: "2048M" } },
+      resources: { limits: { cpus: "2", memory: "4096M", pids: 2048 }, reservations: { cpus: "1", memory: "2048M" } },
     });
     expect(service(document, "node-exporter").deploy.resources.reservations).toEqual({ cpus: "0.05", memory: "32M" });
     expect(service(document, "worker").deploy.replicas).toBe(5);
@@ -529,6 +614,7 @@ describe("the release plan", () => {
   it("rolls the stack's own stateless services, stops datastores and the proxy first, runs one-shots in order, schedules jobs", () => {
     expect(releasePlan(fixtureModel().workloads)).toEqual({
       singletons: ["node-exporter", "postgres", "redis", "traefik"],
+      preparers: [],
       oneShots: [],
       rolling: [
         { name: "app", replicas: 3 },
@@ -671,6 +757,39 @@ describe("ComposeTarget.render", () => {
     expect(deploy).toContain("declare -rA ROUTE_PORT=(['app']='3000')");
     expect(deploy).toContain("readonly CRON_ENABLED=1");
     expect(deploy).toContain('up -d --no-deps --no-recreate --scale "$service=$count" "$service"');
+    expect(deploy).toContain("readonly -a PREPARERS=()");
+  });
+
+  it("runs the volume-owners step before anything restarts, with its own timeout, and not among the one-shots", () => {
+    const model = fixtureModel();
+    const traefik = model.workloads.find((w) => w.name === "traefik")!;
+    const owned = {
+      ...model,
+      workloads: withVolumeOwners(
+        model.workloads.map((w) => (w === traefik ? { ...w, volumes: w.volumes.map((v) => (v.kind === "persistent" ? { ...v, owner: { uid: 65532, gid: 65532 } } : v)) } : w)),
+        "traefik:v3.7.13",
+      ),
+    };
+    const plan = releasePlan(owned.workloads);
+    expect(plan.preparers).toEqual(["volume-owners"]);
+    expect(plan.oneShots).toEqual([]);
+    expect(plan.singletons).not.toContain("volume-owners");
+    const deploy = new ComposeTarget(sshConfig, targetOptions).render(owned).find((f) => f.path === "deploy.sh")?.content ?? "";
+    expect(deploy).toContain("readonly -a PREPARERS=('volume-owners')");
+    expect(deploy).toContain("['volume-owners']='300'");
+    const main = deploy.slice(deploy.indexOf("\nmain() {"));
+    expect(main.indexOf("preparing_steps")).toBeGreaterThan(main.indexOf("STAGE=pull"));
+    expect(main.indexOf("preparing_steps")).toBeLessThan(main.indexOf("singletons_up"));
+    const document = render(owned);
+    expect(document.services.traefik.depends_on).toEqual({ "volume-owners": { condition: "service_completed_successfully" } });
+    expect(document.services["volume-owners"].entrypoint).toEqual(["sh", "-c", "chown -R -h 65532:65532 /volumes/traefik-acme"]);
+  });
+
+  it("refuses two owners for one volume", () => {
+    const model = fixtureModel();
+    const claim = (uid: number) => (w: WorkloadSpec) => ({ ...w, volumes: w.volumes.map((v) => (v.kind === "persistent" ? { ...v, name: "shared", owner: { uid, gid: uid } } : v)) });
+    const workloads = model.workloads.map((w) => (w.name === "traefik" ? claim(65532)(w) : w.name === "postgres" ? claim(999)(w) : w));
+    expect(() => withVolumeOwners(workloads, "traefik:v3.7.13")).toThrow(/volume shared: postgres wants it owned by 999:999, another workload by 65532:65532/);
   });
 
   it("gates dev over plain http on the proxy's published http port", () => {

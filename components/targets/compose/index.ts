@@ -226,7 +226,7 @@ export class ComposeTarget implements Target {
       throw new Error("compose target: routed services need the proxy's admin port (deploy.sh confirms each traffic switch through it)");
     }
     const oneShotTimeouts = Object.fromEntries(
-      model.workloads.filter((w) => plan.oneShots.includes(w.name)).map((w) => [w.name, w.jobTimeoutSeconds ?? 600]),
+      model.workloads.filter((w) => plan.oneShots.includes(w.name) || plan.preparers.includes(w.name)).map((w) => [w.name, w.jobTimeoutSeconds ?? 600]),
     );
     return {
       deploy: renderDeployScript({

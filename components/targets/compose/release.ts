@@ -9,6 +9,8 @@
  *   release never took the old ones out of rotation.
  * - singletons: datastores, the proxy, monitoring and agents. Stop-first (`up --no-deps`
  *   recreates a changed one): two Postgres on one volume, or two Traefik on one port, cannot run.
+ * - preparers: one-shots that run before anything else of the release (`runsFirst`: the step
+ *   that gives volumes to their non-root owners), `run --rm --no-deps`.
  * - oneShots: migration and pgvector ensure, run to completion before any new app container
  *   starts (`run --rm`), in dependency order.
  * - scheduled: jobs the host's cron runs from the live release.
@@ -29,6 +31,8 @@ export interface RoutedService {
 
 export interface ReleasePlan {
   singletons: string[];
+  /** One-shots run before the singletons (volume ownership). */
+  preparers: string[];
   oneShots: string[];
   rolling: { name: string; replicas: number }[];
   /** Rolling services that autoscale.sh scales on a queue: a release keeps their count within these bounds. */
@@ -110,7 +114,8 @@ export function releasePlan(workloads: WorkloadSpec[]): ReleasePlan {
   const proxy = workloads.find(isProxy);
   return {
     singletons: singletons.map((w) => w.name),
-    oneShots: orderOneShots(workloads.filter(isOneShot)),
+    preparers: workloads.filter((w) => isOneShot(w) && w.runsFirst).map((w) => w.name).sort(),
+    oneShots: orderOneShots(workloads.filter((w) => isOneShot(w) && !w.runsFirst)),
     rolling: rolling.map((w) => ({ name: w.name, replicas: Math.max(1, w.autoscaling?.minReplicas ?? w.replicas) })),
     scaled: rolling.flatMap(queueScaled),
     routed,

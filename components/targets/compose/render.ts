@@ -14,7 +14,7 @@ import { restartingSecretFiles, secretEnvName, type HealthCheckSpec, type StackM
 import type { ComposeConfig } from "../../config/types";
 import { JOBS_PROFILE, renderCrontab } from "./cron";
 import { shellQuote } from "./scripts";
-import { assignNetworks, isDatastore, isProxy } from "./networks";
+import { assignNetworks, EGRESS_NETWORKS, isDatastore, isProxy, orderNetworks } from "./networks";
 import { isOneShot, isRolling, isScheduledJob } from "./release";
 import { routerFor } from "./routing";
 
@@ -199,8 +199,26 @@ function cpus(cores: number): string {
 
 function userFor(workload: WorkloadSpec): string | undefined {
   const { runAsRoot, runAsUser, runAsGroup } = workload.security;
-  if (runAsRoot || runAsUser === undefined) return undefined;
+  // Root is explicit only when the spec names uid 0 (an image whose own user is not root).
+  if ((runAsRoot && runAsUser !== 0) || runAsUser === undefined) return undefined;
   return runAsGroup === undefined ? String(runAsUser) : `${runAsUser}:${runAsGroup}`;
+}
+
+/**
+ * The PID limit (`deploy.resources.limits.pids`) unless the spec sets one: the stack's own code (app, workers, cron jobs, extra
+ * services) may run worker processes; stateful workloads (Postgres forks one process per
+ * connection, Traefik, Prometheus) a few hundred; exporters, agents and Ballast's jobs are one
+ * program with its threads. Generous enough never to bind in normal work, low enough that a
+ * fork bomb stays inside its container.
+ */
+export const DEFAULT_PIDS_LIMIT = { userCode: 2048, stateful: 1024, other: 512 } as const;
+
+const userCodeComponents = new Set(["app", "workers", "cron", "services"]);
+
+export function pidsLimitFor(workload: WorkloadSpec): number {
+  if (workload.pidsLimit !== undefined) return workload.pidsLimit;
+  if (userCodeComponents.has(workload.component)) return DEFAULT_PIDS_LIMIT.userCode;
+  return workload.role === "stateful" ? DEFAULT_PIDS_LIMIT.stateful : DEFAULT_PIDS_LIMIT.other;
 }
 
 function checkFileName(owner: string, name: string): void {
@@ -353,7 +371,8 @@ export function renderService(workload: WorkloadSpec, context: ServiceContext): 
     deploy: {
       ...(replicas === undefined ? {} : { replicas }),
       resources: {
-        limits: { cpus: cpus(workload.resources.limits.cpu), memory: `${workload.resources.limits.memoryMiB}M` },
+        // Compose refuses `pids_limit` beside other deploy limits: the PID limit lives here.
+        limits: { cpus: cpus(workload.resources.limits.cpu), memory: `${workload.resources.limits.memoryMiB}M`, pids: pidsLimitFor(workload) },
         reservations: { cpus: cpus(workload.resources.requests.cpu), memory: `${workload.resources.requests.memoryMiB}M` },
       },
     },
@@ -383,10 +402,14 @@ export function renderService(workload: WorkloadSpec, context: ServiceContext): 
   const ports = portsFor(workload);
   if (ports) service.ports = ports;
   if (workload.extraHosts && workload.extraHosts.length > 0) service.extra_hosts = [...workload.extraHosts];
+  const networks = context.networks.get(workload.name) ?? [];
   if (security.hostNetwork) {
     service.network_mode = "host";
+  } else if (networks.length === 0) {
+    // Opens no connection (the volume-owners step): no network at all.
+    service.network_mode = "none";
   } else {
-    service.networks = [...(context.networks.get(workload.name) ?? [])];
+    service.networks = [...networks];
   }
   // A live secret (taken in place) changes no label: its rotation must not recreate the container.
   service.labels = labelsFor(workload, restartingSecretFiles(workload).length > 0);
@@ -457,11 +480,11 @@ export function renderComposeProject(
       : undefined;
   const services = Object.fromEntries(Object.keys(unordered).sort().map((name) => [name, unordered[name]]));
 
-  const usedNetworks = new Set([...networks.values()].flat());
   const networkDefinitions: Record<string, ComposeNetwork> = {};
-  if (usedNetworks.has("edge")) networkDefinitions.edge = { name: edgeNetworkName(project), driver: "bridge" };
-  if (usedNetworks.has("internal")) {
-    networkDefinitions.internal = { name: `${project}_internal`, driver: "bridge", internal: true };
+  for (const network of orderNetworks([...networks.values()].flat())) {
+    networkDefinitions[network] = EGRESS_NETWORKS.includes(network)
+      ? { name: `${project}_${network}`, driver: "bridge" }
+      : { name: `${project}_${network}`, driver: "bridge", internal: true };
   }
 
   const document: ComposeDocument = { name: project, services, networks: networkDefinitions };

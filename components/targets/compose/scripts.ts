@@ -181,6 +181,7 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
     `readonly CRON_ENABLED=${settings.cron ? 1 : 0}`,
     `readonly MAINTENANCE_ENABLED=${settings.maintenance ? 1 : 0}`,
     `readonly -a SINGLETONS=${bashArray(names("singletons", plan.singletons))}`,
+    `readonly -a PREPARERS=${bashArray(names("preparing steps", plan.preparers))}`,
     `readonly -a ONE_SHOTS=${bashArray(names("one-shot steps", plan.oneShots))}`,
     `readonly -a ROLLING=${bashArray(names("rolling services", plan.rolling.map((r) => r.name)))}`,
     `readonly -a ROUTED=${bashArray(names("routed services", routed.map((r) => r.name)))}`,
@@ -195,7 +196,7 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
     `readonly -a LIVE_SECRETS=${bashArray(names("live secrets", plan.liveSecrets.map((l) => l.secret)))}`,
     `readonly -a LIVE_COMMANDS=${bashArray(plan.liveSecrets.map((l) => plainWords(`apply command of ${l.secret}`, l.apply)))}`,
     `declare -rA ONE_SHOT_TIMEOUT=${bashMap(
-      Object.fromEntries(plan.oneShots.map((job) => [job, positiveInteger(`timeout of ${job}`, settings.oneShotTimeouts[job] ?? 0)])),
+      Object.fromEntries([...plan.preparers, ...plan.oneShots].map((job) => [job, positiveInteger(`timeout of ${job}`, settings.oneShotTimeouts[job] ?? 0)])),
     )}`,
   ];
   for (const route of routed) {

@@ -27,7 +27,8 @@ export interface ComposeResourceAmounts {
 
 export interface ComposeDeploy {
   replicas?: number;
-  resources: { limits: ComposeResourceAmounts; reservations: ComposeResourceAmounts };
+  /** `limits.pids`: most processes and threads the container may hold (a fork bomb stays inside it). */
+  resources: { limits: ComposeResourceAmounts & { pids: number }; reservations: ComposeResourceAmounts };
 }
 
 export type DependsOnCondition = "service_healthy" | "service_started" | "service_completed_successfully";

@@ -7,7 +7,8 @@
 #
 #   1. unpack the bundle into releases/<id>/, check the project loads, create missing volumes,
 #      pull images: a failure so far leaves the live stack untouched;
-#   2. secrets a running service takes in place (Postgres' role password) are applied inside it
+#   2. preparing steps (volumes given to their non-root owners) `run --rm`, each must exit 0;
+#      secrets a running service takes in place (Postgres' role password) are applied inside it
 #      (`exec`, the value on stdin) before anything restarts with them; then singletons
 #      (datastores, proxy, monitoring) `up --no-deps --wait`: stop-first, only the changed ones
 #      are recreated;
@@ -271,9 +272,10 @@ apply_live_secrets() {
 
 # --- stage 3: one-shot steps --------------------------------------------------------------------
 
-one_shots() {
+# run_steps <jobs...>: each one-shot runs to completion (exit 0), in order.
+run_steps() {
   local job started code
-  for job in ${ONE_SHOTS[@]+"${ONE_SHOTS[@]}"}; do
+  for job in "$@"; do
     started=$SECONDS
     code=0
     run_logged compose "$CURRENT_LINK" "${ONE_SHOT_TIMEOUT[$job]}" run --rm --no-deps -T "$job" || code=$?
@@ -284,6 +286,11 @@ one_shots() {
     log "one-shot step $job completed ($((SECONDS - started))s)"
   done
 }
+
+one_shots() { run_steps ${ONE_SHOTS[@]+"${ONE_SHOTS[@]}"}; }
+
+# Before anything restarts: the step that gives volumes to their non-root owners.
+preparing_steps() { run_steps ${PREPARERS[@]+"${PREPARERS[@]}"}; }
 
 # --- stage 4: rolling services, new beside old --------------------------------------------------
 
@@ -604,6 +611,8 @@ main() {
     fail "pulling its images failed or took over ${PULL_TIMEOUT}s; the live stack was not touched"
 
   switch_current "$RELEASE_ID"
+  STAGE=prepare
+  preparing_steps || fail "a preparing step failed"
   STAGE="live-secrets"
   apply_live_secrets "$RELEASE_DIR" "${PREVIOUS:+$RELEASES_DIR/$PREVIOUS}" || fail "a running service did not take a rotated secret in place"
   STAGE=singletons
