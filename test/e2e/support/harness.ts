@@ -180,6 +180,8 @@ export interface InlineOptions {
   diff?: boolean;
   /** A module exporting `program` to run instead of Ballast's (scripts/e2e/inline.ts --program). */
   program?: string;
+  /** refresh --clear-pending-creates: drop the pending creates an interrupted `up` left. */
+  clearPendingCreates?: boolean;
 }
 
 export interface InlineResult extends RunResult {
@@ -314,6 +316,7 @@ export class PulumiProject {
     for (const pack of options.policyPacks ?? []) args.push("--policy-pack", pack);
     for (const file of options.policyPackConfigs ?? []) args.push("--policy-pack-config", file);
     if (options.program) args.push("--program", options.program);
+    if (options.clearPendingCreates) args.push("--clear-pending-creates");
     args.push("--timeout", String(options.timeoutSeconds));
     const result = await run(tsx, args, {
       cwd: repoRoot,
