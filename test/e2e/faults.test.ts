@@ -64,18 +64,25 @@ async function waitFor(what: string, limit: number, check: () => Promise<boolean
   throw new Error(`${what}: not within ${limit}s`);
 }
 
-/** Every leaf string of a decrypted secret (`{"4dabf...": ..., "plaintext": "<json>"}`) in a `stack export --show-secrets`. */
+/**
+ * The secret values of a `stack export --show-secrets` (decrypted secrets read
+ * `{"4dabf...": ..., "plaintext": "<json>"}`): every secret that is a string (generated passwords,
+ * keys, config secrets). A secret object is secret as a whole because one field is (the SSH
+ * connection, for its private key): of those only the fields named like secrets count, not its
+ * public host, user or host key.
+ */
 function secretLeaves(node: unknown, found: Set<string>): void {
   if (Array.isArray(node)) return node.forEach((n) => secretLeaves(n, found));
   if (node === null || typeof node !== "object") return;
   const record = node as Record<string, unknown>;
   if (record["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && typeof record.plaintext === "string") {
-    const collect = (value: unknown): void => {
-      if (typeof value === "string") found.add(value);
-      else if (Array.isArray(value)) value.forEach(collect);
-      else if (value && typeof value === "object") Object.values(value).forEach(collect);
+    const collect = (value: unknown, key: string | undefined): void => {
+      if (typeof value === "string") {
+        if (key === undefined || /password|privateKey|secret|token/i.test(key)) found.add(value);
+      } else if (Array.isArray(value)) value.forEach((v) => collect(v, key));
+      else if (value && typeof value === "object") Object.entries(value).forEach(([k, v]) => collect(v, k));
     };
-    collect(JSON.parse(record.plaintext));
+    collect(JSON.parse(record.plaintext), undefined);
     return;
   }
   Object.values(record).forEach((n) => secretLeaves(n, found));
