@@ -46,14 +46,14 @@ export const composeInterruptions: readonly InterruptionFact[] = [
     fault: "The Docker engine restarted during a release",
     provenBy: "the Docker engine restarted while the new containers start",
     left:
-      "The release fails (its `docker` calls do) and is rolled back or left half done; the engine brings the containers back by their restart policy (`unless-stopped`). Without `live-restore` every container stopped with the engine: requests fail until they are back.",
-    next: "`pulumi up`: the next release marks the interrupted one `<id>.failed`, starts a full new set beside whatever runs, and drains the rest.",
+      "The release fails (`FAILED at rolling`) and rolls back; the engine brings the containers back by their restart policy (`unless-stopped`). Without `live-restore` every container stopped with the engine: requests fail until they are back.",
+    next: "`pulumi up`: the release runs again and converges. Had the release been cut off instead (the host went down with it), the next one marks it `<id>.failed` and drains whatever it had started.",
   },
   {
     fault: "The host rebooted",
     provenBy: "host reboot simulated",
     left:
-      "Every container comes back by its restart policy when the engine starts (the engine starts them together, not in `depends_on` order: the app's own restarts cover a database that is not ready yet).",
+      "Every container comes back by its restart policy when the engine starts. The engine does not follow `depends_on` (it started Redis and Postgres first, the app last, in the test): the app's own restarts cover a database that is not ready yet.",
     next: "Nothing; the next `pulumi up` runs normally and its health gate passes.",
   },
 ];
