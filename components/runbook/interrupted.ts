@@ -32,8 +32,8 @@ export const composeInterruptions: readonly InterruptionFact[] = [
     fault: "`pulumi up` was interrupted (Ctrl-C, then killed: a closed laptop, a cancelled CI job)",
     provenBy: "pulumi up interrupted (SIGINT, then SIGKILL)",
     left:
-      "The state keeps the update's lock and a pending create of the release; `deploy.sh` on the host goes on as after a dropped connection.",
-    next: "The steps below (`pulumi cancel`, `pulumi up`, `pulumi refresh --clear-pending-creates`).",
+      "The state keeps a pending create of the release (the CLI released its lock on SIGINT, also on a file backend); `deploy.sh` on the host goes on as after a dropped connection.",
+    next: "The steps below: `pulumi up` converges but leaves the pending create, which `pulumi refresh --clear-pending-creates` drops.",
   },
   {
     fault: "The disk was full",
@@ -60,7 +60,7 @@ export const composeInterruptions: readonly InterruptionFact[] = [
 
 function pendingSteps(stack: string): string[] {
   return [
-    `pulumi cancel --yes --stack ${stack}        # the killed update's lock (a file backend keeps it too)`,
+    `pulumi cancel --yes --stack ${stack}        # only if pulumi up says the stack is locked (a kill without Ctrl-C first)`,
     `pulumi up --stack ${stack}                   # warns about the pending create, runs the release again`,
     `pulumi refresh --clear-pending-creates --yes --stack ${stack}`,
     `pulumi preview --expect-no-changes --stack ${stack}`,
@@ -68,7 +68,7 @@ function pendingSteps(stack: string): string[] {
 }
 
 const pendingIntro =
-  "After `pulumi up` was killed (a second Ctrl-C, a closed laptop, a cancelled CI job) the state keeps the update's lock and the operations it had started (`pending_operations`). Pulumi cannot know whether they finished, so:";
+  "After `pulumi up` was killed (a second Ctrl-C, a closed laptop, a cancelled CI job) the state keeps the operations it had started (`pending_operations`), and, when the CLI got no Ctrl-C before the kill, the update's lock. Pulumi cannot know whether they finished, so:";
 
 /** The Compose section: the faults table, the Pulumi steps, and how to compare the host with the state. */
 export function composeInterruptedSection(
