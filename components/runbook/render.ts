@@ -12,6 +12,7 @@ import { alertsFromModel, dashboardsFromModel } from "./facts";
 import { alertRoutingFromModel, type AlertRouting } from "./routing";
 import { anchor, code, codeBlock, shellLine, shellWord, table } from "./markdown";
 import { tracesText } from "./traces";
+import { composeInterruptedSection, kubernetesInterruptedSection } from "./interrupted";
 import { composeOps, configSet, kubernetesOps, type ComposeExtras, type KubernetesExtras, type TargetOps } from "./ops";
 import type { RunbookAlert, RunbookInput, RunbookSlo, SecretSource } from "./types";
 
@@ -155,6 +156,7 @@ const sectionTitles = {
   deploy: "Deploy",
   verify: "Verify",
   rollback: "Roll back",
+  interrupted: "When a deploy was interrupted",
   logs: "Read logs",
   database: "Database shell",
   backups: "Backups and restore",
@@ -315,6 +317,11 @@ function rollbackSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): 
     );
   }
   return lines.join("\n");
+}
+
+function interruptedSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string {
+  if (isCompose(ops)) return composeInterruptedSection(sectionTitles.interrupted, ctx.stack, ops.base, ops.shell);
+  return kubernetesInterruptedSection(sectionTitles.interrupted, ctx.stack, ops.namespace, ctx.services.filter((w) => w.role === "stateless"));
 }
 
 function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string {
@@ -748,6 +755,7 @@ export function renderRunbook(input: RunbookInput): string {
     [sectionTitles.deploy, deploySection(ctx, ops)],
     [sectionTitles.verify, verifySection(ctx, ops)],
     [sectionTitles.rollback, rollbackSection(ctx, ops)],
+    [sectionTitles.interrupted, interruptedSection(ctx, ops)],
     [sectionTitles.logs, logsSection(ctx, ops)],
     [sectionTitles.database, databaseSection(ctx, ops)],
     [sectionTitles.backups, backupsSection(ctx, ops)],

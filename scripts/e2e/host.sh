@@ -3,7 +3,7 @@
 # throwaway user may run Docker with compose v2, a loopback image registry, and the e2e images.
 # See docs/e2e.md.
 #
-# Usage: scripts/e2e/host.sh up|down|status|pebble-start <httpPort>
+# Usage: scripts/e2e/host.sh up|down|status|pebble-start <httpPort>|dockerd-restart [<seconds down>]
 #
 #   up      install what is missing (Debian: docker.io openssh-server debootstrap docker-registry curl
 #           openssl), start dockerd (unless one already answers on /var/run/docker.sock), build or reuse
@@ -21,6 +21,9 @@
 #           (re)start Pebble so that it validates HTTP-01 challenges on 127.0.0.1:<httpPort> (the port
 #           a test publishes its proxy's HTTP entry point on); updates host.env. A restarted Pebble has
 #           a new root and intermediate CA and no accounts or orders.
+#   dockerd-restart [<seconds down>]
+#           stop the engine `up` started (its containers stop with it: no live-restore), wait, start it
+#           again with the same flags and data root (test/e2e/faults.test.ts: engine restart, reboot).
 #
 # ACME: Pebble's ACME endpoint listens on the default Docker bridge's gateway address only (containers
 # reach it as host.docker.internal with `--add-host host.docker.internal:host-gateway`), with its own
@@ -705,9 +708,24 @@ cmd_pebble_start() {
   mv "$tmp" "$STATE/host.env"
 }
 
+# dockerd-restart [<seconds down>]: the fault tests' engine restart (and, with every container
+# stopped by it, a host reboot): the engine `up` started stops (TERM; without live-restore it stops
+# every container), stays down <seconds>, then starts again exactly as `up` starts it (same flags,
+# data root, pid file and socket). Refuses an engine `up` did not start.
+cmd_dockerd_restart() {
+  local down=${1:-0}
+  [[ $(id -u) == 0 ]] || die "run as root"
+  [[ $down =~ ^[0-9]+$ ]] || die "usage: host.sh dockerd-restart [<seconds down>]"
+  pid_alive "$STATE/dockerd.pid" || die "no dockerd started by host.sh runs ($STATE/dockerd.pid): it restarts only its own engine"
+  stop_pid "$STATE/dockerd.pid" dockerd 60
+  sleep "$down"
+  start_dockerd
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   pebble-start) cmd_pebble_start "${2:-}" ;;
+  dockerd-restart) cmd_dockerd_restart "${2:-0}" ;;
   down) cmd_down ;;
   status) cmd_status ;;
   *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;

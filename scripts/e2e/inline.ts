@@ -2,6 +2,7 @@
  * tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR
  *                           [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]...
  *                           [--exclude-protected] [--diff] [--program MODULE] [--timeout SECONDS]
+ *                           [--clear-pending-creates]
  *
  * Runs the Ballast program (exactly what index.ts does: config in, Platform built, outputs
  * exported) on the real Pulumi engine as an Automation API *inline* program, for the end-to-end
@@ -26,7 +27,7 @@ import { readPlatformConfig } from "../../components/config";
 import { Platform } from "../../components/platform";
 
 const USAGE =
-  "usage: tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]... [--exclude-protected] [--diff] [--program MODULE] [--timeout SECONDS]";
+  "usage: tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]... [--exclude-protected] [--diff] [--program MODULE] [--timeout SECONDS] [--clear-pending-creates]";
 
 type Operation = "up" | "preview" | "refresh" | "destroy";
 
@@ -43,6 +44,8 @@ interface Args {
   excludeProtected: boolean;
   diff: boolean;
   timeoutSeconds: number;
+  /** refresh: drop the pending creates an interrupted `up` left in the state (`pulumi refresh --clear-pending-creates`). */
+  clearPendingCreates: boolean;
 }
 
 function parseArgs(argv: string[]): Args | string {
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Args | string {
   let expectNoChanges = false;
   let excludeProtected = false;
   let diff = false;
+  let clearPendingCreates = false;
   let timeoutSeconds = 1200;
   const policyPacks: string[] = [];
   const policyPackConfigs: string[] = [];
@@ -72,6 +76,7 @@ function parseArgs(argv: string[]): Args | string {
     else if (arg === "--program") programModule = value();
     else if (arg === "--exclude-protected") excludeProtected = true;
     else if (arg === "--diff") diff = true;
+    else if (arg === "--clear-pending-creates") clearPendingCreates = true;
     else if (arg === "--timeout") timeoutSeconds = Number(value());
     else return `unknown argument ${arg}\n${USAGE}`;
   }
@@ -88,6 +93,7 @@ function parseArgs(argv: string[]): Args | string {
     excludeProtected,
     diff,
     timeoutSeconds,
+    clearPendingCreates,
   };
 }
 
@@ -148,7 +154,7 @@ async function run(args: Args): Promise<Record<string, unknown>> {
       return { changes: result.changeSummary, steps };
     }
     case "refresh": {
-      const result = await stack.refresh(common);
+      const result = await stack.refresh({ ...common, clearPendingCreates: args.clearPendingCreates });
       return { summary: result.summary.resourceChanges ?? {} };
     }
     case "destroy": {

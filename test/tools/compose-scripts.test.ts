@@ -243,6 +243,65 @@ describe("deploy.sh before it starts anything", () => {
   });
 });
 
+describe("deploy.sh after an interruption, and on a full disk", () => {
+  const model = fixtureModel();
+  const LIVE = "20260101T000000.000Z-aaaaaaaaaaaa";
+  const INTERRUPTED = "20260101T000100.000Z-bbbbbbbbbbbb";
+
+  /** A host where release LIVE went live and INTERRUPTED was cut off half way (`current` links it). */
+  function interruptedHost(withLiveRecord: boolean): Host {
+    const host = newHost();
+    for (const id of [LIVE, INTERRUPTED]) {
+      fs.mkdirSync(path.join(host.base, "releases", id), { recursive: true });
+      fs.writeFileSync(path.join(host.base, "releases", id, "deploy.log"), "");
+    }
+    fs.symlinkSync(`releases/${INTERRUPTED}`, path.join(host.base, "current"));
+    fs.mkdirSync(path.join(host.base, ".ballast"));
+    if (withLiveRecord) fs.writeFileSync(path.join(host.base, ".ballast", "live"), `${LIVE} ${"a".repeat(64)}\n`);
+    return host;
+  }
+
+  it("marks a release that neither went live nor failed as failed and rolls back to the live one, not to it", () => {
+    const host = interruptedHost(true);
+    const failed = deploy(host, stdinFor(host, model).stdin, { FAKE_PULL_EXIT: "1" });
+    expect(failed.status).toBe(1);
+    const releases = fs.readdirSync(path.join(host.base, "releases"));
+    expect(releases).toContain(`${INTERRUPTED}.failed`);
+    expect(releases).not.toContain(INTERRUPTED);
+    expect(fs.readFileSync(path.join(host.base, "releases", `${INTERRUPTED}.failed`, "deploy.log"), "utf8")).toMatch(/interrupted: it neither went live nor failed/);
+    expect(fs.readlinkSync(path.join(host.base, "current"))).toBe(`releases/${LIVE}`);
+    expect(failed.stderr).toContain(`the stack runs release ${LIVE}`);
+    const log = /full log on the host: (\S+)/.exec(failed.stderr)![1];
+    expect(fs.readFileSync(log, "utf8")).toContain(`interrupted releases marked failed: ${INTERRUPTED}`);
+  });
+
+  it("a host deployed before the live record existed keeps `current` as the live release", () => {
+    const host = interruptedHost(false);
+    const failed = deploy(host, stdinFor(host, model).stdin, { FAKE_PULL_EXIT: "1" });
+    expect(failed.status).toBe(1);
+    expect(fs.readdirSync(path.join(host.base, "releases"))).toContain(INTERRUPTED);
+    expect(fs.readlinkSync(path.join(host.base, "current"))).toBe(`releases/${INTERRUPTED}`);
+  });
+
+  it("a full disk stops the release before it writes anything, in one line naming the device, its mount point and the space", () => {
+    const host = newHost();
+    // df as GNU df -Pk prints a 16 MiB filesystem with 4 KiB left.
+    fs.writeFileSync(
+      path.join(host.bin, "df"),
+      "#!/usr/bin/env bash\nprintf 'Filesystem 1024-blocks Used Available Capacity Mounted on\\n/dev/loop7 16384 16380 4 100%% /srv/releases\\n'\n",
+      { mode: 0o755 },
+    );
+    const failed = deploy(host, stdinFor(host, model).stdin);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr.trim()).toBe(
+      `ballast: the disk holding ${host.base} is full: /dev/loop7 on /srv/releases has 4 KiB free of 16384 KiB (a release needs 10240 KiB); ` +
+        "nothing was written and the live stack was not touched: free space there (old logs, `docker system prune`) and run pulumi up again",
+    );
+    expect(fs.existsSync(host.base)).toBe(false);
+    expect(calls(host).filter((c) => c.startsWith("compose"))).toEqual([]);
+  });
+});
+
 describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () => {
   /** The fixture with Postgres as Ballast renders it: the password as a live secret file. */
   const liveModel = (): StackModel => {
@@ -414,6 +473,7 @@ describe("destroy.sh", () => {
     fs.mkdirSync(path.join(host.base, "routing"));
     fs.mkdirSync(path.join(host.base, ".ballast"));
     fs.writeFileSync(path.join(host.base, ".ballast", "destroy.sh"), target(host).scripts(model).destroy);
+    fs.writeFileSync(path.join(host.base, ".ballast", "live"), `${path.basename(dir)} ${id}\n`);
     fs.writeFileSync(path.join(host.state, "crontab"), "MAILTO=ops\n# BEGIN ballast ballast (rendered by Ballast: do not edit)\n0 3 * * * job\n# END ballast ballast\n5 5 * * * my-own-job\n");
     return id;
   }
@@ -438,6 +498,7 @@ describe("destroy.sh", () => {
     expect(calls(host).some((c) => c.endsWith("--profile jobs down --remove-orphans"))).toBe(true);
     expect(fs.existsSync(path.join(host.base, "current"))).toBe(false);
     expect(fs.existsSync(path.join(host.base, "routing"))).toBe(false);
+    expect(fs.existsSync(path.join(host.base, ".ballast", "live")), "the live record goes with the stack").toBe(false);
     expect(fs.readFileSync(path.join(host.state, "crontab"), "utf8")).toBe("MAILTO=ops\n5 5 * * * my-own-job\n");
     expect(calls(host).some((c) => c.startsWith("volume rm"))).toBe(false);
     expect(result.stdout).toContain("kept volumes ballast_postgres-data ballast_redis-data ballast_traefik-acme");

@@ -139,6 +139,8 @@ export function run(command: string, args: string[], options: RunOptions): Promi
       killGroup("SIGKILL");
       resolve({ code, signal, stdout, stderr, timedOut });
     });
+    // A child that exits without reading its stdin (umount, pgrep) closes the pipe first: not an error.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
@@ -185,6 +187,8 @@ export interface InlineOptions {
   diff?: boolean;
   /** A module exporting `program` to run instead of Ballast's (scripts/e2e/inline.ts --program). */
   program?: string;
+  /** refresh --clear-pending-creates: drop the pending creates an interrupted `up` left. */
+  clearPendingCreates?: boolean;
 }
 
 export interface InlineResult extends RunResult {
@@ -333,6 +337,7 @@ export class PulumiProject {
     for (const pack of options.policyPacks ?? []) args.push("--policy-pack", pack);
     for (const file of options.policyPackConfigs ?? []) args.push("--policy-pack-config", file);
     if (options.program) args.push("--program", options.program);
+    if (options.clearPendingCreates) args.push("--clear-pending-creates");
     args.push("--timeout", String(options.timeoutSeconds));
     const result = await run(tsx, args, {
       cwd: this.sourceRoot,

@@ -10,6 +10,9 @@ readonly CURRENT_LINK="$BASE_DIR/current"
 # Files that outlive a release: the routing Traefik watches, destroy.sh, the deploy log.
 readonly ROUTING_DIR="$BASE_DIR/routing"
 readonly STATE_DIR="$BASE_DIR/.ballast"
+# "<release id> <bundle sha256>" of the last release that went live (deploy.sh writes it once the
+# health gate passed): what runs on the host, to compare with the bundle hash Pulumi recorded.
+readonly LIVE_RECORD="$STATE_DIR/live"
 readonly CRON_BEGIN="# BEGIN ballast $PROJECT (rendered by Ballast: do not edit)"
 readonly CRON_END="# END ballast $PROJECT"
 

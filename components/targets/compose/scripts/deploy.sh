@@ -29,6 +29,9 @@
 # the service, what its check said, and the full log on the host (docs/compose-release.md).
 
 readonly MIN_UP_SECONDS=5
+# Below this much free space where releases live or where Docker keeps images, a release stops
+# before it writes anything (a full disk half way through leaves a half-written release).
+readonly MIN_FREE_KB=10240
 BUNDLE_ID=""
 RELEASE_ID=""
 RELEASE_DIR=""
@@ -64,7 +67,7 @@ require_tools() {
 # unpack_bundle <dir>: writes the bundle from stdin into <dir>; sets BUNDLE_ID.
 # Files are created under umask 077 before any content lands, then get their mode.
 unpack_bundle() {
-  local dir=$1 header kind mode path line payload
+  local dir=$1 header kind mode path line payload problem
   IFS= read -r header || die "no release bundle on stdin"
   [[ $header =~ ^ballast-bundle\ 1\ ([0-9a-f]{64})$ ]] || die "stdin is not a ballast release bundle (version 1)"
   BUNDLE_ID=${BASH_REMATCH[1]}
@@ -86,10 +89,65 @@ unpack_bundle() {
     done
     mkdir -p "$dir/$(dirname "$path")"
     : >"$dir/$path"
-    printf '%s' "$payload" | base64 -d >"$dir/$path" || die "release bundle: $path does not decode"
+    if ! printf '%s' "$payload" | base64 -d >"$dir/$path"; then
+      problem=$(disk_full_problem "$dir")
+      die "${problem:+$problem; }release bundle: $path could not be written or does not decode"
+    fi
     chmod "$mode" "$dir/$path"
   done
   die "release bundle is truncated (no end record)"
+}
+
+# disk_full_problem <path>: empty when the filesystem holding <path> (or its nearest existing
+# parent) has MIN_FREE_KB free; otherwise one line naming the device, its mount point and the space.
+disk_full_problem() {
+  local dir=$1 device size avail mount
+  while [[ ! -e $dir && $dir == /* && $dir != / ]]; do dir=$(dirname "$dir"); done
+  read -r device size _ avail _ mount < <(df -Pk -- "$dir" 2>/dev/null | awk 'NR == 2') || return 0
+  [[ $avail =~ ^[0-9]+$ ]] || return 0
+  ((avail < MIN_FREE_KB)) || return 0
+  printf 'the disk holding %s is full: %s on %s has %s KiB free of %s KiB (a release needs %s KiB)' "$1" "$device" "$mount" "$avail" "$size" "$MIN_FREE_KB"
+}
+
+# require_disk_space: releases and Docker's data root need room before anything is written.
+require_disk_space() {
+  local problem root
+  problem=$(disk_full_problem "$BASE_DIR")
+  if [[ -z $problem ]]; then
+    root=$(timeout 30 docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)
+    [[ -z $root ]] || problem=$(disk_full_problem "$root")
+  fi
+  [[ -z $problem ]] || die "$problem; nothing was written and the live stack was not touched: free space there (old logs, \`docker system prune\`) and run pulumi up again"
+}
+
+# settle_interrupted_releases: a release newer than the live record that neither went live nor
+# failed was interrupted (SSH dropped, `pulumi up` killed, the engine or host restarted mid-way).
+# It becomes <id>.failed (pruning removes it like any failed one) and `current` goes back to the
+# live release, so this release rolls back to what really served, not to a half-done one.
+# A host without the record (deployed before it existed) keeps `current` as the live release.
+settle_interrupted_releases() {
+  local live="" path name
+  [[ -f $LIVE_RECORD ]] || return 0
+  read -r live _ <"$LIVE_RECORD" || return 0
+  [[ -n $live && -d $RELEASES_DIR/$live ]] || return 0
+  for path in "$RELEASES_DIR"/*; do
+    [[ -d $path ]] || continue
+    name=${path##*/}
+    [[ $name != *.failed && $name > $live ]] || continue
+    printf '%s interrupted: it neither went live nor failed (found by the next release)\n' "$(date -u +%H:%M:%S)" >>"$path/deploy.log"
+    mv -- "$path" "$path.failed"
+    INTERRUPTED+=("$name")
+  done
+  [[ $(current_release) == "$live" ]] || switch_current "$live"
+}
+INTERRUPTED=()
+
+# record_live: the release serves (traffic switched, health gate passed); written before the drain,
+# so an interruption after this point leaves a release that is live, not an interrupted one.
+record_live() {
+  printf '%s %s\n' "$RELEASE_ID" "$BUNDLE_ID" >"$LIVE_RECORD.new"
+  chmod 0644 "$LIVE_RECORD.new"
+  mv -f "$LIVE_RECORD.new" "$LIVE_RECORD"
 }
 
 # A new release id: UTC time to the millisecond (names sort in deploy order, which pruning
@@ -586,9 +644,12 @@ refresh_older_secrets() {
 main() {
   local incoming containers
   require_tools
+  require_disk_space
   mkdir -p "$RELEASES_DIR"
   take_lock
   rm -rf -- "$RELEASES_DIR"/.incoming.*
+  mkdir -p "$STATE_DIR"
+  settle_interrupted_releases
   incoming="$RELEASES_DIR/.incoming.$$"
   mkdir "$incoming"
   unpack_bundle "$incoming"
@@ -599,6 +660,7 @@ main() {
   : >"$LOG_FILE"
   PREVIOUS=$(current_release)
   log "release $RELEASE_ID unpacked (previous: ${PREVIOUS:-none}); log: $LOG_FILE"
+  ((${#INTERRUPTED[@]} == 0)) || log "interrupted releases marked failed: ${INTERRUPTED[*]}"
 
   STAGE=check
   run_logged compose "$RELEASE_DIR" 120 config --quiet || fail "its compose project does not load; the live stack was not touched"
@@ -624,6 +686,7 @@ main() {
   STAGE=switch
   switch_routing || fail "Traefik did not take the new containers"
   health_gate || fail "the health gate failed after the switch; traffic went back to the old containers"
+  record_live
 
   STAGE=retire
   retire_old_containers

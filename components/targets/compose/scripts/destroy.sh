@@ -25,7 +25,7 @@ main() {
   fi
   compose "$CURRENT_LINK" "$STOP_TIMEOUT" down --remove-orphans || die "docker compose down failed for release $current"
   install_crontab ""
-  rm -f "$CURRENT_LINK"
+  rm -f "$CURRENT_LINK" "$LIVE_RECORD"
   rm -rf -- "${ROUTING_DIR:?}"
   log "release $current is down; its scheduled jobs are off"
   if ((ALLOW_DATA_LOSS)); then
