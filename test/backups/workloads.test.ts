@@ -14,7 +14,7 @@ import { configFor } from "../fixtures/config";
 
 const ctx: BackupContext & { postgres: { kind: "in-stack" } } = {
   environment: "prod",
-  postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "app", user: "app", extensions: ["vector", "pg_trgm"], service: "postgres" },
+  postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "app", user: "app", roles: { app: "ballast_app", monitor: "ballast_monitor", backup: "ballast_backup" }, extensions: ["vector", "pg_trgm"], service: "postgres" },
 };
 /** `ballast:backups` as the config pipeline parses it (S3 credentials supplied). */
 const parseBackups = (backups: Record<string, unknown>): BackupsConfig =>
