@@ -25,7 +25,16 @@ export function stackNames(config: Pick<PlatformConfig, "app" | "postgres" | "re
 
 /** Where the stack's Postgres answers: in-stack, or an external (managed) database reached through `database-url`. */
 export type PostgresEndpoint =
-  | { kind: "in-stack"; host: string; port: number; database: string; user: string }
+  | {
+      kind: "in-stack";
+      host: string;
+      port: number;
+      database: string;
+      /** The superuser (`ballast:postgres.user`). */
+      user: string;
+      /** The login roles of the stack's clients (`ballast:postgres.roles`): app, postgres exporter, backup job. */
+      roles: { app: string; monitor: string; backup: string };
+    }
   | { kind: "external"; database: string; user: string };
 
 export interface StackEndpoints {
@@ -38,7 +47,7 @@ export function stackEndpoints(config: Pick<PlatformConfig, "app" | "postgres" |
   const names = stackNames(config);
   const { database, user } = config.postgres;
   return {
-    postgres: config.postgres.external ? { kind: "external", database, user } : { kind: "in-stack", host: names.postgres, port: POSTGRES_PORT, database, user },
+    postgres: config.postgres.external ? { kind: "external", database, user } : { kind: "in-stack", host: names.postgres, port: POSTGRES_PORT, database, user, roles: { ...config.postgres.roles } },
     redis: config.redis.enabled ? { host: names.redis, port: REDIS_PORT } : undefined,
   };
 }

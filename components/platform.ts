@@ -33,7 +33,7 @@ export interface PlatformArgs {
 
 /** Secrets that grant access to a datastore, by the datastore's component: whoever holds one may connect to it. */
 const datastoreCredentials: Record<string, string[]> = {
-  postgres: ["database-url", "postgres-password"],
+  postgres: ["database-url", "postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"],
   redis: ["redis-url", "redis-password"],
 };
 
@@ -59,7 +59,7 @@ export function wireNetwork(workloads: WorkloadSpec[]): WorkloadSpec[] {
 
 /** Secrets whose value is built from (or kept beside) another secret, so they change when it is rotated. */
 const derivedFrom: Record<string, string> = {
-  "database-url": "postgres-password",
+  "database-url": "postgres-app-password",
   "redis-url": "redis-password",
   [ENCRYPTION_KEY_PREVIOUS_SECRET]: "encryption-key",
 };

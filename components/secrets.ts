@@ -22,7 +22,7 @@ import type { SecretSpec } from "./spec";
 import type { SecretValues } from "./targets/target";
 
 export interface SecretsArgs {
-  /** Validated stack config (rotation counters, declared user secrets, Postgres user and database). */
+  /** Validated stack config (rotation counters, declared user secrets, Postgres app role and database). */
   config: PlatformConfig;
   /** Values supplied through `ballast:secretValues`, already Pulumi secrets. */
   supplied: SecretConfig["values"];
@@ -44,7 +44,7 @@ export class Secrets extends pulumi.ComponentResource {
 
     const needed = (secret: string) =>
       used.has(secret) ||
-      (secret === "postgres-password" && (used.has("database-url") || used.has("postgres-password"))) ||
+      (secret === "postgres-app-password" && used.has("database-url")) ||
       (secret === "redis-password" && (used.has("redis-url") || used.has("redis-password")));
 
     const endpoints = stackEndpoints(config);
@@ -52,7 +52,7 @@ export class Secrets extends pulumi.ComponentResource {
     for (const [secretName, builtin] of Object.entries(builtinSecrets)) {
       if (builtin.derived || !needed(secretName)) continue;
       // An external database brings its own credentials inside database-url.
-      if (secretName === "postgres-password" && endpoints.postgres.kind === "external") continue;
+      if (secretName.startsWith("postgres-") && endpoints.postgres.kind === "external") continue;
       if (secretName === "encryption-key" && config.encryptionKeyRotation && supplied[secretName] === undefined) {
         const keys = this.encryptionKeys(encryptionKeyGenerations(config, Object.keys(supplied)));
         values[secretName] = keys.current;
@@ -80,7 +80,7 @@ export class Secrets extends pulumi.ComponentResource {
       values["database-url"] =
         postgres.kind === "external"
           ? pulumi.secret(supplied["database-url"])
-          : pulumi.secret(pulumi.interpolate`postgresql://${postgres.user}:${values["postgres-password"]}@${postgres.host}:${postgres.port}/${postgres.database}`);
+          : pulumi.secret(pulumi.interpolate`postgresql://${postgres.roles.app}:${values["postgres-app-password"]}@${postgres.host}:${postgres.port}/${postgres.database}`);
       specs.push({ name: "database-url", ...pick(builtinSecrets["database-url"]) });
     }
     if (used.has("redis-url") && endpoints.redis) {

@@ -128,8 +128,8 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
 
   it("rotates with all + per-secret counters; the encryption key's re-encryption window gives the app both keys; Postgres takes its password in place", async () => {
     const stack = await rendered(target);
-    // all: 1 on top of auth-secret: 1, postgres-password: 2, encryption-key: 1 (generation 2, re-encrypted to 1).
-    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("auth-secret=2,encryption-key=2,postgres-password=3,redis-password=1");
+    // all: 1 on top of auth-secret: 1, postgres-app-password: 2, encryption-key: 1 (generation 2, re-encrypted to 1).
+    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("auth-secret=2,encryption-key=2,postgres-app-password=3,redis-password=1");
     expect(workloadOf(stack, "api").secretEnv).toMatchObject({ ENCRYPTION_KEY: "encryption-key", ENCRYPTION_KEY_PREVIOUS: "encryption-key-previous" });
     expect(stack.recorder.byType("random:index/randomBytes:RandomBytes").map((r) => r.name).sort()).toEqual(["encryption-key-1", "encryption-key-2"]);
     expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();

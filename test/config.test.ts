@@ -212,7 +212,7 @@ describe("rotation: ballast:rotation, ballast:rotation.all, ballast:encryptionKe
 
   it("names every counter it allows when the name is not one (all and the generated secrets)", () => {
     expect(problemsOf(prodRaw({ rotation: { "openai-api-key": 1 } }))).toEqual([
-      "ballast:rotation.openai-api-key: only generated secrets have a rotation counter; allowed: all, postgres-password, redis-password, auth-secret, grafana-admin-password",
+      "ballast:rotation.openai-api-key: only generated secrets have a rotation counter; allowed: all, postgres-password, postgres-app-password, postgres-monitor-password, postgres-backup-password, redis-password, auth-secret, grafana-admin-password",
     ]);
   });
 

@@ -460,10 +460,17 @@ describe("Dealix", () => {
   it.each(targets)("rotates ALL generated secrets with one counter (scenario 6), Postgres in place (%s)", async (target) => {
     const stack = await rendered("dealix", target);
     const keepers = Object.fromEntries(stack.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, p.inputs.keepers]));
-    for (const secret of ["postgres-password", "redis-password"]) expect(keepers[secret], secret).toEqual({ rotation: "1" });
-    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("postgres-password=1,redis-password=1");
+    for (const secret of ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password", "redis-password"]) {
+      expect(keepers[secret], secret).toEqual({ rotation: "1" });
+    }
+    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("postgres-app-password=1,redis-password=1");
     expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();
-    expect(workloadOf(stack, "postgres").liveSecrets).toEqual([{ secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-rotate"] }]);
+    expect(workloadOf(stack, "postgres").liveSecrets).toEqual([
+      { secret: "postgres-password", apply: ["/usr/local/bin/ballast-postgres-rotate"] },
+      { secret: "postgres-app-password", apply: ["/usr/local/bin/ballast-postgres-rotate", "ballast_app"] },
+      { secret: "postgres-monitor-password", apply: ["/usr/local/bin/ballast-postgres-rotate", "ballast_monitor"] },
+      { secret: "postgres-backup-password", apply: ["/usr/local/bin/ballast-postgres-rotate", "ballast_backup"] },
+    ]);
   });
 
   it("keeps queue jobs: Redis never evicts and appends every write", async () => {

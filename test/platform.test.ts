@@ -170,9 +170,9 @@ describe("secret rotation on Kubernetes", () => {
       return app.spec.template.spec.containers[0].env ?? [];
     };
     const before = envOf((await rendered("prod")).files);
-    const after = envOf((await rendered("prod", { "ballast:rotation": JSON.stringify({ "postgres-password": 1 }) })).files);
+    const after = envOf((await rendered("prod", { "ballast:rotation": JSON.stringify({ "postgres-app-password": 1 }) })).files);
     expect(after.slice(0, -1)).toEqual(before);
-    expect(after[after.length - 1]).toEqual({ name: "BALLAST_SECRET_REVISIONS", value: "postgres-password=1" });
+    expect(after[after.length - 1]).toEqual({ name: "BALLAST_SECRET_REVISIONS", value: "postgres-app-password=1" });
   });
 });
 

@@ -63,16 +63,26 @@ async function changedWorkloads(stack: string, overrides: Record<string, string>
   return [...after.keys()].filter((name) => before.get(name) !== after.get(name)).sort();
 }
 
-/** What reads postgres-password or database-url in both stack files: app, worker, the queue-clean cron job, backup, restore drill, exporter. */
-const postgresUsers = ["app", "backup", "postgres-exporter", "queue-clean", "restore-drill", "worker"];
+/** What reads database-url (the app role's password) in both stack files: app, worker, the queue-clean cron job. */
+const appRoleUsers = ["app", "queue-clean", "worker"];
+/** Each Postgres password and the workloads that log in with it, besides the app role's. */
+const roleUsers: Record<string, string[]> = {
+  "postgres-password": ["restore-drill"],
+  "postgres-monitor-password": ["postgres-exporter"],
+  "postgres-backup-password": ["backup"],
+};
 
 describe("a rotation restarts exactly the users of the secret", () => {
-  it("Compose: postgres-password changes its clients (app, workers, jobs, exporter), never Postgres itself", async () => {
-    expect(await changedWorkloads("staging", rotation({ "postgres-password": 1 }))).toEqual(postgresUsers);
+  it("Compose: postgres-app-password changes the app role's clients (app, workers, jobs), never Postgres itself", async () => {
+    expect(await changedWorkloads("staging", rotation({ "postgres-app-password": 1 }))).toEqual(appRoleUsers);
   });
 
-  it("Kubernetes: postgres-password changes the clients' pod templates and the gate Job, not the Postgres StatefulSet", async () => {
-    expect(await changedWorkloads("prod", rotation({ "postgres-password": 1 }))).toEqual([...postgresUsers, "postgres-password-check"].sort());
+  it("Kubernetes: postgres-app-password changes the clients' pod templates and the gate Job, not the Postgres StatefulSet", async () => {
+    expect(await changedWorkloads("prod", rotation({ "postgres-app-password": 1 }))).toEqual([...appRoleUsers, "postgres-password-check"].sort());
+  });
+
+  it.each(Object.entries(roleUsers))("Compose: %s changes only the workloads that log in with it", async (secret, users) => {
+    expect(await changedWorkloads("staging", rotation({ [secret]: 1 }))).toEqual(users);
   });
 
   it.each(["staging", "prod"])("%s: redis-password changes Redis, its exporter and its clients only", async (stack) => {
@@ -86,7 +96,15 @@ describe("rotate all: ballast:rotation.all", () => {
   it.each(["staging", "prod"])("%s: one bump regenerates every generated secret once (each keeper moves to 1)", async (stack) => {
     const all = await rendered(stack, rotation({ all: 1 }));
     const passwords = all.recorder.byType("random:index/randomPassword:RandomPassword");
-    expect(passwords.map((p) => p.name).sort()).toEqual(["auth-secret", "grafana-admin-password", "postgres-password", "redis-password"]);
+    expect(passwords.map((p) => p.name).sort()).toEqual([
+      "auth-secret",
+      "grafana-admin-password",
+      "postgres-app-password",
+      "postgres-backup-password",
+      "postgres-monitor-password",
+      "postgres-password",
+      "redis-password",
+    ]);
     for (const password of passwords) expect(password.inputs.keepers, password.name).toEqual({ rotation: "1" });
     // Without the opt-in the encryption key is not touched: one key, no generation 1.
     expect(all.recorder.byType("random:index/randomBytes:RandomBytes").map((b) => b.name)).toEqual(["encryption-key"]);
@@ -94,7 +112,7 @@ describe("rotate all: ballast:rotation.all", () => {
 
   it.each(["staging", "prod"])("%s: it restarts the union of the per-secret rotations, stamped with each secret's counter", async (stack) => {
     const union = new Set<string>();
-    for (const secret of ["postgres-password", "redis-password", "auth-secret", "grafana-admin-password"]) {
+    for (const secret of ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password", "redis-password", "auth-secret", "grafana-admin-password"]) {
       for (const name of await changedWorkloads(stack, rotation({ [secret]: 1 }))) union.add(name);
     }
     expect(await changedWorkloads(stack, rotation({ all: 1 }))).toEqual([...union].sort());
@@ -107,9 +125,17 @@ describe("rotate all: ballast:rotation.all", () => {
     expect(changed).toEqual(authUsers);
     const bumped = await rendered("prod", rotation({ all: 1, "auth-secret": 1 }));
     const keepers = Object.fromEntries(bumped.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, (p.inputs.keepers as { rotation: string }).rotation]));
-    expect(keepers).toEqual({ "auth-secret": "2", "grafana-admin-password": "1", "postgres-password": "1", "redis-password": "1" });
+    expect(keepers).toEqual({
+      "auth-secret": "2",
+      "grafana-admin-password": "1",
+      "postgres-password": "1",
+      "postgres-app-password": "1",
+      "postgres-monitor-password": "1",
+      "postgres-backup-password": "1",
+      "redis-password": "1",
+    });
     const app = k8sTemplate(bumped, "app").spec.containers[0].env!;
-    expect(app[app.length - 1]).toEqual({ name: "BALLAST_SECRET_REVISIONS", value: "auth-secret=2,postgres-password=1,redis-password=1" });
+    expect(app[app.length - 1]).toEqual({ name: "BALLAST_SECRET_REVISIONS", value: "auth-secret=2,postgres-app-password=1,redis-password=1" });
   });
 });
 
@@ -120,16 +146,25 @@ describe("Postgres takes its password in place", () => {
     expect(container.env!.find((e) => e.name === "POSTGRES_PASSWORD")).toBeUndefined();
     expect(container.env!.find((e) => e.name === "POSTGRES_PASSWORD_FILE")).toEqual({ name: "POSTGRES_PASSWORD_FILE", value: "/run/ballast/live/postgres-password" });
     expect(container.volumeMounts!.find((m) => m.name === "ballast-live-secrets")).toEqual({ name: "ballast-live-secrets", mountPath: "/run/ballast/live", readOnly: true });
-    expect(postgres.spec.volumes!.find((v) => v.name === "ballast-live-secrets")!.secret!.items).toEqual([{ key: "postgres-password", path: "postgres-password", mode: 0o400 }]);
+    expect(postgres.spec.volumes!.find((v) => v.name === "ballast-live-secrets")!.secret!.items).toEqual(
+      ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((key) => ({ key, path: key, mode: 0o400 })),
+    );
+    expect(container.env!.find((e) => e.name === "BALLAST_ROLE_PASSWORDS")).toEqual({
+      name: "BALLAST_ROLE_PASSWORDS",
+      value: "ballast_app=/run/ballast/live/postgres-app-password ballast_monitor=/run/ballast/live/postgres-monitor-password ballast_backup=/run/ballast/live/postgres-backup-password",
+    });
   });
 
   it("Kubernetes: a gate Job connects with the current password; every Deployment and CronJob waits for it", async () => {
-    const prod = await rendered("prod", rotation({ "postgres-password": 1 }));
+    const prod = await rendered("prod", rotation({ "postgres-app-password": 1 }));
     const gate = k8sTemplate(prod, "postgres-password-check").spec.containers[0];
     expect(gate.env).toEqual(
       expect.arrayContaining([
-        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "ballast-secrets", key: "postgres-password" } } },
-        { name: "BALLAST_SECRET_REVISIONS", value: "postgres-password=1" },
+        ...["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((key) => ({
+          name: key.toUpperCase().replace(/-/g, "_"),
+          valueFrom: { secretKeyRef: { name: "ballast-secrets", key } },
+        })),
+        { name: "BALLAST_SECRET_REVISIONS", value: "postgres-app-password=1" },
       ]),
     );
     const job = prod.recorder.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && r.name === "job-postgres-password-check")!;
@@ -147,13 +182,17 @@ describe("Postgres takes its password in place", () => {
     const postgres = compose.services.postgres;
     expect(postgres.environment!.POSTGRES_PASSWORD).toBeUndefined();
     expect(postgres.environment!.POSTGRES_PASSWORD_FILE).toBe("/run/ballast/live/postgres-password");
-    expect(postgres.secrets).toEqual([{ source: "postgres-password", target: "/run/ballast/live/postgres-password" }]);
+    expect(postgres.secrets).toEqual(
+      ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((source) => ({ source, target: `/run/ballast/live/${source}` })),
+    );
     expect(postgres.labels!["ballast.secret-files-hash"]).toBeUndefined();
     expect(compose.services["postgres-password-check"]).toBeUndefined();
     const deploy = staging.files.find((f) => f.path === "deploy.sh")!.content;
-    expect(deploy).toContain("readonly -a LIVE_SERVICES=('postgres')");
-    expect(deploy).toContain("readonly -a LIVE_SECRETS=('postgres-password')");
-    expect(deploy).toContain("readonly -a LIVE_COMMANDS=('/usr/local/bin/ballast-postgres-rotate')");
+    expect(deploy).toContain("readonly -a LIVE_SERVICES=('postgres' 'postgres' 'postgres' 'postgres')");
+    expect(deploy).toContain("readonly -a LIVE_SECRETS=('postgres-password' 'postgres-app-password' 'postgres-monitor-password' 'postgres-backup-password')");
+    expect(deploy).toContain(
+      "readonly -a LIVE_COMMANDS=('/usr/local/bin/ballast-postgres-rotate' '/usr/local/bin/ballast-postgres-rotate ballast_app' '/usr/local/bin/ballast-postgres-rotate ballast_monitor' '/usr/local/bin/ballast-postgres-rotate ballast_backup')",
+    );
     expect(deploy.indexOf('apply_live_secrets "$RELEASE_DIR"')).toBeLessThan(deploy.indexOf('singletons_up "$CURRENT_LINK"'));
   });
 });

@@ -62,8 +62,10 @@ export const BACKUP_VOLUME = "backups";
 export const BACKUP_MOUNT = "/backups";
 /** Where the scripts are mounted inside the job containers. */
 export const SCRIPT_DIR = "/etc/ballast/backups";
-/** Secret holding the database password (the Postgres component's). */
+/** Secret holding the superuser's password: the drill (it creates a database with extensions) and the pgvector step. */
 export const POSTGRES_PASSWORD_SECRET: SecretName = "postgres-password";
+/** Secret holding the backup role's password (pg_read_all_data): the backup job. */
+export const POSTGRES_BACKUP_PASSWORD_SECRET: SecretName = "postgres-backup-password";
 /** Secret holding an external database's connection URL. */
 export const DATABASE_URL_SECRET: SecretName = "database-url";
 
@@ -114,20 +116,28 @@ function backupsVolume(backups: BackupsConfig, ctx: BackupContext): VolumeSpec {
 
 const tmpVolume: VolumeSpec = { kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 };
 
+/**
+ * Who a job logs in as on the in-stack database: the backup job as the backup role (it only
+ * reads, and records its run); the drill and the pgvector step as the superuser (they create a
+ * database or extensions, which pgvector allows only the superuser).
+ */
+type JobLogin = "backup" | "superuser";
+
 /** libpq environment of the jobs: host and port in-stack; an external database's come from DATABASE_URL (common.sh). */
-function connectionEnv(ctx: BackupContext): Record<string, string> {
+function connectionEnv(ctx: BackupContext, login: JobLogin): Record<string, string> {
   const pg = ctx.postgres;
   return {
-    ...(pg.kind === "in-stack" ? { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGDATABASE: pg.database } : {}),
+    ...(pg.kind === "in-stack" ? { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: login === "backup" ? pg.roles.backup : pg.user, PGDATABASE: pg.database } : {}),
     PGCONNECT_TIMEOUT: "15",
     BACKUP_DIR: BACKUP_MOUNT,
     HOME: "/tmp",
   };
 }
 
-/** The credential secret of the jobs: the password in-stack, the whole URL for an external database. */
-function connectionSecretEnv(ctx: BackupContext): Record<string, SecretName> {
-  return ctx.postgres.kind === "in-stack" ? { PGPASSWORD: POSTGRES_PASSWORD_SECRET } : { DATABASE_URL: DATABASE_URL_SECRET };
+/** The credential secret of the jobs: the login's password in-stack, the whole URL for an external database. */
+function connectionSecretEnv(ctx: BackupContext, login: JobLogin): Record<string, SecretName> {
+  if (ctx.postgres.kind !== "in-stack") return { DATABASE_URL: DATABASE_URL_SECRET };
+  return { PGPASSWORD: login === "backup" ? POSTGRES_BACKUP_PASSWORD_SECRET : POSTGRES_PASSWORD_SECRET };
 }
 
 function databaseDependency(ctx: BackupContext): string[] {
@@ -204,7 +214,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
       image: backups.image,
       command: ["bash", `${SCRIPT_DIR}/backup.sh`],
       env: {
-        ...connectionEnv(ctx),
+        ...connectionEnv(ctx, "backup"),
         RETAIN_DAILY: String(backups.retention.daily),
         RETAIN_WEEKLY: String(backups.retention.weekly),
         RETAIN_MONTHLY: String(backups.retention.monthly),
@@ -212,7 +222,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         ...(backups.config ? { STACK_CONFIG_DIR: STACK_CONFIG_MOUNT } : {}),
         ...(backups.encryption ? { ENCRYPTION_RECIPIENT: backups.encryption.recipient } : {}),
       },
-      secretEnv: { ...connectionSecretEnv(ctx), ...(redis ? { REDISCLI_AUTH: REDIS_PASSWORD_SECRET } : {}) },
+      secretEnv: { ...connectionSecretEnv(ctx, "backup"), ...(redis ? { REDISCLI_AUTH: REDIS_PASSWORD_SECRET } : {}) },
       resources,
       sizedBy: "ballast:backups.resources",
       volumes: [backupsVolume(backups, ctx), tmpVolume, ...stackConfigVolumes(backups, ctx)],
@@ -285,7 +295,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         image: backups.image,
         command: ["bash", `${SCRIPT_DIR}/restore-drill.sh`],
         env: {
-          ...connectionEnv(ctx),
+          ...connectionEnv(ctx, "superuser"),
           EXTENSIONS: orderedExtensions(ctx.postgres.extensions).join(","),
           DRILL_TABLES: drill.tables.join(","),
           DRILL_TOLERANCE_PERCENT: String(drill.tolerancePercent),
@@ -298,7 +308,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
           EXPECT_CONFIG: backups.config ? "1" : "0",
           ...(backups.encryption ? { ENCRYPTION_IDENTITY_FILE } : {}),
         },
-        secretEnv: connectionSecretEnv(ctx),
+        secretEnv: connectionSecretEnv(ctx, "superuser"),
         // The private key reaches the drill and nothing else: the backup job only ever sees the public key.
         secretFiles: backups.encryption ? [{ secret: BACKUP_ENCRYPTION_IDENTITY_SECRET, mountPath: ENCRYPTION_IDENTITY_FILE }] : [],
         resources,
@@ -393,7 +403,7 @@ export function pgvectorEnsureWorkload(
       : "Ensures the database extensions after migrations",
     image: options.image ?? defaultImages.postgres,
     command: ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-f", `${SCRIPT_DIR}/pgvector.sql`],
-    env: { ...connectionEnv(ctx), HOME: "/tmp" },
+    env: { ...connectionEnv(ctx, "superuser"), HOME: "/tmp" },
     secretEnv: { PGPASSWORD: POSTGRES_PASSWORD_SECRET },
     resources: resourceSpec({ cpu: 0.5, memoryMiB: 128 }),
     volumes: [tmpVolume],

@@ -16,8 +16,29 @@ export interface BuiltinSecret {
 
 export const builtinSecrets: Record<string, BuiltinSecret> = {
   "postgres-password": {
-    description: "Password of the Postgres application user",
+    description: "Password of the Postgres superuser (ballast:postgres.user): Postgres itself, the restore drill and the pgvector step",
     rotation: "bump ballast:rotation.postgres-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "postgres-app-password": {
+    description: "Password of the Postgres application role (ballast:postgres.roles.app), inside database-url",
+    rotation: "bump ballast:rotation.postgres-app-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "postgres-monitor-password": {
+    description: "Password of the Postgres monitoring role (ballast:postgres.roles.monitor, pg_monitor): the postgres exporter",
+    rotation: "bump ballast:rotation.postgres-monitor-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    generated: true,
+    derived: false,
+    immutable: false,
+  },
+  "postgres-backup-password": {
+    description: "Password of the Postgres backup role (ballast:postgres.roles.backup, pg_read_all_data): the backup job",
+    rotation: "bump ballast:rotation.postgres-backup-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
@@ -88,7 +109,7 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
   },
   "database-url": {
     description: "postgresql:// connection URL for the app, workers and jobs (supplied when ballast:postgres.external is true)",
-    rotation: "follows postgres-password; an external database's URL: set the new one with pulumi config set --secret, pulumi up",
+    rotation: "follows postgres-app-password; an external database's URL: set the new one with pulumi config set --secret, pulumi up",
     generated: false,
     derived: true,
     immutable: false,

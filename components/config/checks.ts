@@ -212,7 +212,7 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
   const unavailable = (secret: string): string | undefined => {
     if (!declared.has(secret)) return `unknown secret ${showValue(secret)}; allowed: built-in secrets (${Object.keys(builtinSecrets).join(", ")}) or names declared under ballast:secrets`;
     if ((secret === "redis-url" || secret === "redis-password") && !config.redis.enabled) return `${showValue(secret)} does not exist: ballast:redis.enabled is false (drop the entry with \`false\`)`;
-    if (secret === "postgres-password" && config.postgres.external) return `"postgres-password" does not exist with an external database (ballast:postgres.external): use "database-url"`;
+    if (secret.startsWith("postgres-") && secret in builtinSecrets && config.postgres.external) return `${showValue(secret)} does not exist with an external database (ballast:postgres.external): use "database-url"`;
     return undefined;
   };
   const checkSecretEnv = (path: (string | number)[], secretEnv: Record<string, string>) => {
@@ -313,6 +313,20 @@ function nameProblems(config: PlatformConfig): string[] {
   return problems;
 }
 
+/** The in-stack database's roles are distinct logins: none may be another, or the superuser. */
+function postgresRoleProblems(config: PlatformConfig): string[] {
+  if (config.postgres.external) return [];
+  const problems: string[] = [];
+  const taken = new Map<string, string>([[config.postgres.user, configKey(["postgres", "user"])]]);
+  for (const kind of ["app", "monitor", "backup"] as const) {
+    const name = config.postgres.roles[kind];
+    const other = taken.get(name);
+    if (other) problems.push(`${configKey(["postgres", "roles", kind])}: role ${showValue(name)} is already ${other}; each role must have its own name`);
+    else taken.set(name, configKey(["postgres", "roles", kind]));
+  }
+  return problems;
+}
+
 /**
  * How a worker scales must work on the stack's target: a queue trigger reads the stack's Redis
  * (through KEDA on Kubernetes, the host's cron on Compose); Compose has no CPU autoscaler, so an
@@ -373,6 +387,7 @@ function workloadProblems(config: PlatformConfig): string[] {
     const refusal = checkMigrationSafety(config.environment, config.app.migration.command);
     if (refusal) problems.push(refusal);
   }
+  problems.push(...postgresRoleProblems(config));
   if (config.postgres.external && config.postgres.hnswIndex) {
     problems.push(`${configKey(["postgres", "hnswIndex"])}: an external database's indexes are the migration's job (ballast:app.migration); Ballast ensures the HNSW index only on its own Postgres`);
   }

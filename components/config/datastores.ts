@@ -53,7 +53,14 @@ export const postgresSchema = z.strictObject({
   name: dnsLabel,
   image: imageRef,
   database: lowerSqlName,
+  /** The superuser Postgres is initialised with (`POSTGRES_USER`): Postgres itself, init, the restore drill and the pgvector step. */
   user: lowerSqlName,
+  /**
+   * The in-stack database's login roles besides the superuser, each with its own generated password:
+   * `app` (owns the database and its schema; the app, workers, cron jobs and migrations),
+   * `monitor` (pg_monitor: the postgres exporter), `backup` (pg_read_all_data: the backup job).
+   */
+  roles: z.strictObject({ app: lowerSqlName, monitor: lowerSqlName, backup: lowerSqlName }),
   storageGiB: z.number().int().min(1).max(65536),
   resources,
   /** Extensions created at init, `vector` first. */

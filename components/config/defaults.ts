@@ -319,6 +319,7 @@ export function topLevelDefaults(context: DefaultsContext, values: JsonObject): 
       image: defaultImages.postgres,
       database: "app",
       user: "app",
+      roles: { app: "ballast_app", monitor: "ballast_monitor", backup: "ballast_backup" },
       storageGiB: s.postgres.storageGiB,
       resources: size(s.postgres),
       extensions: ["vector"],

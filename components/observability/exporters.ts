@@ -94,8 +94,9 @@ export function postgresExporterWorkload(monitoring: MonitoringConfig, ctx: Obse
     args: [`--web.listen-address=:${port}`, `--extend.query-path=${monitoringPaths.postgresExporterQueries}`],
     ports: [{ name: "metrics", port }],
     // In-stack: host, user and password apart; an external database: its whole URL (with its own sslmode).
-    env: pg.kind === "in-stack" ? { DATA_SOURCE_URI: `${pg.host}:${pg.port}/${pg.database}?sslmode=disable`, DATA_SOURCE_USER: pg.user } : {},
-    secretEnv: pg.kind === "in-stack" ? { DATA_SOURCE_PASS: "postgres-password" } : { DATA_SOURCE_NAME: "database-url" },
+    // In-stack it logs in as the monitoring role (pg_monitor), never the superuser.
+    env: pg.kind === "in-stack" ? { DATA_SOURCE_URI: `${pg.host}:${pg.port}/${pg.database}?sslmode=disable`, DATA_SOURCE_USER: pg.roles.monitor } : {},
+    secretEnv: pg.kind === "in-stack" ? { DATA_SOURCE_PASS: "postgres-monitor-password" } : { DATA_SOURCE_NAME: "database-url" },
     resources: resourceSpec(monitoring.postgresExporter.resources),
     configFiles: [{ name: "queries.yaml", mountPath: monitoringPaths.postgresExporterQueries, content: renderPostgresExporterQueries() }],
     metrics: { port, path: "/metrics" },

@@ -37,7 +37,7 @@ describe.each(["compose", "kubernetes"] as const)("NomosX backup sets on %s", (t
     const stack = await rendered(target);
     const backup = workloadOf(stack, "backup");
     expect(backup.env).toMatchObject({ REDIS_HOST: "redis", REDIS_PORT: "6379", STACK_CONFIG_DIR: "/stack", ENCRYPTION_RECIPIENT: RECIPIENT });
-    expect(backup.secretEnv).toEqual({ PGPASSWORD: "postgres-password", REDISCLI_AUTH: "redis-password" });
+    expect(backup.secretEnv).toEqual({ PGPASSWORD: "postgres-backup-password", REDISCLI_AUTH: "redis-password" });
     expect(backup.secretFiles).toEqual([]);
     expect(backup.image).toBe("ghcr.io/nomosx/ballast-backup:15.8.1");
     expect(backup.dependsOn).toEqual(["postgres", "redis"]);

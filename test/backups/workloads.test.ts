@@ -14,7 +14,7 @@ import { configFor } from "../fixtures/config";
 
 const ctx: BackupContext & { postgres: { kind: "in-stack" } } = {
   environment: "prod",
-  postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "app", user: "app", extensions: ["vector", "pg_trgm"], service: "postgres" },
+  postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "app", user: "app", roles: { app: "ballast_app", monitor: "ballast_monitor", backup: "ballast_backup" }, extensions: ["vector", "pg_trgm"], service: "postgres" },
 };
 /** `ballast:backups` as the config pipeline parses it (S3 credentials supplied). */
 const parseBackups = (backups: Record<string, unknown>): BackupsConfig =>
@@ -59,8 +59,12 @@ describe("backupWorkloads", () => {
   it("passes the database password by secret reference only", () => {
     const specs = backupWorkloads(parseBackups({ s3: { bucket: "acme-backups" } }), ctx);
     const backup = specs.find((s) => s.name === "backup")!;
-    expect(backup.secretEnv).toEqual({ PGPASSWORD: "postgres-password" });
-    expect(backup.env).toMatchObject({ PGHOST: "postgres", PGPORT: "5432", PGUSER: "app", PGDATABASE: "app", BACKUP_DIR: "/backups" });
+    // The backup job logs in as the backup role (pg_read_all_data), the drill as the superuser (it creates a database with extensions).
+    expect(backup.secretEnv).toEqual({ PGPASSWORD: "postgres-backup-password" });
+    expect(backup.env).toMatchObject({ PGHOST: "postgres", PGPORT: "5432", PGUSER: "ballast_backup", PGDATABASE: "app", BACKUP_DIR: "/backups" });
+    const drill = specs.find((s) => s.name === "restore-drill")!;
+    expect(drill.secretEnv).toEqual({ PGPASSWORD: "postgres-password" });
+    expect(drill.env).toMatchObject({ PGUSER: "app" });
     expect(backup.env).toMatchObject({ RETAIN_DAILY: "7", RETAIN_WEEKLY: "4", RETAIN_MONTHLY: "6" });
     for (const spec of specs) {
       expect(Object.keys(spec.env).some((k) => /PASSWORD|SECRET|ACCESS_KEY/.test(k))).toBe(false);

@@ -19,7 +19,7 @@ export function testContext(target: TargetKind, overrides: Partial<Observability
     },
     workers: [{ name: "worker", metrics: { port: 9464, path: "/metrics" } }, { name: "mailer" }],
     services: [{ name: "llm-gateway", metrics: { port: 8000, path: "/metrics" }, tracing: true }],
-    postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "nomosx", user: "nomosx", maxConnections: 100, service: "postgres" },
+    postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "nomosx", user: "nomosx", roles: { app: "ballast_app", monitor: "ballast_monitor", backup: "ballast_backup" }, maxConnections: 100, service: "postgres" },
     redis: { host: "redis", port: 6379 },
     proxyName: "traefik",
     team: { dashboards: [], ruleFiles: [] },

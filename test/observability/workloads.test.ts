@@ -172,8 +172,8 @@ describe("observabilityWorkloads", () => {
   it("passes credentials as secret references only", () => {
     const w = byName(observabilityWorkloads(monitoring({ alertmanager: { receiver: { type: "pagerduty" } } }), testContext("compose")));
     expect(w.grafana.secretEnv).toEqual({ GF_SECURITY_ADMIN_PASSWORD: "grafana-admin-password" });
-    expect(w["postgres-exporter"].secretEnv).toEqual({ DATA_SOURCE_PASS: "postgres-password" });
-    expect(w["postgres-exporter"].env).toEqual({ DATA_SOURCE_URI: "postgres:5432/nomosx?sslmode=disable", DATA_SOURCE_USER: "nomosx" });
+    expect(w["postgres-exporter"].secretEnv).toEqual({ DATA_SOURCE_PASS: "postgres-monitor-password" });
+    expect(w["postgres-exporter"].env).toEqual({ DATA_SOURCE_URI: "postgres:5432/nomosx?sslmode=disable", DATA_SOURCE_USER: "ballast_monitor" });
     expect(w["redis-exporter"].secretEnv).toEqual({ REDIS_PASSWORD: "redis-password" });
     expect(w.alertmanager.secretFiles).toEqual([{ secret: "alertmanager-receiver", mountPath: "/etc/alertmanager/secrets/receiver" }]);
     for (const spec of Object.values(w)) {

@@ -115,7 +115,8 @@ ensure_runs_table() {
   sql "$PGDATABASE" >/dev/null <<'SQL'
 BEGIN;
 SELECT pg_advisory_xact_lock(hashtext('ballast.backup_runs'));
-CREATE SCHEMA IF NOT EXISTS ballast;
+-- Only when missing: the backup role may create in the schema, not in the database (CREATE SCHEMA IF NOT EXISTS asks for that first).
+SELECT 'CREATE SCHEMA ballast' WHERE to_regnamespace('ballast') IS NULL \gexec
 CREATE TABLE IF NOT EXISTS ballast.backup_runs (
   id bigserial primary key,
   kind text not null check (kind in ('backup','drill')),

@@ -307,7 +307,9 @@ singletons_up() {
 # apply_live_secrets <release dir> [<live release dir>]: a running service that takes a secret in
 # place (Postgres' role password) gets that release's value, its secret file on stdin, before any
 # of its clients restarts with it. Skipped: a value equal to the live release's (nothing rotated),
-# a service not running yet (it reads the file itself when it starts), a release without the file.
+# a secret the live release did not have (a new role: the service's definition changed, so it
+# restarts and reads the file itself), a service not running yet (it reads the file itself when it
+# starts), a release without the file.
 LIVE_APPLIED=0
 apply_live_secrets() {
   local dir=$1 live=${2:-} i service secret
@@ -318,6 +320,7 @@ apply_live_secrets() {
     read -r -a words <<<"${LIVE_COMMANDS[i]}"
     [[ -f $dir/secrets/$secret ]] || continue
     if [[ -n $live && -f $live/secrets/$secret ]] && cmp -s "$dir/secrets/$secret" "$live/secrets/$secret"; then continue; fi
+    if [[ -n $live && ! -f $live/secrets/$secret ]]; then continue; fi
     [[ -n $(containers_of "$service") ]] || continue
     LIVE_APPLIED=1
     if ! run_logged compose "$CURRENT_LINK" 120 exec -T "$service" "${words[@]}" <"$dir/secrets/$secret"; then
