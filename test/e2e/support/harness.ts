@@ -139,6 +139,8 @@ export function run(command: string, args: string[], options: RunOptions): Promi
       killGroup("SIGKILL");
       resolve({ code, signal, stdout, stderr, timedOut });
     });
+    // A child that exits without reading its input (crontab -l, mount) must not fail the run with EPIPE.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
