@@ -29,10 +29,10 @@ import {
   type PgvectorIndexConfig,
 } from "../config";
 import type { PostgresEndpoint } from "../names";
-import { orderedExtensions, renderPgvectorSql } from "./pgvector";
+import { declaredExtensions, renderPgvectorSql } from "./pgvector";
 import { PROXY_UID } from "../proxy";
 
-export { orderedExtensions, renderPgvectorSql } from "./pgvector";
+export { declaredExtensions, orderedExtensions, renderPgvectorSql } from "./pgvector";
 
 export interface BackupContext {
   environment: Environment;
@@ -50,7 +50,7 @@ export interface BackupContext {
   redisService?: string;
   /** The database: in-stack (host and port), or external (its URL is the `database-url` secret). */
   postgres: PostgresEndpoint & {
-    /** Extensions of the database (`vector` is added first when missing). */
+    /** Extensions of the database; the drill and a restore create them first (`vector` first when declared). */
     extensions: string[];
     /** Workload name of the in-stack database, which the jobs wait for. */
     service?: string;
@@ -296,7 +296,7 @@ export function backupWorkloads(backups: BackupsConfig, ctx: BackupContext): Wor
         command: ["bash", `${SCRIPT_DIR}/restore-drill.sh`],
         env: {
           ...connectionEnv(ctx, "superuser"),
-          EXTENSIONS: orderedExtensions(ctx.postgres.extensions).join(","),
+          EXTENSIONS: declaredExtensions(ctx.postgres.extensions).join(","),
           DRILL_TABLES: drill.tables.join(","),
           DRILL_TOLERANCE_PERCENT: String(drill.tolerancePercent),
           FRESHNESS_TABLE: drill.freshness?.table ?? "",

@@ -38,6 +38,15 @@ export function orderedExtensions(extensions: readonly string[]): string[] {
   return [...new Set(ordered)];
 }
 
+/**
+ * The extensions the database is declared with (`ballast:postgres.extensions`), `vector` first when
+ * it is one of them: what the Postgres init creates, so what a restore creates before pg_restore.
+ * A database declared without `vector` (a server without pgvector) must not need it to be restored.
+ */
+export function declaredExtensions(extensions: readonly string[]): string[] {
+  return orderedExtensions(extensions).filter((extension) => extensions.includes(extension));
+}
+
 export function renderPgvectorSql(extensions: readonly string[], hnsw?: PgvectorIndexConfig): string {
   const lines = [
     "-- Rendered by Ballast (components/backups/pgvector.ts). Idempotent: runs at database init",

@@ -6,16 +6,18 @@
 # Usage: scripts/e2e/host.sh up|down|status|pebble-start <httpPort>|dockerd-restart [<seconds down>]
 #
 #   up      install what is missing (Debian: docker.io openssh-server debootstrap docker-registry curl
-#           openssl), start dockerd (unless one already answers on /var/run/docker.sock), build or reuse
+#           openssl cron), start dockerd (unless one already answers on /var/run/docker.sock), build or reuse
 #           compose v2, the test tools (scripts/e2e/tools.sh: Traefik, Pebble, vegeta), the Debian base
-#           image and the test images (the proxy image carries the built Traefik), start the registry and
-#           push the images to it, start pebble-challtestsrv and Pebble (ACME test CA), create the SSH
-#           user with a per-run key and start sshd on 127.0.0.1, check the whole path (ssh -> docker
-#           compose version), write $STATE/host.env. Idempotent: a second `up` reuses what runs.
+#           image and the test images (the proxy image carries the built Traefik; the backup image and
+#           one monitoring image per Debian Prometheus program), start the registry and push the images to
+#           it, start cron (the deploy user's crontab is the stack's scheduler) unless a cron daemon
+#           runs, start pebble-challtestsrv and Pebble (ACME test CA), create the SSH user with a per-run
+#           key and start sshd on 127.0.0.1, check the whole path (ssh -> docker compose version), write
+#           $STATE/host.env. Idempotent: a second `up` reuses what runs.
 #   down    stop and remove everything `up` started or created: the compose project's containers,
 #           networks and volumes (by label) and those labelled ballast.e2e=1, Pebble and challtestsrv,
-#           sshd, the SSH user and its home, the registry, dockerd (only if `up` started it), the state
-#           directory. Caches stay. Safe to run twice.
+#           sshd, the SSH user with its home and crontab, the registry, cron and dockerd (each only if
+#           `up` started it), the state directory. Caches stay. Safe to run twice.
 #   status  print what runs and the host.env values.
 #   pebble-start <httpPort>
 #           (re)start Pebble so that it validates HTTP-01 challenges on 127.0.0.1:<httpPort> (the port
@@ -64,7 +66,11 @@ REMOTE_DIR=$SSH_HOME/ballast
 DOCKER_SOCK=/var/run/docker.sock
 BASE_REPO=ballast-e2e/debian
 LABEL=ballast.e2e=1
-APT_PACKAGES=(docker.io openssh-server debootstrap docker-registry curl openssl)
+APT_PACKAGES=(docker.io openssh-server debootstrap docker-registry curl openssl cron)
+# The monitoring images (scripts/e2e/images/monitoring): one per Debian program, tagged monitoring:<key>-<sha>.
+MONITORING_PROGRAMS=(prometheus:prometheus alertmanager:prometheus-alertmanager node-exporter:prometheus-node-exporter
+  postgres-exporter:prometheus-postgres-exporter redis-exporter:prometheus-redis-exporter
+  blackbox-exporter:prometheus-blackbox-exporter)
 
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export DOCKER_HOST="unix://$DOCKER_SOCK"
@@ -539,6 +545,26 @@ EOF
   fi
 }
 
+# --- cron ----------------------------------------------------------------------------------------------
+# The compose target's scheduler is the deploy user's crontab (components/targets/compose/cron.ts):
+# a real cron daemon runs it. One that already runs is used and left running.
+cron_runs() { pgrep -x cron >/dev/null 2>&1 || pgrep -x crond >/dev/null 2>&1; }
+
+start_cron() {
+  if pid_alive "$STATE/cron.pid"; then return 0; fi
+  if cron_runs; then
+    log "a cron daemon not started by this script runs: using it, \`down\` leaves it running"
+    return 0
+  fi
+  log "starting cron (Debian's, in the foreground of its own session)"
+  setsid cron -f >>"$STATE/cron.log" 2>&1 </dev/null &
+  echo $! >"$STATE/cron.pid"
+  if ! wait_for 10 "cron" pid_alive "$STATE/cron.pid"; then
+    tail -n 20 "$STATE/cron.log" >&2 || true
+    die "cron did not stay up; see $STATE/cron.log"
+  fi
+}
+
 # --- env file ------------------------------------------------------------------------------------------
 write_env() {
   local tmp="$STATE/host.env.tmp"
@@ -561,6 +587,11 @@ write_env() {
     printf "BALLAST_E2E_IMAGE_POSTGRES='%s'\n" "$IMAGE_POSTGRES"
     printf "BALLAST_E2E_IMAGE_REDIS='%s'\n" "$IMAGE_REDIS"
     printf "BALLAST_E2E_IMAGE_PROXY='%s'\n" "$IMAGE_PROXY"
+    printf "BALLAST_E2E_IMAGE_BACKUP='%s'\n" "$IMAGE_BACKUP"
+    local entry
+    for entry in "${MONITORING_PROGRAMS[@]}"; do
+      printf "BALLAST_E2E_IMAGE_MONITORING_%s='%s'\n" "$(monitoring_env_key "${entry%%:*}")" "${IMAGE_MONITORING[${entry%%:*}]}"
+    done
     printf "BALLAST_E2E_TRAEFIK_VERSION='%s'\n" "$TRAEFIK_VERSION"
     printf "BALLAST_E2E_VEGETA='%s'\n" "$VEGETA_BIN"
     printf "BALLAST_E2E_PEBBLE='%s'\n" "$PEBBLE_BIN"
@@ -571,6 +602,12 @@ write_env() {
 }
 
 # --- commands ------------------------------------------------------------------------------------------
+declare -A IMAGE_MONITORING=()
+IMAGE_BACKUP=""
+
+# monitoring_env_key <name>: node-exporter -> NODE_EXPORTER (the host.env key's suffix).
+monitoring_env_key() { local key=${1^^}; printf '%s' "${key//-/_}"; }
+
 cmd_up() {
   [[ $(id -u) == 0 ]] || die "run as root (it installs packages, starts dockerd and sshd, creates a user)"
   mkdir -p "$STATE" "$CACHE"
@@ -589,7 +626,13 @@ cmd_up() {
   postgres=$(build_image postgres 15)
   redis=$(build_image redis 7)
   proxy=$(build_image proxy 1)
-  prune_stale_images "$app_v1" "$app_v2" "$app_failing" "$postgres" "$redis" "$proxy"
+  local backup entry
+  local -A monitoring=()
+  backup=$(build_image backup 15)
+  for entry in "${MONITORING_PROGRAMS[@]}"; do
+    monitoring[${entry%%:*}]=$(build_image monitoring "${entry%%:*}" "PROGRAM=${entry#*:}")
+  done
+  prune_stale_images "$app_v1" "$app_v2" "$app_failing" "$postgres" "$redis" "$proxy" "$backup" "${monitoring[@]}"
   start_registry
   IMAGE_APP_V1=$(push_image "$app_v1")
   IMAGE_APP_V2=$(push_image "$app_v2")
@@ -597,7 +640,12 @@ cmd_up() {
   IMAGE_POSTGRES=$(push_image "$postgres")
   IMAGE_REDIS=$(push_image "$redis")
   IMAGE_PROXY=$(push_image "$proxy")
+  IMAGE_BACKUP=$(push_image "$backup")
+  for entry in "${MONITORING_PROGRAMS[@]}"; do
+    IMAGE_MONITORING[${entry%%:*}]=$(push_image "${monitoring[${entry%%:*}]}")
+  done
   log "images pushed to $REGISTRY"
+  start_cron
   start_challtestsrv
   if ! pid_alive "$STATE/pebble.pid"; then start_pebble "${BALLAST_E2E_PEBBLE_HTTP_PORT:-$(free_port)}"; fi
   setup_user
@@ -651,6 +699,8 @@ cmd_down() {
     # Sessions of the throwaway user (all started through this script's sshd) end with it.
     local pid
     for pid in $(pgrep -u "$SSH_USER" || true); do kill -KILL "$pid" 2>/dev/null || true; done
+    # Its crontab (the stack's scheduled jobs) would outlive the user in the cron spool.
+    crontab -r -u "$SSH_USER" 2>/dev/null || true
     userdel --remove "$SSH_USER" 2>/dev/null || userdel "$SSH_USER" || log "could not remove user $SSH_USER"
     rm -rf "$SSH_HOME"
     log "removed user $SSH_USER and $SSH_HOME"
@@ -658,6 +708,7 @@ cmd_down() {
   stop_pid "$STATE/registry.pid" registry 10
   stop_pid "$STATE/pebble.pid" pebble 10
   stop_pid "$STATE/challtestsrv.pid" pebble-challtestsrv 10
+  stop_pid "$STATE/cron.pid" cron 10
   if [[ -f $STATE/dockerd.pid ]]; then
     stop_pid "$STATE/dockerd.pid" dockerd 60
   fi
@@ -684,6 +735,9 @@ cmd_status() {
   else echo "pebble: not running"; rc=1; fi
   if pid_alive "$STATE/challtestsrv.pid"; then echo "pebble-challtestsrv: running (DNS $(cat "$STATE/challtestsrv.dns"))"
   else echo "pebble-challtestsrv: not running"; rc=1; fi
+  if pid_alive "$STATE/cron.pid"; then echo "cron: running (pid $(cat "$STATE/cron.pid"), started by host.sh)"
+  elif cron_runs; then echo "cron: running (not started by host.sh)"
+  else echo "cron: not running"; rc=1; fi
   if [[ -x $(compose_binary) ]]; then echo "compose: $("$(compose_binary)" version --short) ($(compose_binary))"
   else echo "compose: not built"; fi
   if [[ -f $STATE/host.env ]]; then sed -n "s/^\(BALLAST_E2E_[A-Z0-9_]*\)=/  \1=/p" "$STATE/host.env"; fi

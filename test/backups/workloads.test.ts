@@ -92,7 +92,7 @@ describe("backupWorkloads", () => {
       schedule: "0 */6 * * *",
       drill: { tables: ["leads", "public.users"], tolerancePercent: 2.5, freshness: { table: "leads", column: "created_at" }, timeoutMinutes: 20 },
     });
-    const drill = backupWorkloads(backups, { ...ctx, postgres: { ...ctx.postgres, extensions: ["pg_trgm"] } })[1];
+    const drill = backupWorkloads(backups, { ...ctx, postgres: { ...ctx.postgres, extensions: ["pg_trgm", "vector"] } })[1];
     expect(drill.env).toMatchObject({
       EXTENSIONS: "vector,pg_trgm",
       DRILL_TABLES: "leads,public.users",
@@ -103,6 +103,13 @@ describe("backupWorkloads", () => {
       DRILL_GOAL_SECONDS: "1200",
     });
     expect(drill.jobTimeoutSeconds).toBeGreaterThan(1200);
+  });
+
+  it("creates only the declared extensions in the drill: a database without pgvector (extensions []) restores without it", () => {
+    const drillOf = (extensions: string[]) => backupWorkloads(parseBackups({}), { ...ctx, postgres: { ...ctx.postgres, extensions } })[1];
+    expect(drillOf([]).env.EXTENSIONS).toBe("");
+    expect(drillOf(["pg_trgm"]).env.EXTENSIONS).toBe("pg_trgm");
+    expect(drillOf(["vector"]).env.EXTENSIONS).toBe("vector");
   });
 
   it("renders the offsite copy as a pinned rclone job that never deletes offsite", () => {

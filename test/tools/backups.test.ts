@@ -390,6 +390,79 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     }
   });
 
+  it("publishes the dump last, so a set whose dump is there is complete (a drill beside the backup never sees half a set)", () => {
+    // mv on PATH logs each rename, then does it.
+    const bin = tempDir("ballast-mv-log-");
+    const log = path.join(bin, "renames.log");
+    fs.writeFileSync(path.join(bin, "mv"), `#!/bin/sh\nprintf '%s\\n' "$*" >>${log}\nexec /bin/mv "$@"\n`, { mode: 0o755 });
+    const config = tempDir("ballast-stack-config-");
+    fs.writeFileSync(path.join(config, "docker-compose.yml"), "name: app\n");
+    const result = run(backupSh, [], { PATH: `${bin}:${pg.binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`, STACK_CONFIG_DIR: config });
+    expect(result.status, result.stderr).toBe(0);
+    const published = fs
+      .readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => path.basename(line.split(" ").at(-1)!))
+      .filter((name) => !name.endsWith(".sha256"));
+    expect(published).toHaveLength(2);
+    expect(published[0]).toMatch(/^app-\d{8}T\d{6}Z\.config\.tar\.gz$/);
+    expect(published[1]).toMatch(/^app-\d{8}T\d{6}Z\.dump$/);
+    expect(runs().at(-1)!.detail).toMatch(/^app-\d{8}T\d{6}Z\.dump sha256=[0-9a-f]{64} .*; set: app-\S+\.dump app-\S+\.config\.tar\.gz;/);
+  });
+
+  it("retention never deletes a set while a drill or restore reads one (they hold the sets lock shared)", async () => {
+    const dir = tempDir("ballast-sets-lock-");
+    const env = { BACKUP_DIR: dir, RETAIN_DAILY: "1", RETAIN_WEEKLY: "0", RETAIN_MONTHLY: "0" };
+    expect(run(backupSh, [], env).status).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    // A reader of the sets, as restore-drill.sh holds it for its run: a shared lock on the directory.
+    const locked = path.join(dir, "..", `${path.basename(dir)}.reader-locked`);
+    const reader = spawn("bash", ["-c", 'exec 8<"$1" && flock --shared 8 && : >"$2" && exec sleep 60', "reader", dir, locked], { stdio: "ignore" });
+    try {
+      await waitFor(() => fs.existsSync(locked), "the reader's lock");
+      const held = run(backupSh, [], env);
+      expect(held.status, held.stderr).toBe(0);
+      expect(dumps(dir)).toHaveLength(2);
+      expect(runs().at(-1)!.detail).toContain("kept all 2 backups: a drill or restore is reading a set (the next run applies retention)");
+    } finally {
+      reader.kill();
+      fs.rmSync(locked, { force: true });
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(run(backupSh, [], env).status).toBe(0);
+    expect(dumps(dir)).toHaveLength(1);
+    expect(runs().at(-1)!.detail).toContain("kept 1 of 3 backups (daily 1, weekly 0, monthly 0), deleted 2");
+  });
+
+  it("a backup on a full disk fails naming the disk, keeps no partial file and records why (a real 1 MiB tmpfs)", () => {
+    // The backup directory is a tmpfs filled to the last byte, mounted in a private user and mount
+    // namespace (no root needed); the listing after the run comes from inside that namespace.
+    const wrapper = path.join(tempDir("ballast-full-disk-"), "full-disk.sh");
+    fs.writeFileSync(
+      wrapper,
+      [
+        'exec unshare --user --map-root-user --mount bash -c \'',
+        '  mount -t tmpfs -o size=1m,mode=0700 tmpfs "$BACKUP_DIR" || exit 90',
+        '  head -c 2M /dev/zero >"$BACKUP_DIR/filler" 2>/dev/null',
+        '  bash "$1"; echo "exit=$?"',
+        '  ls -A "$BACKUP_DIR"',
+        "' full-disk \"$1\"",
+      ].join("\n"),
+    );
+    const before = runs().length;
+    const result = run(wrapper, [backupSh]);
+    expect(result.status, result.stderr).toBe(0);
+    const [exit, ...left] = result.stdout.trim().split("\n");
+    expect(exit).toBe("exit=1");
+    expect(left, "nothing but the filler is left on the full disk").toEqual(["filler"]);
+    expect(result.stderr).toContain(`ERROR: the backup disk is full: ${backupDir} (the backups volume) has 0 B free of 1.0 MiB; this run kept nothing`);
+    const failed = runs();
+    expect(failed).toHaveLength(before + 1);
+    expect(failed.at(-1)).toMatchObject({ kind: "backup", ok: false, bytes: null });
+    expect(failed.at(-1)!.detail).toMatch(/^the backup disk is full: .* \(pg_dump of app failed: .*No space left on device/s);
+  });
+
   it("the real restore needs the explicit flags and refuses while sessions are connected", async () => {
     let result = run(drillSh, ["--restore-for-real"]);
     expect(result.status).not.toBe(0);

@@ -21,7 +21,8 @@
 #
 # Every file of a set is written as .<name>.partial and renamed only after it was read
 # back (pg_restore --list, redis-check-rdb, tar -t) and, with a recipient, encrypted; a
-# set is published only when all its parts succeeded, so a file without .partial is complete.
+# set is published only when all its parts succeeded, so a file without .partial is complete,
+# and its dump is renamed last, so a set whose dump is there is complete.
 set -Eeuo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -95,6 +96,11 @@ prune() {
   if ((total > 0)); then
     mapfile -t expired < <(printf '%s\n' "${candidates[@]}" | select_expired "$RETAIN_DAILY" "$RETAIN_WEEKLY" "$RETAIN_MONTHLY")
   fi
+  if [[ "$dry_run" != 1 ]] && ((${#expired[@]} > 0)) && ! lock_sets exclusive; then
+    PRUNE_SUMMARY="kept all $total backups: a drill or restore is reading a set (the next run applies retention)"
+    log "retention: $PRUNE_SUMMARY"
+    return 0
+  fi
   for name in "${expired[@]}"; do
     if [[ "$dry_run" == 1 ]]; then
       printf 'would delete %s\n' "$name"
@@ -106,6 +112,7 @@ prune() {
   done
   PRUNE_SUMMARY="kept $((total - ${#expired[@]})) of $total backups (daily $RETAIN_DAILY, weekly $RETAIN_WEEKLY, monthly $RETAIN_MONTHLY), deleted ${#expired[@]}"
   log "retention: $PRUNE_SUMMARY"
+  [[ "$dry_run" == 1 ]] || flock --unlock 8 2>/dev/null || true
 }
 
 # dump_postgres PARTIAL: pg_dump custom format, read back with pg_restore --list.
@@ -189,8 +196,23 @@ CONFIG_FILES=''
 SET_BYTES=0
 PUBLISHED=()
 
+# disk_full_note: when the backup disk ran out of space (the failure says so, or under 1 MiB is
+# left while this run's partial files still take their space), names the disk and its fill.
+disk_full_note() {
+  local size avail
+  read -r size avail < <(df -P -B1 -- "$BACKUP_DIR" 2>/dev/null | awk 'NR == 2 { print $2, $4 }') || return 1
+  [[ "$size" =~ ^[0-9]+$ && "$avail" =~ ^[0-9]+$ ]] || return 1
+  [[ "$FAIL_REASON" == *"No space left on device"* ]] || ((avail < 1048576)) || return 1
+  printf 'the backup disk is full: %s (the backups volume) has %s free of %s; this run kept nothing, the newest complete backup is unchanged' \
+    "$BACKUP_DIR" "$(human_bytes "$avail")" "$(human_bytes "$size")"
+}
+
 on_exit() {
-  local rc=$?
+  local rc=$? note
+  if ((rc != 0)) && [[ -n "$STARTED" ]] && note=$(disk_full_note); then
+    log "ERROR: $note"
+    FAIL_REASON="$note (${FAIL_REASON:-backup.sh exited with status $rc})"
+  fi
   # Every part of an unfinished set (plain and encrypted partials, sidecars).
   [[ -z "$SET" ]] || rm -f -- "$BACKUP_DIR/.$SET".*.partial
   [[ -z "$ERR_FILE" ]] || rm -f -- "$ERR_FILE"
@@ -285,11 +307,14 @@ main() {
     archive_config "$BACKUP_DIR/.$SET.config.tar.gz.partial"
     parts+=("$SET.config.tar.gz")
   fi
-  # Only a complete set is published: every part was read back above.
+  # Only a complete set is published: every part was read back above. The dump goes last: the
+  # drill, a restore and retention find a set by its dump, so a set shows only once every part is
+  # in place (a drill started beside the backup found the dump without its config archive).
   local part
-  for part in "${parts[@]}"; do
+  for part in "${parts[@]:1}" "${parts[0]}"; do
     publish "$part"
   done
+  PUBLISHED=("${PUBLISHED[-1]}" "${PUBLISHED[@]:0:${#PUBLISHED[@]}-1}")
   sync "$BACKUP_DIR"
   local name=${PUBLISHED[0]}
   local sum

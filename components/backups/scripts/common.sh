@@ -160,6 +160,23 @@ newest_backup() {
   [[ -z "$newest" ]] || printf '%s\n' "$dir/$newest"
 }
 
+# Readers of the sets (the drill, a restore) hold a shared lock on the backup directory itself
+# for their run; retention deletes only while it holds it exclusively, so a backup beside a drill
+# (the same day: retention keeps the newest set per day) never removes the set being restored.
+# A directory lock writes no file: it works on a full or read-only disk.
+
+# lock_sets shared|exclusive: the lock on fd 8 (shared: waits up to a minute for a running prune;
+# exclusive: does not wait). Fails when it is held.
+lock_sets() {
+  local mode=$1
+  { exec 8<"$BACKUP_DIR"; } 2>/dev/null || return 1
+  if [[ "$mode" == shared ]]; then
+    flock --shared --wait 60 8
+  else
+    flock --exclusive --nonblock 8
+  fi
+}
+
 # An age public key (X25519 recipient): "age1" and 58 bech32 characters.
 AGE_RECIPIENT_RE='^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$'
 

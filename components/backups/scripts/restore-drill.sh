@@ -541,6 +541,7 @@ main() {
   trap 'FAIL_REASON="terminated by a signal (job timeout?)"; exit 143' TERM INT
   trap 'FAIL_REASON=${FAIL_REASON:-"unexpected failure at line $LINENO: $BASH_COMMAND"}' ERR
 
+  lock_sets shared || log "warning: no shared lock on $BACKUP_DIR within 60s: a backup's retention may delete the set while it is read"
   if ((for_real)); then
     real_restore "$named" "$terminate"
   else

@@ -139,7 +139,7 @@ export function run(command: string, args: string[], options: RunOptions): Promi
       killGroup("SIGKILL");
       resolve({ code, signal, stdout, stderr, timedOut });
     });
-    // A child that exits without reading its stdin (umount, pgrep) closes the pipe first: not an error.
+    // A child that exits without reading its input (crontab -l, mount, umount, pgrep) closes the pipe first: not an error.
     child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
