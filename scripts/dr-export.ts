@@ -22,6 +22,7 @@ import {
   verifyBundle,
   writeManifest,
 } from "./dr-bundle";
+import { parseCliArgs } from "./lib/cli-args";
 
 const USAGE = "usage: npm run dr:export -- <stack> [--project-dir DIR] [--out DIR]";
 
@@ -32,28 +33,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const positional: string[] = [];
-  let projectDir = process.cwd();
-  let outDir: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--project-dir" || arg === "--out") {
-      const value = argv[++i];
-      if (!value) return `${arg} needs a directory\n${USAGE}`;
-      if (arg === "--project-dir") projectDir = path.resolve(value);
-      else outDir = path.resolve(value);
-    } else if (arg === "-h" || arg === "--help") {
-      return USAGE;
-    } else if (arg.startsWith("-")) {
-      return `unknown option ${arg}\n${USAGE}`;
-    } else {
-      positional.push(arg);
-    }
-  }
-  if (positional.length !== 1) return `expected exactly one stack name\n${USAGE}`;
-  const problem = validateStackName(positional[0]);
+  const parsed = parseCliArgs(argv, { values: { "--project-dir": "a directory", "--out": "a directory" } }, USAGE);
+  if (typeof parsed === "string") return parsed;
+  if (parsed.positional.length !== 1) return `expected exactly one stack name\n${USAGE}`;
+  const problem = validateStackName(parsed.positional[0]);
   if (problem) return `${problem}\n${USAGE}`;
-  return { stack: positional[0], projectDir, outDir: outDir ?? path.join(projectDir, "dr-bundles") };
+  const projectDir = path.resolve(parsed.values["--project-dir"] ?? process.cwd());
+  const outDir = parsed.values["--out"] ? path.resolve(parsed.values["--out"]) : path.join(projectDir, "dr-bundles");
+  return { stack: parsed.positional[0], projectDir, outDir };
 }
 
 export function main(argv: string[]): number {

@@ -23,6 +23,7 @@ import {
   verifyBundle,
   type BundleManifest,
 } from "./dr-bundle";
+import { parseCliArgs } from "./lib/cli-args";
 
 const USAGE = "usage: npm run dr:import -- <bundle-dir> <stack> [--project-dir DIR] [--force] [--verify-only]";
 
@@ -35,32 +36,19 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const positional: string[] = [];
-  let projectDir = process.cwd();
-  let force = false;
-  let verifyOnly = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--project-dir") {
-      const value = argv[++i];
-      if (!value) return `--project-dir needs a directory\n${USAGE}`;
-      projectDir = path.resolve(value);
-    } else if (arg === "--force") {
-      force = true;
-    } else if (arg === "--verify-only") {
-      verifyOnly = true;
-    } else if (arg === "-h" || arg === "--help") {
-      return USAGE;
-    } else if (arg.startsWith("-")) {
-      return `unknown option ${arg}\n${USAGE}`;
-    } else {
-      positional.push(arg);
-    }
-  }
+  const parsed = parseCliArgs(argv, { values: { "--project-dir": "a directory" }, flags: ["--force", "--verify-only"] }, USAGE);
+  if (typeof parsed === "string") return parsed;
+  const { positional } = parsed;
   if (positional.length !== 2) return `expected a bundle directory and a stack name\n${USAGE}`;
   const problem = validateStackName(positional[1]);
   if (problem) return `${problem}\n${USAGE}`;
-  return { bundle: path.resolve(positional[0]), stack: positional[1], projectDir, force, verifyOnly };
+  return {
+    bundle: path.resolve(positional[0]),
+    stack: positional[1],
+    projectDir: path.resolve(parsed.values["--project-dir"] ?? process.cwd()),
+    force: parsed.flags.has("--force"),
+    verifyOnly: parsed.flags.has("--verify-only"),
+  };
 }
 
 /** `--secrets-provider` for creating the stack, from what the bundle's state used. */

@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { findPulumiCli, pulumiMissingMessage, validateStackName } from "./dr-bundle";
 import { driftFromRefreshPreview, formatDriftReport } from "./drift-report";
+import { parseCliArgs } from "./lib/cli-args";
 
 const USAGE = "usage: npm run drift -- <stack> [--project-dir DIR] [--summary FILE] [--json FILE]";
 
@@ -26,30 +27,18 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const positional: string[] = [];
-  let projectDir = process.cwd();
-  let summaryFile: string | undefined;
-  let jsonFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--project-dir" || arg === "--summary" || arg === "--json") {
-      const value = argv[++i];
-      if (!value) return `${arg} needs a path\n${USAGE}`;
-      if (arg === "--project-dir") projectDir = path.resolve(value);
-      else if (arg === "--summary") summaryFile = path.resolve(value);
-      else jsonFile = path.resolve(value);
-    } else if (arg === "-h" || arg === "--help") {
-      return USAGE;
-    } else if (arg.startsWith("-")) {
-      return `unknown option ${arg}\n${USAGE}`;
-    } else {
-      positional.push(arg);
-    }
-  }
-  if (positional.length !== 1) return `expected exactly one stack name\n${USAGE}`;
-  const problem = validateStackName(positional[0]);
+  const parsed = parseCliArgs(argv, { values: { "--project-dir": "a directory", "--summary": "a path", "--json": "a path" } }, USAGE);
+  if (typeof parsed === "string") return parsed;
+  if (parsed.positional.length !== 1) return `expected exactly one stack name\n${USAGE}`;
+  const problem = validateStackName(parsed.positional[0]);
   if (problem) return `${problem}\n${USAGE}`;
-  return { stack: positional[0], projectDir, summaryFile, jsonFile };
+  const resolved = (name: string) => (parsed.values[name] ? path.resolve(parsed.values[name]) : undefined);
+  return {
+    stack: parsed.positional[0],
+    projectDir: resolved("--project-dir") ?? process.cwd(),
+    summaryFile: resolved("--summary"),
+    jsonFile: resolved("--json"),
+  };
 }
 
 /** The refresh preview's JSON, from the CLI or a saved file; a string message when it failed. */
