@@ -87,7 +87,10 @@ export function stackConfigFileName(stack: string): string {
 
 /** `20250301T031500Z`, the same UTC stamp the database backups use. */
 export function utcStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 export function bundleDirName(stack: string, date: Date): string {
@@ -124,7 +127,7 @@ export function inspectExport(text: string): CheckpointInfo {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`not JSON: ${(error as Error).message}`);
+    throw new Error(`not JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!isObject(parsed) || typeof parsed.version !== "number" || !isObject(parsed.deployment)) {
     throw new Error("not a Pulumi stack export (expected { version, deployment })");
@@ -156,12 +159,7 @@ export function inspectExport(text: string): CheckpointInfo {
 }
 
 /** Builds the manifest of a bundle directory that already holds the export and the stack config. */
-export function buildManifest(options: {
-  dir: string;
-  stack: string;
-  createdAt: Date;
-  pulumiVersion?: string;
-}): BundleManifest {
+export function buildManifest(options: { dir: string; stack: string; createdAt: Date; pulumiVersion?: string }): BundleManifest {
   const configName = stackConfigFileName(options.stack);
   const checkpoint = inspectExport(fs.readFileSync(path.join(options.dir, EXPORT_FILE), "utf8"));
   return {
@@ -239,7 +237,9 @@ export function verifyBundle(dir: string): BundleManifest {
       problems.push(`${entry.name} has ${actual.bytes} bytes, the manifest says ${String(entry.bytes)}: it was modified or truncated`);
     }
     if (actual.sha256 !== entry.sha256) {
-      problems.push(`${entry.name} does not match its sha256 in the manifest (${actual.sha256} != ${String(entry.sha256)}): it was modified or damaged`);
+      problems.push(
+        `${entry.name} does not match its sha256 in the manifest (${actual.sha256} != ${String(entry.sha256)}): it was modified or damaged`,
+      );
     }
   }
   if (!listed.has(EXPORT_FILE)) problems.push(`${MANIFEST_FILE} does not list ${EXPORT_FILE}`);
@@ -247,7 +247,8 @@ export function verifyBundle(dir: string): BundleManifest {
     problems.push(`${MANIFEST_FILE} does not list ${stackConfigFileName(m.stack)} (the stack config with the encryption salt)`);
   }
   for (const name of fs.readdirSync(dir)) {
-    if (name !== MANIFEST_FILE && !listed.has(name)) problems.push(`${name} is not listed in ${MANIFEST_FILE}: the bundle was tampered with`);
+    if (name !== MANIFEST_FILE && !listed.has(name))
+      problems.push(`${name} is not listed in ${MANIFEST_FILE}: the bundle was tampered with`);
   }
   if (problems.length === 0) {
     try {
@@ -295,7 +296,7 @@ export function pulumiMissingMessage(env: NodeJS.ProcessEnv = process.env): stri
     "The Pulumi CLI was not found: it is not on PATH and not at " +
       `${pulumiHomeBin(env)} ($PULUMI_HOME/bin/pulumi${env.PULUMI_HOME ? "" : ", PULUMI_HOME unset so ~/.pulumi"}).`,
     "Install it (Pulumi's installation docs): e.g. `curl -fsSL https://get.pulumi.com | sh`, which installs into ~/.pulumi/bin,",
-    "or `brew install pulumi/tap/pulumi`; then put it on PATH: `export PATH=\"$HOME/.pulumi/bin:$PATH\"`",
+    'or `brew install pulumi/tap/pulumi`; then put it on PATH: `export PATH="$HOME/.pulumi/bin:$PATH"`',
     "(or set PULUMI_HOME to the directory that holds bin/pulumi) and run this command again.",
   ].join("\n");
 }

@@ -62,7 +62,7 @@ export function driftFromRefreshPreview(stack: string, jsonText: string): DriftR
   try {
     parsed = JSON.parse(jsonText);
   } catch (error) {
-    throw new Error(`the output of \`pulumi refresh --preview-only --json\` is not JSON (${(error as Error).message})`);
+    throw new Error(`the output of \`pulumi refresh --preview-only --json\` is not JSON (${(error as Error).message})`, { cause: error });
   }
   const steps = (parsed as { steps?: unknown }).steps;
   if (!Array.isArray(steps)) {
@@ -93,7 +93,11 @@ function changeOf(step: RefreshStep): DriftChange | undefined {
   const inputChanges = declaredChanges(step.oldState ?? {}, step.newState ?? {});
   if (UNCHANGED_OPS.has(op) && named.length === 0 && inputChanges.length === 0) return undefined;
   const properties = inputChanges.length > 0 ? inputChanges : [...new Set(named)].sort().map((path) => `${path}: (changed)`);
-  return { ...base, op: UNCHANGED_OPS.has(op) ? "update" : op, properties: properties.length > 0 ? properties : ["(no property named by the provider)"] };
+  return {
+    ...base,
+    op: UNCHANGED_OPS.has(op) ? "update" : op,
+    properties: properties.length > 0 ? properties : ["(no property named by the provider)"],
+  };
 }
 
 /** `urn:pulumi:<stack>::<project>::<parent types $ ...>$<type>::<name>` → the type. */
@@ -181,7 +185,7 @@ export function formatDriftReport(report: DriftReport): string {
     "| --- | --- | --- | --- |",
     ...rows,
     "",
-    "Reconcile (docs/ci-workflows.md, \"drift.yml\"): to put back what the stack declares, run",
+    'Reconcile (docs/ci-workflows.md, "drift.yml"): to put back what the stack declares, run',
     `\`pulumi up --refresh --stack ${report.stack}\` (it reads the live resources first, then changes them back and`,
     "creates what was deleted; review its preview first).",
     `To keep a live change, write it into \`Pulumi.${report.stack}.yaml\` or the code, then \`pulumi up\`.`,

@@ -27,7 +27,10 @@ function revealedText(inputs: unknown): string {
     let block = "";
     for (const line of text.split("\n")) {
       if (/^[A-Za-z0-9+/]{4,}={0,2}$/.test(line)) block += line;
-      else if (block) (blocks.push(block), (block = ""));
+      else if (block) {
+        blocks.push(block);
+        block = "";
+      }
     }
     if (block) blocks.push(block);
     return blocks.map((b) => Buffer.from(b, "base64").toString("utf8"));
@@ -134,8 +137,12 @@ describe("targets per stack", () => {
     for (const stack of ["dev", "staging"]) {
       const { files, target } = await rendered(stack);
       expect(target).toBe("compose");
-      const compose = parse(files.find((f) => f.path === "docker-compose.yml")!.content) as { services: Record<string, { ports?: unknown[] }> };
-      const publishing = Object.entries(compose.services).filter(([, s]) => (s.ports ?? []).length > 0).map(([name]) => name);
+      const compose = parse(files.find((f) => f.path === "docker-compose.yml")!.content) as {
+        services: Record<string, { ports?: unknown[] }>;
+      };
+      const publishing = Object.entries(compose.services)
+        .filter(([, s]) => (s.ports ?? []).length > 0)
+        .map(([name]) => name);
       expect(publishing).toEqual(["traefik"]);
     }
   });
@@ -145,7 +152,17 @@ describe("targets per stack", () => {
     expect(target).toBe("kubernetes");
     const objects = files.map((f) => parse(f.content) as { kind: string; metadata: { name: string }; spec?: Record<string, unknown> });
     const kinds = new Set(objects.map((o) => o.kind));
-    for (const kind of ["HorizontalPodAutoscaler", "PodDisruptionBudget", "StatefulSet", "CronJob", "NetworkPolicy", "Secret", "ConfigMap", "Service", "Deployment"]) {
+    for (const kind of [
+      "HorizontalPodAutoscaler",
+      "PodDisruptionBudget",
+      "StatefulSet",
+      "CronJob",
+      "NetworkPolicy",
+      "Secret",
+      "ConfigMap",
+      "Service",
+      "Deployment",
+    ]) {
       expect(kinds.has(kind), kind).toBe(true);
     }
     const appHpa = objects.find((o) => o.kind === "HorizontalPodAutoscaler" && o.metadata.name === "app")!;
@@ -154,8 +171,12 @@ describe("targets per stack", () => {
     expect(workerHpa.spec).toMatchObject({ minReplicas: 5, maxReplicas: 20 });
     // Traefik routes from its ConfigMap's file, every route on HTTPS: no Ingress to read, no Secret.
     expect(kinds.has("Ingress")).toBe(false);
-    const traefik = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "traefik-config") as unknown as { data: Record<string, string> };
-    const routers = Object.values((parse(traefik.data["routes.yml"]) as { http: { routers: Record<string, { entryPoints: string[] }> } }).http.routers);
+    const traefik = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "traefik-config") as unknown as {
+      data: Record<string, string>;
+    };
+    const routers = Object.values(
+      (parse(traefik.data["routes.yml"]) as { http: { routers: Record<string, { entryPoints: string[] }> } }).http.routers,
+    );
     expect(routers.length).toBeGreaterThan(0);
     expect(routers.every((router) => router.entryPoints.join() === "websecure")).toBe(true);
   });
@@ -165,7 +186,15 @@ describe("secret rotation on Kubernetes", () => {
   it("appends the rotation stamp after every other variable: a rotation's diff is one added entry, no entry shifts", async () => {
     type Env = { name: string; value?: string; valueFrom?: unknown }[];
     const envOf = (files: { path: string; content: string }[]) => {
-      const app = files.map((f) => parse(f.content) as { kind: string; metadata: { name: string }; spec: { template: { spec: { containers: { name: string; env?: Env }[] } } } })
+      const app = files
+        .map(
+          (f) =>
+            parse(f.content) as {
+              kind: string;
+              metadata: { name: string };
+              spec: { template: { spec: { containers: { name: string; env?: Env }[] } } };
+            },
+        )
         .find((o) => o.kind === "Deployment" && o.metadata.name === "app")!;
       return app.spec.template.spec.containers[0].env ?? [];
     };
@@ -186,7 +215,9 @@ describe("data safety", () => {
       expect(options!.protect).toBe(true);
       expect(options!.retainOnDelete).toBe(true);
       const statefulSet = safe.recorder.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name.includes(name))!;
-      expect(statefulSet.inputs).toMatchObject({ spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" } } });
+      expect(statefulSet.inputs).toMatchObject({
+        spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" } },
+      });
     }
     const reckless = await rendered("prod", { "ballast:allowDataLoss": "true" });
     await settled();
@@ -197,7 +228,9 @@ describe("data safety", () => {
 
   it("Compose: datastore volumes are external (never removed by compose) and destroy keeps them unless allowDataLoss", async () => {
     const safe = await rendered("staging");
-    const compose = parse(safe.files.find((f) => f.path === "docker-compose.yml")!.content) as { volumes: Record<string, { external?: boolean; name?: string }> };
+    const compose = parse(safe.files.find((f) => f.path === "docker-compose.yml")!.content) as {
+      volumes: Record<string, { external?: boolean; name?: string }>;
+    };
     for (const volume of ["postgres-data", "redis-data"]) {
       expect(compose.volumes[volume]).toMatchObject({ external: true, name: `ballast_${volume}` });
     }
@@ -225,7 +258,9 @@ describe("footprint on the Compose host", () => {
       expect.stringMatching(
         /^ballast:host\.memoryGiB: the stack's memory limits add up to \d+ MiB, \d+ MiB more than the declared host's 2 GiB\. Largest: postgres 1536 MiB \[ballast:postgres\.resources\], app 1024 MiB \[ballast:app\.resources\], .*; the monitoring set alone takes \d+ MiB \(ballast:monitoring\.enabled: false, or switch parts off with ballast:monitoring\.<part>\.enabled\)\. Lower those keys' memory, or declare a bigger host$/,
       ),
-      expect.stringMatching(/^ballast:host\.cpus: the stack's CPU limits add up to [\d.]+ cores, [\d.]+ more than the declared host's 1\. Largest: .*\[ballast:.*\.resources\].*Lower those keys' cpu, or declare a bigger host$/),
+      expect.stringMatching(
+        /^ballast:host\.cpus: the stack's CPU limits add up to [\d.]+ cores, [\d.]+ more than the declared host's 1\. Largest: .*\[ballast:.*\.resources\].*Lower those keys' cpu, or declare a bigger host$/,
+      ),
     ]);
   });
 });

@@ -86,8 +86,8 @@ export const PGVECTOR_ENSURE_JOB = "pgvector-ensure";
 /** uid/gid of `postgres` in the official (Debian) postgres and pgvector images. */
 const POSTGRES_UID = 999;
 
-const SCRIPTS = ["common.sh", "backup.sh", "restore-drill.sh"] as const;
-type ScriptName = (typeof SCRIPTS)[number];
+/** The job scripts shipped under ./scripts. */
+type ScriptName = "common.sh" | "backup.sh" | "restore-drill.sh";
 
 const scriptCache = new Map<ScriptName, string>();
 
@@ -127,7 +127,9 @@ type JobLogin = "backup" | "superuser";
 function connectionEnv(ctx: BackupContext, login: JobLogin): Record<string, string> {
   const pg = ctx.postgres;
   return {
-    ...(pg.kind === "in-stack" ? { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: login === "backup" ? pg.roles.backup : pg.user, PGDATABASE: pg.database } : {}),
+    ...(pg.kind === "in-stack"
+      ? { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: login === "backup" ? pg.roles.backup : pg.user, PGDATABASE: pg.database }
+      : {}),
     PGCONNECT_TIMEOUT: "15",
     BACKUP_DIR: BACKUP_MOUNT,
     HOME: "/tmp",
@@ -179,7 +181,9 @@ function stackConfigVolumes(backups: BackupsConfig, ctx: BackupContext): VolumeS
   const acme = ctx.target === "compose" ? ctx.acmeVolume : undefined;
   return [
     { kind: "stack-config", name: "stack-config", mountPath: STACK_CONFIG_MOUNT, readOnly: true },
-    ...(acme ? [{ kind: "persistent" as const, name: acme.name, mountPath: `${STACK_CONFIG_MOUNT}/acme`, sizeGiB: acme.sizeGiB, readOnly: true }] : []),
+    ...(acme
+      ? [{ kind: "persistent" as const, name: acme.name, mountPath: `${STACK_CONFIG_MOUNT}/acme`, sizeGiB: acme.sizeGiB, readOnly: true }]
+      : []),
   ];
 }
 

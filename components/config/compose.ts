@@ -9,13 +9,14 @@ import { cronSchedule, dnsLabel, logSize, port } from "./primitives";
 /** Why a CIDR (or bare address) is not acceptable to ufw, or undefined when it is. */
 export function cidrProblem(value: string): string | undefined {
   const [address, prefix, ...rest] = value.split("/");
-  if (rest.length > 0 || address === "") return "must be an IPv4 or IPv6 address or CIDR range, e.g. \"203.0.113.0/24\" or \"2001:db8::/32\"";
+  if (rest.length > 0 || address === "") return 'must be an IPv4 or IPv6 address or CIDR range, e.g. "203.0.113.0/24" or "2001:db8::/32"';
   const v4 = isIPv4(address);
   if (address.includes("%")) return `"${address}" has a zone index (%...), which ufw does not take`;
   if (!v4 && !isIPv6(address)) return `"${address}" is not an IPv4 or IPv6 address (expected e.g. "203.0.113.0/24" or "2001:db8::/32")`;
   const bits = v4 ? 32 : 128;
   if (prefix === undefined) return undefined;
-  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) return `prefix length "/${prefix}" must be 0-${bits} for an IPv${v4 ? 4 : 6} range`;
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits)
+    return `prefix length "/${prefix}" must be 0-${bits} for an IPv${v4 ? 4 : 6} range`;
   const network = networkOf(address, Number(prefix), v4);
   if (network !== address && network !== undefined) {
     return `has host bits set below the /${prefix} prefix; did you mean "${network}/${prefix}"?`;
@@ -63,7 +64,7 @@ function networkOf(address: string, prefix: number, v4: boolean): string | undef
 function compressIPv6(groups: string[]): string {
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < groups.length; ) {
+  for (let i = 0; i < groups.length;) {
     if (groups[i] !== "0") {
       i++;
       continue;
@@ -125,7 +126,7 @@ export const bootstrapSchema = z.strictObject({
   dockerLogs: z.strictObject({ maxSize: logSize, maxFile: z.number().int().min(1).max(100) }),
 });
 
-const hostKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+\/=]+( .*)?$/, {
+const hostKey = z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, {
   message: 'must be a public host key line such as "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 <host>)',
 });
 
@@ -136,7 +137,7 @@ export const sshSchema = z.strictObject({
   /** Pinned host public key (`ssh-ed25519 AAAA...`). Required outside dev. */
   hostKey: hostKey.optional(),
   /** Where releases live on the host. */
-  remoteDir: z.string().regex(/^\/[A-Za-z0-9._\/-]+$/, { message: "must be an absolute path without spaces" }),
+  remoteDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute path without spaces" }),
   /** Seconds per dial attempt and number of attempts: an unreachable host fails fast. */
   dialTimeoutSeconds: z.number().int().min(1).max(120),
   dialAttempts: z.number().int().min(1).max(20),

@@ -13,7 +13,7 @@ export const dnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
 
 /** A DNS label or "" (the apex domain). */
 export const subdomain = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, {
-  message: 'must be a DNS label (lower-case letters, digits and \'-\') or "" for the apex domain',
+  message: "must be a DNS label (lower-case letters, digits and '-') or \"\" for the apex domain",
 });
 
 export const domainName = z.string().regex(/^(localhost|([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,})$/, {
@@ -23,7 +23,13 @@ export const domainName = z.string().regex(/^(localhost|([a-z0-9]([-a-z0-9]*[a-z
 /** CPU as cores (`2`, `0.5`) or millicores (`"500m"`). */
 export const cpu = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const cores =
-    typeof value === "number" ? value : /^\d+m$/.test(value) ? Number(value.slice(0, -1)) / 1000 : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    typeof value === "number"
+      ? value
+      : /^\d+m$/.test(value)
+        ? Number(value.slice(0, -1)) / 1000
+        : /^\d+(\.\d+)?$/.test(value)
+          ? Number(value)
+          : NaN;
   if (!Number.isFinite(cores) || cores < 0.01 || cores > 64) {
     ctx.addIssue({ code: "custom", message: 'cpu must be cores between 0.01 and 64 (e.g. 2, 0.5 or "500m")' });
     return z.NEVER;
@@ -48,7 +54,11 @@ export const memory = z.string().transform((value, ctx) => {
  */
 export const resources = z.strictObject({ cpu, memory }).transform(({ cpu: cores, memory: memoryMiB }) => ({ cpu: cores, memoryMiB }));
 
-export const port = z.number().int().min(1, { message: "must be a port number between 1 and 65535" }).max(65535, { message: "must be a port number between 1 and 65535" });
+export const port = z
+  .number()
+  .int()
+  .min(1, { message: "must be a port number between 1 and 65535" })
+  .max(65535, { message: "must be a port number between 1 and 65535" });
 export const replicas = z.number().int().min(0).max(100);
 
 /** The bounds and CPU target every autoscaled workload has; workers add a queue trigger (./workloads.ts). */
@@ -90,7 +100,9 @@ export const secretName = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
  */
 export const env = z.record(
   envName,
-  z.union([z.string(), z.number(), z.boolean()], { error: "must be a string (numbers and true/false are taken as text)" }).transform(String),
+  z
+    .union([z.string(), z.number(), z.boolean()], { error: "must be a string (numbers and true/false are taken as text)" })
+    .transform(String),
 );
 
 /**
@@ -98,14 +110,21 @@ export const env = z.record(
  * worker that never touches Redis), so no workload holds a secret it does not use.
  */
 export const secretEnv = z
-  .record(envName, z.union([secretName, z.literal(false)], { error: 'must be a secret name such as "openai-api-key", or false to drop a default entry' }))
+  .record(
+    envName,
+    z.union([secretName, z.literal(false)], { error: 'must be a secret name such as "openai-api-key", or false to drop a default entry' }),
+  )
   .transform((entries) => Object.fromEntries(Object.entries(entries).filter((entry): entry is [string, string] => entry[1] !== false)));
 
-export const command = z.array(z.string().min(1, { message: "must not contain empty arguments" })).min(1, { message: "must name a command, e.g. [\"node\", \"dist/worker.js\"]" });
+export const command = z
+  .array(z.string().min(1, { message: "must not contain empty arguments" }))
+  .min(1, { message: 'must name a command, e.g. ["node", "dist/worker.js"]' });
 
-export const urlPath = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { message: 'must be an absolute URL path such as "/api/health"' });
+export const urlPath = z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, { message: 'must be an absolute URL path such as "/api/health"' });
 
-export const absolutePath = z.string().regex(/^\/[A-Za-z0-9._\/-]+$/, { message: "must be an absolute path of letters, digits, '.', '_', '-' and '/'" });
+export const absolutePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._/-]+$/, { message: "must be an absolute path of letters, digits, '.', '_', '-' and '/'" });
 
 /** A Postgres identifier the scripts can quote safely. */
 export const sqlIdentifier = (what: string) =>
@@ -131,7 +150,9 @@ export const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
   message: "must be a Prometheus label name: letters, digits and '_', not starting with a digit (e.g. status_code)",
 });
 
-export const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'must be an http(s) URL such as "https://example.com/path"' });
+export const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'must be an http(s) URL such as "https://example.com/path"' });
 
 export const emailAddress = z.string().regex(/^[^\s@]+@[^\s@]+$/, { message: 'must be an e-mail address such as "ops@example.com"' });
 

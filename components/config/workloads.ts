@@ -36,7 +36,10 @@ export const buildSchema = z.strictObject({
     message: 'must be an image repository without tag, such as "ghcr.io/acme/app"',
   }),
   /** Multi-stage target. */
-  target: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stage name of the Dockerfile" }).optional(),
+  target: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stage name of the Dockerfile" })
+    .optional(),
   /** Build arguments (never secrets: they end up in the image history). */
   args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "build argument names are letters, digits and '_'" }), z.string()),
 });
@@ -69,7 +72,11 @@ export const metricsSchema = z.union([z.literal(false), z.strictObject({ path: u
 /** `ballast:app.migration`: the command run once, before the app rolls out. */
 export const migrationSchema = z.strictObject({
   command,
-  timeoutSeconds: z.number().int().min(10).max(6 * 3600),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(6 * 3600),
 });
 
 /** Fields every long-running workload shares. */
@@ -102,8 +109,8 @@ export const appSchema = z.strictObject({
  * A Redis key the scalers read: printable, no spaces or quotes (it is passed as one argument to
  * redis-cli on Compose and as KEDA trigger metadata on Kubernetes).
  */
-const redisKey = z.string().regex(/^[A-Za-z0-9_.:{}\/@#+=-]{1,200}$/, {
-  message: "must be a Redis key of letters, digits and _ . : { } / @ # + = - (at most 200 characters), such as \"bull:analyst:wait\"",
+const redisKey = z.string().regex(/^[A-Za-z0-9_.:{}/@#+=-]{1,200}$/, {
+  message: 'must be a Redis key of letters, digits and _ . : { } / @ # + = - (at most 200 characters), such as "bull:analyst:wait"',
 });
 
 export const QUEUE_KINDS = ["redis-list", "redis-stream"] as const;
@@ -123,19 +130,33 @@ export const queueTriggerSchema = z
     /** Consumer group whose pending entries count (streams only). */
     consumerGroup: redisKey.optional(),
     /** Jobs one replica is meant to have in hand. */
-    targetPerReplica: z.number().int().min(1, { message: "must be a whole number of jobs between 1 and 1000000" }).max(1_000_000, { message: "must be a whole number of jobs between 1 and 1000000" }),
+    targetPerReplica: z
+      .number()
+      .int()
+      .min(1, { message: "must be a whole number of jobs between 1 and 1000000" })
+      .max(1_000_000, { message: "must be a whole number of jobs between 1 and 1000000" }),
   })
   .superRefine((value, ctx) => {
     if (value.kind === "redis-stream" && value.consumerGroup === undefined) {
-      ctx.addIssue({ code: "custom", path: ["consumerGroup"], message: 'required with kind "redis-stream": the consumer group whose pending entries are counted' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["consumerGroup"],
+        message: 'required with kind "redis-stream": the consumer group whose pending entries are counted',
+      });
     }
     if (value.kind === "redis-list" && value.consumerGroup !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["consumerGroup"], message: 'only used with kind "redis-stream"; a list has no consumer group (remove it)' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["consumerGroup"],
+        message: 'only used with kind "redis-stream"; a list has no consumer group (remove it)',
+      });
     }
   });
 
 /** A worker's autoscaling: the shared bounds, plus an optional queue trigger that replaces CPU. */
-export const workerAutoscalingSchema = z.strictObject({ ...autoscalingFields, queue: queueTriggerSchema.optional() }).superRefine(checkReplicaBounds);
+export const workerAutoscalingSchema = z
+  .strictObject({ ...autoscalingFields, queue: queueTriggerSchema.optional() })
+  .superRefine(checkReplicaBounds);
 
 export const workerSchema = z.strictObject({
   name: dnsLabel,

@@ -9,9 +9,18 @@ import type { RunbookContext } from "./context";
 import { code } from "./markdown";
 
 /** Collector workload name -> the backend's name (also its Grafana datasource's) and where its config states the retention. */
-const collectors: Record<string, { backend: string; retention: (config: Record<string, any>) => unknown }> = {
+/** A collector's parsed config: only the few paths read below, each possibly absent. */
+interface CollectorConfig {
+  compactor?: { compaction?: { block_retention?: unknown } };
+  extensions?: { jaeger_storage?: { backends?: Record<string, { badger?: { ttl?: { spans?: unknown } } } | undefined> } };
+}
+
+const collectors: Record<string, { backend: string; retention: (config: CollectorConfig) => unknown }> = {
   tempo: { backend: "Tempo", retention: (c) => c.compactor?.compaction?.block_retention },
-  jaeger: { backend: "Jaeger", retention: (c) => Object.values(c.extensions?.jaeger_storage?.backends ?? {}).map((b: any) => b?.badger?.ttl?.spans)[0] },
+  jaeger: {
+    backend: "Jaeger",
+    retention: (c) => Object.values(c.extensions?.jaeger_storage?.backends ?? {}).map((b) => b?.badger?.ttl?.spans)[0],
+  },
 };
 
 export interface TraceFacts {
@@ -27,12 +36,15 @@ export function traceFacts(ctx: RunbookContext): TraceFacts | undefined {
   const collector = ctx.model.workloads.find((w) => w.component === "observability" && collectors[w.name] !== undefined);
   if (!collector) return undefined;
   const known = collectors[collector.name];
-  const config = collector.configFiles[0] ? (parse(collector.configFiles[0].content) as Record<string, any>) : {};
+  const config = collector.configFiles[0] ? (parse(collector.configFiles[0].content) as CollectorConfig) : {};
   const retention = known.retention(config);
   const endpoint = `http://${collector.name}:`;
   const senders = ctx.model.workloads
     .filter((w) => w.env.OTEL_EXPORTER_OTLP_ENDPOINT?.startsWith(endpoint))
-    .map((workload) => ({ workload, serviceName: workload.env.OTEL_SERVICE_NAME ?? /(?:^|,)service\.name=([^,]+)/.exec(workload.env.OTEL_RESOURCE_ATTRIBUTES ?? "")?.[1] }));
+    .map((workload) => ({
+      workload,
+      serviceName: workload.env.OTEL_SERVICE_NAME ?? /(?:^|,)service\.name=([^,]+)/.exec(workload.env.OTEL_RESOURCE_ATTRIBUTES ?? "")?.[1],
+    }));
   return { collector, backend: known.backend, retention: typeof retention === "string" ? retention : undefined, senders };
 }
 

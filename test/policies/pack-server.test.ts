@@ -18,6 +18,7 @@ import { imagesPinned } from "../../policies/images";
 import { composeDocument, composeService, releaseCommand } from "./harness";
 
 // The gRPC library the Pulumi SDK itself uses (a dependency of @pulumi/pulumi).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved from @pulumi/pulumi's own paths, synchronously, so the test talks to the pack with the very same gRPC library
 const grpcJs = require(require.resolve("@grpc/grpc-js", { paths: [require.resolve("@pulumi/pulumi")] })) as typeof grpc;
 
 const root = join(__dirname, "..", "..");
@@ -25,8 +26,10 @@ let child: ChildProcess | undefined;
 let client: analyzerrpc.AnalyzerClient;
 let stderr = "";
 
-const done = <T>(resolve: (value: T) => void, reject: (error: Error) => void) => (error: grpc.ServiceError | null, value: T) =>
-  error ? reject(error) : resolve(value);
+const done =
+  <T>(resolve: (value: T) => void, reject: (error: Error) => void) =>
+  (error: grpc.ServiceError | null, value: T) =>
+    error ? reject(error) : resolve(value);
 
 function analyzerInfo(): Promise<analyzerproto.AnalyzerInfo> {
   return new Promise((resolve, reject) => client.getAnalyzerInfo(new emptyproto.Empty(), done(resolve, reject)));
@@ -115,7 +118,11 @@ describe("the policy pack under Pulumi's runner", () => {
       traefik: composeService({
         image: "traefik:latest",
         user: "65532:65532",
-        labels: { "traefik.enable": "true", "traefik.http.routers.app.rule": "Host(`localhost`)", "traefik.http.routers.app.entrypoints": "web" },
+        labels: {
+          "traefik.enable": "true",
+          "traefik.http.routers.app.rule": "Host(`localhost`)",
+          "traefik.http.routers.app.entrypoints": "web",
+        },
         healthcheck: { test: ["CMD", "traefik", "healthcheck"] },
       }),
     });

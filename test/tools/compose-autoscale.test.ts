@@ -110,7 +110,13 @@ function newHost(): Host {
 }
 
 function target(host: Host): ComposeTarget {
-  return new ComposeTarget(host.config, { domain: "example.com", tls: true, healthUrlPath: "/api/health", appName: "app", pullTimeoutSeconds: 60 });
+  return new ComposeTarget(host.config, {
+    domain: "example.com",
+    tls: true,
+    healthUrlPath: "/api/health",
+    appName: "app",
+    pullTimeoutSeconds: 60,
+  });
 }
 
 function queueModel(queue: NonNullable<AutoscalingSpec["queue"]>): StackModel {
@@ -123,8 +129,21 @@ function queueModel(queue: NonNullable<AutoscalingSpec["queue"]>): StackModel {
   return { ...model, workloads: model.workloads.map((w) => (w.name === "worker" ? worker(w) : w)) };
 }
 
-const listQueue = { kind: "redis-list", key: "bull:analyst:wait", targetPerReplica: 50, datastore: "redis", passwordSecret: "redis-password" } as const;
-const streamQueue = { kind: "redis-stream", key: "events", consumerGroup: "workers", targetPerReplica: 20, datastore: "redis", passwordSecret: "redis-password" } as const;
+const listQueue = {
+  kind: "redis-list",
+  key: "bull:analyst:wait",
+  targetPerReplica: 50,
+  datastore: "redis",
+  passwordSecret: "redis-password",
+} as const;
+const streamQueue = {
+  kind: "redis-stream",
+  key: "events",
+  consumerGroup: "workers",
+  targetPerReplica: 20,
+  datastore: "redis",
+  passwordSecret: "redis-password",
+} as const;
 
 /** Writes the release's autoscale.sh where `current` points, as a deploy would. */
 function install(host: Host, model: StackModel): string {
@@ -157,11 +176,15 @@ function env(host: Host, extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 /** What the crontab line runs (without its own flock, which only keeps runs from overlapping). */
 function autoscale(host: Host, script: string, extra: Record<string, string> = {}, wrapper: string[] = []): Run {
-  const result = spawnSync(wrapper[0] ?? "bash", [...wrapper.slice(1), ...(wrapper.length > 0 ? ["bash"] : []), "--noprofile", "--norc", script], {
-    encoding: "utf8",
-    env: env(host, extra),
-    timeout: 60_000,
-  });
+  const result = spawnSync(
+    wrapper[0] ?? "bash",
+    [...wrapper.slice(1), ...(wrapper.length > 0 ? ["bash"] : []), "--noprofile", "--norc", script],
+    {
+      encoding: "utf8",
+      env: env(host, extra),
+      timeout: 60_000,
+    },
+  );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -190,9 +213,13 @@ function stateOf(host: Host): string {
 }
 
 beforeAll(async () => {
-  server = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--requirepass", PASSWORD, "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
+  server = spawn(
+    "redis-server",
+    ["--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--requirepass", PASSWORD, "--save", "", "--appendonly", "no"],
+    {
+      stdio: "ignore",
+    },
+  );
   for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   expect(fs.existsSync(socket), "redis-server must be installed (apt-get install -y redis-server)").toBe(true);
   expect(redis("PING")).toBe("PONG");
@@ -240,6 +267,7 @@ describe("autoscale.sh", () => {
     // 1000 jobs: 20 wanted, the maximum 6 it gets.
     redis("RPUSH", "bull:analyst:wait", ...Array.from({ length: 880 }, (_, i) => `more-${i}`));
     run = autoscale(host, script);
+    expect(run.status).toBe(0);
     expect(scaleCalls(host).at(-1)).toBe("up -d --no-deps --no-recreate --scale worker=6 worker");
     expect(stateOf(host)).toMatch(/worker queue=1000 replicas=3 wanted=6\n$/);
 
@@ -295,7 +323,9 @@ describe("autoscale.sh", () => {
     setReplicas(host, "worker", 3);
     const run = autoscale(host, script, { FAKE_REDIS_PASSWORD: "wrong" });
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/worker: left as it is: reading redis-list bull:analyst:wait failed: .*(WRONGPASS|invalid username-password)/);
+    expect(run.stdout).toMatch(
+      /worker: left as it is: reading redis-list bull:analyst:wait failed: .*(WRONGPASS|invalid username-password)/,
+    );
     expect(scaleCalls(host)).toEqual([]);
     autoscale(host, script);
     const calls = fs.readFileSync(path.join(host.state, "calls.log"), "utf8");
@@ -328,7 +358,12 @@ describe("deploy.sh keeps the scaled count across a release", () => {
     const t = target(host);
     setReplicas(host, "worker", running);
     const stdin = releaseStdin(t.scripts(model).deploy, t.releaseFiles(model, fixtureSecretValues));
-    const result = spawnSync("bash", ["--noprofile", "--norc", "-s"], { input: stdin, encoding: "utf8", env: env(host, { FAKE_FAIL_SCALE: "worker" }), timeout: 60_000 });
+    const result = spawnSync("bash", ["--noprofile", "--norc", "-s"], {
+      input: stdin,
+      encoding: "utf8",
+      env: env(host, { FAKE_FAIL_SCALE: "worker" }),
+      timeout: 60_000,
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("FAILED at rolling");
     expect(result.stderr).toMatch(/service worker: docker compose could not start \d+ new container\(s\)/);

@@ -47,7 +47,10 @@ function fieldProblem(field: string, rule: FieldRule): string | undefined {
     if (step !== undefined && endToken === undefined) return `"${item}": a step needs a range or "*"`;
     const start = fieldValue(startToken, rule);
     const end = endToken === undefined ? start : fieldValue(endToken, rule);
-    for (const [token, value] of [[startToken, start], [endToken ?? startToken, end]] as const) {
+    for (const [token, value] of [
+      [startToken, start],
+      [endToken ?? startToken, end],
+    ] as const) {
       if (value === undefined) return `"${token}" is not a number${rule.names ? " or name" : ""}`;
       if (value < rule.min || value > rule.max) return `${value} is outside ${rule.min}-${rule.max}`;
     }
@@ -63,7 +66,7 @@ function fieldProblem(field: string, rule: FieldRule): string | undefined {
  */
 export function validateSchedule(schedule: string, jobName: string): string {
   const fields = schedule.trim().split(/\s+/);
-  const allowed = "five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\"";
+  const allowed = 'five fields: minute hour day-of-month month day-of-week, e.g. "0 3 * * *"';
   if (schedule.trim().startsWith("@")) {
     throw new Error(`job ${jobName}: schedule "${schedule}" is a macro; write it as ${allowed}`);
   }
@@ -116,7 +119,8 @@ export function jobRunCommand(job: WorkloadSpec, settings: CronSettings): string
  * Docker's like every other container's.
  */
 export function renderCrontab(jobs: WorkloadSpec[], settings: CronSettings): string {
-  if (!/^\/[A-Za-z0-9._\/-]+$/.test(settings.releaseBase)) throw new Error(`release directory "${settings.releaseBase}" must be a plain absolute path`);
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(settings.releaseBase))
+    throw new Error(`release directory "${settings.releaseBase}" must be a plain absolute path`);
   const log = `${settings.releaseBase}/.ballast`;
   // Times are the host's clock: VPS images run UTC (the bootstrap leaves the timezone alone).
   const lines = [`# Compose project ${settings.project}. Each run: at most one at a time, killed after its timeout.`];
@@ -129,11 +133,15 @@ export function renderCrontab(jobs: WorkloadSpec[], settings: CronSettings): str
   if (settings.maintenanceSchedule !== undefined) {
     const schedule = validateSchedule(settings.maintenanceSchedule, "maintenance");
     lines.push("# maintenance: prunes images no kept release names, and old build cache");
-    lines.push(`${schedule} flock -n ${log}/maintenance.lock bash --noprofile --norc ${settings.releaseBase}/current/maintenance.sh >>${log}/maintenance.log 2>&1`);
+    lines.push(
+      `${schedule} flock -n ${log}/maintenance.lock bash --noprofile --norc ${settings.releaseBase}/current/maintenance.sh >>${log}/maintenance.log 2>&1`,
+    );
   }
   if (settings.autoscale) {
     lines.push("# autoscale: queue-scaled workers follow their queue's length (skipped while a deploy runs)");
-    lines.push(`* * * * * flock -n ${log}/autoscale.lock bash --noprofile --norc ${settings.releaseBase}/current/autoscale.sh >>${log}/autoscale.log 2>&1`);
+    lines.push(
+      `* * * * * flock -n ${log}/autoscale.lock bash --noprofile --norc ${settings.releaseBase}/current/autoscale.sh >>${log}/autoscale.log 2>&1`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -123,7 +123,8 @@ function names(what: string, list: string[]): string[] {
 
 /** Command words that need no quoting, joined by spaces (deploy.sh splits them again). */
 function plainWords(what: string, words: string[]): string {
-  if (words.length === 0 || words.some((word) => !/^[A-Za-z0-9._/=-]+$/.test(word))) throw new Error(`${what}: ${JSON.stringify(words)} must be plain words`);
+  if (words.length === 0 || words.some((word) => !/^[A-Za-z0-9._/=-]+$/.test(word)))
+    throw new Error(`${what}: ${JSON.stringify(words)} must be plain words`);
   return words.join(" ");
 }
 
@@ -183,8 +184,18 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
     `readonly -a SINGLETONS=${bashArray(names("singletons", plan.singletons))}`,
     `readonly -a PREPARERS=${bashArray(names("preparing steps", plan.preparers))}`,
     `readonly -a ONE_SHOTS=${bashArray(names("one-shot steps", plan.oneShots))}`,
-    `readonly -a ROLLING=${bashArray(names("rolling services", plan.rolling.map((r) => r.name)))}`,
-    `readonly -a ROUTED=${bashArray(names("routed services", routed.map((r) => r.name)))}`,
+    `readonly -a ROLLING=${bashArray(
+      names(
+        "rolling services",
+        plan.rolling.map((r) => r.name),
+      ),
+    )}`,
+    `readonly -a ROUTED=${bashArray(
+      names(
+        "routed services",
+        routed.map((r) => r.name),
+      ),
+    )}`,
     `declare -rA REPLICAS=${bashMap(Object.fromEntries(plan.rolling.map((r) => [r.name, positiveInteger(`replicas of ${r.name}`, r.replicas)])))}`,
     // Queue-scaled services: a release starts as many as run now (what autoscale.sh left), within these bounds.
     `declare -rA SCALE_MIN=${bashMap(Object.fromEntries(plan.scaled.map((s) => [s.name, positiveInteger(`minimum replicas of ${s.name}`, s.min)])))}`,
@@ -192,11 +203,23 @@ export function renderDeployScript(settings: DeployScriptSettings): string {
     `declare -rA ROUTE_PORT=${bashMap(Object.fromEntries(routed.map((r) => [r.name, positiveInteger(`port of ${r.name}`, r.port)])))}`,
     `declare -rA ROUTE_HEALTH=${bashMap(Object.fromEntries(routed.filter((r) => r.healthPath).map((r) => [r.name, r.healthPath as string])))}`,
     // Parallel arrays: service, secret file (secrets/<name> in the release), command words (plain, space-separated).
-    `readonly -a LIVE_SERVICES=${bashArray(names("live secret services", plan.liveSecrets.map((l) => l.service)))}`,
-    `readonly -a LIVE_SECRETS=${bashArray(names("live secrets", plan.liveSecrets.map((l) => l.secret)))}`,
+    `readonly -a LIVE_SERVICES=${bashArray(
+      names(
+        "live secret services",
+        plan.liveSecrets.map((l) => l.service),
+      ),
+    )}`,
+    `readonly -a LIVE_SECRETS=${bashArray(
+      names(
+        "live secrets",
+        plan.liveSecrets.map((l) => l.secret),
+      ),
+    )}`,
     `readonly -a LIVE_COMMANDS=${bashArray(plan.liveSecrets.map((l) => plainWords(`apply command of ${l.secret}`, l.apply)))}`,
     `declare -rA ONE_SHOT_TIMEOUT=${bashMap(
-      Object.fromEntries([...plan.preparers, ...plan.oneShots].map((job) => [job, positiveInteger(`timeout of ${job}`, settings.oneShotTimeouts[job] ?? 0)])),
+      Object.fromEntries(
+        [...plan.preparers, ...plan.oneShots].map((job) => [job, positiveInteger(`timeout of ${job}`, settings.oneShotTimeouts[job] ?? 0)]),
+      ),
     )}`,
   ];
   for (const route of routed) {
@@ -212,22 +235,28 @@ export function renderDestroyScript(settings: DestroyScriptSettings): string {
 }
 
 /** A Redis key as autoscale.sh passes it to redis-cli: one plain word (the config schema allows no more). */
-const redisKeyPattern = /^[A-Za-z0-9_.:{}\/@#+=-]{1,200}$/;
+const redisKeyPattern = /^[A-Za-z0-9_.:{}/@#+=-]{1,200}$/;
 
 export function renderAutoscaleScript(settings: AutoscaleScriptSettings): string {
   if (settings.scaled.length === 0) throw new Error("autoscale.sh needs at least one queue-scaled service");
   if (!serviceName.test(settings.redisService)) throw new Error(`Redis service "${settings.redisService}" is not a compose service name`);
-  if (!/^[A-Z_][A-Z0-9_]*$/.test(settings.redisPasswordEnv)) throw new Error(`"${settings.redisPasswordEnv}" is not an environment variable name`);
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(settings.redisPasswordEnv))
+    throw new Error(`"${settings.redisPasswordEnv}" is not an environment variable name`);
   for (const s of settings.scaled) {
     if (!redisKeyPattern.test(s.key) || (s.consumerGroup !== undefined && !redisKeyPattern.test(s.consumerGroup))) {
       throw new Error(`queue of ${s.name}: "${s.key}" / "${s.consumerGroup ?? ""}" must be plain Redis keys`);
     }
-    if (s.kind === "redis-stream" && s.consumerGroup === undefined) throw new Error(`queue of ${s.name}: a stream needs its consumer group`);
+    if (s.kind === "redis-stream" && s.consumerGroup === undefined)
+      throw new Error(`queue of ${s.name}: a stream needs its consumer group`);
     positiveInteger(`minimum replicas of ${s.name}`, s.min);
     if (s.max < s.min) throw new Error(`replicas of ${s.name}: maximum ${s.max} is below minimum ${s.min}`);
   }
-  const scaled = names("queue-scaled services", settings.scaled.map((s) => s.name));
-  const map = (value: (s: QueueScaledService) => string | number) => bashMap(Object.fromEntries(settings.scaled.map((s) => [s.name, value(s)])));
+  const scaled = names(
+    "queue-scaled services",
+    settings.scaled.map((s) => s.name),
+  );
+  const map = (value: (s: QueueScaledService) => string | number) =>
+    bashMap(Object.fromEntries(settings.scaled.map((s) => [s.name, value(s)])));
   const extra = [
     `readonly REDIS_SERVICE=${shellQuote(settings.redisService)}`,
     // Runs in the Redis container: the password comes from its own environment (REDISCLI_AUTH, not -a).
