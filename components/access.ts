@@ -32,5 +32,7 @@ export function routeAllowLists(config: PlatformConfig): Record<string, string[]
 
 /** Traefik dynamic configuration of the allow-list middlewares. */
 export function allowListMiddlewares(lists: Record<string, string[]>): Record<string, { ipAllowList: { sourceRange: string[] } }> {
-  return Object.fromEntries(Object.entries(lists).map(([workload, ranges]) => [allowListMiddleware(workload), { ipAllowList: { sourceRange: ranges } }]));
+  return Object.fromEntries(
+    Object.entries(lists).map(([workload, ranges]) => [allowListMiddleware(workload), { ipAllowList: { sourceRange: ranges } }]),
+  );
 }

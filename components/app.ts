@@ -53,7 +53,11 @@ export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
     sizedBy: "ballast:app.resources",
     replicas: app.autoscaling.enabled ? app.autoscaling.minReplicas : app.replicas,
     autoscaling: app.autoscaling.enabled
-      ? { minReplicas: app.autoscaling.minReplicas, maxReplicas: app.autoscaling.maxReplicas, cpuTargetPercent: app.autoscaling.cpuTargetPercent }
+      ? {
+          minReplicas: app.autoscaling.minReplicas,
+          maxReplicas: app.autoscaling.maxReplicas,
+          cpuTargetPercent: app.autoscaling.cpuTargetPercent,
+        }
       : undefined,
     // Read-only root with a writable /tmp: Node/Next.js caches go there.
     volumes: [{ kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 512 }],

@@ -59,7 +59,9 @@ export function buildImage(name: string, build: ImageBuild, plan: BuildPlan, par
         ...(Object.keys(build.args).length > 0 ? { args: build.args } : {}),
       },
       skipPush: !plan.push,
-      ...(plan.registry ? { registry: { server: plan.registry.server, username: plan.registry.username, password: plan.registry.password } } : {}),
+      ...(plan.registry
+        ? { registry: { server: plan.registry.server, username: plan.registry.username, password: plan.registry.password } }
+        : {}),
     },
     { parent },
   );

@@ -48,7 +48,9 @@ export class CronJobs extends pulumi.ComponentResource {
 
   constructor(name: string, args: CronJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:cron:CronJobs", name, {}, opts);
-    const images = args.config.cronJobs.map((j) => (j.build ? buildImage(`${j.name}-image`, j.build, args.build, this) : (j.image ?? args.appImage)));
+    const images = args.config.cronJobs.map((j) =>
+      j.build ? buildImage(`${j.name}-image`, j.build, args.build, this) : (j.image ?? args.appImage),
+    );
     this.specs = cronJobSpecs(args.config, images);
     this.registerOutputs({ jobs: this.specs.map((s) => `${s.name} (${s.schedule})`) });
   }

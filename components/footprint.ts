@@ -49,7 +49,10 @@ function maxReplicasHint(workloads: WorkloadSpec[], amount: (w: WorkloadSpec) =>
 export function composeHostFit(workloads: WorkloadSpec[], host: HostSize): HostFit {
   const permanent = workloads.filter((w) => w.role !== "job");
   const jobs = workloads.filter((w) => w.role === "job");
-  const largestJob = jobs.reduce<WorkloadSpec | undefined>((max, j) => (!max || j.resources.limits.memoryMiB > max.resources.limits.memoryMiB ? j : max), undefined);
+  const largestJob = jobs.reduce<WorkloadSpec | undefined>(
+    (max, j) => (!max || j.resources.limits.memoryMiB > max.resources.limits.memoryMiB ? j : max),
+    undefined,
+  );
   const counted = [...permanent, ...(largestJob ? [largestJob] : [])];
   const memoryOf = (w: WorkloadSpec) => w.resources.limits.memoryMiB * (w.role === "job" ? 1 : perReplica(w));
   const cpuOf = (w: WorkloadSpec) => w.resources.limits.cpu * perReplica(w);

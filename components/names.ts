@@ -47,7 +47,9 @@ export function stackEndpoints(config: Pick<PlatformConfig, "app" | "postgres" |
   const names = stackNames(config);
   const { database, user } = config.postgres;
   return {
-    postgres: config.postgres.external ? { kind: "external", database, user } : { kind: "in-stack", host: names.postgres, port: POSTGRES_PORT, database, user, roles: { ...config.postgres.roles } },
+    postgres: config.postgres.external
+      ? { kind: "external", database, user }
+      : { kind: "in-stack", host: names.postgres, port: POSTGRES_PORT, database, user, roles: { ...config.postgres.roles } },
     redis: config.redis.enabled ? { host: names.redis, port: REDIS_PORT } : undefined,
   };
 }

@@ -8,7 +8,13 @@ import { App, appHost } from "./app";
 import { buildPlan, REGISTRY_PASSWORD_SECRET } from "./build";
 import { Backups } from "./backups/component";
 import { Observability } from "./observability/component";
-import { ENCRYPTION_KEY_PREVIOUS_SECRET, encryptionKeyGenerations, rotationCounters, type PlatformConfig, type SecretConfig } from "./config";
+import {
+  ENCRYPTION_KEY_PREVIOUS_SECRET,
+  encryptionKeyGenerations,
+  rotationCounters,
+  type PlatformConfig,
+  type SecretConfig,
+} from "./config";
 import { CronJobs } from "./cron";
 import { composeHostFit } from "./footprint";
 import { bootstrapOptions, renderBootstrapScript } from "./host/bootstrap";
@@ -78,7 +84,10 @@ export function stampSecretRevisions(workloads: WorkloadSpec[], rotation: Record
     for (const secret of [...Object.values(w.secretEnv), ...w.secretFiles.map((f) => f.secret)]) {
       if (!live.has(secret)) used.add(derivedFrom[secret] ?? secret);
     }
-    const revisions = [...used].filter((s) => (rotation[s] ?? 0) > 0).sort().map((s) => `${s}=${rotation[s]}`);
+    const revisions = [...used]
+      .filter((s) => (rotation[s] ?? 0) > 0)
+      .sort()
+      .map((s) => `${s}=${rotation[s]}`);
     return revisions.length ? { ...w, env: { ...w.env, [SECRET_REVISIONS_ENV]: revisions.join(",") } } : w;
   });
 }
@@ -89,7 +98,9 @@ export function stampSecretRevisions(workloads: WorkloadSpec[], rotation: Record
  */
 export function withPreviousEncryptionKey(workloads: WorkloadSpec[], previousKeyEnv: string): WorkloadSpec[] {
   return workloads.map((w) =>
-    Object.values(w.secretEnv).includes("encryption-key") ? { ...w, secretEnv: { ...w.secretEnv, [previousKeyEnv]: ENCRYPTION_KEY_PREVIOUS_SECRET } } : w,
+    Object.values(w.secretEnv).includes("encryption-key")
+      ? { ...w, secretEnv: { ...w.secretEnv, [previousKeyEnv]: ENCRYPTION_KEY_PREVIOUS_SECRET } }
+      : w,
   );
 }
 
@@ -119,7 +130,12 @@ export function targetFor(config: PlatformConfig, secrets: SecretConfig): Target
       bootstrapSshPrivateKey: secrets.bootstrapSshPrivateKey,
       bootstrapScript:
         config.compose.mode === "ssh" && config.compose.bootstrap.enabled
-          ? renderBootstrapScript(bootstrapOptions(config.compose, config.compose.bootstrap, { httpPort: config.proxy.httpPort, httpsPort: config.proxy.httpsPort }))
+          ? renderBootstrapScript(
+              bootstrapOptions(config.compose, config.compose.bootstrap, {
+                httpPort: config.proxy.httpPort,
+                httpsPort: config.proxy.httpsPort,
+              }),
+            )
           : undefined,
     });
   }
@@ -175,11 +191,16 @@ export class Platform extends pulumi.ComponentResource {
     // Compose: volumes with a non-root owner are given to it before anything starts.
     const declared = wireNetwork(config.target === "compose" ? withVolumeOwners(specs, config.proxy.image) : specs);
     const encryptionKey = encryptionKeyGenerations(config, supplied);
-    const keyed = config.encryptionKeyRotation && encryptionKey.previous !== undefined ? withPreviousEncryptionKey(declared, config.encryptionKeyRotation.previousKeyEnv) : declared;
+    const keyed =
+      config.encryptionKeyRotation && encryptionKey.previous !== undefined
+        ? withPreviousEncryptionKey(declared, config.encryptionKeyRotation.previousKeyEnv)
+        : declared;
     const workloads = stampSecretRevisions(keyed, rotationCounters(config, supplied));
 
     // The target pulls built images with the registry login when the stack has one.
-    const registry = config.registry?.username ? { server: config.registry.server, username: config.registry.username, passwordSecret: REGISTRY_PASSWORD_SECRET } : undefined;
+    const registry = config.registry?.username
+      ? { server: config.registry.server, username: config.registry.username, passwordSecret: REGISTRY_PASSWORD_SECRET }
+      : undefined;
     const used = usedSecrets(workloads);
     if (registry) used.add(registry.passwordSecret);
     const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used }, child);

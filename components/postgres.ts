@@ -305,7 +305,10 @@ function rolePasswordFile(role: PostgresRole): string {
 export function postgresSpec(config: PlatformConfig): WorkloadSpec {
   const pg = config.postgres;
   const roles = postgresRoles(config);
-  const secrets = [{ secret: "postgres-password", file: POSTGRES_PASSWORD_FILE, role: undefined as string | undefined }, ...roles.map((role) => ({ secret: role.secret, file: rolePasswordFile(role), role: role.name }))];
+  const secrets = [
+    { secret: "postgres-password", file: POSTGRES_PASSWORD_FILE, role: undefined as string | undefined },
+    ...roles.map((role) => ({ secret: role.secret, file: rolePasswordFile(role), role: role.name })),
+  ];
   const ready = ["pg_isready", "-U", pg.user, "-d", pg.database, "-h", "127.0.0.1"];
   return workload({
     name: pg.name,
@@ -344,7 +347,12 @@ export function postgresSpec(config: PlatformConfig): WorkloadSpec {
       { kind: "scratch", name: "tmp", mountPath: "/tmp", sizeMiB: 256 },
     ],
     configFiles: [
-      { name: "ballast-postgres-entrypoint", mountPath: "/usr/local/bin/ballast-postgres-entrypoint", content: postgresEntrypoint, mode: 0o555 },
+      {
+        name: "ballast-postgres-entrypoint",
+        mountPath: "/usr/local/bin/ballast-postgres-entrypoint",
+        content: postgresEntrypoint,
+        mode: 0o555,
+      },
       { name: "ballast-postgres-rotate", mountPath: POSTGRES_SET_PASSWORD, content: postgresSetPassword, mode: 0o555 },
       ...postgresInitSql(pg.extensions, pg.initSql).map((file) => ({
         name: file.name,
@@ -436,8 +444,12 @@ export class Postgres extends pulumi.ComponentResource {
     const endpoint = stackEndpoints(args.config).postgres;
     this.spec = endpoint.kind === "in-stack" ? postgresSpec(args.config) : undefined;
     // Compose applies a rotated password synchronously before the clients roll (deploy.sh); Kubernetes needs the gate.
-    this.passwordCheck = endpoint.kind === "in-stack" && args.config.target === "kubernetes" ? postgresPasswordCheckSpec(args.config) : undefined;
-    this.endpoint = endpoint.kind === "in-stack" ? `${endpoint.host}:${endpoint.port}/${endpoint.database}` : "external (ballast:secretValues.database-url)";
+    this.passwordCheck =
+      endpoint.kind === "in-stack" && args.config.target === "kubernetes" ? postgresPasswordCheckSpec(args.config) : undefined;
+    this.endpoint =
+      endpoint.kind === "in-stack"
+        ? `${endpoint.host}:${endpoint.port}/${endpoint.database}`
+        : "external (ballast:secretValues.database-url)";
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

@@ -53,7 +53,10 @@ interface TraefikStaticConfig {
   providers: {
     file: { directory: string; watch: boolean };
   };
-  certificatesResolvers?: Record<string, { acme: { email: string; storage: string; caServer?: string; httpChallenge: { entryPoint: string } } }>;
+  certificatesResolvers?: Record<
+    string,
+    { acme: { email: string; storage: string; caServer?: string; httpChallenge: { entryPoint: string } } }
+  >;
 }
 
 /**
@@ -168,7 +171,9 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
       { name: "ping", port: proxyPorts.ping },
       ...(onKubernetes ? [] : [{ name: "admin", port: proxyPorts.admin, publish: config.proxy.adminPort, publishAddress: "127.0.0.1" }]),
     ],
-    health: healthCheck({ exec: ["traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=:${proxyPorts.ping}`] }),
+    health: healthCheck({
+      exec: ["traefik", "healthcheck", "--ping", "--ping.entryPoint=ping", `--entryPoints.ping.address=:${proxyPorts.ping}`],
+    }),
     resources: resourceSpec(config.proxy.resources),
     volumes: [
       {
@@ -180,17 +185,23 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
         ...(onKubernetes ? {} : { owner: { uid: PROXY_UID, gid: PROXY_UID } }),
       },
       // Compose: the routes deploy.sh writes (<base>/routing), read-only.
-      ...(onKubernetes ? [] : [{ kind: "host" as const, name: "routing", hostPath: routingDir(config), mountPath: ROUTING_MOUNT, readOnly: true }]),
+      ...(onKubernetes
+        ? []
+        : [{ kind: "host" as const, name: "routing", hostPath: routingDir(config), mountPath: ROUTING_MOUNT, readOnly: true }]),
     ],
     // lego (Traefik's ACME client) trusts this CA for the ACME directory's HTTPS.
     env: config.proxy.acmeCaCertificate !== "" ? { LEGO_CA_CERTIFICATES: ACME_CA_FILE } : {},
     extraHosts: onKubernetes ? undefined : config.proxy.extraHosts,
     configFiles: [
       { name: "traefik.yml", mountPath: "/etc/traefik/traefik.yml", content: traefikStaticConfig(config) },
-      ...(config.proxy.acmeCaCertificate !== "" ? [{ name: "acme-ca.pem", mountPath: ACME_CA_FILE, content: config.proxy.acmeCaCertificate }] : []),
+      ...(config.proxy.acmeCaCertificate !== ""
+        ? [{ name: "acme-ca.pem", mountPath: ACME_CA_FILE, content: config.proxy.acmeCaCertificate }]
+        : []),
       // Kubernetes: the middlewares its routes name (on Compose they come with the routes); the
       // Kubernetes target adds the routes file next to it.
-      ...(onKubernetes ? [{ name: "dynamic.yml", mountPath: `${ROUTING_MOUNT}/dynamic.yml`, content: traefikDynamicConfig(routeAllowLists(config)) }] : []),
+      ...(onKubernetes
+        ? [{ name: "dynamic.yml", mountPath: `${ROUTING_MOUNT}/dynamic.yml`, content: traefikDynamicConfig(routeAllowLists(config)) }]
+        : []),
     ],
     metrics: { port: proxyPorts.metrics, path: "/metrics" },
     network: { fromProxy: false, allowFrom: [], egressInternet: true },

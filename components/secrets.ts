@@ -56,7 +56,12 @@ export class Secrets extends pulumi.ComponentResource {
       if (secretName === "encryption-key" && config.encryptionKeyRotation && supplied[secretName] === undefined) {
         const keys = this.encryptionKeys(encryptionKeyGenerations(config, Object.keys(supplied)));
         values[secretName] = keys.current;
-        specs.push({ name: secretName, description: builtin.description, rotation: twoKeyRotation(config.encryptionKeyRotation.previousKeyEnv), immutable: false });
+        specs.push({
+          name: secretName,
+          description: builtin.description,
+          rotation: twoKeyRotation(config.encryptionKeyRotation.previousKeyEnv),
+          immutable: false,
+        });
         if (keys.previous && used.has(ENCRYPTION_KEY_PREVIOUS_SECRET)) {
           values[ENCRYPTION_KEY_PREVIOUS_SECRET] = keys.previous;
           specs.push({
@@ -68,9 +73,13 @@ export class Secrets extends pulumi.ComponentResource {
         }
         continue;
       }
-      const value = supplied[secretName] ?? (builtin.generated ? this.generate(secretName, counters[secretName] ?? 0, builtin.immutable) : undefined);
+      const value =
+        supplied[secretName] ?? (builtin.generated ? this.generate(secretName, counters[secretName] ?? 0, builtin.immutable) : undefined);
       // Supplied-only secrets (S3 keys, receiver credentials) are checked by config validation.
-      if (value === undefined) throw new Error(`secret "${secretName}" is used but has no value: pulumi config set --secret --path 'ballast:secretValues.${secretName}' <value>`);
+      if (value === undefined)
+        throw new Error(
+          `secret "${secretName}" is used but has no value: pulumi config set --secret --path 'ballast:secretValues.${secretName}' <value>`,
+        );
       values[secretName] = value;
       specs.push({ name: secretName, description: builtin.description, rotation: builtin.rotation, immutable: builtin.immutable });
     }
@@ -80,11 +89,15 @@ export class Secrets extends pulumi.ComponentResource {
       values["database-url"] =
         postgres.kind === "external"
           ? pulumi.secret(supplied["database-url"])
-          : pulumi.secret(pulumi.interpolate`postgresql://${postgres.roles.app}:${values["postgres-app-password"]}@${postgres.host}:${postgres.port}/${postgres.database}`);
+          : pulumi.secret(
+              pulumi.interpolate`postgresql://${postgres.roles.app}:${values["postgres-app-password"]}@${postgres.host}:${postgres.port}/${postgres.database}`,
+            );
       specs.push({ name: "database-url", ...pick(builtinSecrets["database-url"]) });
     }
     if (used.has("redis-url") && endpoints.redis) {
-      values["redis-url"] = pulumi.secret(pulumi.interpolate`redis://:${values["redis-password"]}@${endpoints.redis.host}:${endpoints.redis.port}/0`);
+      values["redis-url"] = pulumi.secret(
+        pulumi.interpolate`redis://:${values["redis-password"]}@${endpoints.redis.host}:${endpoints.redis.port}/0`,
+      );
       specs.push({ name: "redis-url", ...pick(builtinSecrets["redis-url"]) });
     }
     // Named Alertmanager receivers read `alertmanager-receiver-<name>`; config validation made sure it is supplied.
@@ -116,7 +129,11 @@ export class Secrets extends pulumi.ComponentResource {
    */
   private encryptionKeys(generations: EncryptionKeyGenerations): { current: pulumi.Output<string>; previous?: pulumi.Output<string> } {
     const key = (generation: number, protect: boolean) => {
-      const bytes = new random.RandomBytes(generation === 0 ? "encryption-key" : `encryption-key-${generation}`, { length: 32 }, { parent: this, protect, additionalSecretOutputs: ["hex", "base64"] });
+      const bytes = new random.RandomBytes(
+        generation === 0 ? "encryption-key" : `encryption-key-${generation}`,
+        { length: 32 },
+        { parent: this, protect, additionalSecretOutputs: ["hex", "base64"] },
+      );
       return pulumi.secret(bytes.hex);
     };
     const current = key(generations.current, true);
@@ -129,7 +146,11 @@ export class Secrets extends pulumi.ComponentResource {
   private generate(secretName: string, rotation: number, immutable: boolean): pulumi.Output<string> {
     if (immutable) {
       // 32 random bytes as hex: the AES-256 key format the runbooks' apps expect.
-      const key = new random.RandomBytes(secretName, { length: 32 }, { parent: this, protect: true, additionalSecretOutputs: ["hex", "base64"] });
+      const key = new random.RandomBytes(
+        secretName,
+        { length: 32 },
+        { parent: this, protect: true, additionalSecretOutputs: ["hex", "base64"] },
+      );
       return pulumi.secret(key.hex);
     }
     const password = new random.RandomPassword(

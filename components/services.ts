@@ -30,7 +30,10 @@ export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): W
       ...builtFrom(service.build),
       command: service.command,
       args: service.args,
-      ports: [{ name: "http", port: service.port }, ...(metrics && metrics.port !== service.port ? [{ name: "metrics", port: metrics.port }] : [])],
+      ports: [
+        { name: "http", port: service.port },
+        ...(metrics && metrics.port !== service.port ? [{ name: "metrics", port: metrics.port }] : []),
+      ],
       env: service.env,
       secretEnv: service.secretEnv,
       ...healthSpecs(service.health, service.port),
@@ -39,10 +42,23 @@ export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): W
       replicas: service.storage ? 1 : service.autoscaling.enabled ? service.autoscaling.minReplicas : service.replicas,
       autoscaling:
         !service.storage && service.autoscaling.enabled
-          ? { minReplicas: service.autoscaling.minReplicas, maxReplicas: service.autoscaling.maxReplicas, cpuTargetPercent: service.autoscaling.cpuTargetPercent }
+          ? {
+              minReplicas: service.autoscaling.minReplicas,
+              maxReplicas: service.autoscaling.maxReplicas,
+              cpuTargetPercent: service.autoscaling.cpuTargetPercent,
+            }
           : undefined,
       volumes: [
-        ...(service.storage ? [{ kind: "persistent" as const, name: `${service.name}-data`, mountPath: service.storage.mountPath, sizeGiB: service.storage.sizeGiB }] : []),
+        ...(service.storage
+          ? [
+              {
+                kind: "persistent" as const,
+                name: `${service.name}-data`,
+                mountPath: service.storage.mountPath,
+                sizeGiB: service.storage.sizeGiB,
+              },
+            ]
+          : []),
         ...(service.readOnlyRootFilesystem ? [{ kind: "scratch" as const, name: "tmp", mountPath: "/tmp", sizeMiB: 256 }] : []),
       ],
       route: service.route
@@ -64,7 +80,9 @@ export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): W
         ...hardenedSecurity,
         readOnlyRootFilesystem: service.readOnlyRootFilesystem,
         runAsRoot: service.runAsRoot,
-        ...(service.runAsUser !== undefined ? { runAsUser: service.runAsUser, runAsGroup: service.runAsUser, fsGroup: service.runAsUser } : {}),
+        ...(service.runAsUser !== undefined
+          ? { runAsUser: service.runAsUser, runAsGroup: service.runAsUser, fsGroup: service.runAsUser }
+          : {}),
       },
     });
   });
@@ -80,7 +98,9 @@ export class ExtraServices extends pulumi.ComponentResource {
 
   constructor(name: string, args: ExtraServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:services:ExtraServices", name, {}, opts);
-    const images = args.config.services.map((s) => (s.build ? buildImage(`${s.name}-image`, s.build, args.build, this) : (s.image as string)));
+    const images = args.config.services.map((s) =>
+      s.build ? buildImage(`${s.name}-image`, s.build, args.build, this) : (s.image as string),
+    );
     this.specs = extraServiceSpecs(args.config, images);
     this.registerOutputs({ services: this.specs.map((s) => s.name) });
   }

@@ -371,8 +371,7 @@ export function healthCheck(
 
 /** Builds a spec with the hardened defaults filled in; components override what they need. */
 export function workload(
-  spec: Pick<WorkloadSpec, "name" | "component" | "role" | "description" | "image" | "resources"> &
-    Partial<WorkloadSpec>,
+  spec: Pick<WorkloadSpec, "name" | "component" | "role" | "description" | "image" | "resources"> & Partial<WorkloadSpec>,
 ): WorkloadSpec {
   return {
     ports: [],

@@ -34,9 +34,16 @@ export function ownedVolumes(workloads: WorkloadSpec[]): Ownership[] {
       if (volume.kind !== "persistent" || !volume.owner) continue;
       const seen = byVolume.get(volume.name);
       if (seen && (seen.uid !== volume.owner.uid || seen.gid !== volume.owner.gid)) {
-        throw new Error(`volume ${volume.name}: ${spec.name} wants it owned by ${volume.owner.uid}:${volume.owner.gid}, another workload by ${seen.uid}:${seen.gid}`);
+        throw new Error(
+          `volume ${volume.name}: ${spec.name} wants it owned by ${volume.owner.uid}:${volume.owner.gid}, another workload by ${seen.uid}:${seen.gid}`,
+        );
       }
-      byVolume.set(volume.name, { volume: volume.name, uid: volume.owner.uid, gid: volume.owner.gid, sizeGiB: Math.max(seen?.sizeGiB ?? 0, volume.sizeGiB) });
+      byVolume.set(volume.name, {
+        volume: volume.name,
+        uid: volume.owner.uid,
+        gid: volume.owner.gid,
+        sizeGiB: Math.max(seen?.sizeGiB ?? 0, volume.sizeGiB),
+      });
     }
   }
   return [...byVolume.values()].sort((a, b) => a.volume.localeCompare(b.volume));
@@ -62,13 +69,27 @@ export function volumeOwnersWorkload(workloads: WorkloadSpec[], image: ImageRef)
     image,
     command: ["sh", "-c", volumeOwnersScript(owned)],
     resources: { requests: { cpu: 0.05, memoryMiB: 16 }, limits: { cpu: 0.25, memoryMiB: 32 } },
-    volumes: owned.map((o) => ({ kind: "persistent" as const, name: o.volume, mountPath: `${VOLUME_OWNERS_MOUNT}/${o.volume}`, sizeGiB: o.sizeGiB })),
+    volumes: owned.map((o) => ({
+      kind: "persistent" as const,
+      name: o.volume,
+      mountPath: `${VOLUME_OWNERS_MOUNT}/${o.volume}`,
+      sizeGiB: o.sizeGiB,
+    })),
     runsFirst: true,
     jobTimeoutSeconds: 300,
     pidsLimit: 16,
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
     // chown needs CAP_CHOWN; walking a directory a job wrote 0700 needs CAP_DAC_READ_SEARCH.
-    security: { readOnlyRootFilesystem: true, addCapabilities: ["CHOWN", "DAC_READ_SEARCH"], runAsRoot: true, runAsUser: 0, runAsGroup: 0, privileged: false, hostPid: false, hostNetwork: false },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: ["CHOWN", "DAC_READ_SEARCH"],
+      runAsRoot: true,
+      runAsUser: 0,
+      runAsGroup: 0,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+    },
     labels: { [PREPARES_VOLUMES_LABEL]: "true" },
     stopGracePeriodSeconds: 10,
   });
@@ -81,7 +102,9 @@ export function withVolumeOwners(workloads: WorkloadSpec[], image: ImageRef): Wo
   // Every service that mounts an owned volume waits for the step on a plain `docker compose up` too.
   const owned = new Set(ownedVolumes(workloads).map((o) => o.volume));
   const waiting = workloads.map((w) =>
-    w.role !== "job" && w.volumes.some((v) => v.kind === "persistent" && owned.has(v.name)) ? { ...w, dependsOn: [...w.dependsOn, step.name] } : w,
+    w.role !== "job" && w.volumes.some((v) => v.kind === "persistent" && owned.has(v.name))
+      ? { ...w, dependsOn: [...w.dependsOn, step.name] }
+      : w,
   );
   return [step, ...waiting];
 }

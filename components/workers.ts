@@ -78,7 +78,9 @@ export class WorkerPool extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ballast:workers:WorkerPool", name, {}, opts);
-    const images = args.config.workers.map((w) => (w.build ? buildImage(`${w.name}-image`, w.build, args.build, this) : (w.image ?? args.appImage)));
+    const images = args.config.workers.map((w) =>
+      w.build ? buildImage(`${w.name}-image`, w.build, args.build, this) : (w.image ?? args.appImage),
+    );
     this.specs = workerSpecs(args.config, images);
     this.registerOutputs({ workers: this.specs.map((s) => s.name) });
   }

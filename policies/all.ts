@@ -31,7 +31,14 @@ export const resourcePolicies = [
   sshHostKeyPinned,
 ] as const;
 
-export const stackPolicies = [datastoresNetworkPolicy, networkDefaultDeny, podSecurityEnforced, prodBackupsScheduled, prodLogAnonymisation, sshBootstrapKeySeparate] as const;
+export const stackPolicies = [
+  datastoresNetworkPolicy,
+  networkDefaultDeny,
+  podSecurityEnforced,
+  prodBackupsScheduled,
+  prodLogAnonymisation,
+  sshBootstrapKeySeparate,
+] as const;
 
 export const ballastPolicies: Policies = [...resourcePolicies, ...stackPolicies];
 

@@ -39,9 +39,12 @@ function checkScaledObject(resource: ResourceView, config: AutoscalingConfig): s
   const min = typeof minRaw === "number" ? minRaw : isUnknown(minRaw) ? undefined : 0;
   const max = typeof maxRaw === "number" ? maxRaw : isUnknown(maxRaw) ? undefined : 100;
   const messages: string[] = [];
-  if (min !== undefined && max !== undefined && min > max) messages.push(`${where}: minReplicaCount (${min}) exceeds maxReplicaCount (${max})`);
+  if (min !== undefined && max !== undefined && min > max)
+    messages.push(`${where}: minReplicaCount (${min}) exceeds maxReplicaCount (${max})`);
   if (environmentOf(resource.urn, config.environment) === "prod" && min !== undefined && min < config.prodMinReplicas) {
-    messages.push(`${where}: minReplicaCount is ${min} in prod; keep at least ${config.prodMinReplicas} so one pod failure is not an outage`);
+    messages.push(
+      `${where}: minReplicaCount is ${min} in prod; keep at least ${config.prodMinReplicas} so one pod failure is not an outage`,
+    );
   }
   return messages;
 }
@@ -66,10 +69,16 @@ export function checkAutoscaling(resource: ResourceView, config: AutoscalingConf
   const metrics = at(resource.props, "spec", "metrics");
   if (isUnknown(metrics)) return messages;
   const cpuTargets = asArray(metrics)
-    .filter((m) => at(m, "type") === "Resource" && at(m, "resource", "name") === "cpu" && asString(at(m, "resource", "target", "type")) === "Utilization")
+    .filter(
+      (m) =>
+        at(m, "type") === "Resource" &&
+        at(m, "resource", "name") === "cpu" &&
+        asString(at(m, "resource", "target", "type")) === "Utilization",
+    )
     .map((m) => at(m, "resource", "target", "averageUtilization"));
   if (cpuTargets.length === 0) {
-    if (config.requireCpuTarget) messages.push(`${where}: has no CPU utilisation target; scale on resource cpu with target type Utilization`);
+    if (config.requireCpuTarget)
+      messages.push(`${where}: has no CPU utilisation target; scale on resource cpu with target type Utilization`);
     return messages;
   }
   for (const target of cpuTargets) {

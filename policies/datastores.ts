@@ -64,12 +64,15 @@ export function checkDatastoresPrivate(resource: ResourceView, config: Datastore
   if (found.target === "kubernetes") {
     const { workload } = found;
     if (!isDatastore(k8sIdentity(workload), config)) return [];
-    if (workload.podSpec.hostNetwork === true) messages.push(`${workload.title} (datastore): hostNetwork puts the datastore on the node's network; remove it`);
+    if (workload.podSpec.hostNetwork === true)
+      messages.push(`${workload.title} (datastore): hostNetwork puts the datastore on the node's network; remove it`);
     for (const container of workload.containers) {
       for (const port of asArray(container.props.ports)) {
         const hostPort = at(port, "hostPort");
         if (typeof hostPort === "number") {
-          messages.push(`${workload.title} (datastore) container "${container.name}": hostPort ${hostPort} publishes the datastore on the node; remove it`);
+          messages.push(
+            `${workload.title} (datastore) container "${container.name}": hostPort ${hostPort} publishes the datastore on the node; remove it`,
+          );
         }
       }
     }
@@ -80,7 +83,9 @@ export function checkDatastoresPrivate(resource: ResourceView, config: Datastore
     const where = `${service.title} (datastore)`;
     const ports = servicePorts(service);
     if (ports.length > 0) {
-      messages.push(`${where}: publishes ports ${ports.join(", ")}; a published port bypasses ufw and reaches the internet. Remove "ports:" (other services reach it over the internal network)`);
+      messages.push(
+        `${where}: publishes ports ${ports.join(", ")}; a published port bypasses ufw and reaches the internet. Remove "ports:" (other services reach it over the internal network)`,
+      );
     }
     const mode = service.props.network_mode;
     if (typeof mode === "string") messages.push(`${where}: network_mode "${mode}"; datastores join only the internal network`);
@@ -90,9 +95,7 @@ export function checkDatastoresPrivate(resource: ResourceView, config: Datastore
       } else if (config.requireInternalNetwork) {
         const declared = found.project.networks[network];
         if (!declared || declared.internal !== true) {
-          messages.push(
-            `${where}: network "${network}" is not declared "internal: true"; put datastores on an internal network only`,
-          );
+          messages.push(`${where}: network "${network}" is not declared "internal: true"; put datastores on an internal network only`);
         }
       }
     }

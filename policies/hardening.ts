@@ -56,7 +56,9 @@ function anonymousGrafanaWriter(where: string, env: Record<string, string | null
   if ((env.GF_AUTH_ANONYMOUS_ENABLED ?? "").toLowerCase() !== "true") return [];
   const role = (env.GF_AUTH_ANONYMOUS_ORG_ROLE ?? "Viewer").toLowerCase();
   if (!grafanaWriteRoles.includes(role)) return [];
-  return [`${where}: Grafana anonymous access has role ${env.GF_AUTH_ANONYMOUS_ORG_ROLE}; anonymous users may at most be Viewer (or set GF_AUTH_ANONYMOUS_ENABLED to false)`];
+  return [
+    `${where}: Grafana anonymous access has role ${env.GF_AUTH_ANONYMOUS_ORG_ROLE}; anonymous users may at most be Viewer (or set GF_AUTH_ANONYMOUS_ENABLED to false)`,
+  ];
 }
 
 /** A Kubernetes container's literal env values (valueFrom entries are references, not values). */
@@ -83,14 +85,19 @@ function checkKubernetesWorkload(resource: ResourceView, config: HardeningConfig
     if (security.allowPrivilegeEscalation !== false) messages.push(`${where}: set securityContext.allowPrivilegeEscalation: false`);
     const seccomp = asString(at(security, "seccompProfile", "type")) ?? asString(at(podSecurity, "seccompProfile", "type"));
     if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") {
-      messages.push(`${where}: seccompProfile is ${seccomp ?? "not set"}; use type RuntimeDefault (or Localhost), on the pod or the container`);
+      messages.push(
+        `${where}: seccompProfile is ${seccomp ?? "not set"}; use type RuntimeDefault (or Localhost), on the pod or the container`,
+      );
     }
     const dropped = asArray(at(security, "capabilities", "drop")).filter((c): c is string => typeof c === "string");
-    if (!dropped.map(capabilityName).includes("ALL")) messages.push(`${where}: drop every capability (securityContext.capabilities.drop: ["ALL"])`);
+    if (!dropped.map(capabilityName).includes("ALL"))
+      messages.push(`${where}: drop every capability (securityContext.capabilities.drop: ["ALL"])`);
     const added = asArray(at(security, "capabilities", "add")).filter((c): c is string => typeof c === "string");
     messages.push(...addedCapabilityProblems(where, identity, added, config));
     if (security.readOnlyRootFilesystem !== true && !writableRoot) {
-      messages.push(`${where}: root filesystem is writable; set readOnlyRootFilesystem: true (writable paths as volumes) or opt in with label ${writableRootLabel}: "true" (ballast:services[].readOnlyRootFilesystem: false)`);
+      messages.push(
+        `${where}: root filesystem is writable; set readOnlyRootFilesystem: true (writable paths as volumes) or opt in with label ${writableRootLabel}: "true" (ballast:services[].readOnlyRootFilesystem: false)`,
+      );
     }
     messages.push(...anonymousGrafanaWriter(where, k8sEnv(container.props)));
   }
@@ -123,24 +130,30 @@ function checkComposeServices(resource: ResourceView, config: HardeningConfig): 
     messages.push(...addedCapabilityProblems(where, identity, isVolumePreparer(service) ? [] : added, config));
     const pids = pidsLimitOf(props);
     if (pids === undefined) {
-      messages.push(`${where}: set a PID limit (deploy.resources.limits.pids, or pids_limit without other deploy limits; e.g. 512): without it one fork bomb in the container exhausts the host's process table`);
+      messages.push(
+        `${where}: set a PID limit (deploy.resources.limits.pids, or pids_limit without other deploy limits; e.g. 512): without it one fork bomb in the container exhausts the host's process table`,
+      );
     } else if (pids <= 0) {
       messages.push(`${where}: PID limit ${pids} means no limit; set a positive number (e.g. 512)`);
     }
     if (props.read_only !== true && serviceLabels(service)[writableRootLabel] !== "true") {
-      messages.push(`${where}: root filesystem is writable; set read_only: true (writable paths as tmpfs or volumes) or opt in with label ${writableRootLabel}: "true" (ballast:services[].readOnlyRootFilesystem: false)`);
+      messages.push(
+        `${where}: root filesystem is writable; set read_only: true (writable paths as tmpfs or volumes) or opt in with label ${writableRootLabel}: "true" (ballast:services[].readOnlyRootFilesystem: false)`,
+      );
     }
     const securityOpts = asArray(props.security_opt).filter((o): o is string => typeof o === "string");
     if (!securityOpts.some((o) => noNewPrivileges.test(o))) messages.push(`${where}: set security_opt "no-new-privileges:true"`);
-    for (const option of securityOpts.filter((o) => unconfined.test(o))) messages.push(`${where}: security_opt "${option}" turns off a kernel confinement; remove it`);
+    for (const option of securityOpts.filter((o) => unconfined.test(o)))
+      messages.push(`${where}: security_opt "${option}" turns off a kernel confinement; remove it`);
     if (props.userns_mode === "host") messages.push(`${where}: userns_mode "host" turns off user-namespace remapping; remove it`);
     if (props.cgroup === "host") messages.push(`${where}: cgroup "host" shares the host's cgroup namespace; remove it`);
     const agent = matchesAgent(identity, config.agents);
     for (const device of asArray(props.devices)) {
-      const text = typeof device === "string" ? device : asString(at(device, "source")) ?? "";
+      const text = typeof device === "string" ? device : (asString(at(device, "source")) ?? "");
       const hostPath = text.split(":")[0];
       if (hostMemoryDevices.includes(hostPath)) messages.push(`${where}: device ${hostPath} exposes host memory or I/O ports; remove it`);
-      else if (!agent) messages.push(`${where}: device ${hostPath} is reserved for the node agents (${config.agents.join(", ")}); remove it`);
+      else if (!agent)
+        messages.push(`${where}: device ${hostPath} is reserved for the node agents (${config.agents.join(", ")}); remove it`);
     }
     const env = serviceEnvironment(service);
     messages.push(...anonymousGrafanaWriter(where, Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v ?? undefined]))));
@@ -160,8 +173,16 @@ export const containersHardened = resourcePolicy<HardeningConfig>({
   defaults: hardeningDefaults,
   configSchema: {
     properties: {
-      agents: { type: "array", items: { type: "string" }, description: "Workload names / image basenames exempt from the capability allow-list and the device rule." },
-      allowedCapabilities: { type: "array", items: { type: "string" }, description: "Capabilities any container may add after dropping ALL." },
+      agents: {
+        type: "array",
+        items: { type: "string" },
+        description: "Workload names / image basenames exempt from the capability allow-list and the device rule.",
+      },
+      allowedCapabilities: {
+        type: "array",
+        items: { type: "string" },
+        description: "Capabilities any container may add after dropping ALL.",
+      },
     },
   },
   check: checkHardening,
@@ -189,17 +210,24 @@ export function checkInternalServices(resource: ResourceView, config: InternalSe
   const internal = config.internalWorkloads.find((w) => names.includes(w));
   if (internal === undefined) return [];
   const exposure = externalIPs.length > 0 ? "externalIPs" : `type ${type}`;
-  return [`Service "${name}": ${internal} is internal, but ${exposure} publishes it on the nodes or a load balancer; keep it ClusterIP and reach it through the proxy (its route has its own access control) or kubectl port-forward`];
+  return [
+    `Service "${name}": ${internal} is internal, but ${exposure} publishes it on the nodes or a load balancer; keep it ClusterIP and reach it through the proxy (its route has its own access control) or kubectl port-forward`,
+  ];
 }
 
 export const monitoringInternal = resourcePolicy<InternalServicesConfig>({
   name: "monitoring-internal",
-  description: "Grafana, Prometheus, Alertmanager, Loki and the trace store are never published with a NodePort, LoadBalancer or externalIPs Service: the proxy's route (with its access control) is the only way in.",
+  description:
+    "Grafana, Prometheus, Alertmanager, Loki and the trace store are never published with a NodePort, LoadBalancer or externalIPs Service: the proxy's route (with its access control) is the only way in.",
   enforcementLevel: "mandatory",
   defaults: internalServicesDefaults,
   configSchema: {
     properties: {
-      internalWorkloads: { type: "array", items: { type: "string" }, description: "Service or selected workload names that must stay ClusterIP." },
+      internalWorkloads: {
+        type: "array",
+        items: { type: "string" },
+        description: "Service or selected workload names that must stay ClusterIP.",
+      },
     },
   },
   check: checkInternalServices,
@@ -228,18 +256,26 @@ export function checkRbac(resource: ResourceView): string[] {
     const where = `${title} rule ${index + 1}`;
     const strings = (field: string) => asArray(at(rule, field)).filter((v): v is string => typeof v === "string");
     for (const field of ["apiGroups", "resources", "verbs", "nonResourceURLs"]) {
-      if (strings(field).some((v) => v === "*" || v.endsWith("/*"))) messages.push(`${where}: "*" in ${field} grants what any future API adds; list what is needed`);
+      if (strings(field).some((v) => v === "*" || v.endsWith("/*")))
+        messages.push(`${where}: "*" in ${field} grants what any future API adds; list what is needed`);
     }
     for (const sub of strings("resources").filter((r) => execEquivalent.includes(r))) {
       messages.push(`${where}: ${sub} lets the holder run commands in pods; grant nodes/metrics or pods/log instead`);
     }
-    for (const verb of strings("verbs").filter((v) => escalatingVerbs.includes(v))) messages.push(`${where}: verb ${verb} lets the holder grant itself more; remove it`);
+    for (const verb of strings("verbs").filter((v) => escalatingVerbs.includes(v)))
+      messages.push(`${where}: verb ${verb} lets the holder grant itself more; remove it`);
     if (kind === "ClusterRole" && strings("resources").includes("secrets")) {
-      messages.push(`${where}: secrets in a ClusterRole reads every namespace's secrets; use a Role in the namespace, with resourceNames where possible`);
+      messages.push(
+        `${where}: secrets in a ClusterRole reads every namespace's secrets; use a Role in the namespace, with resourceNames where possible`,
+      );
     } else if (strings("resources").includes("secrets") && strings("verbs").some((verb) => readVerbs.includes(verb))) {
       // Finding 4 of docs/security.md: Traefik's Ingress provider read the database URL and the encryption key.
       messages.push(
-        `${where}: reads Secrets (${strings("verbs").filter((verb) => readVerbs.includes(verb)).join(", ")}), the database URL and encryption key among them; pods get their own secrets from mounts and variables, and Traefik its routes from files: grant no workload read access to Secrets`,
+        `${where}: reads Secrets (${strings("verbs")
+          .filter((verb) => readVerbs.includes(verb))
+          .join(
+            ", ",
+          )}), the database URL and encryption key among them; pods get their own secrets from mounts and variables, and Traefik its routes from files: grant no workload read access to Secrets`,
       );
     }
   });
@@ -248,7 +284,8 @@ export function checkRbac(resource: ResourceView): string[] {
 
 export const rbacLeastPrivilege = resourcePolicy<Record<string, never>>({
   name: "rbac-least-privilege",
-  description: "Roles and ClusterRoles list their API groups, resources and verbs (no \"*\"), grant no exec-equivalent subresource (nodes/proxy, pods/exec, attach, portforward), no escalate/bind/impersonate, no cluster-wide secrets and no read access to Secrets at all.",
+  description:
+    'Roles and ClusterRoles list their API groups, resources and verbs (no "*"), grant no exec-equivalent subresource (nodes/proxy, pods/exec, attach, portforward), no escalate/bind/impersonate, no cluster-wide secrets and no read access to Secrets at all.',
   enforcementLevel: "mandatory",
   defaults: {},
   check: (resource) => checkRbac(resource),
@@ -293,7 +330,8 @@ export function checkDefaultDeny(resources: ResourceView[]): StackFinding[] {
 
 export const networkDefaultDeny = stackPolicy<Record<string, never>>({
   name: "network-default-deny",
-  description: "On Kubernetes every pod is selected by a default-deny NetworkPolicy of its namespace for ingress and egress (DNS excepted); each workload's own policies open what it needs.",
+  description:
+    "On Kubernetes every pod is selected by a default-deny NetworkPolicy of its namespace for ingress and egress (DNS excepted); each workload's own policies open what it needs.",
   enforcementLevel: "mandatory",
   defaults: {},
   check: (resources) => checkDefaultDeny(resources),
@@ -339,7 +377,10 @@ export function checkPodSecurityEnforced(resources: ResourceView[], config: PodS
     const declared = namespaces.get(name);
     const holds = `${titles.slice(0, 3).join(", ")}${titles.length > 3 ? ` and ${titles.length - 3} more` : ""}`;
     if (!declared) {
-      findings.push({ urn, message: `namespace "${name}" holds ${holds} but the stack does not declare it, so nothing makes it enforce Pod Security "restricted"; declare the Namespace with label ${enforceLabel}: restricted` });
+      findings.push({
+        urn,
+        message: `namespace "${name}" holds ${holds} but the stack does not declare it, so nothing makes it enforce Pod Security "restricted"; declare the Namespace with label ${enforceLabel}: restricted`,
+      });
       continue;
     }
     if (declared.enforce === "restricted" || (declared.enforce === "baseline" && rootOptIn)) continue;
@@ -354,7 +395,7 @@ export function checkPodSecurityEnforced(resources: ResourceView[], config: PodS
 export const podSecurityEnforced = stackPolicy<PodSecurityConfig>({
   name: "pod-security-enforced",
   description:
-    "On Kubernetes every namespace holding application workloads is declared by the stack and enforces Pod Security \"restricted\" (per-node agents live in their own namespace; \"baseline\" only for an explicit root opt-in), so the API server refuses a pod that runs as root, keeps capabilities, may escalate or touches the host.",
+    'On Kubernetes every namespace holding application workloads is declared by the stack and enforces Pod Security "restricted" (per-node agents live in their own namespace; "baseline" only for an explicit root opt-in), so the API server refuses a pod that runs as root, keeps capabilities, may escalate or touches the host.',
   enforcementLevel: "mandatory",
   defaults: podSecurityDefaults,
   configSchema: {

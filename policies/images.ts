@@ -56,7 +56,8 @@ export function checkImages(resource: ResourceView): string[] {
 
 export const imagesPinned = resourcePolicy<ImagesConfig>({
   name: "images-pinned",
-  description: "Every container image (Kubernetes containers and initContainers, Compose services) is pinned by an exact version tag (not latest, not a moving tag such as pg16 or 7-alpine) or by a digest.",
+  description:
+    "Every container image (Kubernetes containers and initContainers, Compose services) is pinned by an exact version tag (not latest, not a moving tag such as pg16 or 7-alpine) or by a digest.",
   enforcementLevel: "mandatory",
   defaults: {},
   remediationSteps: 'Set the image in the stack config to an exact version tag ("redis:7.4.2-alpine") or a digest.',

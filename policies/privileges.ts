@@ -57,7 +57,22 @@ export const privilegesDefaults: PrivilegesConfig = {
  * Host paths a release-directory consumer may never mount, whatever it claims. (/home is not
  * one: a dev stack's release base is wherever the developer runs Pulumi.)
  */
-const systemPaths = ["/proc", "/sys", "/dev", "/etc", "/boot", "/root", "/usr", "/lib", "/bin", "/sbin", "/var/run", "/run", "/var/lib", "/var/log"];
+const systemPaths = [
+  "/proc",
+  "/sys",
+  "/dev",
+  "/etc",
+  "/boot",
+  "/root",
+  "/usr",
+  "/lib",
+  "/bin",
+  "/sbin",
+  "/var/run",
+  "/run",
+  "/var/lib",
+  "/var/log",
+];
 
 function isSystemPath(path: string): boolean {
   return path === "/" || systemPaths.some((dir) => under(path, dir));
@@ -98,14 +113,17 @@ export const volumePreparerCapabilities = ["CHOWN", "DAC_READ_SEARCH"];
 export function volumePreparerProblems(service: ComposeService): string[] {
   const where = service.title;
   const problems: string[] = [];
-  if (service.props.network_mode !== "none") problems.push(`${where}: a volume-preparing step (label ${preparesVolumesLabel}) runs as root; give it network_mode: "none"`);
+  if (service.props.network_mode !== "none")
+    problems.push(`${where}: a volume-preparing step (label ${preparesVolumesLabel}) runs as root; give it network_mode: "none"`);
   for (const mount of serviceVolumes(service)) {
-    if (mount.type !== "volume") problems.push(`${where}: a volume-preparing step runs as root; it may mount named volumes only, not ${mount.source ?? mount.target}`);
+    if (mount.type !== "volume")
+      problems.push(`${where}: a volume-preparing step runs as root; it may mount named volumes only, not ${mount.source ?? mount.target}`);
   }
   const extra = asArray(service.props.cap_add)
     .filter((c): c is string => typeof c === "string")
     .filter((c) => !volumePreparerCapabilities.includes(c.toUpperCase().replace(/^CAP_/, "")));
-  if (extra.length > 0) problems.push(`${where}: a volume-preparing step may add only ${volumePreparerCapabilities.join(", ")}; remove ${extra.join(", ")}`);
+  if (extra.length > 0)
+    problems.push(`${where}: a volume-preparing step may add only ${volumePreparerCapabilities.join(", ")}; remove ${extra.join(", ")}`);
   return problems;
 }
 
@@ -128,7 +146,12 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
     const agent = matchesAgent(identity, config.agents);
     const pod = workload.podSpec;
     messages.push(
-      ...hostAccessProblems(workload.title, identity, { hostPID: pod.hostPID === true, hostNetwork: pod.hostNetwork === true, hostIPC: pod.hostIPC === true }, config),
+      ...hostAccessProblems(
+        workload.title,
+        identity,
+        { hostPID: pod.hostPID === true, hostNetwork: pod.hostNetwork === true, hostIPC: pod.hostIPC === true },
+        config,
+      ),
     );
     const hostVolumes = new Map<string, string>();
     for (const volume of asArray(pod.volumes)) {
@@ -138,7 +161,9 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
     }
     if (!agent) {
       for (const [name, path] of hostVolumes) {
-        messages.push(`${workload.title}: volume "${name}" mounts host path ${path}; hostPath is reserved for the node agents (${config.agents.join(", ")})`);
+        messages.push(
+          `${workload.title}: volume "${name}" mounts host path ${path}; hostPath is reserved for the node agents (${config.agents.join(", ")})`,
+        );
       }
     }
     const optedIntoRoot = workload.labels[runsAsRootLabel] === "true";
@@ -156,7 +181,9 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
           identity,
           {
             "privileged mode": security.privileged === true,
-            [`capability ${added.filter((c) => dangerousCapabilities.includes(c.toUpperCase())).join("/")}`]: added.some((c) => dangerousCapabilities.includes(c.toUpperCase())),
+            [`capability ${added.filter((c) => dangerousCapabilities.includes(c.toUpperCase())).join("/")}`]: added.some((c) =>
+              dangerousCapabilities.includes(c.toUpperCase()),
+            ),
           },
           config,
         ),
@@ -182,9 +209,13 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
     const preparer = serviceLabels(service)[preparesVolumesLabel] === "true";
     if (preparer) messages.push(...volumePreparerProblems(service));
     if (user !== undefined && /^(0|root)(:|$)/.test(user) && !rootAllowed && !preparer) messages.push(rootProblem(where, config));
-    const rootImage = identity.images.map((image) => parseImageRef(image).basename).find((basename) => config.rootImages.includes(basename));
+    const rootImage = identity.images
+      .map((image) => parseImageRef(image).basename)
+      .find((basename) => config.rootImages.includes(basename));
     if (user === undefined && rootImage !== undefined && !rootAllowed) {
-      messages.push(`${where}: runs as the ${rootImage} image's own user, root; set a non-root user (the stack renders Traefik as 65532, Postgres and Redis as 999, the backup jobs as 65532)`);
+      messages.push(
+        `${where}: runs as the ${rootImage} image's own user, root; set a non-root user (the stack renders Traefik as 65532, Postgres and Redis as 999, the backup jobs as 65532)`,
+      );
     }
     const capAdd = asArray(service.props.cap_add).filter((c): c is string => typeof c === "string");
     const dangerous = capAdd.filter((c) => dangerousCapabilities.includes(c.toUpperCase()));
@@ -206,12 +237,17 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
       if (mount.type !== "bind" || mount.source === undefined) continue;
       const source = mount.source;
       if (source.startsWith(".") || config.releaseDirs.some((dir) => under(source, dir))) {
-        if (!mount.readOnly) messages.push(`${where}: release file ${source} is mounted read-write at ${mount.target}; rendered config is mounted read-only (":ro")`);
+        if (!mount.readOnly)
+          messages.push(
+            `${where}: release file ${source} is mounted read-write at ${mount.target}; rendered config is mounted read-only (":ro")`,
+          );
         continue;
       }
       if (dockerSockets.includes(source)) {
         if (!matchesAgent(identity, config.dockerSocketConsumers)) {
-          messages.push(`${where}: mounts the Docker socket, which is root on the host; only ${config.dockerSocketConsumers.join(", ")} may`);
+          messages.push(
+            `${where}: mounts the Docker socket, which is root on the host; only ${config.dockerSocketConsumers.join(", ")} may`,
+          );
         } else if (!mount.readOnly) {
           messages.push(`${where}: mounts the Docker socket read-write; mount it read-only (":ro")`);
         }
@@ -226,10 +262,13 @@ export function checkPrivileges(resource: ResourceView, config: PrivilegesConfig
       // A local (dev) stack's release base is `<project>/.ballast/<stack>`, wherever the project
       // is checked out (under /root for a root shell): that layout is a release directory too.
       if (matchesAgent(identity, config.releaseDirConsumers) && (!isSystemPath(source) || source.split("/").includes(".ballast"))) {
-        if (!mount.readOnly) messages.push(`${where}: release directory ${source} is mounted read-write at ${mount.target}; mount it read-only (":ro")`);
+        if (!mount.readOnly)
+          messages.push(`${where}: release directory ${source} is mounted read-write at ${mount.target}; mount it read-only (":ro")`);
         continue;
       }
-      messages.push(`${where}: bind-mounts host path ${source}; host mounts are reserved for the node agents (${config.agents.join(", ")})`);
+      messages.push(
+        `${where}: bind-mounts host path ${source}; host mounts are reserved for the node agents (${config.agents.join(", ")})`,
+      );
     }
   }
   return messages;
@@ -244,11 +283,23 @@ export const privilegesRestricted = resourcePolicy<PrivilegesConfig>({
   configSchema: {
     properties: {
       agents: { type: "array", items: { type: "string" }, description: "Workload names / image basenames allowed host access." },
-      dockerSocketConsumers: { type: "array", items: { type: "string" }, description: "Workload names / image basenames allowed to mount the Docker socket read-only (and run as root to open it)." },
-      rootImages: { type: "array", items: { type: "string" }, description: "Image basenames whose own user is root: a Compose service running one must set a non-root user." },
+      dockerSocketConsumers: {
+        type: "array",
+        items: { type: "string" },
+        description: "Workload names / image basenames allowed to mount the Docker socket read-only (and run as root to open it).",
+      },
+      rootImages: {
+        type: "array",
+        items: { type: "string" },
+        description: "Image basenames whose own user is root: a Compose service running one must set a non-root user.",
+      },
       writableHostPaths: { type: "array", items: { type: "string" }, description: "Host paths an agent may mount read-write." },
       releaseDirs: { type: "array", items: { type: "string" }, description: "Host directories of the Compose releases." },
-      releaseDirConsumers: { type: "array", items: { type: "string" }, description: "Compose services that mount a directory under the release base read-only (Traefik's routes)." },
+      releaseDirConsumers: {
+        type: "array",
+        items: { type: "string" },
+        description: "Compose services that mount a directory under the release base read-only (Traefik's routes).",
+      },
     },
   },
   check: checkPrivileges,

@@ -36,7 +36,9 @@ export function checkLimits(resource: ResourceView): string[] {
       const cpu = !present(at(limits, "cpu"));
       const memory = !present(at(limits, "memory"));
       if (cpu || memory) {
-        messages.push(`${containerTitle(found.workload, container)}: has no ${missingText(cpu, memory)}; set resources.limits.cpu and resources.limits.memory`);
+        messages.push(
+          `${containerTitle(found.workload, container)}: has no ${missingText(cpu, memory)}; set resources.limits.cpu and resources.limits.memory`,
+        );
       }
     }
     return messages;
@@ -46,7 +48,9 @@ export function checkLimits(resource: ResourceView): string[] {
     const cpu = !present(at(limits, "cpus")) && !present(service.props.cpus);
     const memory = !present(at(limits, "memory")) && !present(service.props.mem_limit);
     if (cpu || memory) {
-      messages.push(`${service.title}: has no ${missingText(cpu, memory)}; set deploy.resources.limits.cpus and deploy.resources.limits.memory`);
+      messages.push(
+        `${service.title}: has no ${missingText(cpu, memory)}; set deploy.resources.limits.cpus and deploy.resources.limits.memory`,
+      );
     }
   }
   return messages;
@@ -80,7 +84,8 @@ function composeHealthProblem(service: ComposeService): string | undefined {
   const test = hc.test;
   if (isUnknown(test)) return undefined;
   const first = Array.isArray(test) ? test[0] : test;
-  if (first === undefined || first === "NONE" || (typeof test === "string" && test.trim() === "")) return "has a healthcheck without a test";
+  if (first === undefined || first === "NONE" || (typeof test === "string" && test.trim() === ""))
+    return "has a healthcheck without a test";
   return undefined;
 }
 
@@ -94,7 +99,9 @@ export function checkHealth(resource: ResourceView, config: HealthConfig): strin
     const component = workload.labels[componentLabel];
     if (component === undefined || !config.components.includes(component)) return [];
     for (const container of workload.containers.filter((c) => !c.init)) {
-      const missing = ["readinessProbe", "livenessProbe"].filter((probe) => !asObject(container.props[probe]) && !isUnknown(container.props[probe]));
+      const missing = ["readinessProbe", "livenessProbe"].filter(
+        (probe) => !asObject(container.props[probe]) && !isUnknown(container.props[probe]),
+      );
       if (missing.length > 0) {
         messages.push(
           `${containerTitle(workload, container)} (component "${component}"): has no ${missing.join(" and no ")}; rolling updates need readiness and liveness checks`,
@@ -113,7 +120,9 @@ export function checkHealth(resource: ResourceView, config: HealthConfig): strin
     const problem = composeHealthProblem(service);
     if (problem) {
       const why = component !== undefined && config.components.includes(component) ? `component "${component}"` : "it has a public route";
-      messages.push(`${service.title} (${why}): ${problem}; "docker compose up --wait" can only gate the release on services with a healthcheck`);
+      messages.push(
+        `${service.title} (${why}): ${problem}; "docker compose up --wait" can only gate the release on services with a healthcheck`,
+      );
     }
   }
   return messages;
@@ -127,7 +136,11 @@ export const healthChecks = resourcePolicy<HealthConfig>({
   defaults: healthDefaults,
   configSchema: {
     properties: {
-      components: { type: "array", items: { type: "string" }, description: "Component label values that need readiness and liveness checks." },
+      components: {
+        type: "array",
+        items: { type: "string" },
+        description: "Component label values that need readiness and liveness checks.",
+      },
     },
   },
   remediationSteps: "Give the app a healthPath and each worker a healthCommand in the stack config.",

@@ -33,18 +33,24 @@ export const routesDefaults: RoutesConfig = { requireTls: true, traefikIngressCl
 export const traefikEntrypointsAnnotation = "traefik.ingress.kubernetes.io/router.entrypoints";
 
 function hostCovered(host: string, tlsHosts: string[]): boolean {
-  return tlsHosts.some((h) => h === host || (h.startsWith("*.") && host.endsWith(h.slice(1)) && !host.slice(0, -h.length + 1).includes(".")));
+  return tlsHosts.some(
+    (h) => h === host || (h.startsWith("*.") && host.endsWith(h.slice(1)) && !host.slice(0, -h.length + 1).includes(".")),
+  );
 }
 
 function checkIngress(resource: ResourceView, config: RoutesConfig): string[] {
   const where = `Ingress "${objectName(resource.props, resource.name)}"`;
   const messages: string[] = [];
-  const tlsHosts = asArray(at(resource.props, "spec", "tls")).flatMap((t) => asArray(at(t, "hosts")).filter((h): h is string => typeof h === "string"));
+  const tlsHosts = asArray(at(resource.props, "spec", "tls")).flatMap((t) =>
+    asArray(at(t, "hosts")).filter((h): h is string => typeof h === "string"),
+  );
   for (const rule of asArray(at(resource.props, "spec", "rules"))) {
     const host = at(rule, "host");
     if (isUnknown(host)) continue;
     if (typeof host !== "string" || host === "") {
-      messages.push(`${where}: a rule without a host matches every name and cannot get a certificate; give every rule a host covered by spec.tls`);
+      messages.push(
+        `${where}: a rule without a host matches every name and cannot get a certificate; give every rule a host covered by spec.tls`,
+      );
     } else if (!hostCovered(host, tlsHosts)) {
       messages.push(`${where}: host "${host}" is not covered by spec.tls; add it to a tls entry with a certificate secret`);
     }
@@ -53,7 +59,10 @@ function checkIngress(resource: ResourceView, config: RoutesConfig): string[] {
   const ingressClass = asString(at(resource.props, "spec", "ingressClassName")) ?? annotations["kubernetes.io/ingress.class"];
   if (ingressClass !== undefined && config.traefikIngressClasses.includes(ingressClass)) {
     const entrypoints = annotations[traefikEntrypointsAnnotation];
-    const list = (entrypoints ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+    const list = (entrypoints ?? "")
+      .split(",")
+      .map((e) => e.trim())
+      .filter(Boolean);
     if (list.length === 0 || list.some((e) => e !== config.tlsEntrypoint)) {
       messages.push(
         `${where}: annotation ${traefikEntrypointsAnnotation} is ${entrypoints === undefined ? "missing" : `"${entrypoints}"`}; set it to "${config.tlsEntrypoint}" so Traefik serves the route over HTTPS only`,
@@ -85,11 +94,15 @@ function checkConfigMapRoutes(resource: ResourceView, config: RoutesConfig): str
     const where = `ConfigMap "${objectName(resource.props, resource.name)}" ${file} router "${name}" (${asString(at(router, "rule")) ?? "?"})`;
     const entryPoints = asArray(at(router, "entryPoints")).filter((e): e is string => typeof e === "string");
     if (entryPoints.length === 0 || entryPoints.some((e) => e !== config.tlsEntrypoint)) {
-      messages.push(`${where}: entryPoints ${JSON.stringify(entryPoints.join(","))}; serve it on "${config.tlsEntrypoint}" only (ballast:tls true)`);
+      messages.push(
+        `${where}: entryPoints ${JSON.stringify(entryPoints.join(","))}; serve it on "${config.tlsEntrypoint}" only (ballast:tls true)`,
+      );
     }
     const resolver = asString(at(router, "tls", "certResolver"));
     if (resolver === undefined || resolver.trim() === "") {
-      messages.push(`${where}: has no certificate resolver; the route needs the Let's Encrypt resolver to get a certificate (ballast:tls true)`);
+      messages.push(
+        `${where}: has no certificate resolver; the route needs the Let's Encrypt resolver to get a certificate (ballast:tls true)`,
+      );
     }
   }
   return messages;
@@ -108,10 +121,14 @@ export function checkRoutes(resource: ResourceView, config: RoutesConfig): strin
     const component = serviceLabels(service)[composeComponentLabel];
     const where = `${service.title}${component ? ` (component "${component}")` : ""} route ${route.rule ?? "?"}`;
     if (route.entryPoints.length === 0 || route.entryPoints.some((e) => e !== config.tlsEntrypoint)) {
-      messages.push(`${where}: entrypoints ${JSON.stringify(route.entryPoints.join(","))}; serve it on "${config.tlsEntrypoint}" only (ballast:tls true)`);
+      messages.push(
+        `${where}: entrypoints ${JSON.stringify(route.entryPoints.join(","))}; serve it on "${config.tlsEntrypoint}" only (ballast:tls true)`,
+      );
     }
     if (route.certResolver === undefined || route.certResolver.trim() === "") {
-      messages.push(`${where}: has no certificate resolver; the route needs the Let's Encrypt resolver to get a certificate (ballast:tls true)`);
+      messages.push(
+        `${where}: has no certificate resolver; the route needs the Let's Encrypt resolver to get a certificate (ballast:tls true)`,
+      );
     }
   }
   return messages;

@@ -51,7 +51,8 @@ export function checkSecrets(resource: ResourceView, config: SecretsConfig): str
   if (resource.type === k8sTypes.configMap) {
     const where = `ConfigMap "${objectName(resource.props, resource.name)}"`;
     for (const key of Object.keys(asObject(resource.props.data) ?? {})) {
-      if (isSecretName(key, config)) messages.push(`${where}: key "${key}" looks like a secret; ConfigMaps are not encrypted or access-restricted, put it in a Secret`);
+      if (isSecretName(key, config))
+        messages.push(`${where}: key "${key}" looks like a secret; ConfigMaps are not encrypted or access-restricted, put it in a Secret`);
     }
     return messages;
   }
@@ -67,7 +68,12 @@ export function checkSecrets(resource: ResourceView, config: SecretsConfig): str
         if (isUnknown(value)) continue;
         if (isSecretName(name, config)) {
           if (at(entry, "valueFrom", "secretKeyRef") === undefined) {
-            const how = value !== undefined ? "has a literal value" : at(entry, "valueFrom") !== undefined ? "is not read from a Secret" : "has no secretKeyRef";
+            const how =
+              value !== undefined
+                ? "has a literal value"
+                : at(entry, "valueFrom") !== undefined
+                  ? "is not read from a Secret"
+                  : "has no secretKeyRef";
             messages.push(`${where}: env ${name} looks secret but ${how}; use valueFrom.secretKeyRef`);
           }
         } else if (typeof value === "string" && hasCredentialUrl(value)) {
@@ -87,7 +93,9 @@ export function checkSecrets(resource: ResourceView, config: SecretsConfig): str
           );
         }
       } else if (hasCredentialUrl(value)) {
-        messages.push(`${service.title}: environment ${name} holds a URL with a literal password; interpolate it from the .env ("\${${name}}")`);
+        messages.push(
+          `${service.title}: environment ${name} holds a URL with a literal password; interpolate it from the .env ("\${${name}}")`,
+        );
       }
     }
   }
@@ -102,7 +110,11 @@ export const secretsByReference = resourcePolicy<SecretsConfig>({
   defaults: secretsDefaults,
   configSchema: {
     properties: {
-      namePatterns: { type: "array", items: { type: "string" }, description: "Case-insensitive regular expressions for secret-looking variable names." },
+      namePatterns: {
+        type: "array",
+        items: { type: "string" },
+        description: "Case-insensitive regular expressions for secret-looking variable names.",
+      },
       allowNames: { type: "array", items: { type: "string" }, description: "Variable names that match a pattern but are not secret." },
     },
   },

@@ -42,13 +42,18 @@ export function checkSsh(resource: ResourceView, config: SshConfig): string[] {
 
 export const sshHostKeyPinned = resourcePolicy<SshConfig>({
   name: "ssh-host-key-pinned",
-  description: "Remote commands (command:remote:*) pin the SSH host key (connection.hostKey) in staging and prod, and bound their dial attempts.",
+  description:
+    "Remote commands (command:remote:*) pin the SSH host key (connection.hostKey) in staging and prod, and bound their dial attempts.",
   enforcementLevel: "mandatory",
   defaults: sshDefaults,
   configSchema: {
     properties: {
       environment: environmentConfigSchema,
-      environments: { type: "array", items: { type: "string", enum: ["dev", "staging", "prod"] }, description: "Environments that must pin the host key." },
+      environments: {
+        type: "array",
+        items: { type: "string", enum: ["dev", "staging", "prod"] },
+        description: "Environments that must pin the host key.",
+      },
     },
   },
   check: checkSsh,
@@ -96,7 +101,10 @@ export function checkBootstrapKey(resources: ResourceView[], config: SshConfig):
     for (const release of releases.filter((r) => r.host === bootstrap.host)) {
       const other = `Command "${release.resource.name}" (${release.user ?? "?"}@${release.host ?? "?"})`;
       if (bootstrap.user !== undefined && bootstrap.user === release.user) {
-        findings.push({ urn: bootstrap.resource.urn, message: `${where}: logs in as ${bootstrap.user}, the user of ${other}; the bootstrap has a user of its own (ballast:compose.bootstrap.adminUser) (${environment})` });
+        findings.push({
+          urn: bootstrap.resource.urn,
+          message: `${where}: logs in as ${bootstrap.user}, the user of ${other}; the bootstrap has a user of its own (ballast:compose.bootstrap.adminUser) (${environment})`,
+        });
       }
       if (bootstrap.privateKey !== undefined && bootstrap.privateKey === release.privateKey) {
         findings.push({
@@ -111,13 +119,18 @@ export function checkBootstrapKey(resources: ResourceView[], config: SshConfig):
 
 export const sshBootstrapKeySeparate = stackPolicy<SshConfig>({
   name: "ssh-bootstrap-key-separate",
-  description: "The Compose host bootstrap (root once, then its admin user) logs in with a key and user of its own, never the release's, in staging and prod.",
+  description:
+    "The Compose host bootstrap (root once, then its admin user) logs in with a key and user of its own, never the release's, in staging and prod.",
   enforcementLevel: "mandatory",
   defaults: sshDefaults,
   configSchema: {
     properties: {
       environment: environmentConfigSchema,
-      environments: { type: "array", items: { type: "string", enum: ["dev", "staging", "prod"] }, description: "Environments in which the bootstrap needs its own key." },
+      environments: {
+        type: "array",
+        items: { type: "string", enum: ["dev", "staging", "prod"] },
+        description: "Environments in which the bootstrap needs its own key.",
+      },
     },
   },
   check: checkBootstrapKey,

@@ -29,7 +29,11 @@ export interface StackConfig {
 const stackConfigSchema: { properties: Record<string, PolicyConfigJSONSchema> } = {
   properties: {
     environment: environmentConfigSchema,
-    environments: { type: "array", items: { type: "string", enum: ["dev", "staging", "prod"] }, description: "Environments the policy applies to." },
+    environments: {
+      type: "array",
+      items: { type: "string", enum: ["dev", "staging", "prod"] },
+      description: "Environments the policy applies to.",
+    },
   },
 };
 
@@ -65,7 +69,8 @@ export function checkBackups(resources: ResourceView[], config: BackupsConfig): 
       if (workload.kind === "CronJob" && workload.name === config.backupJobName) {
         const schedule = asString(at(resource.props, "spec", "schedule"));
         if (!schedule) problems.push({ message: `CronJob "${workload.name}": has no schedule`, urn: resource.urn });
-        else if (at(resource.props, "spec", "suspend") === true) problems.push({ message: `CronJob "${workload.name}": is suspended; backups do not run`, urn: resource.urn });
+        else if (at(resource.props, "spec", "suspend") === true)
+          problems.push({ message: `CronJob "${workload.name}": is suspended; backups do not run`, urn: resource.urn });
         else scheduled = true;
       }
       continue;
@@ -77,9 +82,15 @@ export function checkBackups(resources: ResourceView[], config: BackupsConfig): 
     const backup = services.find((s) => s.name === config.backupJobName);
     if (!backup) continue;
     if (serviceLabels(backup)["ballast.role"] !== "job") {
-      problems.push({ message: `compose service "${backup.name}": is not a scheduled job (label ballast.role is not "job")`, urn: resource.urn });
+      problems.push({
+        message: `compose service "${backup.name}": is not a scheduled job (label ballast.role is not "job")`,
+        urn: resource.urn,
+      });
     } else if (!serviceSchedule(backup)) {
-      problems.push({ message: `compose service "${backup.name}": has no schedule (x-ballast-schedule), so the host's cron never runs it`, urn: resource.urn });
+      problems.push({
+        message: `compose service "${backup.name}": has no schedule (x-ballast-schedule), so the host's cron never runs it`,
+        urn: resource.urn,
+      });
     } else {
       scheduled = true;
     }
@@ -95,7 +106,8 @@ export function checkBackups(resources: ResourceView[], config: BackupsConfig): 
 
 export const prodBackupsScheduled = stackPolicy<BackupsConfig>({
   name: "prod-backups-scheduled",
-  description: "In prod, a stack with Postgres has a scheduled backup (CronJob \"backup\" on Kubernetes, the \"backup\" job with a schedule on Compose, run by the host's cron).",
+  description:
+    'In prod, a stack with Postgres has a scheduled backup (CronJob "backup" on Kubernetes, the "backup" job with a schedule on Compose, run by the host\'s cron).',
   enforcementLevel: "mandatory",
   defaults: backupsDefaults,
   configSchema: {
@@ -129,9 +141,7 @@ export const anonymisationDefaults: AnonymisationConfig = {
 
 export function checkLogAnonymisation(resources: ResourceView[], config: AnonymisationConfig): StackFinding[] {
   if (!applies(resources, config)) return [];
-  const configMaps = new Map(
-    resources.filter((r) => r.type === k8sTypes.configMap).map((r) => [objectName(r.props, r.name), r] as const),
-  );
+  const configMaps = new Map(resources.filter((r) => r.type === k8sTypes.configMap).map((r) => [objectName(r.props, r.name), r] as const));
   const findings: StackFinding[] = [];
   let shippers = 0;
   for (const resource of resources) {
@@ -169,14 +179,19 @@ export function checkLogAnonymisation(resources: ResourceView[], config: Anonymi
     }
   }
   if (shippers === 0 && resources.some((r) => k8sWorkloadOf(r) !== undefined || composeProjectOf(r) !== undefined)) {
-    return [{ message: `prod stack has no log shipper (${config.logShippers.join(", ")}) with client-IP anonymisation; enable ballast:monitoring (Alloy)` }];
+    return [
+      {
+        message: `prod stack has no log shipper (${config.logShippers.join(", ")}) with client-IP anonymisation; enable ballast:monitoring (Alloy)`,
+      },
+    ];
   }
   return findings;
 }
 
 export const prodLogAnonymisation = stackPolicy<AnonymisationConfig>({
   name: "prod-log-anonymisation",
-  description: "In prod, container logs are shipped by Alloy with client IPs anonymised (label ballast.log-anonymisation: \"on\", or the anonymisation stage in its Kubernetes config).",
+  description:
+    'In prod, container logs are shipped by Alloy with client IPs anonymised (label ballast.log-anonymisation: "on", or the anonymisation stage in its Kubernetes config).',
   enforcementLevel: "mandatory",
   defaults: anonymisationDefaults,
   configSchema: {
@@ -184,9 +199,12 @@ export const prodLogAnonymisation = stackPolicy<AnonymisationConfig>({
       ...stackConfigSchema.properties,
       logShippers: { type: "array", items: { type: "string" }, description: "Workload names / image basenames of the log shipper." },
       label: { type: "string", description: "Label the log shipper carries when it anonymises client IPs." },
-      configMarkers: { type: "array", items: { type: "string" }, description: "Text in the shipper's ConfigMap that shows the anonymisation stage." },
+      configMarkers: {
+        type: "array",
+        items: { type: "string" },
+        description: "Text in the shipper's ConfigMap that shows the anonymisation stage.",
+      },
     },
   },
   check: checkLogAnonymisation,
 });
-

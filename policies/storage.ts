@@ -69,7 +69,9 @@ export function checkStorage(resource: ResourceView, config: StorageConfig): str
       if (mount.type !== "volume") continue;
       const where = `${service.title}${datastore ? " (datastore)" : ""}`;
       if (mount.source === undefined) {
-        messages.push(`${where}: ${mount.target} is an anonymous volume, which "docker compose down -v" or a recreate loses; use a named external volume`);
+        messages.push(
+          `${where}: ${mount.target} is an anonymous volume, which "docker compose down -v" or a recreate loses; use a named external volume`,
+        );
         continue;
       }
       const declared = found.project.volumes[mount.source];
@@ -94,7 +96,11 @@ export const storageRetained = resourcePolicy<StorageConfig>({
     properties: {
       ...datastoreConfigSchema,
       allowDataLoss: { type: "boolean", description: "Turns the policy off for a stack whose ballast:allowDataLoss is true." },
-      externalVolumeServices: { type: "array", items: { type: "string" }, description: "More Compose services whose named volumes must be external." },
+      externalVolumeServices: {
+        type: "array",
+        items: { type: "string" },
+        description: "More Compose services whose named volumes must be external.",
+      },
     },
   },
   check: checkStorage,

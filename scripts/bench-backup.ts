@@ -131,7 +131,9 @@ async function main(): Promise<void> {
     const detail = pg.psql("app", "SELECT detail FROM ballast.backup_runs WHERE kind = 'drill' ORDER BY id DESC LIMIT 1");
 
     const cpu = os.cpus();
-    console.log(`\n### Backup benchmark (${cpu.length} × ${cpu[0]?.model ?? "cpu"}, PostgreSQL ${pg.psql("app", "SHOW server_version")}, pg_dump -Fc -Z6, pg_restore -j2)\n`);
+    console.log(
+      `\n### Backup benchmark (${cpu.length} × ${cpu[0]?.model ?? "cpu"}, PostgreSQL ${pg.psql("app", "SHOW server_version")}, pg_dump -Fc -Z6, pg_restore -j2)\n`,
+    );
     console.log("| database size | rows | dump size | backup (s) | restore drill (s) | goal | verdict |");
     console.log("|---|---|---|---|---|---|---|");
     console.log(

@@ -109,7 +109,8 @@ class Bench {
   async up(expectOk: boolean): Promise<InlineResult> {
     const result = await this.project.inline("up", { timeoutSeconds: 900 });
     const ok = !result.timedOut && result.code === 0;
-    if (ok !== expectOk) throw new Error(`pulumi up ${expectOk ? "failed" : "succeeded"} unexpectedly:\n${result.output.split("\n").slice(-30).join("\n")}`);
+    if (ok !== expectOk)
+      throw new Error(`pulumi up ${expectOk ? "failed" : "succeeded"} unexpectedly:\n${result.output.split("\n").slice(-30).join("\n")}`);
     return result;
   }
 
@@ -141,8 +142,19 @@ class Bench {
       stack: "bench",
       config: composeStackConfig({
         project: this.host.project,
-        ssh: { host: this.host.sshHost, port: this.host.sshPort, user: this.host.sshUser, hostKey: this.host.sshHostKey, remoteDir: this.host.remoteDir },
-        images: { app: this.host.images.appV1, postgres: this.host.images.postgres, redis: this.host.images.redis, proxy: this.host.images.proxy },
+        ssh: {
+          host: this.host.sshHost,
+          port: this.host.sshPort,
+          user: this.host.sshUser,
+          hostKey: this.host.sshHostKey,
+          remoteDir: this.host.remoteDir,
+        },
+        images: {
+          app: this.host.images.appV1,
+          postgres: this.host.images.postgres,
+          redis: this.host.images.redis,
+          proxy: this.host.images.proxy,
+        },
         httpPort,
         httpsPort: this.httpsPort,
         adminPort,
@@ -208,7 +220,21 @@ class Bench {
     if (!composeBin) throw new Error("host.env lacks BALLAST_E2E_COMPOSE_BIN: bring the test host up again (scripts/e2e/host.sh up)");
     const compose = spawnSync(
       composeBin,
-      ["-p", this.host.project, "--project-directory", scratch, "-f", file, "up", "-d", "--no-deps", "--wait", "--wait-timeout", "180", "app"],
+      [
+        "-p",
+        this.host.project,
+        "--project-directory",
+        scratch,
+        "-f",
+        file,
+        "up",
+        "-d",
+        "--no-deps",
+        "--wait",
+        "--wait-timeout",
+        "180",
+        "app",
+      ],
       { encoding: "utf8", timeout: 300_000 },
     );
     return { seconds: (Date.now() - started) / 1000, ok: compose.status === 0 };
@@ -271,7 +297,19 @@ function table(samples: Sample[], rate: number): string[] {
       const failed = group.reduce((n, s) => n + s.load.failures, 0);
       const pick = (f: (s: Sample) => number | undefined) => median(group.map(f).filter((v): v is number => v !== undefined));
       lines.push(
-        `| ${change} | ${releasePath === "ballast" ? "Ballast (`pulumi up`)" : "stop-first `up -d --wait`"} | ${group.length} | ${requests} | ${failed} | ${fmt((100 * failed) / Math.max(requests, 1))} | ${fmt(pick((s) => s.load.p50Ms))} | ${fmt(pick((s) => s.load.p99Ms))} | ${fmt(pick((s) => s.load.maxMs))} | ${fmt(pick((s) => s.healthySeconds), 0)} | ${fmt(pick((s) => s.switchSeconds), 0)} | ${fmt(pick((s) => s.detectSeconds), 0)} | ${fmt(pick((s) => s.rollbackSeconds), 0)} | ${fmt(pick((s) => s.wallSeconds))} |`,
+        `| ${change} | ${releasePath === "ballast" ? "Ballast (`pulumi up`)" : "stop-first `up -d --wait`"} | ${group.length} | ${requests} | ${failed} | ${fmt((100 * failed) / Math.max(requests, 1))} | ${fmt(pick((s) => s.load.p50Ms))} | ${fmt(pick((s) => s.load.p99Ms))} | ${fmt(pick((s) => s.load.maxMs))} | ${fmt(
+          pick((s) => s.healthySeconds),
+          0,
+        )} | ${fmt(
+          pick((s) => s.switchSeconds),
+          0,
+        )} | ${fmt(
+          pick((s) => s.detectSeconds),
+          0,
+        )} | ${fmt(
+          pick((s) => s.rollbackSeconds),
+          0,
+        )} | ${fmt(pick((s) => s.wallSeconds))} |`,
       );
     }
   }
@@ -312,7 +350,8 @@ async function main(): Promise<void> {
   } finally {
     await bench.tearDown();
   }
-  for (const sample of samples) console.log(`${sample.change} / ${sample.path}: ${JSON.stringify({ ...sample.load, errors: sample.load.errors.slice(0, 3) })}`);
+  for (const sample of samples)
+    console.log(`${sample.change} / ${sample.path}: ${JSON.stringify({ ...sample.load, errors: sample.load.errors.slice(0, 3) })}`);
   const cpus = os.cpus();
   const body = [
     "## Compose release under load",

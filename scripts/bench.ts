@@ -171,7 +171,9 @@ async function runPreview(stack: string): Promise<{ previewMs: number; steps: nu
         },
       },
     );
-    await workspace.setAllConfig(Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, { value, secret: secretKeys.has(key) }])));
+    await workspace.setAllConfig(
+      Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, { value, secret: secretKeys.has(key) }])),
+    );
     const started = performance.now();
     const preview = await workspace.preview();
     const previewMs = performance.now() - started;
@@ -222,7 +224,9 @@ function measure(spec: CaseSpec, reps: number, label: string): CaseResult {
     samples.push({ ...(result as Omit<Sample, "processMs">), processMs });
   }
   const m = medians(samples);
-  console.log(`  ${label}: evaluate+render ${fmt(m.evaluateMs + m.renderMs)} ms, with import ${fmt(m.importMs + m.evaluateMs + m.renderMs)} ms, peak RSS ${fmt(m.maxRssMiB)} MiB`);
+  console.log(
+    `  ${label}: evaluate+render ${fmt(m.evaluateMs + m.renderMs)} ms, with import ${fmt(m.importMs + m.evaluateMs + m.renderMs)} ms, peak RSS ${fmt(m.maxRssMiB)} MiB`,
+  );
   return { spec, samples };
 }
 
@@ -256,7 +260,12 @@ async function growthOverrides(stack: string, dimension: Dimension, size: number
     );
   } else {
     overrides["ballast:services"] = JSON.stringify(
-      Array.from({ length: size }, (_, i) => ({ name: `svc-${i + 1}`, image: "ghcr.io/acme/svc:1.0.0", port: 8000, health: { liveness: "/health" } })),
+      Array.from({ length: size }, (_, i) => ({
+        name: `svc-${i + 1}`,
+        image: "ghcr.io/acme/svc:1.0.0",
+        port: 8000,
+        health: { liveness: "/health" },
+      })),
     );
   }
   // A Compose stack declares the size of its host; a benchmark host big enough for 100 services keeps the footprint warning out of the figures.
@@ -315,13 +324,18 @@ async function parent(options: Options): Promise<void> {
   const binary = pulumiBinary();
   const previewLines: string[] = [];
   if (!binary) {
-    previewLines.push("Skipped: no Pulumi CLI on this machine (neither `$PULUMI_HOME/bin/pulumi` nor `pulumi` on PATH; scripts/toolchain.sh builds one).");
+    previewLines.push(
+      "Skipped: no Pulumi CLI on this machine (neither `$PULUMI_HOME/bin/pulumi` nor `pulumi` on PATH; scripts/toolchain.sh builds one).",
+    );
   } else {
     // The prod declaration is the one the goal is about; the others show the engine's cost where their plugins exist.
     const env = { ...process.env, PATH: `${join(binary, "..")}${delimiter}${process.env.PATH ?? ""}` };
     // The CLI's version, not its path: docs/benchmarks.md is committed and names no machine's directories.
     const version = spawnSync(binary, ["version"], { encoding: "utf8" }).stdout.trim() || "unknown version";
-    previewLines.push(`\`pulumi preview\` through the Automation API (inline program, throw-away local backend) with the Pulumi CLI ${version} (scripts/toolchain.sh) and the provider plugins it installed (${process.env.BALLAST_TOOLCHAIN_PLUGINS || "none listed"}); one run per stack.`, "");
+    previewLines.push(
+      `\`pulumi preview\` through the Automation API (inline program, throw-away local backend) with the Pulumi CLI ${version} (scripts/toolchain.sh) and the provider plugins it installed (${process.env.BALLAST_TOOLCHAIN_PLUGINS || "none listed"}); one run per stack.`,
+      "",
+    );
     previewLines.push("| Stack | Result | Preview ms | Steps | Process ms |", "|---|---|---|---|---|");
     for (const stack of ["prod", "staging", "dev"]) {
       const { result, error, processMs } = spawnChild(["--preview", stack], env);
@@ -337,10 +351,12 @@ async function parent(options: Options): Promise<void> {
   }
   const previewLine = previewLines.join("\n");
 
-
   const load = `load average (1 min) ${fmt(loadBefore, 1)} at the start, ${fmt(os.loadavg()[0], 1)} at the end on ${cpus.length} cores`;
   const peakLoad = Math.max(loadBefore, os.loadavg()[0]);
-  const busyNote = peakLoad > cpus.length ? `The machine was busy (load average up to ${fmt(peakLoad, 1)} on ${cpus.length} cores), so wall times are inflated` : undefined;
+  const busyNote =
+    peakLoad > cpus.length
+      ? `The machine was busy (load average up to ${fmt(peakLoad, 1)} on ${cpus.length} cores), so wall times are inflated`
+      : undefined;
   const report = renderReport(`${machine}; ${load}`, busyNote, options, stackResults, growth, previewLine);
   console.log("");
   console.log(report.verdicts.join("\n"));
@@ -364,7 +380,10 @@ function renderReport(
   const verdicts: string[] = [];
   const date = new Date().toISOString().slice(0, 10);
   lines.push("# Benchmarks", "");
-  lines.push(`Run on ${date}: ${machine}. Written by \`npm run bench\` (scripts/bench.ts); numbers are medians over fresh Node processes.`, "");
+  lines.push(
+    `Run on ${date}: ${machine}. Written by \`npm run bench\` (scripts/bench.ts); numbers are medians over fresh Node processes.`,
+    "",
+  );
   lines.push(
     "Phases, as `pulumi up` runs them: **import** loads the program's modules (config, components, targets, Pulumi SDK); **evaluate** reads and validates the stack config, builds the Platform and waits until every resource registration has completed under mocks; **render** is the target's pure render of the model into files (first call; *warm* is the median of five more calls in the same process). **Process** is the child's whole wall time, Node and tsx start-up included.",
     "",
@@ -372,7 +391,9 @@ function renderReport(
 
   lines.push("## Stacks", "");
   lines.push(`${options.reps} runs per stack.`, "");
-  lines.push("| Stack | Workloads | Resources | Files | Import ms | Evaluate ms | Render ms | Warm render ms | Import + evaluate + render ms (min–max) | CPU ms | Process ms | Peak RSS MiB |");
+  lines.push(
+    "| Stack | Workloads | Resources | Files | Import ms | Evaluate ms | Render ms | Warm render ms | Import + evaluate + render ms (min–max) | CPU ms | Process ms | Peak RSS MiB |",
+  );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of stackResults) {
     if (r.error || r.samples.length === 0) {
@@ -410,7 +431,9 @@ function renderReport(
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of growth) {
     if (r.error || r.samples.length === 0) {
-      lines.push(`| ${r.spec.stack} | ${r.spec.dimension} | ${r.spec.size} | failed: ${r.error?.replace(/\|/g, "\\|") ?? "no samples"} | | | | | | | |`);
+      lines.push(
+        `| ${r.spec.stack} | ${r.spec.dimension} | ${r.spec.size} | failed: ${r.error?.replace(/\|/g, "\\|") ?? "no samples"} | | | | | | | |`,
+      );
       continue;
     }
     const m = medians(r.samples);
@@ -445,7 +468,11 @@ function renderReport(
       const middle = perService(10, 50);
       const late = perService(50, 100);
       // Noise floor: the spread of repeated runs at one size. A growth smaller than it shows nothing either way.
-      const spread = Math.max(...growthSizes.map((size) => Math.max(...samplesAt(size).map((x) => x.cpuGrowingMs)) - Math.min(...samplesAt(size).map((x) => x.cpuGrowingMs))));
+      const spread = Math.max(
+        ...growthSizes.map(
+          (size) => Math.max(...samplesAt(size).map((x) => x.cpuGrowingMs)) - Math.min(...samplesAt(size).map((x) => x.cpuGrowingMs)),
+        ),
+      );
       const withinNoise = cpu(100) - cpu(1) <= spread;
       const ratio = middle > 0 ? late / middle : Infinity;
       const linear = withinNoise || ratio <= linearityLimit;

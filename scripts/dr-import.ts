@@ -83,7 +83,9 @@ function restoreStackConfig(args: Args, manifest: BundleManifest): string | unde
       "would not decrypt with it. Move your file aside so the bundle's is restored, or pass --force if you re-keyed on purpose."
     );
   }
-  console.log(`kept your ${target}; it differs from the bundle's copy (${bundled}), encryption salt ${ourSalt === theirSalt ? "identical" : "overridden with --force"}`);
+  console.log(
+    `kept your ${target}; it differs from the bundle's copy (${bundled}), encryption salt ${ourSalt === theirSalt ? "identical" : "overridden with --force"}`,
+  );
   return undefined;
 }
 

@@ -71,7 +71,10 @@ function parseArguments(args: string[]): Arguments {
 /** The stack name: --stack, else the compose file's directory (a DNS-label-ish name). */
 function stackName(args: Arguments, composePath: string): string {
   if (args.stack) return args.stack;
-  const directory = basename(dirname(composePath)).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  const directory = basename(dirname(composePath))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return directory || "imported";
 }
 
@@ -108,7 +111,11 @@ function main(): void {
   if (writable) writeFileSync(outPath, stackFileText(result, shownOut));
   console.log(summaryText(result, shownOut, validation, writable));
   if (validation.problems.length > 0) {
-    console.error(writable ? `\nWritten with --force: fix the problems above before pulumi up.` : `\nNot written: fix the problems above (or pass --force to write the file and fix it there).`);
+    console.error(
+      writable
+        ? `\nWritten with --force: fix the problems above before pulumi up.`
+        : `\nNot written: fix the problems above (or pass --force to write the file and fix it there).`,
+    );
     process.exit(writable ? 0 : 1);
   }
 }

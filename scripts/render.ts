@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     // npm runs scripts in the project root; INIT_CWD is where `npm run` was typed.
     const path = resolve(process.env.INIT_CWD ?? process.cwd(), target);
     if (!existsSync(path)) fail(`no stack file ${path}`);
-    if (!stackOption && !/^Pulumi\.[^/\\]+\.ya?ml$/.test(basename(path))) fail(`${path} is not named Pulumi.<stack>.yaml: name the stack with --stack NAME`);
+    if (!stackOption && !/^Pulumi\.[^/\\]+\.ya?ml$/.test(basename(path)))
+      fail(`${path} is not named Pulumi.<stack>.yaml: name the stack with --stack NAME`);
     const stack = stackOption ?? stackNameOfPath(path);
     rendered = await renderStackFile(path, stack);
     source = relative(process.cwd(), path) || path;
@@ -74,7 +75,9 @@ async function main(): Promise<void> {
     writeFileSync(path, file.content);
     if (file.mode !== undefined) chmodSync(path, file.mode);
   }
-  console.log(`rendered stack ${rendered.stack} (${rendered.target}): ${rendered.files.length} files in ${targetDir} [${rendered.milliseconds.toFixed(0)} ms]`);
+  console.log(
+    `rendered stack ${rendered.stack} (${rendered.target}): ${rendered.files.length} files in ${targetDir} [${rendered.milliseconds.toFixed(0)} ms]`,
+  );
   console.log(`workloads: ${rendered.model.workloads.map((w) => w.name).join(", ")}`);
   if (rendered.placeholderSecrets.length > 0) {
     console.log(`note: secrets without a value in ${source} were rendered by name only: ${rendered.placeholderSecrets.join(", ")}`);
@@ -85,7 +88,7 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
-    console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   }
   process.exit(1);
 });

@@ -44,7 +44,10 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), "ballast-rules-"));
   try {
-    const steps = [...checkAndTestRules(rules, config.repositoryFiles.ruleTests, dir), ...checkDashboardQueries(config.repositoryFiles.dashboards, dir)];
+    const steps = [
+      ...checkAndTestRules(rules, config.repositoryFiles.ruleTests, dir),
+      ...checkDashboardQueries(config.repositoryFiles.dashboards, dir),
+    ];
     for (const step of steps) {
       console.log(`${step.status === 0 ? "ok  " : "FAIL"} promtool ${step.step}`);
       if (step.status !== 0) console.log(step.output.replace(/^/gm, "     "));

@@ -20,9 +20,19 @@ import { configFor, problemsOf } from "./fixtures/config";
 import { fixtureModel } from "./fixtures/stack-model";
 import { testContext } from "./observability/fixtures";
 
-const sshHost = { host: "203.0.113.10", user: "deploy", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey staging", remoteDir: "/opt/ballast" };
+const sshHost = {
+  host: "203.0.113.10",
+  user: "deploy",
+  hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey staging",
+  remoteDir: "/opt/ballast",
+};
 const vps = (bootstrap: Record<string, unknown>) => ({ compose: { mode: "ssh", ssh: sshHost, bootstrap } });
-const bootstrapOn = { enabled: true, sshAllowFrom: ["198.51.100.0/24"], authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKey deploy"], adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBootstrapKey bootstrap"] };
+const bootstrapOn = {
+  enabled: true,
+  sshAllowFrom: ["198.51.100.0/24"],
+  authorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKey deploy"],
+  adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBootstrapKey bootstrap"],
+};
 
 describe("ballast:monitoring.grafana.allowFrom defaults", () => {
   it("follows the SSH allow-list on a Compose VPS outside dev", () => {
@@ -30,13 +40,20 @@ describe("ballast:monitoring.grafana.allowFrom defaults", () => {
   });
 
   it("is the private ranges on Kubernetes, everyone in dev and on the local engine", () => {
-    expect(configFor({ target: "kubernetes" }, "prod").monitoring.grafana.allowFrom).toEqual(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]);
+    expect(configFor({ target: "kubernetes" }, "prod").monitoring.grafana.allowFrom).toEqual([
+      "10.0.0.0/8",
+      "172.16.0.0/12",
+      "192.168.0.0/16",
+      "fc00::/7",
+    ]);
     expect(configFor({}, "dev").monitoring.grafana.allowFrom).toEqual(["0.0.0.0/0", "::/0"]);
     expect(configFor({ compose: { mode: "local" } }).monitoring.grafana.allowFrom).toEqual(["0.0.0.0/0", "::/0"]);
   });
 
   it("keeps what the stack says", () => {
-    expect(configFor({ ...vps(bootstrapOn), monitoring: { grafana: { allowFrom: ["203.0.113.7"] } } }).monitoring.grafana.allowFrom).toEqual(["203.0.113.7"]);
+    expect(
+      configFor({ ...vps(bootstrapOn), monitoring: { grafana: { allowFrom: ["203.0.113.7"] } } }).monitoring.grafana.allowFrom,
+    ).toEqual(["203.0.113.7"]);
   });
 });
 
@@ -50,15 +67,21 @@ describe("ballast:monitoring.grafana.allowFrom refusals", () => {
   });
 
   it("refuses ranges inside Docker's own networks on Compose, where they would admit every IPv6 client", () => {
-    expect(problemsOf({ ...vps(bootstrapOn), monitoring: { grafana: { allowFrom: ["203.0.113.0/24", "172.20.0.0/16", "192.168.1.0/24"] } } })).toEqual([
+    expect(
+      problemsOf({ ...vps(bootstrapOn), monitoring: { grafana: { allowFrom: ["203.0.113.0/24", "172.20.0.0/16", "192.168.1.0/24"] } } }),
+    ).toEqual([
       'ballast:monitoring.grafana.allowFrom: "172.20.0.0/16", "192.168.1.0/24" overlaps Docker\'s own networks (172.16.0.0/12, 192.168.0.0/16): on Compose Traefik sees IPv6 and hairpinned clients as a Docker gateway address, so the range would let them all in; list the public addresses your team comes from (office, VPN egress)',
     ]);
     // On Kubernetes the public Service keeps client addresses (externalTrafficPolicy Local): private ranges are the VPN's.
-    expect(configFor({ target: "kubernetes", monitoring: { grafana: { allowFrom: ["172.20.0.0/16"] } } }, "prod").monitoring.grafana.allowFrom).toEqual(["172.20.0.0/16"]);
+    expect(
+      configFor({ target: "kubernetes", monitoring: { grafana: { allowFrom: ["172.20.0.0/16"] } } }, "prod").monitoring.grafana.allowFrom,
+    ).toEqual(["172.20.0.0/16"]);
   });
 
   it("refuses a value that is not a range, naming it", () => {
-    expect(problemsOf({ monitoring: { grafana: { allowFrom: ["office"] } } })[0]).toMatch(/^ballast:monitoring\.grafana\.allowFrom\[0\]: "office" is not an IPv4 or IPv6 address/);
+    expect(problemsOf({ monitoring: { grafana: { allowFrom: ["office"] } } })[0]).toMatch(
+      /^ballast:monitoring\.grafana\.allowFrom\[0\]: "office" is not an IPv4 or IPv6 address/,
+    );
   });
 });
 
@@ -94,7 +117,8 @@ describe("the allow-list on the route", () => {
     const grafana = grafanaOf({ target: "kubernetes" }, "prod");
     const model = withWorkload(grafana, "kubernetes");
     const objects = renderKubernetesObjects(model, { ...config.kubernetes, namespace: "ballast" });
-    const traefikConfig = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "traefik-config") as { data: Record<string, string> } | undefined;
+    const traefikConfig = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "traefik-config") as
+      { data: Record<string, string> } | undefined;
     const routes = parse(traefikConfig?.data["routes.yml"] ?? "") as { http: { routers: Record<string, { middlewares?: string[] }> } };
     expect(routes.http.routers.grafana.middlewares).toEqual(["allow-grafana", "security-headers"]);
     const dynamic = proxySpec(config).configFiles.find((f) => f.name === "dynamic.yml");
@@ -122,14 +146,21 @@ describe("Grafana's admin password follows the rotated secret", () => {
     chmodSync(join(dir, "grafana"), 0o755);
     const [shell, flag, script] = grafanaCommand;
     const run = spawnSync(shell, [flag, script.replace("exec /run.sh", `exec echo started`)], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, GF_SECURITY_ADMIN_PASSWORD: "rotated-secret-2", GF_PATHS_HOME: "/usr/share/grafana", GF_PATHS_CONFIG: "/etc/grafana/grafana.ini" },
+      env: {
+        PATH: `${dir}:/usr/bin:/bin`,
+        GF_SECURITY_ADMIN_PASSWORD: "rotated-secret-2",
+        GF_PATHS_HOME: "/usr/share/grafana",
+        GF_PATHS_CONFIG: "/etc/grafana/grafana.ini",
+      },
       encoding: "utf8",
     });
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe("started");
     expect(readFileSync(join(dir, "stdin"), "utf8")).toBe("rotated-secret-2");
     const args = readFileSync(join(dir, "args"), "utf8");
-    expect(args).toBe("cli --homepath /usr/share/grafana --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin\n");
+    expect(args).toBe(
+      "cli --homepath /usr/share/grafana --config /etc/grafana/grafana.ini admin reset-admin-password --password-from-stdin\n",
+    );
     expect(args).not.toContain("rotated-secret-2");
     expect(script.endsWith("exec /run.sh")).toBe(true);
   });
@@ -137,7 +168,10 @@ describe("Grafana's admin password follows the rotated secret", () => {
   it("still starts when the reset fails (first start: no admin yet)", () => {
     writeFileSync(join(dir, "grafana"), "#!/bin/sh\nexit 1\n");
     const [shell, flag, script] = grafanaCommand;
-    const run = spawnSync(shell, [flag, script.replace("exec /run.sh", "exec echo started")], { env: { PATH: `${dir}:/usr/bin:/bin`, GF_SECURITY_ADMIN_PASSWORD: "x" }, encoding: "utf8" });
+    const run = spawnSync(shell, [flag, script.replace("exec /run.sh", "exec echo started")], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, GF_SECURITY_ADMIN_PASSWORD: "x" },
+      encoding: "utf8",
+    });
     expect(run.stdout).toContain("grafana: admin password not reset (first start: the server creates the admin)");
     expect(run.stdout.trim().endsWith("started")).toBe(true);
   });

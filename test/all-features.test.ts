@@ -59,7 +59,18 @@ function objectOf<K extends KubernetesObject["kind"]>(objects: KubernetesObject[
 const declaredWorkloads = ["api", "worker", "scout", "queue-clean", "usage-report", "ollama", "llm-gateway"];
 const oneShotJobs = ["migrate", "pgvector-ensure"];
 const scheduledJobs = ["queue-clean", "usage-report", "backup", "backup-offsite", "restore-drill"];
-const monitoringWorkloads = ["prometheus", "alertmanager", "grafana", "loki", "alloy", "jaeger", "node-exporter", "postgres-exporter", "redis-exporter", "blackbox-exporter"];
+const monitoringWorkloads = [
+  "prometheus",
+  "alertmanager",
+  "grafana",
+  "loki",
+  "alloy",
+  "jaeger",
+  "node-exporter",
+  "postgres-exporter",
+  "redis-exporter",
+  "blackbox-exporter",
+];
 
 describe("the all-features fixture", () => {
   it("sets every key of the schema (derived from the zod shapes: a new key must be added here)", () => {
@@ -105,7 +116,17 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
     const stack = await rendered(target);
     expect(stack.target).toBe(target);
     const names = stack.model.workloads.map((w) => w.name);
-    expect(names).toEqual(expect.arrayContaining(["traefik", "postgres", "redis", ...declaredWorkloads, ...oneShotJobs, ...scheduledJobs, ...monitoringWorkloads]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "traefik",
+        "postgres",
+        "redis",
+        ...declaredWorkloads,
+        ...oneShotJobs,
+        ...scheduledJobs,
+        ...monitoringWorkloads,
+      ]),
+    );
     expect(names.includes("cadvisor")).toBe(target === "compose");
   });
 
@@ -123,26 +144,46 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
     const prometheus = workloadOf(stack, "prometheus");
     const team = parse(prometheus.configFiles.find((f) => f.name === "team.rules.yml")?.content ?? "") as { groups: { name: string }[] };
     expect(team.groups.map((g) => g.name)).toEqual(["allfeatures-inline", "allfeatures-files"]);
-    expect(prometheus.configFiles.find((f) => f.name === "ballast.rules.yml")?.content).toContain('http_requests_total{status_code=~"5..|429"}');
+    expect(prometheus.configFiles.find((f) => f.name === "ballast.rules.yml")?.content).toContain(
+      'http_requests_total{status_code=~"5..|429"}',
+    );
   });
 
   it("rotates with all + per-secret counters; the encryption key's re-encryption window gives the app both keys; Postgres takes its password in place", async () => {
     const stack = await rendered(target);
     // all: 1 on top of auth-secret: 1, postgres-app-password: 2, encryption-key: 1 (generation 2, re-encrypted to 1).
-    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("auth-secret=2,encryption-key=2,postgres-app-password=3,redis-password=1");
-    expect(workloadOf(stack, "api").secretEnv).toMatchObject({ ENCRYPTION_KEY: "encryption-key", ENCRYPTION_KEY_PREVIOUS: "encryption-key-previous" });
-    expect(stack.recorder.byType("random:index/randomBytes:RandomBytes").map((r) => r.name).sort()).toEqual(["encryption-key-1", "encryption-key-2"]);
+    expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe(
+      "auth-secret=2,encryption-key=2,postgres-app-password=3,redis-password=1",
+    );
+    expect(workloadOf(stack, "api").secretEnv).toMatchObject({
+      ENCRYPTION_KEY: "encryption-key",
+      ENCRYPTION_KEY_PREVIOUS: "encryption-key-previous",
+    });
+    expect(
+      stack.recorder
+        .byType("random:index/randomBytes:RandomBytes")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["encryption-key-1", "encryption-key-2"]);
     expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();
   });
 
   it("builds the app, a worker, a job and a service, pushing to the registry", async () => {
     const stack = await rendered(target);
-    const builds = stack.recorder.byType("docker:index/image:Image").map((r) => r.inputs as { imageName: string; build: { target?: string; args?: Record<string, string> } });
+    const builds = stack.recorder
+      .byType("docker:index/image:Image")
+      .map((r) => r.inputs as { imageName: string; build: { target?: string; args?: Record<string, string> } });
     expect(builds.map((b) => b.imageName).sort()).toEqual(
-      ["ghcr.io/allfeatures/api", "ghcr.io/allfeatures/cron", "ghcr.io/allfeatures/llm-gateway", "ghcr.io/allfeatures/scout"].map((r) => `${r}:${stackName}`),
+      ["ghcr.io/allfeatures/api", "ghcr.io/allfeatures/cron", "ghcr.io/allfeatures/llm-gateway", "ghcr.io/allfeatures/scout"].map(
+        (r) => `${r}:${stackName}`,
+      ),
     );
-    expect(builds.find((b) => b.imageName.startsWith("ghcr.io/allfeatures/api:"))?.build).toMatchObject({ target: "runtime", args: { NODE_VERSION: "20.19.0" } });
-    for (const name of ["api", "scout", "usage-report", "llm-gateway", "migrate"]) expect(workloadOf(stack, name).builtFrom, name).toBeDefined();
+    expect(builds.find((b) => b.imageName.startsWith("ghcr.io/allfeatures/api:"))?.build).toMatchObject({
+      target: "runtime",
+      args: { NODE_VERSION: "20.19.0" },
+    });
+    for (const name of ["api", "scout", "usage-report", "llm-gateway", "migrate"])
+      expect(workloadOf(stack, name).builtFrom, name).toBeDefined();
     expect(stack.model.registry).toEqual({ server: "ghcr.io", username: "allfeatures-ci", passwordSecret: "registry-password" });
   });
 });
@@ -181,34 +222,45 @@ describe("every feature on Compose", () => {
 });
 
 describe("alert routing and SLOs on both targets", () => {
-  it.each(["compose", "kubernetes"] as const)("mounts one credential per receiver and ships the SLO rules and dashboard (%s)", async (target) => {
-    const stack = await rendered(target);
-    const alertmanager = workloadOf(stack, "alertmanager");
-    expect(alertmanager.secretFiles).toEqual([
-      { secret: "alertmanager-receiver", mountPath: "/etc/alertmanager/secrets/receiver" },
-      { secret: "alertmanager-receiver-pagerduty", mountPath: "/etc/alertmanager/secrets/receiver-pagerduty" },
-      { secret: "alertmanager-receiver-gateway-team", mountPath: "/etc/alertmanager/secrets/receiver-gateway-team" },
-    ]);
-    const config = alertmanager.configFiles.find((f) => f.name === "alertmanager.yml")!.content;
-    expect(config).toContain("routing_key_file: /etc/alertmanager/secrets/receiver-pagerduty");
-    expect(config).toContain("api_url_file: /etc/alertmanager/secrets/receiver-gateway-team");
-    const rules = workloadOf(stack, "prometheus").configFiles.find((f) => f.name === "ballast.rules.yml")!.content;
-    expect(rules).toContain("- name: ballast-slo-records");
-    expect(rules).toContain("record: slo:sli_error:ratio_rate28d");
-    expect(rules.match(/alert: SLOErrorBudgetBurn/g)).toHaveLength(4);
-    expect(workloadOf(stack, "grafana").configFiles.map((f) => f.name)).toContain("ballast-slos.json");
-    // The credentials travel as secrets, never in a rendered file.
-    for (const file of stack.files) expect(file.content, file.path).not.toContain("render-placeholder-alertmanager-receiver-pagerduty");
-  });
+  it.each(["compose", "kubernetes"] as const)(
+    "mounts one credential per receiver and ships the SLO rules and dashboard (%s)",
+    async (target) => {
+      const stack = await rendered(target);
+      const alertmanager = workloadOf(stack, "alertmanager");
+      expect(alertmanager.secretFiles).toEqual([
+        { secret: "alertmanager-receiver", mountPath: "/etc/alertmanager/secrets/receiver" },
+        { secret: "alertmanager-receiver-pagerduty", mountPath: "/etc/alertmanager/secrets/receiver-pagerduty" },
+        { secret: "alertmanager-receiver-gateway-team", mountPath: "/etc/alertmanager/secrets/receiver-gateway-team" },
+      ]);
+      const config = alertmanager.configFiles.find((f) => f.name === "alertmanager.yml")!.content;
+      expect(config).toContain("routing_key_file: /etc/alertmanager/secrets/receiver-pagerduty");
+      expect(config).toContain("api_url_file: /etc/alertmanager/secrets/receiver-gateway-team");
+      const rules = workloadOf(stack, "prometheus").configFiles.find((f) => f.name === "ballast.rules.yml")!.content;
+      expect(rules).toContain("- name: ballast-slo-records");
+      expect(rules).toContain("record: slo:sli_error:ratio_rate28d");
+      expect(rules.match(/alert: SLOErrorBudgetBurn/g)).toHaveLength(4);
+      expect(workloadOf(stack, "grafana").configFiles.map((f) => f.name)).toContain("ballast-slos.json");
+      // The credentials travel as secrets, never in a rendered file.
+      for (const file of stack.files) expect(file.content, file.path).not.toContain("render-placeholder-alertmanager-receiver-pagerduty");
+    },
+  );
 
   it("Kubernetes: the alertmanager pod mounts each receiver secret from the stack Secret", async () => {
     const stack = await rendered("kubernetes");
     const pod = objectOf(kubernetesObjectsOf(stack.files), "StatefulSet", "alertmanager").spec.template.spec;
     const secretVolume = pod.volumes?.find((v) => v.secret);
-    expect(secretVolume?.secret?.items?.map((i) => i.key)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty", "alertmanager-receiver-gateway-team"]);
+    expect(secretVolume?.secret?.items?.map((i) => i.key)).toEqual([
+      "alertmanager-receiver",
+      "alertmanager-receiver-pagerduty",
+      "alertmanager-receiver-gateway-team",
+    ]);
     // The stack's secret set (the Secret's keys) holds each supplied credential, described for the runbook.
     const secrets = stack.model.secrets.filter((s) => s.name.startsWith("alertmanager-receiver"));
-    expect(secrets.map((s) => s.name)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty", "alertmanager-receiver-gateway-team"]);
+    expect(secrets.map((s) => s.name)).toEqual([
+      "alertmanager-receiver",
+      "alertmanager-receiver-pagerduty",
+      "alertmanager-receiver-gateway-team",
+    ]);
     expect(secrets[1].description).toContain("`pagerduty` (pagerduty: Events API v2 routing key)");
   });
 });
@@ -221,8 +273,16 @@ describe("every feature on Kubernetes", () => {
   it("runs the migration and the index step as one-shot Jobs and the scheduled ones as CronJobs", async () => {
     const objects = kubernetesObjectsOf((await rendered("kubernetes")).files);
     // Kubernetes also gates the clients on Postgres taking a rotated password.
-    expect(objectsOf(objects, "Job").map((j) => j.metadata.name).sort()).toEqual([...oneShotJobs, "postgres-password-check"].sort());
-    expect(objectsOf(objects, "CronJob").map((j) => j.metadata.name).sort()).toEqual([...scheduledJobs].sort());
+    expect(
+      objectsOf(objects, "Job")
+        .map((j) => j.metadata.name)
+        .sort(),
+    ).toEqual([...oneShotJobs, "postgres-password-check"].sort());
+    expect(
+      objectsOf(objects, "CronJob")
+        .map((j) => j.metadata.name)
+        .sort(),
+    ).toEqual([...scheduledJobs].sort());
     expect(objectOf(objects, "CronJob", "backup").spec.schedule).toBe("0 */6 * * *");
   });
 
@@ -233,7 +293,9 @@ describe("every feature on Kubernetes", () => {
     expect(objectOf(objects, "ScaledObject", "worker").spec).toMatchObject({
       minReplicaCount: 5,
       maxReplicaCount: 8,
-      triggers: [{ type: "redis-streams", metadata: { stream: "analyst:jobs", consumerGroup: "analyst-workers", pendingEntriesCount: "50" } }],
+      triggers: [
+        { type: "redis-streams", metadata: { stream: "analyst:jobs", consumerGroup: "analyst-workers", pendingEntriesCount: "50" } },
+      ],
     });
     expect(objectOf(objects, "HorizontalPodAutoscaler", "llm-gateway").spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
     expect(objectOf(objects, "StatefulSet", "ollama").spec.volumeClaimTemplates?.[0].spec?.storageClassName).toBe("fast-ssd");
@@ -256,13 +318,19 @@ describe("every feature on Kubernetes", () => {
     };
     const routers = Object.values(routes.http.routers);
     expect(routers.map((router) => router.rule)).toEqual(
-      expect.arrayContaining(["Host(`api.allfeatures.example.com`)", "Host(`grafana.allfeatures.example.com`)", "Host(`llm.allfeatures.example.com`) && PathPrefix(`/v1`)"]),
+      expect.arrayContaining([
+        "Host(`api.allfeatures.example.com`)",
+        "Host(`grafana.allfeatures.example.com`)",
+        "Host(`llm.allfeatures.example.com`) && PathPrefix(`/v1`)",
+      ]),
     );
     expect(routers.every((router) => router.entryPoints.join() === "websecure" && router.tls?.certResolver === "letsencrypt")).toBe(true);
     expect(objectsOf(objects, "Ingress")).toEqual([]);
     // The per-node agents run beside the application namespace, which enforces restricted, lowered to
     // baseline only because a service of this fixture opts into root (services[].runAsRoot).
-    const enforce = Object.fromEntries(objectsOf(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels?.["pod-security.kubernetes.io/enforce"]]));
+    const enforce = Object.fromEntries(
+      objectsOf(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels?.["pod-security.kubernetes.io/enforce"]]),
+    );
     expect(enforce).toEqual({ allfeatures: "baseline", "allfeatures-agents": "privileged" });
   });
 });

@@ -18,7 +18,10 @@ describe("appPorts", () => {
   it("lists a shared port once", () => {
     expect(appPorts(3000, 3000, 3000)).toEqual([{ name: "http", port: 3000 }]);
     expect(appPorts(3000, undefined, undefined)).toEqual([{ name: "http", port: 3000 }]);
-    expect(appPorts(3000, 9464, 9464)).toEqual([{ name: "http", port: 3000 }, { name: "metrics", port: 9464 }]);
+    expect(appPorts(3000, 9464, 9464)).toEqual([
+      { name: "http", port: 3000 },
+      { name: "metrics", port: 9464 },
+    ]);
   });
 
   it("opens the deep-health port of ballast:app.health.port (the blackbox exporter probes it there)", () => {

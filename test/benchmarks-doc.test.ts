@@ -7,7 +7,9 @@ describe("benchmarks page sections", () => {
 
   it("appends a section, then replaces it in place", () => {
     const once = withSection(page, "compose-release", "## Release\n\nrun 1");
-    expect(once).toBe("# Benchmarks\n\nhead v1\n\n<!-- section:compose-release -->\n## Release\n\nrun 1\n<!-- /section:compose-release -->\n");
+    expect(once).toBe(
+      "# Benchmarks\n\nhead v1\n\n<!-- section:compose-release -->\n## Release\n\nrun 1\n<!-- /section:compose-release -->\n",
+    );
     const twice = withSection(once, "compose-release", "## Release\n\nrun 2");
     expect(twice).toContain("run 2");
     expect(twice).not.toContain("run 1");

@@ -54,7 +54,16 @@ describe("builtFrom", () => {
   it("the migration job records the app's build it runs", () => {
     const migration = migrationWorkload(
       { command: ["npx", "prisma", "migrate", "deploy"], timeoutSeconds: 300 },
-      { environment: "prod", image: appImage, builtFrom: appBuilt, env: {}, secretEnv: {}, resources: { cpu: 1, memoryMiB: 512 }, dependsOn: [], security: runAs(1000) },
+      {
+        environment: "prod",
+        image: appImage,
+        builtFrom: appBuilt,
+        env: {},
+        secretEnv: {},
+        resources: { cpu: 1, memoryMiB: 512 },
+        dependsOn: [],
+        security: runAs(1000),
+      },
     );
     expect(migration.builtFrom).toEqual(appBuilt);
     expect(imageText(migration)).toBe("ghcr.io/acme/api:built-at-deploy");

@@ -14,7 +14,13 @@ import type { WorkloadSpec } from "../components/spec";
 import type { KubernetesObject, ObjectOfKind } from "../components/targets/kubernetes";
 import { renderStackFile, withSecretPlaceholders, type RenderedStack } from "../scripts/lib/render-stack";
 import { readStackFileAt } from "../scripts/lib/stack-files";
-import { composeDocumentOf, composeSpecProblems, kubernetesObjectsOf, kubernetesSchemaProblems, type ComposeDocument } from "./fixtures/validators";
+import {
+  composeDocumentOf,
+  composeSpecProblems,
+  kubernetesObjectsOf,
+  kubernetesSchemaProblems,
+  type ComposeDocument,
+} from "./fixtures/validators";
 
 const examplesDir = join(__dirname, "..", "examples");
 const systems = ["nyxcore", "nomosx", "nexuscore", "dealix", "ai-training-portal"] as const;
@@ -69,12 +75,16 @@ function fileText(stack: RenderedStack, path: string): string {
 
 describe("the examples directory", () => {
   it("holds the five systems, each with a Compose and a Kubernetes stack file", () => {
-    const dirs = readdirSync(examplesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const dirs = readdirSync(examplesDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
     expect(dirs.sort()).toEqual([...systems].sort());
     // Besides the two stack files, a system may keep the repository files its stack names (dashboards, alert rules).
     const extraDirs: Partial<Record<System, string[]>> = { nomosx: ["alerts", "dashboards"] };
     for (const system of systems) {
-      expect(readdirSync(join(examplesDir, system)).sort(), system).toEqual(["Pulumi.compose.yaml", "Pulumi.kubernetes.yaml", ...(extraDirs[system] ?? [])].sort());
+      expect(readdirSync(join(examplesDir, system)).sort(), system).toEqual(
+        ["Pulumi.compose.yaml", "Pulumi.kubernetes.yaml", ...(extraDirs[system] ?? [])].sort(),
+      );
     }
   });
 
@@ -110,7 +120,10 @@ describe.each(systems.flatMap((system) => targets.map((target) => [system, targe
   it("renders output its target's schema accepts", async () => {
     const stack = await rendered(system, target);
     expect(stack.target).toBe(target);
-    const problems = target === "compose" ? composeSpecProblems(composeDocumentOf(stack.files)) : kubernetesSchemaProblems(kubernetesObjectsOf(stack.files));
+    const problems =
+      target === "compose"
+        ? composeSpecProblems(composeDocumentOf(stack.files))
+        : kubernetesSchemaProblems(kubernetesObjectsOf(stack.files));
     expect(problems).toEqual([]);
   });
 
@@ -166,7 +179,9 @@ describe("nyxcore", () => {
 
   it.each(targets)("runs the runbook's production services on %s with its image versions", async (target) => {
     const stack = await rendered("nyxcore", target);
-    expect(namesOf(stack)).toEqual(expect.arrayContaining(["traefik", "app", "postgres", "redis", "ollama", "ipcha", "ckb", ...Object.keys(monitoringImages)]));
+    expect(namesOf(stack)).toEqual(
+      expect.arrayContaining(["traefik", "app", "postgres", "redis", "ollama", "ipcha", "ckb", ...Object.keys(monitoringImages)]),
+    );
     expect(workloadOf(stack, "postgres").image).toBe("pgvector/pgvector:0.8.1-pg16");
     for (const [name, image] of Object.entries(monitoringImages)) expect(workloadOf(stack, name).image, name).toBe(image);
     // cAdvisor runs as its own container on Compose; the kubelet's serves Kubernetes.
@@ -234,7 +249,9 @@ describe("nyxcore's error rate", () => {
   it.each(targets)("HighErrorRate counts 5xx responses of the one labelled requests counter (%s)", async (target) => {
     const stack = await rendered("nyxcore", target);
     const rules = configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml");
-    expect(rules).toContain('100 * sum(rate(nyxcore_http_requests_total{status_code=~"5.."}[5m])) / sum(rate(nyxcore_http_requests_total[5m])) > 5');
+    expect(rules).toContain(
+      '100 * sum(rate(nyxcore_http_requests_total{status_code=~"5.."}[5m])) / sum(rate(nyxcore_http_requests_total[5m])) > 5',
+    );
     expect(rules).not.toContain("errors_total");
     const overview = configFile(workloadOf(stack, "grafana"), "ballast-overview.json");
     expect(overview).toContain('nyxcore_http_requests_total{status_code=~\\"5..\\"}');
@@ -249,12 +266,24 @@ describe("NomosX", () => {
     expect(objectOf(objects, "ScaledObject", "worker").spec).toMatchObject({
       minReplicaCount: 5,
       maxReplicaCount: 20,
-      triggers: [{ type: "redis", metadata: { address: "redis.nomosx.svc:6379", listName: "bull:analyst:wait", listLength: "50" }, authenticationRef: { name: "worker-queue" } }],
+      triggers: [
+        {
+          type: "redis",
+          metadata: { address: "redis.nomosx.svc:6379", listName: "bull:analyst:wait", listLength: "50" },
+          authenticationRef: { name: "worker-queue" },
+        },
+      ],
     });
-    expect(objectOf(objects, "TriggerAuthentication", "worker-queue").spec.secretTargetRef).toEqual([{ parameter: "password", name: "ballast-secrets", key: "redis-password" }]);
+    expect(objectOf(objects, "TriggerAuthentication", "worker-queue").spec.secretTargetRef).toEqual([
+      { parameter: "password", name: "ballast-secrets", key: "redis-password" },
+    ]);
     const stack = await rendered("nomosx", "kubernetes");
     expect(workloadOf(stack, "api").autoscaling).toEqual({ minReplicas: 3, maxReplicas: 10, cpuTargetPercent: 70 });
-    expect(workloadOf(stack, "worker").autoscaling).toMatchObject({ minReplicas: 5, maxReplicas: 20, queue: { kind: "redis-list", key: "bull:analyst:wait", targetPerReplica: 50 } });
+    expect(workloadOf(stack, "worker").autoscaling).toMatchObject({
+      minReplicas: 5,
+      maxReplicas: 20,
+      queue: { kind: "redis-list", key: "bull:analyst:wait", targetPerReplica: 50 },
+    });
     expect(workloadOf(stack, "api").resources.limits).toEqual({ cpu: 2, memoryMiB: 4096 });
     expect(workloadOf(stack, "worker").resources.limits).toEqual({ cpu: 4, memoryMiB: 8192 });
     expect(objectOf(objects, "CronJob", "queue-clean").spec.schedule).toBe("0 3 * * *");
@@ -265,7 +294,9 @@ describe("NomosX", () => {
     expect(compose.services.api.deploy?.replicas).toBe(3);
     expect(compose.services.worker.deploy?.replicas).toBe(5);
     const files = (await rendered("nomosx", "compose")).files;
-    expect(files.find((f) => f.path === "crontab")?.content).toContain("* * * * * flock -n /opt/nomosx/.ballast/autoscale.lock bash --noprofile --norc /opt/nomosx/current/autoscale.sh");
+    expect(files.find((f) => f.path === "crontab")?.content).toContain(
+      "* * * * * flock -n /opt/nomosx/.ballast/autoscale.lock bash --noprofile --norc /opt/nomosx/current/autoscale.sh",
+    );
     const script = files.find((f) => f.path === "autoscale.sh")?.content ?? "";
     expect(script).toContain("declare -rA QUEUE_KEY=(['worker']='bull:analyst:wait')");
     expect(script).toContain("declare -rA SCALE_MAX=(['worker']='6')");
@@ -278,7 +309,11 @@ describe("NomosX", () => {
     expect(workloadOf(stack, "queue-clean").builtFrom?.dockerfile).toBe("Dockerfile.cron");
     expect(stack.model.registry).toEqual({ server: "ghcr.io", username: "nomosx-ci", passwordSecret: "registry-password" });
     const pushes = stack.recorder.byType("docker:index/image:Image").map((r) => r.inputs as { imageName: string; skipPush: boolean });
-    expect(pushes.map((p) => p.imageName).sort()).toEqual(["ghcr.io/nomosx/nomosx-api:" + target, "ghcr.io/nomosx/nomosx-cron:" + target, "ghcr.io/nomosx/nomosx-worker:" + target]);
+    expect(pushes.map((p) => p.imageName).sort()).toEqual([
+      "ghcr.io/nomosx/nomosx-api:" + target,
+      "ghcr.io/nomosx/nomosx-cron:" + target,
+      "ghcr.io/nomosx/nomosx-worker:" + target,
+    ]);
     expect(pushes.every((p) => p.skipPush === false)).toBe(true);
   });
 
@@ -300,18 +335,24 @@ describe("NomosX", () => {
     expect(drill.env).toMatchObject({ DRILL_TABLES: "AnalysisRun", FRESHNESS_TABLE: "CostLog", FRESHNESS_COLUMN: "createdAt" });
   });
 
-  it.each(targets)("pages PagerDuty on critical alerts and posts every alert to Slack #incidents, each with its own secret (%s)", async (target) => {
-    const stack = await rendered("nomosx", target);
-    const alertmanagerWorkload = workloadOf(stack, "alertmanager");
-    const config = parse(configFile(alertmanagerWorkload, "alertmanager.yml")) as { route: Route; receivers: { name: string; slack_configs?: { channel: string }[]; pagerduty_configs?: unknown[] }[] };
-    expect(config.receivers.map((r) => r.name)).toEqual(["ops", "pagerduty"]);
-    expect(config.receivers[0].slack_configs?.[0].channel).toBe("#incidents");
-    expect(config.receivers[1].pagerduty_configs).toHaveLength(1);
-    expect(routeReceivers(config.route, { alertname: "DatabaseDown", severity: "critical" })).toEqual(["pagerduty", "ops"]);
-    expect(routeReceivers(config.route, { alertname: "QueueBacklog", severity: "warning" })).toEqual(["ops"]);
-    expect(alertmanagerWorkload.secretFiles.map((f) => f.secret)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty"]);
-    expect(stack.placeholderSecrets).toEqual(expect.arrayContaining(["alertmanager-receiver", "alertmanager-receiver-pagerduty"]));
-  });
+  it.each(targets)(
+    "pages PagerDuty on critical alerts and posts every alert to Slack #incidents, each with its own secret (%s)",
+    async (target) => {
+      const stack = await rendered("nomosx", target);
+      const alertmanagerWorkload = workloadOf(stack, "alertmanager");
+      const config = parse(configFile(alertmanagerWorkload, "alertmanager.yml")) as {
+        route: Route;
+        receivers: { name: string; slack_configs?: { channel: string }[]; pagerduty_configs?: unknown[] }[];
+      };
+      expect(config.receivers.map((r) => r.name)).toEqual(["ops", "pagerduty"]);
+      expect(config.receivers[0].slack_configs?.[0].channel).toBe("#incidents");
+      expect(config.receivers[1].pagerduty_configs).toHaveLength(1);
+      expect(routeReceivers(config.route, { alertname: "DatabaseDown", severity: "critical" })).toEqual(["pagerduty", "ops"]);
+      expect(routeReceivers(config.route, { alertname: "QueueBacklog", severity: "warning" })).toEqual(["ops"]);
+      expect(alertmanagerWorkload.secretFiles.map((f) => f.secret)).toEqual(["alertmanager-receiver", "alertmanager-receiver-pagerduty"]);
+      expect(stack.placeholderSecrets).toEqual(expect.arrayContaining(["alertmanager-receiver", "alertmanager-receiver-pagerduty"]));
+    },
+  );
 
   it("alerts on the runbook's thresholds; health on /health", async () => {
     const stack = await rendered("nomosx", "kubernetes");
@@ -322,53 +363,68 @@ describe("NomosX", () => {
     expect(workloadOf(stack, "api").route?.host).toBe("api.nomosx.ai");
   });
 
-  it.each(targets)("provisions the Trust & Quality and Costs boards from examples/nomosx/dashboards beside the built-ins, titled NomosX - ... (%s)", async (target) => {
-    const stack = await rendered("nomosx", target);
-    const grafana = workloadOf(stack, "grafana");
-    const titleOf = (name: string) => (JSON.parse(configFile(grafana, name)) as { title: string }).title;
-    expect(titleOf("ballast-overview.json")).toBe("NomosX - Overview");
-    expect(titleOf("ballast-api.json")).toBe("NomosX - API performance");
-    for (const [file, uid, title] of [
-      ["trust-quality.json", "nomosx-trust-quality", "NomosX - Trust & Quality"],
-      ["costs.json", "nomosx-costs", "NomosX - Costs"],
-    ]) {
-      const source = JSON.parse(readFileSync(join(examplesDir, "nomosx", "dashboards", file), "utf8")) as { panels: unknown[] };
-      // The file's content is what ships: Compose copies it into the release bundle, Kubernetes into the grafana ConfigMap.
-      const shipped = target === "compose" ? fileText(stack, `config/grafana/${uid}.json`) : objectOf(await kubernetesObjects("nomosx"), "ConfigMap", "grafana-config").data?.[`${uid}.json`];
-      const model = JSON.parse(shipped ?? "{}") as { title: string; uid: string; id: unknown; panels: unknown[] };
-      expect(model).toMatchObject({ title, uid, id: null });
-      expect(model.panels).toEqual(source.panels);
-      expect(grafana.configFiles.find((f) => f.name === `${uid}.json`)?.mountPath).toBe(`/etc/grafana/dashboards/${uid}.json`);
-    }
-  });
+  it.each(targets)(
+    "provisions the Trust & Quality and Costs boards from examples/nomosx/dashboards beside the built-ins, titled NomosX - ... (%s)",
+    async (target) => {
+      const stack = await rendered("nomosx", target);
+      const grafana = workloadOf(stack, "grafana");
+      const titleOf = (name: string) => (JSON.parse(configFile(grafana, name)) as { title: string }).title;
+      expect(titleOf("ballast-overview.json")).toBe("NomosX - Overview");
+      expect(titleOf("ballast-api.json")).toBe("NomosX - API performance");
+      for (const [file, uid, title] of [
+        ["trust-quality.json", "nomosx-trust-quality", "NomosX - Trust & Quality"],
+        ["costs.json", "nomosx-costs", "NomosX - Costs"],
+      ]) {
+        const source = JSON.parse(readFileSync(join(examplesDir, "nomosx", "dashboards", file), "utf8")) as { panels: unknown[] };
+        // The file's content is what ships: Compose copies it into the release bundle, Kubernetes into the grafana ConfigMap.
+        const shipped =
+          target === "compose"
+            ? fileText(stack, `config/grafana/${uid}.json`)
+            : objectOf(await kubernetesObjects("nomosx"), "ConfigMap", "grafana-config").data?.[`${uid}.json`];
+        const model = JSON.parse(shipped ?? "{}") as { title: string; uid: string; id: unknown; panels: unknown[] };
+        expect(model).toMatchObject({ title, uid, id: null });
+        expect(model.panels).toEqual(source.panels);
+        expect(grafana.configFiles.find((f) => f.name === `${uid}.json`)?.mountPath).toBe(`/etc/grafana/dashboards/${uid}.json`);
+      }
+    },
+  );
 
-  it.each(targets)("ships the team's rule groups (inline nomosx-pipeline, nomosx-quality from its rule file) beside Ballast's (%s)", async (target) => {
-    const stack = await rendered("nomosx", target);
-    const prometheus = workloadOf(stack, "prometheus");
-    const team = parse(configFile(prometheus, "team.rules.yml")) as { groups: { name: string; rules: { alert: string }[] }[] };
-    expect(team.groups.map((g) => [g.name, g.rules.map((r) => r.alert)])).toEqual([
-      ["nomosx-pipeline", ["WorkersIdleWithBacklog"]],
-      ["nomosx-quality", ["TrustScoreLow", "TokenUsageSpike"]],
-    ]);
-    const config = parse(configFile(prometheus, "prometheus.yml")) as { rule_files: string[] };
-    expect(config.rule_files).toEqual(["/etc/prometheus/rules/ballast.rules.yml", "/etc/prometheus/rules/team.rules.yml"]);
-    const shipped = target === "compose" ? fileText(stack, "config/prometheus/team.rules.yml") : objectOf(await kubernetesObjects("nomosx"), "ConfigMap", "prometheus-config").data?.["team.rules.yml"];
-    expect(shipped).toBe(configFile(prometheus, "team.rules.yml"));
-  });
+  it.each(targets)(
+    "ships the team's rule groups (inline nomosx-pipeline, nomosx-quality from its rule file) beside Ballast's (%s)",
+    async (target) => {
+      const stack = await rendered("nomosx", target);
+      const prometheus = workloadOf(stack, "prometheus");
+      const team = parse(configFile(prometheus, "team.rules.yml")) as { groups: { name: string; rules: { alert: string }[] }[] };
+      expect(team.groups.map((g) => [g.name, g.rules.map((r) => r.alert)])).toEqual([
+        ["nomosx-pipeline", ["WorkersIdleWithBacklog"]],
+        ["nomosx-quality", ["TrustScoreLow", "TokenUsageSpike"]],
+      ]);
+      const config = parse(configFile(prometheus, "prometheus.yml")) as { rule_files: string[] };
+      expect(config.rule_files).toEqual(["/etc/prometheus/rules/ballast.rules.yml", "/etc/prometheus/rules/team.rules.yml"]);
+      const shipped =
+        target === "compose"
+          ? fileText(stack, "config/prometheus/team.rules.yml")
+          : objectOf(await kubernetesObjects("nomosx"), "ConfigMap", "prometheus-config").data?.["team.rules.yml"];
+      expect(shipped).toBe(configFile(prometheus, "team.rules.yml"));
+    },
+  );
 });
 
 describe("NexusCore", () => {
-  it.each(targets)("uses the external Supabase database: no Postgres and no Redis workload, DATABASE_URL from the supplied secret (%s)", async (target) => {
-    const stack = await rendered("nexuscore", target);
-    const names = namesOf(stack);
-    for (const absent of ["postgres", "redis", "redis-exporter", "backup", "restore-drill"]) expect(names, absent).not.toContain(absent);
-    const api = workloadOf(stack, "api");
-    expect(api.secretEnv.DATABASE_URL).toBe("database-url");
-    expect(api.secretEnv).not.toHaveProperty("REDIS_URL");
-    expect(api.ports).toEqual([{ name: "http", port: 3001 }]);
-    expect(stack.placeholderSecrets).toContain("database-url");
-    expect(stack.model.secrets.map((s) => s.name)).not.toContain("postgres-password");
-  });
+  it.each(targets)(
+    "uses the external Supabase database: no Postgres and no Redis workload, DATABASE_URL from the supplied secret (%s)",
+    async (target) => {
+      const stack = await rendered("nexuscore", target);
+      const names = namesOf(stack);
+      for (const absent of ["postgres", "redis", "redis-exporter", "backup", "restore-drill"]) expect(names, absent).not.toContain(absent);
+      const api = workloadOf(stack, "api");
+      expect(api.secretEnv.DATABASE_URL).toBe("database-url");
+      expect(api.secretEnv).not.toHaveProperty("REDIS_URL");
+      expect(api.ports).toEqual([{ name: "http", port: 3001 }]);
+      expect(stack.placeholderSecrets).toContain("database-url");
+      expect(stack.model.secrets.map((s) => s.name)).not.toContain("postgres-password");
+    },
+  );
 
   it.each(targets)("builds the LLM gateway as an extra service on port 8000, traced into Jaeger (%s)", async (target) => {
     const stack = await rendered("nexuscore", target);
@@ -389,26 +445,33 @@ describe("NexusCore", () => {
 });
 
 describe("NexusCore SLOs", () => {
-  it.each(targets)("declares the runbook's SLOs (API and gateway availability, P95 latency, webhook success) with burn-rate alerts and the SLO dashboard (%s)", async (target) => {
-    const stack = await rendered("nexuscore", target);
-    const rules = parse(configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml")) as { groups: { name: string; rules: { alert?: string; labels?: Record<string, string> }[] }[] };
-    const burns = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert === "SLOErrorBudgetBurn");
-    expect(burns.map((r) => `${r.labels?.slo}/${r.labels?.service}/${r.labels?.severity}`)).toEqual([
-      "api-availability/api/critical",
-      "api-availability/api/warning",
-      "api-latency/api/critical",
-      "api-latency/api/warning",
-      "webhook-success/api/critical",
-      "webhook-success/api/warning",
-      "gateway-availability/llm-gateway/critical",
-      "gateway-availability/llm-gateway/warning",
-    ]);
-    const grafana = workloadOf(stack, "grafana");
-    expect(grafana.configFiles.some((f) => f.content.includes('"uid": "ballast-slos"') || f.content.includes('"uid":"ballast-slos"'))).toBe(true);
-    // Prometheus scrapes both services the SLOs read.
-    expect(workloadOf(stack, "api").metrics).toEqual({ path: "/metrics", port: 3001 });
-    expect(workloadOf(stack, "llm-gateway").metrics).toEqual({ path: "/metrics", port: 8000 });
-  });
+  it.each(targets)(
+    "declares the runbook's SLOs (API and gateway availability, P95 latency, webhook success) with burn-rate alerts and the SLO dashboard (%s)",
+    async (target) => {
+      const stack = await rendered("nexuscore", target);
+      const rules = parse(configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml")) as {
+        groups: { name: string; rules: { alert?: string; labels?: Record<string, string> }[] }[];
+      };
+      const burns = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert === "SLOErrorBudgetBurn");
+      expect(burns.map((r) => `${r.labels?.slo}/${r.labels?.service}/${r.labels?.severity}`)).toEqual([
+        "api-availability/api/critical",
+        "api-availability/api/warning",
+        "api-latency/api/critical",
+        "api-latency/api/warning",
+        "webhook-success/api/critical",
+        "webhook-success/api/warning",
+        "gateway-availability/llm-gateway/critical",
+        "gateway-availability/llm-gateway/warning",
+      ]);
+      const grafana = workloadOf(stack, "grafana");
+      expect(
+        grafana.configFiles.some((f) => f.content.includes('"uid": "ballast-slos"') || f.content.includes('"uid":"ballast-slos"')),
+      ).toBe(true);
+      // Prometheus scrapes both services the SLOs read.
+      expect(workloadOf(stack, "api").metrics).toEqual({ path: "/metrics", port: 3001 });
+      expect(workloadOf(stack, "llm-gateway").metrics).toEqual({ path: "/metrics", port: 8000 });
+    },
+  );
 });
 
 describe("Dealix", () => {
@@ -437,30 +500,41 @@ describe("Dealix", () => {
     expect(configFile(workloadOf(stack, "prometheus"), "prometheus.yml")).toContain("/health/deep");
   });
 
-  it.each(targets)("drills monthly on leads and users, freshness leads.created_at within the 24 h RPO, in at most 15 minutes (%s)", async (target) => {
-    const stack = await rendered("dealix", target);
-    const drill = workloadOf(stack, "restore-drill");
-    expect(drill.schedule).toBe("30 4 1 * *");
-    expect(drill.env).toMatchObject({
-      DRILL_TABLES: "leads,users",
-      DRILL_TOLERANCE_PERCENT: "5",
-      FRESHNESS_TABLE: "leads",
-      FRESHNESS_COLUMN: "created_at",
-      RPO_HOURS: "24",
-      DRILL_GOAL_SECONDS: "900",
-    });
-    expect(workloadOf(stack, "backup").schedule).toBe("0 2 * * *");
-    expect(workloadOf(stack, "migrate").command).toEqual(["alembic", "upgrade", "head"]);
-    // The alerts follow the same RPO and drill goal.
-    const rules = configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml");
-    expect(rules).toContain("(time() - ballast_backup_last_success_timestamp_seconds) / 3600 > 24");
-    expect(rules).toContain("ballast_restore_drill_last_duration_seconds / 60 > 15");
-  });
+  it.each(targets)(
+    "drills monthly on leads and users, freshness leads.created_at within the 24 h RPO, in at most 15 minutes (%s)",
+    async (target) => {
+      const stack = await rendered("dealix", target);
+      const drill = workloadOf(stack, "restore-drill");
+      expect(drill.schedule).toBe("30 4 1 * *");
+      expect(drill.env).toMatchObject({
+        DRILL_TABLES: "leads,users",
+        DRILL_TOLERANCE_PERCENT: "5",
+        FRESHNESS_TABLE: "leads",
+        FRESHNESS_COLUMN: "created_at",
+        RPO_HOURS: "24",
+        DRILL_GOAL_SECONDS: "900",
+      });
+      expect(workloadOf(stack, "backup").schedule).toBe("0 2 * * *");
+      expect(workloadOf(stack, "migrate").command).toEqual(["alembic", "upgrade", "head"]);
+      // The alerts follow the same RPO and drill goal.
+      const rules = configFile(workloadOf(stack, "prometheus"), "ballast.rules.yml");
+      expect(rules).toContain("(time() - ballast_backup_last_success_timestamp_seconds) / 3600 > 24");
+      expect(rules).toContain("ballast_restore_drill_last_duration_seconds / 60 > 15");
+    },
+  );
 
   it.each(targets)("rotates ALL generated secrets with one counter (scenario 6), Postgres in place (%s)", async (target) => {
     const stack = await rendered("dealix", target);
-    const keepers = Object.fromEntries(stack.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, p.inputs.keepers]));
-    for (const secret of ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password", "redis-password"]) {
+    const keepers = Object.fromEntries(
+      stack.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, p.inputs.keepers]),
+    );
+    for (const secret of [
+      "postgres-password",
+      "postgres-app-password",
+      "postgres-monitor-password",
+      "postgres-backup-password",
+      "redis-password",
+    ]) {
       expect(keepers[secret], secret).toEqual({ rotation: "1" });
     }
     expect(workloadOf(stack, "api").env.BALLAST_SECRET_REVISIONS).toBe("postgres-app-password=1,redis-password=1");
@@ -503,7 +577,10 @@ describe("AI Training Portal", () => {
     expect(fit.cpu).toBeLessThanOrEqual(1);
     const compose = await composeOf("ai-training-portal");
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(["web", "db"]));
-    expect(compose.services.web.depends_on).toMatchObject({ db: { condition: "service_healthy" }, migrate: { condition: "service_completed_successfully" } });
+    expect(compose.services.web.depends_on).toMatchObject({
+      db: { condition: "service_healthy" },
+      migrate: { condition: "service_completed_successfully" },
+    });
   });
 
   it("Kubernetes: the database is a StatefulSet named db, the app a Deployment named web", async () => {

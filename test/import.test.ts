@@ -10,7 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { findingLine, ImportError, importComposeText, stackFileText, summaryText, validateImport, type ComposeImport } from "../scripts/import/index";
+import {
+  findingLine,
+  ImportError,
+  importComposeText,
+  stackFileText,
+  summaryText,
+  validateImport,
+  type ComposeImport,
+} from "../scripts/import/index";
 import { cronOf, cronOfInterval, sleepLoop } from "../scripts/import/schedule";
 import { memoryOf, splitHost } from "../scripts/import/values";
 import { renderStackFile } from "../scripts/lib/render-stack";
@@ -61,7 +69,10 @@ describe.each(systems)("importing %s's production compose file", (system) => {
   it.each(targets)("renders on %s, valid against the target's schema", async (target) => {
     const stack = await renderImported(system, target);
     expect(stack.target).toBe(target);
-    const problems = target === "compose" ? composeSpecProblems(composeDocumentOf(stack.files)) : kubernetesSchemaProblems(kubernetesObjectsOf(stack.files));
+    const problems =
+      target === "compose"
+        ? composeSpecProblems(composeDocumentOf(stack.files))
+        : kubernetesSchemaProblems(kubernetesObjectsOf(stack.files));
     expect(problems).toEqual([]);
     const app = config(imported(system, target)).app;
     expect(stack.model.workloads.map((w) => w.name)).toContain(app.name ?? "app");
@@ -92,7 +103,12 @@ describe("what each runbook's compose file becomes", () => {
       metrics: false,
       subdomain: "",
       env: { NODE_ENV: "production", OLLAMA_BASE_URL: "http://ollama:11434", IPCHA_URL: "http://ipcha:8080" },
-      secretEnv: { AUTH_SECRET: "auth-secret", ENCRYPTION_KEY: "encryption-key", STRIPE_SECRET_KEY: "stripe-secret-key", STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret" },
+      secretEnv: {
+        AUTH_SECRET: "auth-secret",
+        ENCRYPTION_KEY: "encryption-key",
+        STRIPE_SECRET_KEY: "stripe-secret-key",
+        STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret",
+      },
     });
     expect(c.postgres).toEqual({ image: "pgvector/pgvector:0.8.0-pg16", database: "nyxcore", user: "nyxcore", extensions: ["vector"] });
     expect(c.redis).toEqual({ maxmemory: "256mb", evictionPolicy: "allkeys-lru" });
@@ -103,7 +119,12 @@ describe("what each runbook's compose file becomes", () => {
     ]);
     expect(c.monitoring).toBeUndefined();
     expect(requiredSecrets(result)).toEqual(["encryption-key", "stripe-secret-key", "stripe-webhook-secret"]);
-    expect(result.secrets.find((s) => s.name === "auth-secret")).toMatchObject({ required: false, builtin: true, readBy: ["app.AUTH_SECRET"], line: 15 });
+    expect(result.secrets.find((s) => s.name === "auth-secret")).toMatchObject({
+      required: false,
+      builtin: true,
+      readBy: ["app.AUTH_SECRET"],
+      line: 15,
+    });
     expect(findings(result)).toEqual(
       expect.arrayContaining([
         "line 13: app: DATABASE_URL — not mapped because Ballast injects DATABASE_URL for its own Postgres (a generated password); the compose value is not copied",
@@ -133,8 +154,19 @@ describe("what each runbook's compose file becomes", () => {
   it("nomosx: api with 3 replicas, 5 workers at 4 CPU / 8 GB, Redis flags; the cron container and env_file are findings", () => {
     const result = imported("nomosx", "kubernetes");
     const c = config(result);
-    expect(c.app).toMatchObject({ name: "api", image: "ghcr.io/nomosx/nomosx-api:2.0.0", port: 3000, replicas: 3, resources: { cpu: 2, memory: "4Gi" } });
-    expect(c.app.secretEnv).toEqual({ OPENAI_API_KEY: "openai-api-key", JWT_SECRET: "auth-secret", ADMIN_KEY: "admin-key", SENTRY_DSN: "sentry-dsn" });
+    expect(c.app).toMatchObject({
+      name: "api",
+      image: "ghcr.io/nomosx/nomosx-api:2.0.0",
+      port: 3000,
+      replicas: 3,
+      resources: { cpu: 2, memory: "4Gi" },
+    });
+    expect(c.app.secretEnv).toEqual({
+      OPENAI_API_KEY: "openai-api-key",
+      JWT_SECRET: "auth-secret",
+      ADMIN_KEY: "admin-key",
+      SENTRY_DSN: "sentry-dsn",
+    });
     expect(c.workers).toEqual([
       {
         name: "worker",
@@ -166,9 +198,27 @@ describe("what each runbook's compose file becomes", () => {
     const c = config(result);
     expect(c.postgres).toEqual({ external: true });
     expect(c.redis).toEqual({ enabled: false });
-    expect(c.app).toMatchObject({ name: "api", build: { context: ".", dockerfile: "apps/api/Dockerfile", repository: "ghcr.io/nexuscore/api" }, port: 3001, health: { liveness: "/api/health", startPeriodSeconds: 20 } });
-    expect(c.app.env).toEqual({ NODE_ENV: "production", PORT: "3001", SUPABASE_URL: "https://abcdefghijklmnop.supabase.co", LLM_GATEWAY_URL: "http://llm-gateway:8000", OTEL_SERVICE_NAME: "nexuscore" });
-    expect(c.cronJobs).toEqual([{ name: "usage-report", schedule: "0 0 * * *", command: ["node", "dist/jobs/report-usage.js"], secretEnv: { STRIPE_SECRET_KEY: "stripe-secret-key" } }]);
+    expect(c.app).toMatchObject({
+      name: "api",
+      build: { context: ".", dockerfile: "apps/api/Dockerfile", repository: "ghcr.io/nexuscore/api" },
+      port: 3001,
+      health: { liveness: "/api/health", startPeriodSeconds: 20 },
+    });
+    expect(c.app.env).toEqual({
+      NODE_ENV: "production",
+      PORT: "3001",
+      SUPABASE_URL: "https://abcdefghijklmnop.supabase.co",
+      LLM_GATEWAY_URL: "http://llm-gateway:8000",
+      OTEL_SERVICE_NAME: "nexuscore",
+    });
+    expect(c.cronJobs).toEqual([
+      {
+        name: "usage-report",
+        schedule: "0 0 * * *",
+        command: ["node", "dist/jobs/report-usage.js"],
+        secretEnv: { STRIPE_SECRET_KEY: "stripe-secret-key" },
+      },
+    ]);
     expect(c.services).toEqual([
       {
         name: "llm-gateway",
@@ -176,11 +226,21 @@ describe("what each runbook's compose file becomes", () => {
         port: 8000,
         health: { liveness: "/health" },
         env: { SUPABASE_URL: "https://abcdefghijklmnop.supabase.co", OTEL_SERVICE_NAME: "nexuscore" },
-        secretEnv: { OPENAI_API_KEY: "openai-api-key", ANTHROPIC_API_KEY: "anthropic-api-key", TOGETHER_API_KEY: "together-api-key", SUPABASE_SERVICE_ROLE_KEY: "supabase-service-role-key" },
+        secretEnv: {
+          OPENAI_API_KEY: "openai-api-key",
+          ANTHROPIC_API_KEY: "anthropic-api-key",
+          TOGETHER_API_KEY: "together-api-key",
+          SUPABASE_SERVICE_ROLE_KEY: "supabase-service-role-key",
+        },
       },
     ]);
     expect(c.monitoring).toEqual({ tracing: { enabled: true, backend: "jaeger" } });
-    expect(result.secrets.find((s) => s.name === "database-url")).toMatchObject({ required: true, builtin: true, readBy: ["api.DATABASE_URL", "usage-report.DATABASE_URL"], line: 17 });
+    expect(result.secrets.find((s) => s.name === "database-url")).toMatchObject({
+      required: true,
+      builtin: true,
+      readBy: ["api.DATABASE_URL", "usage-report.DATABASE_URL"],
+      line: 17,
+    });
     expect(findings(result)).toEqual(
       expect.arrayContaining([
         "line 21: api: OTEL_EXPORTER_OTLP_ENDPOINT — not mapped because Ballast sets the OTLP settings of its own tracing backend (monitoring.tracing)",
@@ -206,11 +266,23 @@ describe("what each runbook's compose file becomes", () => {
       env: { POSTHOG_HOST: "https://eu.i.posthog.com", LLM_PROVIDER_PRIORITY: "anthropic,openai,google" },
     });
     expect(c.workers).toEqual([
-      { name: "worker", command: ["arq", "app.worker.WorkerSettings"], replicas: 2, secretEnv: { SENTRY_DSN: "sentry-dsn", ANTHROPIC_API_KEY: "anthropic-api-key", OPENAI_API_KEY: "openai-api-key" } },
+      {
+        name: "worker",
+        command: ["arq", "app.worker.WorkerSettings"],
+        replicas: 2,
+        secretEnv: { SENTRY_DSN: "sentry-dsn", ANTHROPIC_API_KEY: "anthropic-api-key", OPENAI_API_KEY: "openai-api-key" },
+      },
     ]);
     expect(c.redis).toEqual({ image: "redis:7.2.4-alpine", evictionPolicy: "noeviction", appendonly: true });
     expect(c.postgres).toEqual({ image: "pgvector/pgvector:0.8.0-pg16", database: "dealix", user: "dealix", extensions: ["vector"] });
-    expect(result.mapped.map((m) => `${m.line} ${m.service} -> ${m.role}`)).toEqual(["6 api -> app", "40 migrate -> migration", "53 worker -> worker", "65 postgres -> postgres", "77 redis -> redis", "85 nginx -> proxy"]);
+    expect(result.mapped.map((m) => `${m.line} ${m.service} -> ${m.role}`)).toEqual([
+      "6 api -> app",
+      "40 migrate -> migration",
+      "53 worker -> worker",
+      "65 postgres -> postgres",
+      "77 redis -> redis",
+      "85 nginx -> proxy",
+    ]);
     expect(findings(result)).toEqual(
       expect.arrayContaining([
         "line 73: postgres: volume ./backups:/var/backups/postgres — not mapped because Ballast's Postgres data keeps only its data directory",
@@ -223,12 +295,27 @@ describe("what each runbook's compose file becomes", () => {
   it("ai-training-portal: web and db keep their names; the direct URL to db becomes Ballast's database-url; a key written in the file becomes a secret", () => {
     const result = imported("ai-training-portal", "compose");
     const c = config(result);
-    expect(c.app).toMatchObject({ name: "web", port: 3000, health: { liveness: "/api/health", startPeriodSeconds: 60 }, env: { NODE_ENV: "production", SEED_DB: "true" } });
+    expect(c.app).toMatchObject({
+      name: "web",
+      port: 3000,
+      health: { liveness: "/api/health", startPeriodSeconds: 60 },
+      env: { NODE_ENV: "production", SEED_DB: "true" },
+    });
     expect(c.app.secretEnv).toEqual({ DATABASE_URL_UNPOOLED: "database-url", ANTHROPIC_API_KEY: "anthropic-api-key" });
     expect(c.app.build).toEqual({ context: ".", dockerfile: "Dockerfile", repository: "registry.example.com/ai-training-portal/web" });
-    expect(c.postgres).toEqual({ name: "db", image: "pgvector/pgvector:0.8.0-pg16", database: "claude_training", user: "postgres", extensions: ["vector"] });
+    expect(c.postgres).toEqual({
+      name: "db",
+      image: "pgvector/pgvector:0.8.0-pg16",
+      database: "claude_training",
+      user: "postgres",
+      extensions: ["vector"],
+    });
     expect(c.redis).toEqual({ enabled: false });
-    expect(result.secrets.find((s) => s.name === "anthropic-api-key")).toMatchObject({ required: true, line: 12, note: "ANTHROPIC_API_KEY, written in the compose file (not copied)" });
+    expect(result.secrets.find((s) => s.name === "anthropic-api-key")).toMatchObject({
+      required: true,
+      line: 12,
+      note: "ANTHROPIC_API_KEY, written in the compose file (not copied)",
+    });
     expect(result.placeholders.map((p) => p.path.join("."))).toEqual([
       "domain",
       "acmeEmail",
@@ -250,7 +337,11 @@ describe("what each runbook's compose file becomes", () => {
     for (const value of values) expect(compose).toContain(value);
     for (const target of targets) {
       const result = imported("ai-training-portal", target);
-      const texts = [stackFileText(result, "Pulumi.x.yaml"), summaryText(result, "Pulumi.x.yaml", validateImport(result), true), JSON.stringify(result)];
+      const texts = [
+        stackFileText(result, "Pulumi.x.yaml"),
+        summaryText(result, "Pulumi.x.yaml", validateImport(result), true),
+        JSON.stringify(result),
+      ];
       const rendered = await renderImported("ai-training-portal", target);
       texts.push(...rendered.files.map((f) => f.content));
       for (const value of values) for (const text of texts) expect(text).not.toContain(value);
@@ -276,7 +367,9 @@ describe("mapping rules", () => {
       ["celery", ["celery", "-A", "acme", "worker", "-l", "info"]],
       ["mailer", undefined],
     ]);
-    expect(findings(result)).toContain("line 8: celery: published ports 5555:5555 — not mapped because workers serve no traffic in Ballast");
+    expect(findings(result)).toContain(
+      "line 8: celery: published ports 5555:5555 — not mapped because workers serve no traffic in Ballast",
+    );
   });
 
   it("turns ofelia job-exec labels into cron jobs in the app's image and replaces the ofelia scheduler", () => {
@@ -292,7 +385,9 @@ describe("mapping rules", () => {
     image: mcuadros/ofelia:0.3.13
     command: daemon --docker
 `);
-    expect(config(result).cronJobs).toEqual([{ name: "cleanup", schedule: "30 3 * * *", command: ["npm", "run", "cleanup", "--", "--days", "30"] }]);
+    expect(config(result).cronJobs).toEqual([
+      { name: "cleanup", schedule: "30 3 * * *", command: ["npm", "run", "cleanup", "--", "--days", "30"] },
+    ]);
     expect(findings(result)).toEqual(
       expect.arrayContaining([
         'line 7: app: ofelia job cleanup — changed: mapped to cronJobs[] cleanup "30 3 * * *" (UTC); it runs in a new container, not inside the running one',
@@ -358,7 +453,9 @@ describe("mapping rules", () => {
     restart: "no"
 `);
     expect(config(result).app.migration).toEqual({ command: ["npx", "prisma", "migrate", "deploy"] });
-    expect(findings(result)).toContain("line 9: migrate: its own image — not mapped because app.migration runs in the app's image: the migration command must exist there");
+    expect(findings(result)).toContain(
+      "line 9: migrate: its own image — not mapped because app.migration runs in the app's image: the migration command must exist there",
+    );
     expect(result.mapped.find((m) => m.service === "migrate")).toMatchObject({ role: "migration", line: 8 });
   });
 
@@ -402,7 +499,14 @@ describe("mapping rules", () => {
 volumes:
   db:
 `);
-    expect(config(result).postgres).toEqual({ name: "database", image: "pgvector/pgvector:0.8.0-pg15", database: "shop", user: "shop", extensions: ["vector"], maxConnections: 250 });
+    expect(config(result).postgres).toEqual({
+      name: "database",
+      image: "pgvector/pgvector:0.8.0-pg15",
+      database: "shop",
+      user: "shop",
+      extensions: ["vector"],
+      maxConnections: 250,
+    });
     expect(findings(result)).toEqual(
       expect.arrayContaining([
         "line 7: database: -c shared_preload_libraries=pg_stat_statements — not mapped because Postgres server settings other than max_connections are not declarable",
@@ -427,7 +531,12 @@ volumes:
 `);
     const app = config(result).app;
     expect(app.env).toEqual({ LOG_LEVEL: "info", FEATURE_X: "true" });
-    expect(app.secretEnv).toEqual({ STRIPE_SECRET_KEY: "stripe-secret-key", MAIL_URL: "mail-url", REGION: "region", SENTRY_DSN: "sentry-dsn" });
+    expect(app.secretEnv).toEqual({
+      STRIPE_SECRET_KEY: "stripe-secret-key",
+      MAIL_URL: "mail-url",
+      REGION: "region",
+      SENTRY_DSN: "sentry-dsn",
+    });
     expect(result.secrets.map((s) => [s.name, s.line, s.note])).toEqual([
       ["mail-url", 9, "MAIL_URL, written in the compose file (not copied)"],
       ["region", 10, "REGION, from the deploy environment (${REGION})"],
@@ -437,7 +546,9 @@ volumes:
     const text = stackFileText(result, "Pulumi.prod.yaml") + summaryText(result, "Pulumi.prod.yaml", validateImport(result), true);
     expect(text).not.toContain("sk_live_51LiteralValueInCompose");
     expect(text).not.toContain("hunter2");
-    expect(text).toContain("pulumi config set --config-file Pulumi.prod.yaml --secret --path 'ballast:secretValues.stripe-secret-key' <STRIPE_SECRET_KEY>");
+    expect(text).toContain(
+      "pulumi config set --config-file Pulumi.prod.yaml --secret --path 'ballast:secretValues.stripe-secret-key' <STRIPE_SECRET_KEY>",
+    );
   });
 
   it("reports the volumes of stateless workloads with their lines, and keeps one named volume of an extra service as storage", () => {
@@ -463,7 +574,9 @@ volumes:
         "line 7: app: volume cache:/app/.cache — not mapped because the workload is stateless in Ballast: keep its data in Postgres, Redis or object storage",
       ]),
     );
-    expect(config(result).services).toEqual([{ name: "search", image: "getmeili/meilisearch:v1.11.3", port: 7700, storage: { mountPath: "/meili_data", sizeGiB: 10 } }]);
+    expect(config(result).services).toEqual([
+      { name: "search", image: "getmeili/meilisearch:v1.11.3", port: 7700, storage: { mountPath: "/meili_data", sizeGiB: 10 } },
+    ]);
   });
 
   it("reads resources, health commands and a VIRTUAL_HOST, and renames a service that takes a Ballast workload's name", () => {
@@ -489,9 +602,26 @@ volumes:
 `);
     const c = config(result);
     expect(c.domain).toBe("example.org");
-    expect(c.app).toMatchObject({ name: "frontend", port: 8080, subdomain: "shop", health: { liveness: "/healthz" }, resources: { cpu: 0.5, memory: "1536Mi" } });
-    expect(c.workers).toEqual([{ name: "scheduler-job", command: ["python", "-m", "jobs.consumer"], image: "acme/jobs:3.1.0", health: { command: ["python", "-m", "jobs.ping"], startPeriodSeconds: 90 } }].map((w) => expect.objectContaining(w)));
-    expect(findings(result)).toContain('line 14: scheduler: name scheduler — changed: "scheduler" is the name of a Ballast workload: imported as "scheduler-job"');
+    expect(c.app).toMatchObject({
+      name: "frontend",
+      port: 8080,
+      subdomain: "shop",
+      health: { liveness: "/healthz" },
+      resources: { cpu: 0.5, memory: "1536Mi" },
+    });
+    expect(c.workers).toEqual(
+      [
+        {
+          name: "scheduler-job",
+          command: ["python", "-m", "jobs.consumer"],
+          image: "acme/jobs:3.1.0",
+          health: { command: ["python", "-m", "jobs.ping"], startPeriodSeconds: 90 },
+        },
+      ].map((w) => expect.objectContaining(w)),
+    );
+    expect(findings(result)).toContain(
+      'line 14: scheduler: name scheduler — changed: "scheduler" is the name of a Ballast workload: imported as "scheduler-job"',
+    );
     expect(memoryOf("512M")).toBe("512Mi");
     expect(memoryOf("2g")).toBe("2Gi");
     expect(memoryOf("1k")).toBeUndefined();
@@ -510,7 +640,12 @@ volumes:
     command: sh -c "node server.js --region \${REGION}"
     ports: ["3000"]
 `);
-    expect(config(result).app.build).toEqual({ context: ".", dockerfile: "Dockerfile", args: { NODE_VERSION: "20" }, repository: "ghcr.io/acme/app" });
+    expect(config(result).app.build).toEqual({
+      context: ".",
+      dockerfile: "Dockerfile",
+      args: { NODE_VERSION: "20" },
+      repository: "ghcr.io/acme/app",
+    });
     expect(findings(result)).toEqual(
       expect.arrayContaining([
         "line 5: app: build args NPM_TOKEN — not mapped because a secret passed as a build argument stays in the image history: use a BuildKit secret mount in the Dockerfile (the value is not copied)",
@@ -591,25 +726,41 @@ describe("errors", () => {
   });
 
   it("refuses a file without services, with empty services, or with a service that is not a mapping", () => {
-    expect((error("version: '3.8'\n") as Error).message).toBe("docker-compose.yml: line 1: no services: key: a docker-compose file declares its containers under services:");
-    expect((error("name: x\nservices: {}\n") as Error).message).toBe("docker-compose.yml: line 2: services: is empty or not a mapping: there is nothing to import");
-    expect((error("services:\n  web: nginx\n") as Error).message).toBe("docker-compose.yml: line 2: service web is not a mapping of compose keys (image, build, ports, ...)");
-    expect((error("- a\n- b\n") as Error).message).toBe("docker-compose.yml: line 1: not a docker-compose file: the top level must be a mapping with a services: key");
+    expect((error("version: '3.8'\n") as Error).message).toBe(
+      "docker-compose.yml: line 1: no services: key: a docker-compose file declares its containers under services:",
+    );
+    expect((error("name: x\nservices: {}\n") as Error).message).toBe(
+      "docker-compose.yml: line 2: services: is empty or not a mapping: there is nothing to import",
+    );
+    expect((error("services:\n  web: nginx\n") as Error).message).toBe(
+      "docker-compose.yml: line 2: service web is not a mapping of compose keys (image, build, ports, ...)",
+    );
+    expect((error("- a\n- b\n") as Error).message).toBe(
+      "docker-compose.yml: line 1: not a docker-compose file: the top level must be a mapping with a services: key",
+    );
   });
 
   it("asks for --app when no service looks like the app, and refuses an --app or --image that names no service", () => {
     expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n") as Error).message).toBe(
       "docker-compose.yml: line 1: no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE",
     );
-    expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n", { app: "web" }) as Error).message).toBe("docker-compose.yml: line 1: --app web: no such service (services: sync)");
-    expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n    ports: ['80']\n", { images: { synk: "acme/sync:1.0.1" } }) as Error).message).toBe(
-      "docker-compose.yml: line 1: --image synk: no such service (services: sync)",
+    expect((error("services:\n  sync:\n    image: acme/sync:1.0.0\n", { app: "web" }) as Error).message).toBe(
+      "docker-compose.yml: line 1: --app web: no such service (services: sync)",
     );
+    expect(
+      (error("services:\n  sync:\n    image: acme/sync:1.0.0\n    ports: ['80']\n", { images: { synk: "acme/sync:1.0.1" } }) as Error)
+        .message,
+    ).toBe("docker-compose.yml: line 1: --image synk: no such service (services: sync)");
   });
 });
 
 describe("npm run import (the CLI)", () => {
-  const run = (args: string[], cwd: string) => spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "scripts", "import.ts"), ...args], { cwd, encoding: "utf8", env: { ...process.env, INIT_CWD: cwd } });
+  const run = (args: string[], cwd: string) =>
+    spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "scripts", "import.ts"), ...args], {
+      cwd,
+      encoding: "utf8",
+      env: { ...process.env, INIT_CWD: cwd },
+    });
 
   it("writes the stack file and prints the secrets with their commands; refuses to overwrite it", () => {
     const cwd = mkdtempSync(join(tmpdir(), "ballast-import-cli-"));
@@ -618,7 +769,9 @@ describe("npm run import (the CLI)", () => {
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("Wrote Pulumi.dealix.yaml from ");
-    expect(first.stdout).toContain("pulumi config set --config-file Pulumi.dealix.yaml --secret --path 'ballast:secretValues.admin-key' <ADMIN_KEY>");
+    expect(first.stdout).toContain(
+      "pulumi config set --config-file Pulumi.dealix.yaml --secret --path 'ballast:secretValues.admin-key' <ADMIN_KEY>",
+    );
     expect(first.stdout).toContain("line 85: nginx: nginx:1.27-alpine — replaced:");
     expect(readFileSync(join(cwd, "Pulumi.dealix.yaml"), "utf8")).toContain("ballast:target: kubernetes");
     const again = run([compose, "--stack", "dealix"], cwd);
@@ -631,7 +784,7 @@ describe("npm run import (the CLI)", () => {
     const compose = join(root, fixturePath("nomosx"));
     const refused = run([compose, "--out", "stack.yaml", "--stack", "nomosx"], cwd);
     expect(refused.status).toBe(1);
-    expect(refused.stdout).toContain('ballast:app.image: must be pinned by an exact version tag');
+    expect(refused.stdout).toContain("ballast:app.image: must be pinned by an exact version tag");
     expect(refused.stderr).toContain("Not written");
     expect(refused.stdout).toContain("Did not write stack.yaml from ");
     expect(existsSync(join(cwd, "stack.yaml"))).toBe(false);

@@ -12,7 +12,12 @@ import { renderRunbook } from "../components/runbook";
 import type { AutoscalingSpec, StackModel, WorkloadSpec } from "../components/spec";
 import { ComposeTarget, renderComposeProject } from "../components/targets/compose";
 import { dependencyOrder } from "../components/targets/kubernetes/dependencies";
-import { renderKubernetesObjects, type KubernetesObject, type KubernetesRenderConfig, type ObjectOfKind } from "../components/targets/kubernetes";
+import {
+  renderKubernetesObjects,
+  type KubernetesObject,
+  type KubernetesRenderConfig,
+  type ObjectOfKind,
+} from "../components/targets/kubernetes";
 import { workerSpecs } from "../components/workers";
 import { composeHostDefaults, configFor, loadStack, problemsOf } from "./fixtures/config";
 import { ScaledObjectShape, TriggerAuthenticationShape } from "./fixtures/keda";
@@ -29,7 +34,13 @@ const kubernetesWithKeda = { target: "kubernetes", kubernetes: { keda: { enabled
 describe("the declaration", () => {
   it("a list or a stream trigger reaches the worker's spec with its bounds, the stack's Redis and its password secret", () => {
     const config = configFor({ ...kubernetesWithKeda, workers: [scaled()] }, "prod");
-    expect(config.workers[0].autoscaling).toEqual({ enabled: true, minReplicas: 5, maxReplicas: 20, cpuTargetPercent: 80, queue: listQueue });
+    expect(config.workers[0].autoscaling).toEqual({
+      enabled: true,
+      minReplicas: 5,
+      maxReplicas: 20,
+      cpuTargetPercent: 80,
+      queue: listQueue,
+    });
     expect(config.kubernetes.keda).toEqual({ enabled: true, namespace: "keda" });
     const [worker] = workerSpecs(config, ["ghcr.io/acme/app:1.0.0"]);
     expect(worker.replicas).toBe(5);
@@ -40,37 +51,76 @@ describe("the declaration", () => {
       configKey: "ballast:workers[0].autoscaling",
       queue: { kind: "redis-list", key: "bull:analyst:wait", targetPerReplica: 50, datastore: "redis", passwordSecret: "redis-password" },
     });
-    const stream = workerSpecs(configFor({ workers: [scaled(streamQueue, { minReplicas: 1, maxReplicas: 4 })] }, "staging"), ["ghcr.io/acme/app:1.0.0"])[0];
-    expect(stream.autoscaling?.queue).toEqual({ kind: "redis-stream", key: "events", consumerGroup: "workers", targetPerReplica: 20, datastore: "redis", passwordSecret: "redis-password" });
+    const stream = workerSpecs(configFor({ workers: [scaled(streamQueue, { minReplicas: 1, maxReplicas: 4 })] }, "staging"), [
+      "ghcr.io/acme/app:1.0.0",
+    ])[0];
+    expect(stream.autoscaling?.queue).toEqual({
+      kind: "redis-stream",
+      key: "events",
+      consumerGroup: "workers",
+      targetPerReplica: 20,
+      datastore: "redis",
+      passwordSecret: "redis-password",
+    });
   });
 
   it("warns that a local Compose stack (dev) runs no scaler: the worker stays at its minimum", () => {
     const { warnings } = loadStack({ compose: { mode: "local" }, workers: [scaled(listQueue, { minReplicas: 1, maxReplicas: 3 })] });
-    expect(warnings).toContain('ballast:workers[0].autoscaling.queue: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (1)');
-    const ssh = loadStack({ compose: { mode: "ssh", ssh: { host: "203.0.113.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleHostKeyForTheTest000000000000000000 host" }, bootstrap: { enabled: false } }, monitoring: { grafana: { allowFrom: ["203.0.113.0/24"] } }, workers: [scaled()] });
+    expect(warnings).toContain(
+      'ballast:workers[0].autoscaling.queue: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (1)',
+    );
+    const ssh = loadStack({
+      compose: {
+        mode: "ssh",
+        ssh: { host: "203.0.113.5", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleHostKeyForTheTest000000000000000000 host" },
+        bootstrap: { enabled: false },
+      },
+      monitoring: { grafana: { allowFrom: ["203.0.113.0/24"] } },
+      workers: [scaled()],
+    });
     expect(ssh.warnings.filter((w) => w.includes("autoscaling"))).toEqual([]);
   });
 
   it("CPU stays the default; on Compose a worker's autoscaling is off unless it declares a queue", () => {
-    expect(configFor({ workers: [{ name: "worker" }] }, "prod").workers[0].autoscaling).toEqual({ enabled: true, minReplicas: 5, maxReplicas: 20, cpuTargetPercent: 80 });
+    expect(configFor({ workers: [{ name: "worker" }] }, "prod").workers[0].autoscaling).toEqual({
+      enabled: true,
+      minReplicas: 5,
+      maxReplicas: 20,
+      cpuTargetPercent: 80,
+    });
     const compose = configFor({ target: "compose", compose: { mode: "local" }, workers: [{ name: "worker" }] }, "prod");
     expect(compose.workers[0].autoscaling.enabled).toBe(false);
     expect(compose.workers[0].replicas).toBe(5);
   });
 
   it.each([
-    [{ ...listQueue, kind: "rabbitmq" }, 'ballast:workers[0].autoscaling.queue.kind: must be one of "redis-list", "redis-stream" (got "rabbitmq")'],
+    [
+      { ...listQueue, kind: "rabbitmq" },
+      'ballast:workers[0].autoscaling.queue.kind: must be one of "redis-list", "redis-stream" (got "rabbitmq")',
+    ],
     [
       { ...listQueue, name: "bull analyst" },
       'ballast:workers[0].autoscaling.queue.name: must be a Redis key of letters, digits and _ . : { } / @ # + = - (at most 200 characters), such as "bull:analyst:wait" (got "bull analyst")',
     ],
-    [{ ...listQueue, targetPerReplica: 0 }, "ballast:workers[0].autoscaling.queue.targetPerReplica: must be a whole number of jobs between 1 and 1000000 (got 0)"],
-    [{ kind: "redis-stream", name: "events", targetPerReplica: 20 }, 'ballast:workers[0].autoscaling.queue.consumerGroup: required with kind "redis-stream": the consumer group whose pending entries are counted'],
-    [{ ...listQueue, consumerGroup: "workers" }, 'ballast:workers[0].autoscaling.queue.consumerGroup: only used with kind "redis-stream"; a list has no consumer group (remove it) (got "workers")'],
+    [
+      { ...listQueue, targetPerReplica: 0 },
+      "ballast:workers[0].autoscaling.queue.targetPerReplica: must be a whole number of jobs between 1 and 1000000 (got 0)",
+    ],
+    [
+      { kind: "redis-stream", name: "events", targetPerReplica: 20 },
+      'ballast:workers[0].autoscaling.queue.consumerGroup: required with kind "redis-stream": the consumer group whose pending entries are counted',
+    ],
+    [
+      { ...listQueue, consumerGroup: "workers" },
+      'ballast:workers[0].autoscaling.queue.consumerGroup: only used with kind "redis-stream"; a list has no consumer group (remove it) (got "workers")',
+    ],
     [{ ...listQueue, lenght: 3 }, "ballast:workers[0].autoscaling.queue.lenght: unknown key"],
   ])("refuses the queue %j", (queue, message) => {
     const problems = problemsOf({ ...kubernetesWithKeda, workers: [scaled(queue)] }, "prod");
-    expect(problems.some((p) => p.startsWith(message)), problems.join("\n")).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(message)),
+      problems.join("\n"),
+    ).toBe(true);
   });
 
   it("refuses a queue the stack cannot read, on each target, naming the key and the way out", () => {
@@ -111,7 +161,13 @@ function queueModel(kind: "redis-list" | "redis-stream" = "redis-list", target: 
   const worker = (w: WorkloadSpec): WorkloadSpec => ({
     ...w,
     replicas: 2,
-    autoscaling: { minReplicas: 2, maxReplicas: 6, cpuTargetPercent: 80, configKey: "ballast:workers[0].autoscaling", queue: queueOf(kind) },
+    autoscaling: {
+      minReplicas: 2,
+      maxReplicas: 6,
+      cpuTargetPercent: 80,
+      configKey: "ballast:workers[0].autoscaling",
+      queue: queueOf(kind),
+    },
   });
   return { ...model, workloads: model.workloads.map((w) => (w.name === "worker" ? worker(w) : w)) };
 }
@@ -140,7 +196,13 @@ describe("Kubernetes: KEDA owns a queue-scaled worker", () => {
       maxReplicaCount: 6,
       pollingInterval: 30,
       cooldownPeriod: 300,
-      triggers: [{ type: "redis", metadata: { address: "redis.ballast.svc:6379", listName: "bull:analyst:wait", listLength: "50" }, authenticationRef: { name: "worker-queue" } }],
+      triggers: [
+        {
+          type: "redis",
+          metadata: { address: "redis.ballast.svc:6379", listName: "bull:analyst:wait", listLength: "50" },
+          authenticationRef: { name: "worker-queue" },
+        },
+      ],
     });
     expect(auth.spec).toEqual({ secretTargetRef: [{ parameter: "password", name: "ballast-secrets", key: "redis-password" }] });
     // The Secret holds the key the TriggerAuthentication names; no password is in the trigger.
@@ -152,7 +214,11 @@ describe("Kubernetes: KEDA owns a queue-scaled worker", () => {
     const stream = objectOf(renderKubernetesObjects(queueModel("redis-stream"), kubernetesConfig), "ScaledObject", "worker");
     expect(() => new ScaledObjectShape(stream).validate()).not.toThrow();
     expect(stream.spec.triggers).toEqual([
-      { type: "redis-streams", metadata: { address: "redis.ballast.svc:6379", stream: "events", consumerGroup: "workers", pendingEntriesCount: "20" }, authenticationRef: { name: "worker-queue" } },
+      {
+        type: "redis-streams",
+        metadata: { address: "redis.ballast.svc:6379", stream: "events", consumerGroup: "workers", pendingEntriesCount: "20" },
+        authenticationRef: { name: "worker-queue" },
+      },
     ]);
   });
 
@@ -172,23 +238,39 @@ describe("Kubernetes: KEDA owns a queue-scaled worker", () => {
     };
     expect(broken((s) => (s.triggers = []))).toThrow("spec.triggers must list at least one trigger");
     expect(broken((s) => (s.minReplicaCount = 9))).toThrow("spec: minReplicaCount 9 exceeds maxReplicaCount 6");
-    expect(broken((s) => ((s.triggers as { metadata: Record<string, unknown> }[])[0].metadata.listLength = 50))).toThrow("spec.triggers[0].metadata.listLength must be a string");
-    expect(broken((s) => ((s.triggers as { metadata: Record<string, unknown> }[])[0].metadata.password = "x"))).toThrow("has unknown keys password");
-    expect(broken((s) => delete s.scaleTargetRef)).toThrow("ScaledObject.spec lacks scaleTargetRef");
-    expect(() => new TriggerAuthenticationShape({ ...objectOf(objects, "TriggerAuthentication", "worker-queue"), spec: { secretTargetRef: [{ parameter: "password", name: "ballast-secrets" }] } }).validate()).toThrow(
-      "spec.secretTargetRef[0] lacks key",
+    expect(broken((s) => ((s.triggers as { metadata: Record<string, unknown> }[])[0].metadata.listLength = 50))).toThrow(
+      "spec.triggers[0].metadata.listLength must be a string",
     );
+    expect(broken((s) => ((s.triggers as { metadata: Record<string, unknown> }[])[0].metadata.password = "x"))).toThrow(
+      "has unknown keys password",
+    );
+    expect(broken((s) => delete s.scaleTargetRef)).toThrow("ScaledObject.spec lacks scaleTargetRef");
+    expect(() =>
+      new TriggerAuthenticationShape({
+        ...objectOf(objects, "TriggerAuthentication", "worker-queue"),
+        spec: { secretTargetRef: [{ parameter: "password", name: "ballast-secrets" }] },
+      }).validate(),
+    ).toThrow("spec.secretTargetRef[0] lacks key");
   });
 
   it("lets KEDA's operator (its namespace, label app=keda-operator) reach Redis through the default deny, and nothing else new", () => {
     const redis = objectOf(objects, "NetworkPolicy", "redis");
     expect(redis.spec?.ingress).toContainEqual({
-      from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } }, podSelector: { matchLabels: { app: "keda-operator" } } }],
+      from: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } },
+          podSelector: { matchLabels: { app: "keda-operator" } },
+        },
+      ],
       ports: [{ protocol: "TCP", port: 6379 }],
     });
-    expect(objectOf(objects, "NetworkPolicy", "default-deny").spec?.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/part-of": "ballast" } });
+    expect(objectOf(objects, "NetworkPolicy", "default-deny").spec?.podSelector).toEqual({
+      matchLabels: { "app.kubernetes.io/part-of": "ballast" },
+    });
     const other = renderKubernetesObjects(queueModel(), { ...kubernetesConfig, keda: { enabled: true, namespace: "autoscaling" } });
-    expect(JSON.stringify(objectOf(other, "NetworkPolicy", "redis").spec?.ingress)).toContain('"kubernetes.io/metadata.name":"autoscaling"');
+    expect(JSON.stringify(objectOf(other, "NetworkPolicy", "redis").spec?.ingress)).toContain(
+      '"kubernetes.io/metadata.name":"autoscaling"',
+    );
     const withoutQueue = renderKubernetesObjects(fixtureModel({ target: "kubernetes" }), kubernetesConfig);
     expect(JSON.stringify(objectOf(withoutQueue, "NetworkPolicy", "redis"))).not.toContain("keda-operator");
   });
@@ -212,7 +294,10 @@ describe("Kubernetes: KEDA owns a queue-scaled worker", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("Compose: the host's cron runs autoscale.sh", () => {
-  const config = { ...configFor({ compose: { mode: "local", localDir: "/opt/ballast", project: "ballast" } }).compose, ...composeHostDefaults() };
+  const config = {
+    ...configFor({ compose: { mode: "local", localDir: "/opt/ballast", project: "ballast" } }).compose,
+    ...composeHostDefaults(),
+  };
   const target = new ComposeTarget(config, { domain: "example.com", tls: true, healthUrlPath: "/api/health", appName: "app" });
   const files = target.render(queueModel("redis-list", "compose"));
   const file = (path: string) => files.find((f) => f.path === path)?.content ?? "";
@@ -241,13 +326,18 @@ describe("Compose: the host's cron runs autoscale.sh", () => {
 
   it("the footprint counts a queue-scaled worker at its maximum and names the key that bounds it", () => {
     const model = queueModel("redis-list", "compose");
-    const atMin = composeHostFit(model.workloads.map((w) => (w.name === "worker" ? { ...w, autoscaling: undefined } : w)), { cpus: 64, memoryGiB: 256 });
+    const atMin = composeHostFit(
+      model.workloads.map((w) => (w.name === "worker" ? { ...w, autoscaling: undefined } : w)),
+      { cpus: 64, memoryGiB: 256 },
+    );
     const atMax = composeHostFit(model.workloads, { cpus: 64, memoryGiB: 256 });
     expect(atMax.memoryMiB - atMin.memoryMiB).toBe(4 * 8192);
     const tight = composeHostFit(model.workloads, { cpus: 24, memoryGiB: 48 });
     expect(tight.problems[0]).toMatch(/^ballast:host\.memoryGiB: the stack's memory limits add up to \d+ MiB/);
     expect(tight.problems[0]).toContain("worker 49152 MiB (up to 6 replicas: ballast:workers[0].autoscaling.maxReplicas)");
-    expect(tight.problems[0]).toContain("Lower those keys' memory, lower ballast:workers[0].autoscaling.maxReplicas, or declare a bigger host");
+    expect(tight.problems[0]).toContain(
+      "Lower those keys' memory, lower ballast:workers[0].autoscaling.maxReplicas, or declare a bigger host",
+    );
     expect(tight.problems[1]).toContain("worker 24 CPU (up to 6 replicas: ballast:workers[0].autoscaling.maxReplicas)");
   });
 });
@@ -258,7 +348,14 @@ describe("the runbook's Scale section says how the worker scales on each target"
       model: queueModel("redis-list", "compose"),
       target: "compose",
       environment: "staging",
-      compose: { mode: "local", project: "ballast", releaseDir: "/opt/ballast", composeCommand: "docker compose", keepReleases: 5, deployTimeoutSeconds: 300 },
+      compose: {
+        mode: "local",
+        project: "ballast",
+        releaseDir: "/opt/ballast",
+        composeCommand: "docker compose",
+        keepReleases: 5,
+        deployTimeoutSeconds: 300,
+      },
     });
     expect(compose).toContain("2–6 on the Redis list `bull:analyst:wait`, 50 jobs per replica (autoscale.sh, every minute)");
     expect(compose).toContain("tail -n 50 /opt/ballast/.ballast/autoscale.log");

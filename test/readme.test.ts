@@ -28,7 +28,10 @@ function documented(path: string): boolean {
   if (rows.some(([cell]) => namedKeys(cell).some((key) => key === plain || key.startsWith(`${plain}.`)))) return true;
   const segments = path.split(".");
   if (segments.length < 2) return false;
-  const parent = segments.slice(0, -1).join(".").replace(/\[\]|\{\}/g, "");
+  const parent = segments
+    .slice(0, -1)
+    .join(".")
+    .replace(/\[\]|\{\}/g, "");
   const field = segments[segments.length - 1];
   const fieldPattern = new RegExp("[`{ ,]" + escape(field) + "[`}, ]");
   return rows.some(([cell, row]) => new RegExp("`" + escape(parent) + "(\\[\\]|\\.|`)").test(cell) && fieldPattern.test(row));

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { renderStack, renderStackFile, withSecretPlaceholders } from "../scripts/lib/render-stack";
 import { projectRoot, readStackFile, readStackFileAt, stackNameOfPath } from "../scripts/lib/stack-files";
 
-const raw = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).map(([key, value]) => [`ballast:${key}`, JSON.stringify(value)]));
+const raw = (values: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(values).map(([key, value]) => [`ballast:${key}`, JSON.stringify(value)]));
 
 describe("stack files at any path", () => {
   it("takes the stack name from Pulumi.<stack>.yaml, or an explicit one", () => {
@@ -27,7 +28,10 @@ describe("withSecretPlaceholders", () => {
       "ballast:secretValues": JSON.stringify({ "admin-key": "given" }),
     });
     expect(placeholders).toEqual(["openai-api-key"]);
-    expect(JSON.parse(filled["ballast:secretValues"])).toEqual({ "admin-key": "given", "openai-api-key": "render-placeholder-openai-api-key" });
+    expect(JSON.parse(filled["ballast:secretValues"])).toEqual({
+      "admin-key": "given",
+      "openai-api-key": "render-placeholder-openai-api-key",
+    });
   });
 
   it("fills the supplied-only built-ins the file's features need, and only those", () => {
@@ -39,7 +43,13 @@ describe("withSecretPlaceholders", () => {
         monitoring: { alertmanager: { receiver: { type: "webhook", url: "https://hooks.example.com/a" } } },
       }),
     ).placeholders;
-    expect(needed).toEqual(["database-url", "registry-password", "backup-s3-access-key-id", "backup-s3-secret-access-key", "alertmanager-receiver"]);
+    expect(needed).toEqual([
+      "database-url",
+      "registry-password",
+      "backup-s3-access-key-id",
+      "backup-s3-secret-access-key",
+      "alertmanager-receiver",
+    ]);
     const none = withSecretPlaceholders(
       raw({
         postgres: { external: false },
@@ -54,7 +64,10 @@ describe("withSecretPlaceholders", () => {
 
 describe("renders started together", () => {
   it("run one after the other, each with its own config", async () => {
-    const [dev, file] = await Promise.all([renderStack("dev"), renderStackFile(join(projectRoot, "examples", "ai-training-portal", "Pulumi.compose.yaml"))]);
+    const [dev, file] = await Promise.all([
+      renderStack("dev"),
+      renderStackFile(join(projectRoot, "examples", "ai-training-portal", "Pulumi.compose.yaml")),
+    ]);
     expect(dev.stack).toBe("dev");
     expect(dev.model.workloads.map((w) => w.name)).toContain("app");
     expect(file.stack).toBe("compose");

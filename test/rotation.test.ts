@@ -19,12 +19,17 @@ function rendered(stack: string, overrides: Record<string, string> = {}): Promis
 }
 
 const rotation = (counters: Record<string, number>) => ({ "ballast:rotation": JSON.stringify(counters) });
-const twoKeys = (reencrypted: number) => ({ "ballast:encryptionKeyRotation": JSON.stringify({ previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", reencrypted }) });
+const twoKeys = (reencrypted: number) => ({
+  "ballast:encryptionKeyRotation": JSON.stringify({ previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", reencrypted }),
+});
 
 type Env = { name: string; value?: string; valueFrom?: { secretKeyRef?: { key: string } } }[];
 interface PodTemplate {
   metadata: { annotations?: Record<string, string> };
-  spec: { containers: { env?: Env; volumeMounts?: { name: string; mountPath: string; subPath?: string }[] }[]; volumes?: { name: string; secret?: { items?: { key: string }[] } }[] };
+  spec: {
+    containers: { env?: Env; volumeMounts?: { name: string; mountPath: string; subPath?: string }[] }[];
+    volumes?: { name: string; secret?: { items?: { key: string }[] } }[];
+  };
 }
 interface K8sObject {
   kind: string;
@@ -41,11 +46,7 @@ function definitions(stack: RenderedStack): Map<string, string> {
     return new Map(Object.entries(compose.services).map(([name, service]) => [name, JSON.stringify(service)]));
   }
   const objects = stack.files.map((f) => parse(f.content) as K8sObject);
-  return new Map(
-    objects
-      .filter((o) => workloadKinds.includes(o.kind))
-      .map((o) => [o.metadata.name, JSON.stringify(templateOf(o))]),
-  );
+  return new Map(objects.filter((o) => workloadKinds.includes(o.kind)).map((o) => [o.metadata.name, JSON.stringify(templateOf(o))]));
 }
 
 function templateOf(object: K8sObject): PodTemplate {
@@ -53,7 +54,9 @@ function templateOf(object: K8sObject): PodTemplate {
 }
 
 function k8sTemplate(stack: RenderedStack, name: string): PodTemplate {
-  const object = stack.files.map((f) => parse(f.content) as K8sObject).find((o) => o.metadata.name === name && workloadKinds.includes(o.kind))!;
+  const object = stack.files
+    .map((f) => parse(f.content) as K8sObject)
+    .find((o) => o.metadata.name === name && workloadKinds.includes(o.kind))!;
   return templateOf(object);
 }
 
@@ -78,7 +81,9 @@ describe("a rotation restarts exactly the users of the secret", () => {
   });
 
   it("Kubernetes: postgres-app-password changes the clients' pod templates and the gate Job, not the Postgres StatefulSet", async () => {
-    expect(await changedWorkloads("prod", rotation({ "postgres-app-password": 1 }))).toEqual([...appRoleUsers, "postgres-password-check"].sort());
+    expect(await changedWorkloads("prod", rotation({ "postgres-app-password": 1 }))).toEqual(
+      [...appRoleUsers, "postgres-password-check"].sort(),
+    );
   });
 
   it.each(Object.entries(roleUsers))("Compose: %s changes only the workloads that log in with it", async (secret, users) => {
@@ -110,13 +115,24 @@ describe("rotate all: ballast:rotation.all", () => {
     expect(all.recorder.byType("random:index/randomBytes:RandomBytes").map((b) => b.name)).toEqual(["encryption-key"]);
   });
 
-  it.each(["staging", "prod"])("%s: it restarts the union of the per-secret rotations, stamped with each secret's counter", async (stack) => {
-    const union = new Set<string>();
-    for (const secret of ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password", "redis-password", "auth-secret", "grafana-admin-password"]) {
-      for (const name of await changedWorkloads(stack, rotation({ [secret]: 1 }))) union.add(name);
-    }
-    expect(await changedWorkloads(stack, rotation({ all: 1 }))).toEqual([...union].sort());
-  });
+  it.each(["staging", "prod"])(
+    "%s: it restarts the union of the per-secret rotations, stamped with each secret's counter",
+    async (stack) => {
+      const union = new Set<string>();
+      for (const secret of [
+        "postgres-password",
+        "postgres-app-password",
+        "postgres-monitor-password",
+        "postgres-backup-password",
+        "redis-password",
+        "auth-secret",
+        "grafana-admin-password",
+      ]) {
+        for (const name of await changedWorkloads(stack, rotation({ [secret]: 1 }))) union.add(name);
+      }
+      expect(await changedWorkloads(stack, rotation({ all: 1 }))).toEqual([...union].sort());
+    },
+  );
 
   it("a later per-secret bump adds to all: only that secret's users change again", async () => {
     const base = rotation({ all: 1 });
@@ -124,7 +140,11 @@ describe("rotate all: ballast:rotation.all", () => {
     const authUsers = await changedWorkloads("prod", rotation({ "auth-secret": 1 }));
     expect(changed).toEqual(authUsers);
     const bumped = await rendered("prod", rotation({ all: 1, "auth-secret": 1 }));
-    const keepers = Object.fromEntries(bumped.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, (p.inputs.keepers as { rotation: string }).rotation]));
+    const keepers = Object.fromEntries(
+      bumped.recorder
+        .byType("random:index/randomPassword:RandomPassword")
+        .map((p) => [p.name, (p.inputs.keepers as { rotation: string }).rotation]),
+    );
     expect(keepers).toEqual({
       "auth-secret": "2",
       "grafana-admin-password": "1",
@@ -135,7 +155,10 @@ describe("rotate all: ballast:rotation.all", () => {
       "redis-password": "1",
     });
     const app = k8sTemplate(bumped, "app").spec.containers[0].env!;
-    expect(app[app.length - 1]).toEqual({ name: "BALLAST_SECRET_REVISIONS", value: "auth-secret=2,postgres-app-password=1,redis-password=1" });
+    expect(app[app.length - 1]).toEqual({
+      name: "BALLAST_SECRET_REVISIONS",
+      value: "auth-secret=2,postgres-app-password=1,redis-password=1",
+    });
   });
 });
 
@@ -144,14 +167,26 @@ describe("Postgres takes its password in place", () => {
     const postgres = k8sTemplate(await rendered("prod"), "postgres");
     const container = postgres.spec.containers[0];
     expect(container.env!.find((e) => e.name === "POSTGRES_PASSWORD")).toBeUndefined();
-    expect(container.env!.find((e) => e.name === "POSTGRES_PASSWORD_FILE")).toEqual({ name: "POSTGRES_PASSWORD_FILE", value: "/run/ballast/live/postgres-password" });
-    expect(container.volumeMounts!.find((m) => m.name === "ballast-live-secrets")).toEqual({ name: "ballast-live-secrets", mountPath: "/run/ballast/live", readOnly: true });
+    expect(container.env!.find((e) => e.name === "POSTGRES_PASSWORD_FILE")).toEqual({
+      name: "POSTGRES_PASSWORD_FILE",
+      value: "/run/ballast/live/postgres-password",
+    });
+    expect(container.volumeMounts!.find((m) => m.name === "ballast-live-secrets")).toEqual({
+      name: "ballast-live-secrets",
+      mountPath: "/run/ballast/live",
+      readOnly: true,
+    });
     expect(postgres.spec.volumes!.find((v) => v.name === "ballast-live-secrets")!.secret!.items).toEqual(
-      ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((key) => ({ key, path: key, mode: 0o400 })),
+      ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((key) => ({
+        key,
+        path: key,
+        mode: 0o400,
+      })),
     );
     expect(container.env!.find((e) => e.name === "BALLAST_ROLE_PASSWORDS")).toEqual({
       name: "BALLAST_ROLE_PASSWORDS",
-      value: "ballast_app=/run/ballast/live/postgres-app-password ballast_monitor=/run/ballast/live/postgres-monitor-password ballast_backup=/run/ballast/live/postgres-backup-password",
+      value:
+        "ballast_app=/run/ballast/live/postgres-app-password ballast_monitor=/run/ballast/live/postgres-monitor-password ballast_backup=/run/ballast/live/postgres-backup-password",
     });
   });
 
@@ -170,7 +205,9 @@ describe("Postgres takes its password in place", () => {
     const job = prod.recorder.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && r.name === "job-postgres-password-check")!;
     expect(job).toBeDefined();
     for (const name of ["deployment-app", "deployment-worker", "deployment-postgres-exporter", "cronjob-backup"]) {
-      expect(prod.recorder.options.find((o) => o.name === name)!.dependsOn, name).toContain("kubernetes:batch/v1:Job::job-postgres-password-check");
+      expect(prod.recorder.options.find((o) => o.name === name)!.dependsOn, name).toContain(
+        "kubernetes:batch/v1:Job::job-postgres-password-check",
+      );
     }
   });
 
@@ -183,13 +220,18 @@ describe("Postgres takes its password in place", () => {
     expect(postgres.environment!.POSTGRES_PASSWORD).toBeUndefined();
     expect(postgres.environment!.POSTGRES_PASSWORD_FILE).toBe("/run/ballast/live/postgres-password");
     expect(postgres.secrets).toEqual(
-      ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((source) => ({ source, target: `/run/ballast/live/${source}` })),
+      ["postgres-password", "postgres-app-password", "postgres-monitor-password", "postgres-backup-password"].map((source) => ({
+        source,
+        target: `/run/ballast/live/${source}`,
+      })),
     );
     expect(postgres.labels!["ballast.secret-files-hash"]).toBeUndefined();
     expect(compose.services["postgres-password-check"]).toBeUndefined();
     const deploy = staging.files.find((f) => f.path === "deploy.sh")!.content;
     expect(deploy).toContain("readonly -a LIVE_SERVICES=('postgres' 'postgres' 'postgres' 'postgres')");
-    expect(deploy).toContain("readonly -a LIVE_SECRETS=('postgres-password' 'postgres-app-password' 'postgres-monitor-password' 'postgres-backup-password')");
+    expect(deploy).toContain(
+      "readonly -a LIVE_SECRETS=('postgres-password' 'postgres-app-password' 'postgres-monitor-password' 'postgres-backup-password')",
+    );
     expect(deploy).toContain(
       "readonly -a LIVE_COMMANDS=('/usr/local/bin/ballast-postgres-rotate' '/usr/local/bin/ballast-postgres-rotate ballast_app' '/usr/local/bin/ballast-postgres-rotate ballast_monitor' '/usr/local/bin/ballast-postgres-rotate ballast_backup')",
     );
@@ -223,14 +265,20 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
     const generation1 = Buffer.from("LEAKCHECKencryption-key-1".padEnd(32, "x")).toString("hex");
     expect(data).toContain(`"encryption-key":"${generation1}"`);
     expect(data).toContain(`"encryption-key-previous":"${generation0}"`);
-    const closedSecret = JSON.stringify((await rendered("prod", closed)).recorder.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets")!.inputs);
+    const closedSecret = JSON.stringify(
+      (await rendered("prod", closed)).recorder.resources.find(
+        (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets",
+      )!.inputs,
+    );
     expect(closedSecret).not.toContain("encryption-key-previous");
   });
 
   it("the previous key stays protected while data may be encrypted with it, and is unprotected once re-encrypted", async () => {
     const protection = async (overrides: Record<string, string>) =>
       Object.fromEntries(
-        (await rendered("prod", overrides)).recorder.options.filter((o) => o.type === "random:index/randomBytes:RandomBytes").map((o) => [o.name, o.protect]),
+        (await rendered("prod", overrides)).recorder.options
+          .filter((o) => o.type === "random:index/randomBytes:RandomBytes")
+          .map((o) => [o.name, o.protect]),
       );
     expect(await protection(twoKeys(0))).toEqual({ "encryption-key": true });
     expect(await protection(opened)).toEqual({ "encryption-key": true, "encryption-key-1": true });
@@ -239,8 +287,11 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
 
   it("Compose: the app's service reads both variables during the window, one after; exactly the key's users change", async () => {
     const service = async (overrides: Record<string, string>) =>
-      (parse((await rendered("staging", overrides)).files.find((f) => f.path === "docker-compose.yml")!.content) as { services: Record<string, { environment: Record<string, string> }> }).services.app
-        .environment;
+      (
+        parse((await rendered("staging", overrides)).files.find((f) => f.path === "docker-compose.yml")!.content) as {
+          services: Record<string, { environment: Record<string, string> }>;
+        }
+      ).services.app.environment;
     expect((await service(opened)).ENCRYPTION_KEY_PREVIOUS).toBe("${ENCRYPTION_KEY_PREVIOUS:?secret missing}");
     expect((await service(opened)).ENCRYPTION_KEY).toBe("${ENCRYPTION_KEY:?secret missing}");
     expect((await service(closed)).ENCRYPTION_KEY_PREVIOUS).toBeUndefined();

@@ -43,8 +43,20 @@ function backupJobs(): WorkloadSpec[] {
     jobTimeoutSeconds: 7200,
   };
   return [
-    workload({ ...base, name: "backup", description: "pg_dump of app to the backups volume", command: ["bash", "/etc/ballast/backups/backup.sh"], schedule: "15 3 * * *" }),
-    workload({ ...base, name: "restore-drill", description: "Restores the newest backup into app_restore_drill", command: ["bash", "/etc/ballast/backups/restore-drill.sh"], schedule: "30 4 1 * *" }),
+    workload({
+      ...base,
+      name: "backup",
+      description: "pg_dump of app to the backups volume",
+      command: ["bash", "/etc/ballast/backups/backup.sh"],
+      schedule: "15 3 * * *",
+    }),
+    workload({
+      ...base,
+      name: "restore-drill",
+      description: "Restores the newest backup into app_restore_drill",
+      command: ["bash", "/etc/ballast/backups/restore-drill.sh"],
+      schedule: "30 4 1 * *",
+    }),
   ];
 }
 
@@ -138,7 +150,9 @@ describe("renderRunbook, compose target", () => {
   it("has a secrets table: where each secret lives, who uses it, how to rotate it", () => {
     const databaseUrl = secretRow(text, "database-url");
     expect(databaseUrl).toContain("`/opt/ballast/current/.env` as `DATABASE_URL`");
-    expect(text).toContain("On Compose every value is in the release's `.env` (mode 0600 in a 0700 release directory, owned by the deploy user `deploy`)");
+    expect(text).toContain(
+      "On Compose every value is in the release's `.env` (mode 0600 in a 0700 release directory, owned by the deploy user `deploy`)",
+    );
     expect(databaseUrl).toContain("`app`, `worker`, `cron-cleanup`");
     expect(databaseUrl).toContain("follows postgres-password");
     // The backup jobs read the Postgres password under another name: the table says so.
@@ -163,7 +177,9 @@ describe("renderRunbook, compose target", () => {
 
 describe("renderRunbook, compose variants", () => {
   it("uses the SSH port and the compose command of the stack", () => {
-    const text = renderRunbook(composeInput(fixtureModel(), { ssh: { host: "vps.example.net", port: 2222, user: "ops" }, composeCommand: "docker-compose" }));
+    const text = renderRunbook(
+      composeInput(fixtureModel(), { ssh: { host: "vps.example.net", port: 2222, user: "ops" }, composeCommand: "docker-compose" }),
+    );
     const commands = commandLines(text);
     expect(commands).toContain("ssh -p 2222 ops@vps.example.net");
     expect(commands).toContain("docker-compose -p ballast ps");
@@ -205,7 +221,9 @@ describe("renderRunbook, compose variants", () => {
   it("falls back to a manual dump when the stack has no backup jobs", () => {
     const text = renderRunbook(composeInput());
     expect(text).toContain("This stack declares no backup jobs");
-    expect(commandLines(text).some((line) => line.startsWith("docker compose -p ballast exec -T postgres pg_dump -U app -d app -Fc > app-"))).toBe(true);
+    expect(
+      commandLines(text).some((line) => line.startsWith("docker compose -p ballast exec -T postgres pg_dump -U app -d app -Fc > app-")),
+    ).toBe(true);
   });
 });
 
@@ -287,7 +305,11 @@ describe("alerts", () => {
             alert: "BackupTooOld",
             expr: "time() - ballast_backup_last_success_timestamp_seconds > 86400",
             labels: { severity: "warning" },
-            annotations: { summary: "No backup for 24 h", description: "The newest backup is older than the RPO", first_action: "Check the backup job" },
+            annotations: {
+              summary: "No backup for 24 h",
+              description: "The newest backup is older than the RPO",
+              first_action: "Check the backup job",
+            },
           },
           { record: "job:up:sum", expr: "sum(up) by (job)" },
         ],
@@ -315,7 +337,14 @@ describe("alerts", () => {
 
   it("reads alerting rules from the model's Prometheus rule files, skipping recording rules", () => {
     expect(alertsFromModel(modelWithRules())).toEqual([
-      { name: "PostgresDown", severity: "critical", summary: "Postgres is down", description: "postgres-exporter cannot reach the database", for: "1m", group: "ballast" },
+      {
+        name: "PostgresDown",
+        severity: "critical",
+        summary: "Postgres is down",
+        description: "postgres-exporter cannot reach the database",
+        for: "1m",
+        group: "ballast",
+      },
       {
         name: "BackupTooOld",
         severity: "warning",
@@ -334,7 +363,9 @@ describe("alerts", () => {
     const postgres = section.split("\n").find((line) => line.startsWith("| `PostgresDown` |"))!;
     expect(postgres).toContain("| critical | Postgres is down: postgres-exporter cannot reach the database (for 1m) |");
     expect(postgres).toContain("`docker compose -p ballast logs --tail 200 postgres`");
-    expect(section).toContain("| `BackupTooOld` | warning | No backup for 24 h: The newest backup is older than the RPO | Check the backup job |");
+    expect(section).toContain(
+      "| `BackupTooOld` | warning | No backup for 24 h: The newest backup is older than the RPO | Check the backup job |",
+    );
     expect(text).toContain("- [Alerts](#alerts)");
   });
 
@@ -358,7 +389,11 @@ describe("alerts", () => {
         },
       ],
     };
-    model.workloads[0].configFiles.push({ name: "tls.rules.yml", mountPath: "/etc/prometheus/rules/tls.rules.yml", content: stringify(templated) });
+    model.workloads[0].configFiles.push({
+      name: "tls.rules.yml",
+      mountPath: "/etc/prometheus/rules/tls.rules.yml",
+      content: stringify(templated),
+    });
     const [alert] = alertsFromModel(model);
     expect(alert.summary).toBe("Certificate for {cn} expires soon");
     expect(alert.description).toBe("It expires in {value} days; check the ACME log.");
@@ -388,10 +423,14 @@ describe("alerts", () => {
       .split("\n")
       .filter((line) => line.startsWith("| `"));
     const action = (name: string) => rows.find((row) => row.startsWith(`| \`${name}\` |`)) ?? "";
-    expect(action("QueueBacklog")).toContain("Check the workers: `kubectl -n ballast logs -l app.kubernetes.io/name=worker --tail 200 --prefix --max-log-requests 20`");
+    expect(action("QueueBacklog")).toContain(
+      "Check the workers: `kubectl -n ballast logs -l app.kubernetes.io/name=worker --tail 200 --prefix --max-log-requests 20`",
+    );
     expect(action("LLMSpendHigh")).toContain("remove the provider's API key");
     expect(action("ContainerOOMKilled")).toContain("`kubectl -n ballast top pods`");
-    expect(action("RestoreDrillOverdue")).toContain("`kubectl -n ballast logs -l app.kubernetes.io/name=restore-drill --tail 200 --prefix`");
+    expect(action("RestoreDrillOverdue")).toContain(
+      "`kubectl -n ballast logs -l app.kubernetes.io/name=restore-drill --tail 200 --prefix`",
+    );
     expect(action("HighErrorRate")).toContain("[roll back](#roll-back)");
   });
 
@@ -419,7 +458,14 @@ describe("logs with monitoring in the stack", () => {
         resources,
         route: { host: "grafana.example.com", pathPrefix: "/", port: 3000, tls: true },
       }),
-      workload({ name: "loki", component: "observability", role: "stateful", description: "Log store", image: "grafana/loki:3.4.2", resources }),
+      workload({
+        name: "loki",
+        component: "observability",
+        role: "stateful",
+        description: "Log store",
+        image: "grafana/loki:3.4.2",
+        resources,
+      }),
       workload({
         name: "alloy",
         component: "observability",
@@ -447,7 +493,9 @@ describe("logs with monitoring in the stack", () => {
 
 describe("runbookInput from the validated config", () => {
   const raw = (extra: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(extra).map(([key, value]) => [`ballast:${key}`, typeof value === "string" ? value : JSON.stringify(value)]));
+    Object.fromEntries(
+      Object.entries(extra).map(([key, value]) => [`ballast:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
 
   it("takes the compose host, release directory and project from the config", () => {
     const { config } = parsePlatformConfig(
@@ -457,7 +505,12 @@ describe("runbookInput from the validated config", () => {
         acmeEmail: "ops@example.com",
         compose: {
           mode: "ssh",
-          ssh: { host: "203.0.113.10", user: "deploy", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey staging", remoteDir: "/srv/app/" },
+          ssh: {
+            host: "203.0.113.10",
+            user: "deploy",
+            hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey staging",
+            remoteDir: "/srv/app/",
+          },
           // The host is prepared by hand here: the bootstrap's own settings are not what this test is about.
           bootstrap: { enabled: false },
         },
@@ -470,15 +523,30 @@ describe("runbookInput from the validated config", () => {
     );
     const input = runbookInput(fixtureModel(), config, { suppliedSecrets: ["encryption-key"] });
     expect(input.target).toBe("compose");
-    expect(input.compose).toMatchObject({ mode: "ssh", project: "ballast", releaseDir: "/srv/app", ssh: { host: "203.0.113.10", port: 22, user: "deploy" } });
+    expect(input.compose).toMatchObject({
+      mode: "ssh",
+      project: "ballast",
+      releaseDir: "/srv/app",
+      ssh: { host: "203.0.113.10", port: 22, user: "deploy" },
+    });
     // The host was not prepared by Ballast, so the runbook claims nothing about its firewall.
     expect(input.compose?.sshAllowFrom).toBeUndefined();
-    expect(input.secretSources).toMatchObject({ "encryption-key": "supplied", "postgres-password": "generated", "database-url": "derived" });
+    expect(input.secretSources).toMatchObject({
+      "encryption-key": "supplied",
+      "postgres-password": "generated",
+      "database-url": "derived",
+    });
   });
 
   it("takes the namespace and names the stack's Secret on Kubernetes", () => {
     const { config } = parsePlatformConfig(
-      raw({ target: "kubernetes", domain: "example.com", acmeEmail: "ops@example.com", kubernetes: { namespace: "shop" }, app: { image: "ghcr.io/acme/app:1.0.0" } }),
+      raw({
+        target: "kubernetes",
+        domain: "example.com",
+        acmeEmail: "ops@example.com",
+        kubernetes: { namespace: "shop" },
+        app: { image: "ghcr.io/acme/app:1.0.0" },
+      }),
       "prod",
       "ballast",
     );
@@ -496,7 +564,10 @@ describe("the Backups section of an encrypted set with Redis and the config arch
       {
         ...backup,
         env: { ...backup.env, REDIS_HOST: "redis", REDIS_PORT: "6379", STACK_CONFIG_DIR: "/stack", ENCRYPTION_RECIPIENT: recipient },
-        volumes: [...backup.volumes, { kind: "persistent" as const, name: "traefik-acme", mountPath: "/stack/acme", sizeGiB: 1, readOnly: true }],
+        volumes: [
+          ...backup.volumes,
+          { kind: "persistent" as const, name: "traefik-acme", mountPath: "/stack/acme", sizeGiB: 1, readOnly: true },
+        ],
       },
       { ...drill, secretFiles: [{ secret: "backup-encryption-identity", mountPath: "/run/ballast/backup-encryption-identity" }] },
     ];
@@ -504,24 +575,49 @@ describe("the Backups section of an encrypted set with Redis and the config arch
     return { ...model, workloads: [...model.workloads, ...sets] };
   }
 
-  it.each(["compose", "kubernetes"] as const)("on %s names the set's files, the recipient, the drill-only identity and the Redis restore", (target) => {
-    const text = renderRunbook(target === "compose" ? composeInput(encryptedModel()) : kubernetesInput(encryptedModel()));
-    expect(text).toContain(
-      "Each run writes one set: `app-<UTC timestamp>.dump` (pg_dump), `app-<UTC timestamp>.redis.rdb` (Redis snapshot through `redis-cli --rdb`), `app-<UTC timestamp>.config.tar.gz` (the stack's non-secret config and Traefik's acme.json), each with a `.sha256` sidecar; retention keeps or deletes whole sets.",
-    );
-    expect(text).toContain(`Every file of a set is age-encrypted to \`${recipient}\``);
-    expect(text).toContain("the drill decrypts with the secret `backup-encryption-identity`, mounted into it alone (`/run/ballast/backup-encryption-identity`)");
-    expect(commandLines(text)).toContain("age --decrypt --identity backup.key --output app.dump app-<UTC timestamp>.dump.age");
-    expect(text).toContain("Redis after a loss: stop Redis, put the (decrypted) `app-<UTC timestamp>.redis.rdb` on its data volume as `dump.rdb`");
-  });
+  it.each(["compose", "kubernetes"] as const)(
+    "on %s names the set's files, the recipient, the drill-only identity and the Redis restore",
+    (target) => {
+      const text = renderRunbook(target === "compose" ? composeInput(encryptedModel()) : kubernetesInput(encryptedModel()));
+      expect(text).toContain(
+        "Each run writes one set: `app-<UTC timestamp>.dump` (pg_dump), `app-<UTC timestamp>.redis.rdb` (Redis snapshot through `redis-cli --rdb`), `app-<UTC timestamp>.config.tar.gz` (the stack's non-secret config and Traefik's acme.json), each with a `.sha256` sidecar; retention keeps or deletes whole sets.",
+      );
+      expect(text).toContain(`Every file of a set is age-encrypted to \`${recipient}\``);
+      expect(text).toContain(
+        "the drill decrypts with the secret `backup-encryption-identity`, mounted into it alone (`/run/ballast/backup-encryption-identity`)",
+      );
+      expect(commandLines(text)).toContain("age --decrypt --identity backup.key --output app.dump app-<UTC timestamp>.dump.age");
+      expect(text).toContain(
+        "Redis after a loss: stop Redis, put the (decrypted) `app-<UTC timestamp>.redis.rdb` on its data volume as `dump.rdb`",
+      );
+    },
+  );
 });
 
 describe("rotate all secrets", () => {
   /** The fixture with sources as a stack gives them: generated passwords, a supplied registry token. */
   function rotationInput(rotation: RunbookInput["rotation"], secrets = fixtureModel().secrets): RunbookInput {
-    const model = { ...fixtureModel(), secrets: [...secrets, { name: "registry-password", description: "Registry token", rotation: "create a new token at the registry, set it, pulumi up, revoke the old token", immutable: false }] };
+    const model = {
+      ...fixtureModel(),
+      secrets: [
+        ...secrets,
+        {
+          name: "registry-password",
+          description: "Registry token",
+          rotation: "create a new token at the registry, set it, pulumi up, revoke the old token",
+          immutable: false,
+        },
+      ],
+    };
     const input = composeInput(model);
-    input.secretSources = { "postgres-password": "generated", "redis-password": "generated", "encryption-key": "generated", "database-url": "derived", "redis-url": "derived", "registry-password": "supplied" };
+    input.secretSources = {
+      "postgres-password": "generated",
+      "redis-password": "generated",
+      "encryption-key": "generated",
+      "database-url": "derived",
+      "redis-url": "derived",
+      "registry-password": "supplied",
+    };
     input.rotation = rotation;
     return input;
   }
@@ -533,26 +629,42 @@ describe("rotate all secrets", () => {
     expect(text).toContain(
       "Every generated secret gets a new value exactly once: `postgres-password` (set inside the running Postgres with `ALTER ROLE` before its clients restart; Postgres keeps running), `redis-password`.",
     );
-    expect(text).toContain("Exactly their users restart (a job takes the new value on its next run): `app`, `cron-cleanup`, `postgres`, `redis`, `worker`.");
+    expect(text).toContain(
+      "Exactly their users restart (a job takes the new value on its next run): `app`, `cron-cleanup`, `postgres`, `redis`, `worker`.",
+    );
   });
 
   it("lists what it cannot rotate as manual steps, each with why and how", () => {
     const text = section(renderRunbook(rotationInput({ all: 0 })));
     expect(text).toContain("2. By hand, what the switch cannot rotate, each with why and how:");
-    expect(text).toContain("   - `encryption-key`: **not rotated**: the encryption key cannot be rotated: stored API keys were encrypted with it");
+    expect(text).toContain(
+      "   - `encryption-key`: **not rotated**: the encryption key cannot be rotated: stored API keys were encrypted with it",
+    );
     expect(text).toContain("opt in with `ballast:encryptionKeyRotation` (README).");
-    expect(text).toContain("   - `registry-password` (supplied: Ballast cannot issue it): create a new token at the registry, set it, pulumi up, revoke the old token");
+    expect(text).toContain(
+      "   - `registry-password` (supplied: Ballast cannot issue it): create a new token at the registry, set it, pulumi up, revoke the old token",
+    );
   });
 
   it("with two encryption keys: the key rotates with the rest and the window's closing step is printed", () => {
-    const secrets = fixtureModel().secrets.map((s) => (s.name === "encryption-key" ? { ...s, immutable: false, rotation: "bump, re-encrypt, close" } : s));
-    const closed = section(renderRunbook(rotationInput({ all: 0, encryptionKey: { previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", generation: 0, reencrypted: 0 } }, secrets)));
+    const secrets = fixtureModel().secrets.map((s) =>
+      s.name === "encryption-key" ? { ...s, immutable: false, rotation: "bump, re-encrypt, close" } : s,
+    );
+    const closed = section(
+      renderRunbook(
+        rotationInput({ all: 0, encryptionKey: { previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", generation: 0, reencrypted: 0 } }, secrets),
+      ),
+    );
     expect(closed).toContain("`encryption-key` (opens a re-encryption window, below)");
     expect(closed).not.toContain("**not rotated**");
     expect(closed).toContain(
       "3. Encryption key (the app reads two keys): after step 1 its users get the new key and the old one as `ENCRYPTION_KEY_PREVIOUS`. Re-encrypt the stored data with the app's own procedure, then close the window: `pulumi config set --stack test --path 'ballast:encryptionKeyRotation.reencrypted' 1` and `pulumi up --stack test`",
     );
-    const open = section(renderRunbook(rotationInput({ all: 1, encryptionKey: { previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", generation: 1, reencrypted: 0 } }, secrets)));
+    const open = section(
+      renderRunbook(
+        rotationInput({ all: 1, encryptionKey: { previousKeyEnv: "ENCRYPTION_KEY_PREVIOUS", generation: 1, reencrypted: 0 } }, secrets),
+      ),
+    );
     expect(open).toContain("'ballast:encryptionKeyRotation.reencrypted' 1`");
     expect(open).toContain("A window is open now (generation 1, re-encrypted to 0): close it before step 1, which is refused until then.");
   });

@@ -22,8 +22,24 @@ const config = configFor(
         ],
       },
       slos: [
-        { name: "api-availability", service: "app", type: "availability", objective: 0.999, description: "The API answers", total: "http_requests_total", errors: 'http_requests_total{status=~"5.."}' },
-        { name: "api-latency", service: "app", type: "latency", objective: 0.95, windowDays: 28, histogram: "http_request_duration_seconds", thresholdSeconds: 2.5 },
+        {
+          name: "api-availability",
+          service: "app",
+          type: "availability",
+          objective: 0.999,
+          description: "The API answers",
+          total: "http_requests_total",
+          errors: 'http_requests_total{status=~"5.."}',
+        },
+        {
+          name: "api-latency",
+          service: "app",
+          type: "latency",
+          objective: 0.95,
+          windowDays: 28,
+          histogram: "http_request_duration_seconds",
+          thresholdSeconds: 2.5,
+        },
       ],
     },
   },
@@ -60,7 +76,9 @@ describe("runbook: alert routing", () => {
   });
 
   it("explains the inhibitions, warning-by-critical first", () => {
-    expect(text).toContain('- `severity="warning"` is held back while `severity="critical"` fires with the same alertname, instance, mountpoint, service, slo');
+    expect(text).toContain(
+      '- `severity="warning"` is held back while `severity="critical"` fires with the same alertname, instance, mountpoint, service, slo',
+    );
   });
 });
 

@@ -35,7 +35,11 @@ function monitoringWith(backend: Backend): string {
 const renders = new Map<string, Promise<RenderedStack>>();
 function rendered(target: Target, backend: Backend): Promise<RenderedStack> {
   const key = `${target}/${backend}`;
-  if (!renders.has(key)) renders.set(key, renderStackFile(fixturePath, stackName, { ...sshKey, "ballast:target": target, "ballast:monitoring": monitoringWith(backend) }));
+  if (!renders.has(key))
+    renders.set(
+      key,
+      renderStackFile(fixturePath, stackName, { ...sshKey, "ballast:target": target, "ballast:monitoring": monitoringWith(backend) }),
+    );
   return renders.get(key)!;
 }
 
@@ -74,7 +78,9 @@ interface Policy {
 }
 
 function podLabels(objects: KubernetesObject[], name: string): Labels {
-  const owner = objects.find((o) => ["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"].includes(o.kind) && o.metadata.name === name) as
+  const owner = objects.find(
+    (o) => ["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Job"].includes(o.kind) && o.metadata.name === name,
+  ) as
     | { spec: { template?: { metadata: { labels: Labels } }; jobTemplate?: { spec: { template: { metadata: { labels: Labels } } } } } }
     | undefined;
   const template = owner?.spec.template ?? owner?.spec.jobTemplate?.spec.template;
@@ -94,10 +100,13 @@ function peerMatchesPod(peer: Peer, labels: Labels): boolean {
   return peer.ipBlock?.cidr === "0.0.0.0/0" && (peer.ipBlock.except ?? []).length === 0;
 }
 
-const portMatches = (rule: Rule, port: number) => !rule.ports?.length || rule.ports.some((p) => p.port === port && (p.protocol ?? "TCP") === "TCP");
+const portMatches = (rule: Rule, port: number) =>
+  !rule.ports?.length || rule.ports.some((p) => p.port === port && (p.protocol ?? "TCP") === "TCP");
 
 function directionAllows(policies: Policy[], podLabelsOf: Labels, direction: "Ingress" | "Egress", peer: Labels, port: number): boolean {
-  const selecting = policies.filter((p) => selects(p.spec.podSelector, podLabelsOf) && (p.spec.policyTypes ?? ["Ingress"]).includes(direction));
+  const selecting = policies.filter(
+    (p) => selects(p.spec.podSelector, podLabelsOf) && (p.spec.policyTypes ?? ["Ingress"]).includes(direction),
+  );
   if (selecting.length === 0) return true;
   return selecting.some((policy) =>
     ((direction === "Ingress" ? policy.spec.ingress : policy.spec.egress) ?? []).some((rule) => {
@@ -151,9 +160,14 @@ describe.each(backends)("tracing into %s", (backend) => {
       }
       expect(workloadOf(stack, "worker").env.OTEL_SERVICE_NAME).toBe("worker");
       // service.namespace: the Compose project / the Kubernetes part-of label.
-      expect(workloadOf(stack, "queue-clean").env.OTEL_RESOURCE_ATTRIBUTES).toBe(`deployment.environment=prod,service.namespace=${stack.model.project}`);
+      expect(workloadOf(stack, "queue-clean").env.OTEL_RESOURCE_ATTRIBUTES).toBe(
+        `deployment.environment=prod,service.namespace=${stack.model.project}`,
+      );
       for (const name of ["ollama", "postgres", "backup", "migrate"]) {
-        expect(Object.keys(workloadOf(stack, name).env).filter((key) => key.startsWith("OTEL_")), name).toEqual([]);
+        expect(
+          Object.keys(workloadOf(stack, name).env).filter((key) => key.startsWith("OTEL_")),
+          name,
+        ).toEqual([]);
       }
     });
 
@@ -161,7 +175,9 @@ describe.each(backends)("tracing into %s", (backend) => {
       const stack = await rendered(target, backend);
       const env = workloadOf(stack, "llm-gateway").env;
       expect(env.OTEL_SERVICE_NAME).toBe("gateway");
-      expect(env.OTEL_RESOURCE_ATTRIBUTES).toBe(`service.version=2.3.1,deployment.environment=canary,service.namespace=${stack.model.project}`);
+      expect(env.OTEL_RESOURCE_ATTRIBUTES).toBe(
+        `service.version=2.3.1,deployment.environment=canary,service.namespace=${stack.model.project}`,
+      );
     });
   });
 
@@ -193,7 +209,11 @@ describe.each(backends)("tracing into %s", (backend) => {
       };
       const collector = networks(backend);
       expect(collector).toEqual(["internal"]);
-      for (const name of traced) expect(networks(name).some((n) => collector.includes(n)), name).toBe(true);
+      for (const name of traced)
+        expect(
+          networks(name).some((n) => collector.includes(n)),
+          name,
+        ).toBe(true);
       expect(composeSpecProblems(compose)).toEqual([]);
     });
   });
@@ -220,19 +240,37 @@ describe.each(backends)("the generated runbook with %s", (backend) => {
             model: stack.model,
             target: "compose",
             environment: "prod",
-            compose: { mode: "ssh", project: stack.model.project, releaseDir: "/opt/allfeatures", ssh: { host: "203.0.113.50", port: 22, user: "deploy" }, composeCommand: "docker compose", keepReleases: 5, deployTimeoutSeconds: 300 },
+            compose: {
+              mode: "ssh",
+              project: stack.model.project,
+              releaseDir: "/opt/allfeatures",
+              ssh: { host: "203.0.113.50", port: 22, user: "deploy" },
+              composeCommand: "docker compose",
+              keepReleases: 5,
+              deployTimeoutSeconds: 300,
+            },
           }
-        : { model: stack.model, target: "kubernetes", environment: "prod", kubernetes: { namespace: "allfeatures", context: "", secretName: "ballast-secrets" } };
+        : {
+            model: stack.model,
+            target: "kubernetes",
+            environment: "prod",
+            kubernetes: { namespace: "allfeatures", context: "", secretName: "ballast-secrets" },
+          };
     return renderRunbook(input);
   }
 
-  it.each(["compose", "kubernetes"] as const)("says where traces go, who sends them, how long they are kept and where to search them (%s)", async (target) => {
-    const text = runbookOf(await rendered(target, backend));
-    const name = backend === "tempo" ? "Tempo" : "Jaeger";
-    expect(text).toContain("### Traces");
-    expect(text).toContain(
-      `Traces go to ${name} (\`${backend}\`, OTLP on ports 4317/4318, kept 168h), sent by \`api\`, \`worker\`, \`scout\`, \`queue-clean\`, \`usage-report\`, \`llm-gateway\` (50 % of root traces sampled).`,
-    );
-    expect(text).toContain(`https://grafana.allfeatures.example.com/ → Explore → data source ${name}, by service name \`api\`, \`worker\`, \`scout\`, \`queue-clean\`, \`usage-report\`, \`gateway\``);
-  });
+  it.each(["compose", "kubernetes"] as const)(
+    "says where traces go, who sends them, how long they are kept and where to search them (%s)",
+    async (target) => {
+      const text = runbookOf(await rendered(target, backend));
+      const name = backend === "tempo" ? "Tempo" : "Jaeger";
+      expect(text).toContain("### Traces");
+      expect(text).toContain(
+        `Traces go to ${name} (\`${backend}\`, OTLP on ports 4317/4318, kept 168h), sent by \`api\`, \`worker\`, \`scout\`, \`queue-clean\`, \`usage-report\`, \`llm-gateway\` (50 % of root traces sampled).`,
+      );
+      expect(text).toContain(
+        `https://grafana.allfeatures.example.com/ → Explore → data source ${name}, by service name \`api\`, \`worker\`, \`scout\`, \`queue-clean\`, \`usage-report\`, \`gateway\``,
+      );
+    },
+  );
 });

@@ -8,7 +8,15 @@ import type { PlatformConfig } from "../config";
 import { stackEndpoints, stackNames } from "../names";
 import { ACME_VOLUME } from "../proxy";
 import type { WorkloadSpec } from "../spec";
-import { BACKUP_JOB, DRILL_JOB, MIGRATION_JOB, backupWorkloads, migrationWorkload, pgvectorEnsureWorkload, type BackupContext } from "./index";
+import {
+  BACKUP_JOB,
+  DRILL_JOB,
+  MIGRATION_JOB,
+  backupWorkloads,
+  migrationWorkload,
+  pgvectorEnsureWorkload,
+  type BackupContext,
+} from "./index";
 
 export interface BackupsArgs {
   /** Validated stack config: `backups`, `postgres`, `app.migration`. */
@@ -34,7 +42,11 @@ export class Backups extends pulumi.ComponentResource {
       ...(redis ? { redis, redisService: stackNames(config).redis } : {}),
       // Compose always runs Traefik; acme.json exists only with TLS.
       ...(config.target === "compose" && config.tls ? { acmeVolume: ACME_VOLUME } : {}),
-      postgres: { ...endpoint, extensions: config.postgres.extensions, service: endpoint.kind === "in-stack" ? stackNames(config).postgres : undefined },
+      postgres: {
+        ...endpoint,
+        extensions: config.postgres.extensions,
+        service: endpoint.kind === "in-stack" ? stackNames(config).postgres : undefined,
+      },
     };
     this.scheduled = backupWorkloads(config.backups, ctx);
     const migration = config.app.migration
@@ -52,7 +64,10 @@ export class Backups extends pulumi.ComponentResource {
     const inStack = ctx.postgres.kind === "in-stack" ? (ctx as BackupContext & { postgres: { kind: "in-stack" } }) : undefined;
     const ensure =
       config.postgres.hnswIndex && inStack
-        ? pgvectorEnsureWorkload(config.postgres.hnswIndex, inStack, { image: config.backups.image, after: migration ? [MIGRATION_JOB] : [] })
+        ? pgvectorEnsureWorkload(config.postgres.hnswIndex, inStack, {
+            image: config.backups.image,
+            after: migration ? [MIGRATION_JOB] : [],
+          })
         : undefined;
     this.beforeApp = [migration, ensure].filter((w): w is WorkloadSpec => w !== undefined);
     this.registerOutputs({

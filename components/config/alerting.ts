@@ -40,7 +40,9 @@ const unescape = (quoted: string) => quoted.replace(/\\(.)/g, (_, c: string) => 
  * bare (`severity=critical`). Undefined when the text is not one.
  */
 export function parseAlertMatcher(text: string): LabelMatcher | undefined {
-  const match = new RegExp(`^\\s*(${labelPattern})\\s*(${operatorPattern})\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^"\\s,{}=!~]*))\\s*$`).exec(text);
+  const match = new RegExp(`^\\s*(${labelPattern})\\s*(${operatorPattern})\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^"\\s,{}=!~]*))\\s*$`).exec(
+    text,
+  );
   if (!match) return undefined;
   const op = match[2] as MatchOperator;
   const value = match[3] !== undefined ? unescape(match[3]) : match[4];
@@ -54,7 +56,8 @@ export function formatMatcher(m: LabelMatcher): string {
 }
 
 export const alertMatcher = z.string().refine((text) => parseAlertMatcher(text) !== undefined, {
-  message: 'must be an Alertmanager matcher: label, one of = != =~ !~, value (e.g. "severity=critical", \'service=~"api|worker"\'); a regex must compile',
+  message:
+    'must be an Alertmanager matcher: label, one of = != =~ !~, value (e.g. "severity=critical", \'service=~"api|worker"\'); a regex must compile',
 });
 
 export interface SeriesSelector {
@@ -91,11 +94,16 @@ export function formatSelector(selector: SeriesSelector, extra: LabelMatcher[] =
 }
 
 const seriesSelector = z.string().refine((text) => parseSeriesSelector(text) !== undefined, {
-  message: 'must be a PromQL series selector: a metric name with optional label matchers in double quotes, e.g. \'http_requests_total{status=~"5.."}\'',
+  message:
+    "must be a PromQL series selector: a metric name with optional label matchers in double quotes, e.g. 'http_requests_total{status=~\"5..\"}'",
 });
 
 /** Receiver names become Alertmanager receiver names and part of their secret's name. */
-export const receiverKey = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, { message: 'must be lowercase letters, digits and single dashes, e.g. "pagerduty" or "slack-incidents"' });
+export const receiverKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
+    message: 'must be lowercase letters, digits and single dashes, e.g. "pagerduty" or "slack-incidents"',
+  });
 
 export const routeSchema = z.strictObject({
   /** Every matcher must hold (Alertmanager `matchers`). */
@@ -127,7 +135,11 @@ const sloObject = z.strictObject({
     .gt(0, { message: "must be a ratio strictly between 0 and 1, e.g. 0.999 for 99.9 %" })
     .lt(1, { message: "must be a ratio strictly between 0 and 1, e.g. 0.999 for 99.9 %" }),
   /** The compliance window the error budget spans. */
-  windowDays: z.number().int().min(7, { message: "must be a whole number of days from 7 to 90" }).max(90, { message: "must be a whole number of days from 7 to 90" }),
+  windowDays: z
+    .number()
+    .int()
+    .min(7, { message: "must be a whole number of days from 7 to 90" })
+    .max(90, { message: "must be a whole number of days from 7 to 90" }),
   /** One line for the runbook and dashboard: what the SLO promises. */
   description: z.string().min(1).optional(),
   /** availability: all requests (a counter selector). */
@@ -146,14 +158,19 @@ export type SloInput = z.output<typeof sloObject>;
 function sloFieldProblems(slo: SloInput): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   const need = (field: keyof SloInput, example: string) => {
-    if (slo[field] === undefined) problems.push({ path: field, message: `required for ${slo.type === "availability" ? "an" : "a"} ${slo.type} SLO: ${example}` });
+    if (slo[field] === undefined)
+      problems.push({ path: field, message: `required for ${slo.type === "availability" ? "an" : "a"} ${slo.type} SLO: ${example}` });
   };
   const refuse = (field: keyof SloInput) => {
-    if (slo[field] !== undefined) problems.push({ path: field, message: `only for ${slo.type === "availability" ? "latency" : "availability"} SLOs (this one is type ${slo.type})` });
+    if (slo[field] !== undefined)
+      problems.push({
+        path: field,
+        message: `only for ${slo.type === "availability" ? "latency" : "availability"} SLOs (this one is type ${slo.type})`,
+      });
   };
   if (slo.type === "availability") {
     need("total", 'the counter of all requests, e.g. "http_requests_total"');
-    need("errors", 'the counter of failed requests, e.g. \'http_requests_total{status=~"5.."}\'');
+    need("errors", "the counter of failed requests, e.g. 'http_requests_total{status=~\"5..\"}'");
     refuse("histogram");
     refuse("thresholdSeconds");
   } else {
@@ -164,9 +181,13 @@ function sloFieldProblems(slo: SloInput): { path: string; message: string }[] {
     if (slo.histogram !== undefined) {
       const selector = parseSeriesSelector(slo.histogram);
       if (selector && /_(bucket|count|sum)$/.test(selector.metric)) {
-        problems.push({ path: "histogram", message: `must name the histogram, not one of its series: "${selector.metric.replace(/_(bucket|count|sum)$/, "")}"` });
+        problems.push({
+          path: "histogram",
+          message: `must name the histogram, not one of its series: "${selector.metric.replace(/_(bucket|count|sum)$/, "")}"`,
+        });
       }
-      if (selector?.matchers.some((m) => m.label === "le")) problems.push({ path: "histogram", message: 'must not match "le": thresholdSeconds picks the bucket' });
+      if (selector?.matchers.some((m) => m.label === "le"))
+        problems.push({ path: "histogram", message: 'must not match "le": thresholdSeconds picks the bucket' });
     }
   }
   for (const field of ["total", "errors", "histogram"] as const) {
@@ -199,7 +220,11 @@ export const slosSchema = z.array(sloSchema).superRefine((slos, ctx) => {
   slos.forEach((slo, i) => {
     const first = seen.get(slo.name);
     if (first !== undefined) {
-      ctx.addIssue({ code: "custom", path: [i, "name"], message: `"${slo.name}" is already the name of ballast:monitoring.slos[${first}]; SLO names must be unique` });
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "name"],
+        message: `"${slo.name}" is already the name of ballast:monitoring.slos[${first}]; SLO names must be unique`,
+      });
     } else {
       seen.set(slo.name, i);
     }

@@ -15,8 +15,13 @@ const retentionSchema = z.strictObject({
 
 const s3Schema = z.strictObject({
   /** S3 API endpoint; absent means AWS S3 itself. */
-  endpoint: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL such as "https://s3.eu-central-1.amazonaws.com"' }).optional(),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "must be an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'" }),
+  endpoint: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL such as "https://s3.eu-central-1.amazonaws.com"' })
+    .optional(),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "must be an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'" }),
   /** Key prefix inside the bucket (no leading or trailing '/'); "" stores at the bucket root. */
   prefix: z.string().regex(/^([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/, {
     message: "must be a key prefix of path segments (letters, digits, '_', '.', '-') separated by '/', without leading or trailing '/'",
@@ -34,11 +39,18 @@ const drillSchema = z.strictObject({
   schedule: cronSchedule,
   /** Tables whose row counts must match the live database within `tolerancePercent`. */
   tables: z.array(tableName).max(50),
-  tolerancePercent: z.number().min(0, { message: "must be a percentage between 0 and 100" }).max(100, { message: "must be a percentage between 0 and 100" }),
+  tolerancePercent: z
+    .number()
+    .min(0, { message: "must be a percentage between 0 and 100" })
+    .max(100, { message: "must be a percentage between 0 and 100" }),
   /** A timestamp column whose newest value in the restored copy must be within the RPO of the live one. */
   freshness: z.strictObject({ table: tableName, column: sqlIdentifier("column") }).optional(),
   /** The drill's goal (Dealix DoD: restore completes in at most 15 minutes); a slower drill fails. */
-  timeoutMinutes: z.number().int().min(1).max(24 * 60),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60),
 });
 
 /**
@@ -50,7 +62,8 @@ export const AGE_RECIPIENT_PATTERN = /^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58
 const encryptionSchema = z.strictObject({
   /** Public key every file of a backup set is encrypted to before it is written; the private key never reaches the backup job. */
   recipient: z.string().regex(AGE_RECIPIENT_PATTERN, {
-    message: 'must be an age public key: "age1" followed by 58 lower-case letters and digits, as `age-keygen` prints it (GPG keys are not accepted)',
+    message:
+      'must be an age public key: "age1" followed by 58 lower-case letters and digits, as `age-keygen` prints it (GPG keys are not accepted)',
   }),
 });
 
@@ -67,9 +80,16 @@ export const backupsSchema = z
     /** Size of the `backups` volume. */
     storageGiB: z.number().int().min(1).max(65536),
     /** Recovery point objective: the schedule must never leave a longer gap, the drill checks it, alerts use it. */
-    rpoHours: z.number().min(1).max(24 * 31),
+    rpoHours: z
+      .number()
+      .min(1)
+      .max(24 * 31),
     /** A pg_dump that runs longer than this is killed and recorded as failed. */
-    timeoutMinutes: z.number().int().min(5).max(24 * 60),
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60),
     /** Offsite copy of every dump (rclone `copy --immutable`: never deletes or overwrites offsite). */
     s3: s3Schema.optional(),
     /** Also snapshot Redis (an RDB through `redis-cli --rdb`) into each backup set; needs ballast:redis.enabled. */

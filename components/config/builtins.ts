@@ -17,28 +17,32 @@ export interface BuiltinSecret {
 export const builtinSecrets: Record<string, BuiltinSecret> = {
   "postgres-password": {
     description: "Password of the Postgres superuser (ballast:postgres.user): Postgres itself, the restore drill and the pgvector step",
-    rotation: "bump ballast:rotation.postgres-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    rotation:
+      "bump ballast:rotation.postgres-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
   },
   "postgres-app-password": {
     description: "Password of the Postgres application role (ballast:postgres.roles.app), inside database-url",
-    rotation: "bump ballast:rotation.postgres-app-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    rotation:
+      "bump ballast:rotation.postgres-app-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
   },
   "postgres-monitor-password": {
     description: "Password of the Postgres monitoring role (ballast:postgres.roles.monitor, pg_monitor): the postgres exporter",
-    rotation: "bump ballast:rotation.postgres-monitor-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    rotation:
+      "bump ballast:rotation.postgres-monitor-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
   },
   "postgres-backup-password": {
     description: "Password of the Postgres backup role (ballast:postgres.roles.backup, pg_read_all_data): the backup job",
-    rotation: "bump ballast:rotation.postgres-backup-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
+    rotation:
+      "bump ballast:rotation.postgres-backup-password, pulumi up: the new password is set inside the running Postgres (ALTER ROLE) before its clients restart with it; Postgres itself does not restart",
     generated: true,
     derived: false,
     immutable: false,
@@ -73,7 +77,8 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
   },
   "backup-s3-access-key-id": {
     description: "Access key id of the offsite backup bucket (ballast:backups.s3)",
-    rotation: "create a new key at the storage provider, pulumi config set --secret --path 'ballast:secretValues.backup-s3-access-key-id', pulumi up, revoke the old key",
+    rotation:
+      "create a new key at the storage provider, pulumi config set --secret --path 'ballast:secretValues.backup-s3-access-key-id', pulumi up, revoke the old key",
     generated: false,
     derived: false,
     immutable: false,
@@ -86,7 +91,8 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
     immutable: false,
   },
   "backup-encryption-identity": {
-    description: "age identity (AGE-SECRET-KEY-1...) the restore drill decrypts encrypted backup sets with (ballast:backups.encryption); mounted into the drill only",
+    description:
+      "age identity (AGE-SECRET-KEY-1...) the restore drill decrypts encrypted backup sets with (ballast:backups.encryption); mounted into the drill only",
     rotation:
       "age-keygen a new pair, set ballast:backups.encryption.recipient to the new public key and this secret to the new identity, pulumi up; keep the old identity offline: sets written before still need it",
     generated: false,
@@ -101,8 +107,10 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
     immutable: false,
   },
   "registry-password": {
-    description: "Password or token of the image registry login (ballast:registry.username): pushes built images, lets the host or cluster pull them",
-    rotation: "create a new token at the registry, pulumi config set --secret --path 'ballast:secretValues.registry-password', pulumi up, revoke the old token",
+    description:
+      "Password or token of the image registry login (ballast:registry.username): pushes built images, lets the host or cluster pull them",
+    rotation:
+      "create a new token at the registry, pulumi config set --secret --path 'ballast:secretValues.registry-password', pulumi up, revoke the old token",
     generated: false,
     derived: false,
     immutable: false,
@@ -125,7 +133,7 @@ export const builtinSecrets: Record<string, BuiltinSecret> = {
 
 /** Why the encryption key can never be rotated by bumping a counter (nyxcore runbook). */
 export const encryptionKeyRotationRefusal =
-  "the encryption key cannot be rotated: stored API keys were encrypted with it and could no longer be decrypted (nyxcore runbook, \"ENCRYPTION_KEY mismatch\"); re-encrypt the data with a new key first";
+  'the encryption key cannot be rotated: stored API keys were encrypted with it and could no longer be decrypted (nyxcore runbook, "ENCRYPTION_KEY mismatch"); re-encrypt the data with a new key first';
 
 /** Workload names Ballast's own components use; user workers/cron jobs/services must not take them. */
 export const reservedWorkloadNames = [

@@ -41,7 +41,7 @@ export function checkMigrationSafety(environment: Environment, command: readonly
   return (
     `ballast:app.migration.command: ${JSON.stringify(command)} is refused on prod: it uses ${hits.join(" and ")}, ` +
     "which makes the database match the schema file by dropping what the file does not describe; " +
-    "pgvector embedding columns (Unsupported(\"vector\") in Prisma) are dropped with their data " +
+    'pgvector embedding columns (Unsupported("vector") in Prisma) are dropped with their data ' +
     '(nyxcore runbook: "Never use db push on production — it drops pgvector embedding columns"). ' +
     'Allowed: a command that applies reviewed migration files, e.g. ["npx", "prisma", "migrate", "deploy"] ' +
     "or your own migration script; schema pushes are for dev and staging only."
@@ -101,8 +101,16 @@ function sloProblems(config: PlatformConfig): string[] {
   ];
   const withoutMetrics: Record<string, string> = {
     ...(config.app.metrics ? {} : { [config.app.name]: "ballast:app.metrics is false" }),
-    ...Object.fromEntries(config.workers.map((w, i) => [w.name, configKey(["workers", i, "metrics"]) + " is not set"]).filter(([name]) => !scraped.includes(name))),
-    ...Object.fromEntries(config.services.map((s, i) => [s.name, configKey(["services", i, "metrics"]) + " is not set"]).filter(([name]) => !scraped.includes(name))),
+    ...Object.fromEntries(
+      config.workers
+        .map((w, i) => [w.name, configKey(["workers", i, "metrics"]) + " is not set"])
+        .filter(([name]) => !scraped.includes(name)),
+    ),
+    ...Object.fromEntries(
+      config.services
+        .map((s, i) => [s.name, configKey(["services", i, "metrics"]) + " is not set"])
+        .filter(([name]) => !scraped.includes(name)),
+    ),
   };
   const allowed = scraped.length > 0 ? scraped.join(", ") : "none: no workload exposes metrics";
   const problems: string[] = [];
@@ -138,11 +146,23 @@ export function imageKeys(config: PlatformConfig): { key: string; image: string 
   }
   if (config.monitoring.enabled) {
     const m = config.monitoring;
-    for (const part of ["prometheus", "alertmanager", "grafana", "loki", "alloy", "nodeExporter", "cadvisor", "postgresExporter", "redisExporter", "blackboxExporter"] as const) {
+    for (const part of [
+      "prometheus",
+      "alertmanager",
+      "grafana",
+      "loki",
+      "alloy",
+      "nodeExporter",
+      "cadvisor",
+      "postgresExporter",
+      "redisExporter",
+      "blackboxExporter",
+    ] as const) {
       if (m[part].enabled) add(["monitoring", part, "image"], m[part].image);
     }
     if (m.tracing.enabled) add(["monitoring", "tracing", "image"], m.tracing.image);
-    if (config.target === "compose" && (m.cadvisor.enabled || m.alloy.enabled)) add(["monitoring", "dockerSocketProxy", "image"], m.dockerSocketProxy.image);
+    if (config.target === "compose" && (m.cadvisor.enabled || m.alloy.enabled))
+      add(["monitoring", "dockerSocketProxy", "image"], m.dockerSocketProxy.image);
   }
   return images;
 }
@@ -172,9 +192,12 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
   }
   for (const name of Object.keys(config.secrets)) {
     if (!supplied.includes(name)) {
-      problems.push(`${configKey(["secrets", name])}: declared but no value supplied; run: pulumi config set --secret --path 'ballast:secretValues.${name}' <value>`);
+      problems.push(
+        `${configKey(["secrets", name])}: declared but no value supplied; run: pulumi config set --secret --path 'ballast:secretValues.${name}' <value>`,
+      );
     }
-    if (name in builtinSecrets) problems.push(`${configKey(["secrets", name])}: "${name}" is a built-in secret; supply its value under ballast:secretValues instead`);
+    if (name in builtinSecrets)
+      problems.push(`${configKey(["secrets", name])}: "${name}" is a built-in secret; supply its value under ballast:secretValues instead`);
   }
   if (config.postgres.external && !supplied.includes("database-url")) {
     problems.push(
@@ -182,7 +205,9 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
     );
   }
   if (config.registry?.username && !supplied.includes("registry-password")) {
-    problems.push(`${configKey(["registry", "username"])}: a registry login needs its password or token: pulumi config set --secret --path 'ballast:secretValues.registry-password' <token>`);
+    problems.push(
+      `${configKey(["registry", "username"])}: a registry login needs its password or token: pulumi config set --secret --path 'ballast:secretValues.registry-password' <token>`,
+    );
   }
   if (config.backups.enabled && config.backups.s3) {
     for (const name of [BACKUP_S3_SECRETS.accessKeyId, BACKUP_S3_SECRETS.secretAccessKey]) {
@@ -193,7 +218,12 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
       }
     }
   }
-  if (config.backups.enabled && config.backups.encryption && config.backups.drill.enabled && !supplied.includes(BACKUP_ENCRYPTION_IDENTITY_SECRET)) {
+  if (
+    config.backups.enabled &&
+    config.backups.encryption &&
+    config.backups.drill.enabled &&
+    !supplied.includes(BACKUP_ENCRYPTION_IDENTITY_SECRET)
+  ) {
     problems.push(
       `ballast:secretValues.${BACKUP_ENCRYPTION_IDENTITY_SECRET}: required because ballast:backups.encryption is set and ballast:backups.drill.enabled is true (the drill decrypts the sets with it); supply the age identity with \`pulumi config set --secret --path 'ballast:secretValues.${BACKUP_ENCRYPTION_IDENTITY_SECRET}' "$(grep AGE-SECRET-KEY key.txt)"\``,
     );
@@ -210,9 +240,12 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
   }
 
   const unavailable = (secret: string): string | undefined => {
-    if (!declared.has(secret)) return `unknown secret ${showValue(secret)}; allowed: built-in secrets (${Object.keys(builtinSecrets).join(", ")}) or names declared under ballast:secrets`;
-    if ((secret === "redis-url" || secret === "redis-password") && !config.redis.enabled) return `${showValue(secret)} does not exist: ballast:redis.enabled is false (drop the entry with \`false\`)`;
-    if (secret.startsWith("postgres-") && secret in builtinSecrets && config.postgres.external) return `${showValue(secret)} does not exist with an external database (ballast:postgres.external): use "database-url"`;
+    if (!declared.has(secret))
+      return `unknown secret ${showValue(secret)}; allowed: built-in secrets (${Object.keys(builtinSecrets).join(", ")}) or names declared under ballast:secrets`;
+    if ((secret === "redis-url" || secret === "redis-password") && !config.redis.enabled)
+      return `${showValue(secret)} does not exist: ballast:redis.enabled is false (drop the entry with \`false\`)`;
+    if (secret.startsWith("postgres-") && secret in builtinSecrets && config.postgres.external)
+      return `${showValue(secret)} does not exist with an external database (ballast:postgres.external): use "database-url"`;
     return undefined;
   };
   const checkSecretEnv = (path: (string | number)[], secretEnv: Record<string, string>) => {
@@ -233,7 +266,9 @@ function secretProblems(config: PlatformConfig, supplied: readonly string[]): st
       problems.push(`${configKey(["rotation", name])}: refused (got ${counter}): ${encryptionKeyRotationRefusal}`);
     } else if (!builtin || !builtin.generated) {
       const rotatable = Object.keys(builtinSecrets).filter((n) => counterRotates(config, n));
-      problems.push(`${configKey(["rotation", name])}: only generated secrets have a rotation counter; allowed: ${[ROTATE_ALL, ...rotatable].join(", ")}`);
+      problems.push(
+        `${configKey(["rotation", name])}: only generated secrets have a rotation counter; allowed: ${[ROTATE_ALL, ...rotatable].join(", ")}`,
+      );
     } else if (supplied.includes(name)) {
       problems.push(
         `${configKey(["rotation", name])}: "${name}" is supplied in ballast:secretValues, so a counter cannot change it: set the new value with pulumi config set --secret --path 'ballast:secretValues.${name}' <value>, then pulumi up`,
@@ -253,7 +288,12 @@ function encryptionKeyRotationProblems(config: PlatformConfig, supplied: readonl
   const opted = config.encryptionKeyRotation;
   if (!opted) return [];
   const problems: string[] = [];
-  const readers = [config.app.secretEnv, ...config.workers.map((w) => w.secretEnv), ...config.cronJobs.map((c) => c.secretEnv), ...config.services.map((s) => s.secretEnv)];
+  const readers = [
+    config.app.secretEnv,
+    ...config.workers.map((w) => w.secretEnv),
+    ...config.cronJobs.map((c) => c.secretEnv),
+    ...config.services.map((s) => s.secretEnv),
+  ];
   if (!readers.some((secretEnv) => Object.values(secretEnv).includes("encryption-key"))) {
     problems.push(
       `${configKey(["encryptionKeyRotation"])}: no workload reads "encryption-key"; map it first, e.g. ballast:app.secretEnv.ENCRYPTION_KEY: encryption-key (allowed only for an app that decrypts with ${opted.previousKeyEnv} as well)`,
@@ -306,7 +346,9 @@ function nameProblems(config: PlatformConfig): string[] {
   config.services.forEach((s, i) =>
     s.allowFrom.forEach((peer, j) => {
       if (!seen.has(peer)) {
-        problems.push(`${configKey(["services", i, "allowFrom", j])}: ${showValue(peer)} is not a workload of this stack; allowed: ${[...seen.keys()].join(", ")}`);
+        problems.push(
+          `${configKey(["services", i, "allowFrom", j])}: ${showValue(peer)} is not a workload of this stack; allowed: ${[...seen.keys()].join(", ")}`,
+        );
       }
     }),
   );
@@ -321,7 +363,10 @@ function postgresRoleProblems(config: PlatformConfig): string[] {
   for (const kind of ["app", "monitor", "backup"] as const) {
     const name = config.postgres.roles[kind];
     const other = taken.get(name);
-    if (other) problems.push(`${configKey(["postgres", "roles", kind])}: role ${showValue(name)} is already ${other}; each role must have its own name`);
+    if (other)
+      problems.push(
+        `${configKey(["postgres", "roles", kind])}: role ${showValue(name)} is already ${other}; each role must have its own name`,
+      );
     else taken.set(name, configKey(["postgres", "roles", kind]));
   }
   return problems;
@@ -338,11 +383,15 @@ function workerScalingProblems(config: PlatformConfig, worker: WorkerConfig, i: 
   const queue = autoscaling.queue;
   if (queue) {
     if (!autoscaling.enabled) {
-      return [`${key("autoscaling", "enabled")}: false, but autoscaling.queue is set; set enabled true to scale on the queue, or remove the queue`];
+      return [
+        `${key("autoscaling", "enabled")}: false, but autoscaling.queue is set; set enabled true to scale on the queue, or remove the queue`,
+      ];
     }
     const problems: string[] = [];
     if (!config.redis.enabled) {
-      problems.push(`${key("autoscaling", "queue")}: the queue is read from the stack's Redis, but ballast:redis.enabled is false; enable Redis or remove the queue`);
+      problems.push(
+        `${key("autoscaling", "queue")}: the queue is read from the stack's Redis, but ballast:redis.enabled is false; enable Redis or remove the queue`,
+      );
     }
     if (config.target === "kubernetes" && !config.kubernetes.keda.enabled) {
       problems.push(
@@ -357,29 +406,42 @@ function workerScalingProblems(config: PlatformConfig, worker: WorkerConfig, i: 
       `${key("autoscaling", "enabled")}: true without a queue trigger, but Compose has no CPU autoscaler; set enabled false and the fixed count in ${key("replicas")}, or add autoscaling.queue {kind, name, targetPerReplica} to scale on queue length`,
     ];
   }
-  if (worker.replicas > autoscaling.maxReplicas) return [`${key("replicas")}: ${worker.replicas} exceeds autoscaling.maxReplicas (${autoscaling.maxReplicas})`];
+  if (worker.replicas > autoscaling.maxReplicas)
+    return [`${key("replicas")}: ${worker.replicas} exceeds autoscaling.maxReplicas (${autoscaling.maxReplicas})`];
   return [];
 }
 
 function workloadProblems(config: PlatformConfig): string[] {
   const problems: string[] = [];
   if (config.app.image === undefined && config.app.build === undefined) {
-    problems.push(`${configKey(["app", "image"])}: required: a pinned image (e.g. "ghcr.io/acme/app:1.4.2"), or ballast:app.build to build one from a Dockerfile`);
+    problems.push(
+      `${configKey(["app", "image"])}: required: a pinned image (e.g. "ghcr.io/acme/app:1.4.2"), or ballast:app.build to build one from a Dockerfile`,
+    );
   }
   config.services.forEach((s, i) => {
     if (s.image === undefined && s.build === undefined) {
-      problems.push(`${configKey(["services", i, "image"])}: required: a pinned image, or ballast:services[${i}].build to build one from a Dockerfile`);
+      problems.push(
+        `${configKey(["services", i, "image"])}: required: a pinned image, or ballast:services[${i}].build to build one from a Dockerfile`,
+      );
     }
     if (s.storage && (s.replicas > 1 || s.autoscaling.enabled)) {
-      problems.push(`${configKey(["services", i, "storage"])}: a service with persistent storage runs as one stateful replica; remove replicas/autoscaling or the storage`);
+      problems.push(
+        `${configKey(["services", i, "storage"])}: a service with persistent storage runs as one stateful replica; remove replicas/autoscaling or the storage`,
+      );
     }
     if (s.runAsRoot && s.runAsUser !== undefined) {
       problems.push(`${configKey(["services", i, "runAsUser"])}: conflicts with runAsRoot: true; set one of them`);
     }
   });
-  const checkHealth = (path: (string | number)[], health: { liveness?: string; command?: string[]; port?: number } | undefined, hasPort: boolean) => {
+  const checkHealth = (
+    path: (string | number)[],
+    health: { liveness?: string; command?: string[]; port?: number } | undefined,
+    hasPort: boolean,
+  ) => {
     if (health?.liveness !== undefined && !hasPort && health.port === undefined) {
-      problems.push(`${configKey([...path, "health", "port"])}: required for HTTP health paths on a workload without a port (or use health.command)`);
+      problems.push(
+        `${configKey([...path, "health", "port"])}: required for HTTP health paths on a workload without a port (or use health.command)`,
+      );
     }
   };
   config.workers.forEach((w, i) => checkHealth(["workers", i], w.health, w.metrics !== undefined));
@@ -389,7 +451,9 @@ function workloadProblems(config: PlatformConfig): string[] {
   }
   problems.push(...postgresRoleProblems(config));
   if (config.postgres.external && config.postgres.hnswIndex) {
-    problems.push(`${configKey(["postgres", "hnswIndex"])}: an external database's indexes are the migration's job (ballast:app.migration); Ballast ensures the HNSW index only on its own Postgres`);
+    problems.push(
+      `${configKey(["postgres", "hnswIndex"])}: an external database's indexes are the migration's job (ballast:app.migration); Ballast ensures the HNSW index only on its own Postgres`,
+    );
   }
   config.workers.forEach((worker, i) => problems.push(...workerScalingProblems(config, worker, i)));
   const builds = [
@@ -399,7 +463,9 @@ function workloadProblems(config: PlatformConfig): string[] {
     ...config.services.map((s) => s.build),
   ].filter((b) => b !== undefined);
   if (builds.length > 0 && config.target === "kubernetes" && !config.registry) {
-    problems.push(`${configKey(["registry"])}: required when an image is built for Kubernetes: the cluster pulls from it (e.g. {server: "ghcr.io", username: "acme-bot"})`);
+    problems.push(
+      `${configKey(["registry"])}: required when an image is built for Kubernetes: the cluster pulls from it (e.g. {server: "ghcr.io", username: "acme-bot"})`,
+    );
   }
   return problems;
 }
@@ -407,7 +473,9 @@ function workloadProblems(config: PlatformConfig): string[] {
 function platformProblems(config: PlatformConfig): string[] {
   const problems: string[] = [];
   if (config.tls && !/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(config.acmeEmail)) {
-    problems.push(`${configKey(["acmeEmail"])}: Let's Encrypt needs a contact address when ballast:tls is true (got ${showValue(config.acmeEmail)})`);
+    problems.push(
+      `${configKey(["acmeEmail"])}: Let's Encrypt needs a contact address when ballast:tls is true (got ${showValue(config.acmeEmail)})`,
+    );
   }
   // The app reaches an external Postgres on its own port; egress to public addresses allows only the listed ports.
   const egressPorts = config.kubernetes.internetEgressPorts;
@@ -416,12 +484,17 @@ function platformProblems(config: PlatformConfig): string[] {
       `${configKey(["kubernetes", "internetEgressPorts"])}: ${showValue(egressPorts)} lets the app reach public addresses on HTTPS only, but ballast:postgres.external is true: add the external database's port (5432, or 6543 for Supabase's pooler)`,
     );
   }
-  if (config.environment === "prod" && !config.tls) problems.push(`${configKey(["tls"])}: prod must serve HTTPS (got false); only dev may run without TLS`);
+  if (config.environment === "prod" && !config.tls)
+    problems.push(`${configKey(["tls"])}: prod must serve HTTPS (got false); only dev may run without TLS`);
   if (config.proxy.acmeStaging && config.proxy.acmeDirectory !== "") {
-    problems.push(`${configKey(["proxy", "acmeDirectory"])}: set either acmeDirectory or acmeStaging, not both (acmeStaging is Let's Encrypt's staging directory)`);
+    problems.push(
+      `${configKey(["proxy", "acmeDirectory"])}: set either acmeDirectory or acmeStaging, not both (acmeStaging is Let's Encrypt's staging directory)`,
+    );
   }
   if (config.domain === "localhost" && config.tls) {
-    problems.push(`${configKey(["domain"])}: "localhost" cannot get a Let's Encrypt certificate; set a real domain or ballast:tls false (dev only)`);
+    problems.push(
+      `${configKey(["domain"])}: "localhost" cannot get a Let's Encrypt certificate; set a real domain or ballast:tls false (dev only)`,
+    );
   }
   if (config.target === "compose" && config.compose.mode === "ssh") {
     if (!config.compose.ssh) {
@@ -440,12 +513,16 @@ function platformProblems(config: PlatformConfig): string[] {
         );
       }
       if (bootstrap.authorizedKeys.length === 0) {
-        problems.push(`${configKey([...base, "authorizedKeys"])}: required when the bootstrap is enabled: the deploy user's public key (the .pub of ballast:sshPrivateKey)`);
+        problems.push(
+          `${configKey([...base, "authorizedKeys"])}: required when the bootstrap is enabled: the deploy user's public key (the .pub of ballast:sshPrivateKey)`,
+        );
       }
       problems.push(...bootstrapIdentityProblems(bootstrap, config.compose.ssh?.user));
       const everyone = bootstrap.fail2ban.ignoreFrom.filter((c) => /\/0$/.test(c));
       if (everyone.length > 0) {
-        problems.push(`${configKey([...base, "fail2ban", "ignoreFrom"])}: ${everyone.map((c) => showValue(c)).join(", ")} would exempt every address and switch the sshd jail off`);
+        problems.push(
+          `${configKey([...base, "fail2ban", "ignoreFrom"])}: ${everyone.map((c) => showValue(c)).join(", ")} would exempt every address and switch the sshd jail off`,
+        );
       }
     }
   }
@@ -465,7 +542,9 @@ function bootstrapIdentityProblems(bootstrap: PlatformConfig["compose"]["bootstr
   const base = ["compose", "bootstrap"];
   const problems: string[] = [];
   if (bootstrap.adminUser === "root") {
-    problems.push(`${configKey([...base, "adminUser"])}: must not be root: root may not log in over SSH once the host is bootstrapped; use a user of its own such as "ballast-admin" (got "root")`);
+    problems.push(
+      `${configKey([...base, "adminUser"])}: must not be root: root may not log in over SSH once the host is bootstrapped; use a user of its own such as "ballast-admin" (got "root")`,
+    );
   } else if (bootstrap.adminUser === deployUser) {
     problems.push(
       `${configKey([...base, "adminUser"])}: must differ from ballast:compose.ssh.user: the bootstrap logs in with its own user and key, not the deploy user's (got ${showValue(bootstrap.adminUser)})`,
@@ -552,10 +631,15 @@ function backupProblems(config: PlatformConfig): string[] {
   if (!backups.enabled) return [];
   const problems: string[] = [];
   if (backups.redis && !config.redis.enabled) {
-    problems.push(`${configKey(["backups", "redis"])}: true, but ballast:redis.enabled is false: there is no Redis to snapshot (set backups.redis false or enable Redis)`);
+    problems.push(
+      `${configKey(["backups", "redis"])}: true, but ballast:redis.enabled is false: there is no Redis to snapshot (set backups.redis false or enable Redis)`,
+    );
   }
   // The default image follows the database image (pg_dump of the right version), which has no redis-cli, redis-server or age.
-  const needs = [...(backups.redis ? ["redis-cli and redis-server (backups.redis)"] : []), ...(backups.encryption ? ["age (backups.encryption)"] : [])];
+  const needs = [
+    ...(backups.redis ? ["redis-cli and redis-server (backups.redis)"] : []),
+    ...(backups.encryption ? ["age (backups.encryption)"] : []),
+  ];
   if (needs.length > 0 && backups.image === config.postgres.image) {
     problems.push(
       `${configKey(["backups", "image"])}: ${showValue(backups.image)} is the database image, which lacks ${needs.join(" and ")}: build components/backups/image/Dockerfile (FROM your database image) and set ballast:backups.image to it`,
@@ -576,13 +660,19 @@ function backupWarnings(config: PlatformConfig): string[] {
     ];
   }
   const warnings: string[] = [];
-  if (!backups.s3) warnings.push("ballast:backups.s3 is not set: backups stay on the same host/cluster as the database and are lost with it");
-  else if (!backups.encryption) warnings.push("ballast:backups.s3 is set without ballast:backups.encryption: the offsite copy is readable by whoever can read the bucket");
+  if (!backups.s3)
+    warnings.push("ballast:backups.s3 is not set: backups stay on the same host/cluster as the database and are lost with it");
+  else if (!backups.encryption)
+    warnings.push(
+      "ballast:backups.s3 is set without ballast:backups.encryption: the offsite copy is readable by whoever can read the bucket",
+    );
   if (!backups.drill.enabled) {
     warnings.push("ballast:backups.drill.enabled is false: nobody proves that the backups restore");
   } else {
-    if (backups.drill.tables.length === 0) warnings.push("ballast:backups.drill.tables is empty: the restore drill does not compare row counts");
-    if (!backups.drill.freshness) warnings.push("ballast:backups.drill.freshness is not set: the restore drill cannot check the data against the RPO");
+    if (backups.drill.tables.length === 0)
+      warnings.push("ballast:backups.drill.tables is empty: the restore drill does not compare row counts");
+    if (!backups.drill.freshness)
+      warnings.push("ballast:backups.drill.freshness is not set: the restore drill cannot check the data against the RPO");
   }
   return warnings;
 }
@@ -601,13 +691,17 @@ export function checkConfig(config: PlatformConfig, suppliedSecretNames: readonl
   const warnings = backupWarnings(config);
   // Every key renders on both targets: a Compose-only one is ignored on Kubernetes, and says so.
   if (config.target === "kubernetes" && config.proxy.extraHosts.length > 0) {
-    warnings.push(`${configKey(["proxy", "extraHosts"])} is Compose only (Docker's extra_hosts) and ignored on Kubernetes: name hosts through the cluster's DNS`);
+    warnings.push(
+      `${configKey(["proxy", "extraHosts"])} is Compose only (Docker's extra_hosts) and ignored on Kubernetes: name hosts through the cluster's DNS`,
+    );
   }
   // deploy.sh installs no crontab on a developer's own engine, so nothing runs autoscale.sh there.
   if (config.target === "compose" && config.compose.mode === "local") {
     config.workers.forEach((w, i) => {
       if (w.autoscaling.enabled && w.autoscaling.queue) {
-        warnings.push(`${configKey(["workers", i, "autoscaling", "queue"])}: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (${w.autoscaling.minReplicas})`);
+        warnings.push(
+          `${configKey(["workers", i, "autoscaling", "queue"])}: compose.mode is "local": no crontab runs autoscale.sh, so the worker stays at its minimum (${w.autoscaling.minReplicas})`,
+        );
       }
     });
   }

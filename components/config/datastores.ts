@@ -35,11 +35,19 @@ export const pgvectorIndexSchema = z
   })
   .superRefine((value, ctx) => {
     if (value.efConstruction < 2 * value.m) {
-      ctx.addIssue({ code: "custom", path: ["efConstruction"], message: `must be at least 2 × m = ${2 * value.m} (pgvector refuses a smaller ef_construction)` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["efConstruction"],
+        message: `must be at least 2 × m = ${2 * value.m} (pgvector refuses a smaller ef_construction)`,
+      });
     }
     const name = value.name ?? defaultIndexName(value.table, value.column);
     if (name.length > 63) {
-      ctx.addIssue({ code: "custom", path: ["name"], message: `the default index name "${name}" is longer than 63 characters: set a shorter name` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["name"],
+        message: `the default index name "${name}" is longer than 63 characters: set a shorter name`,
+      });
     }
   });
 

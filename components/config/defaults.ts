@@ -55,7 +55,12 @@ type MonitoringPart =
   | "blackboxExporter"
   | "tracing";
 
-const autoscalingOff = (max: number, target: number): JsonObject => ({ enabled: false, minReplicas: 1, maxReplicas: max, cpuTargetPercent: target });
+const autoscalingOff = (max: number, target: number): JsonObject => ({
+  enabled: false,
+  minReplicas: 1,
+  maxReplicas: max,
+  cpuTargetPercent: target,
+});
 
 /** Staging's monitoring limits add up to at most 1.5 GiB (a test checks it): the set fits a 4 vCPU / 8 GiB VPS beside the app. */
 const smallMonitoring: Sizing["monitoring"]["parts"] = {
@@ -83,7 +88,12 @@ const sizing: Record<SizingClass, Sizing> = {
     service: { cpu: 0.5, memory: "512Mi" },
     proxy: { cpu: 0.25, memory: "128Mi" },
     backups: { cpu: 1, memory: "512Mi" },
-    monitoring: { enabled: true, parts: smallMonitoring, storageGiB: { prometheus: 5, alertmanager: 1, grafana: 1, loki: 5, tracing: 2 }, sampleRatio: 1 },
+    monitoring: {
+      enabled: true,
+      parts: smallMonitoring,
+      storageGiB: { prometheus: 5, alertmanager: 1, grafana: 1, loki: 5, tracing: 2 },
+      sampleRatio: 1,
+    },
   },
   staging: {
     app: { cpu: 0.5, memory: "1Gi", replicas: 1, autoscaling: autoscalingOff(3, 70) },
@@ -94,7 +104,12 @@ const sizing: Record<SizingClass, Sizing> = {
     service: { cpu: 0.25, memory: "512Mi" },
     proxy: { cpu: 0.25, memory: "256Mi" },
     backups: { cpu: 1, memory: "512Mi" },
-    monitoring: { enabled: true, parts: smallMonitoring, storageGiB: { prometheus: 10, alertmanager: 1, grafana: 1, loki: 10, tracing: 10 }, sampleRatio: 1 },
+    monitoring: {
+      enabled: true,
+      parts: smallMonitoring,
+      storageGiB: { prometheus: 10, alertmanager: 1, grafana: 1, loki: 10, tracing: 10 },
+      sampleRatio: 1,
+    },
   },
   prod: {
     app: { cpu: 2, memory: "4Gi", replicas: 3, autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 10, cpuTargetPercent: 70 } },
@@ -136,7 +151,12 @@ const sizing: Record<SizingClass, Sizing> = {
     service: { cpu: 0.25, memory: "256Mi" },
     proxy: { cpu: 0.1, memory: "64Mi" },
     backups: { cpu: 0.25, memory: "128Mi" },
-    monitoring: { enabled: false, parts: smallMonitoring, storageGiB: { prometheus: 5, alertmanager: 1, grafana: 1, loki: 5, tracing: 2 }, sampleRatio: 1 },
+    monitoring: {
+      enabled: false,
+      parts: smallMonitoring,
+      storageGiB: { prometheus: 5, alertmanager: 1, grafana: 1, loki: 5, tracing: 2 },
+      sampleRatio: 1,
+    },
   },
 };
 
@@ -190,13 +210,33 @@ function connectionSecretEnv(values: JsonObject): JsonObject {
 
 function monitoringDefaults(s: Sizing): JsonObject {
   const parts = s.monitoring.parts;
-  const part = (name: MonitoringPart, image: string, extra: JsonObject = {}): JsonObject => ({ enabled: true, image, resources: size(parts[name]), ...extra });
+  const part = (name: MonitoringPart, image: string, extra: JsonObject = {}): JsonObject => ({
+    enabled: true,
+    image,
+    resources: size(parts[name]),
+    ...extra,
+  });
   const storage = s.monitoring.storageGiB;
   return {
     enabled: s.monitoring.enabled,
-    prometheus: part("prometheus", defaultImages.prometheus, { storageGiB: storage.prometheus, retentionDays: 30, scrapeIntervalSeconds: 15 }),
-    alertmanager: part("alertmanager", defaultImages.alertmanager, { storageGiB: storage.alertmanager, receiver: { type: "none" }, receivers: {}, routes: [] }),
-    grafana: part("grafana", defaultImages.grafana, { storageGiB: storage.grafana, subdomain: "grafana", adminUser: "admin", titlePrefix: "Ballast", dashboards: [] }),
+    prometheus: part("prometheus", defaultImages.prometheus, {
+      storageGiB: storage.prometheus,
+      retentionDays: 30,
+      scrapeIntervalSeconds: 15,
+    }),
+    alertmanager: part("alertmanager", defaultImages.alertmanager, {
+      storageGiB: storage.alertmanager,
+      receiver: { type: "none" },
+      receivers: {},
+      routes: [],
+    }),
+    grafana: part("grafana", defaultImages.grafana, {
+      storageGiB: storage.grafana,
+      subdomain: "grafana",
+      adminUser: "admin",
+      titlePrefix: "Ballast",
+      dashboards: [],
+    }),
     loki: part("loki", defaultImages.loki, { storageGiB: storage.loki, retentionDays: 7 }),
     alloy: part("alloy", defaultImages.alloy, { dropPaths: [] }),
     nodeExporter: part("nodeExporter", defaultImages.nodeExporter),
@@ -388,7 +428,8 @@ export function itemDefaults(context: DefaultsContext, list: "workers" | "cronJo
         resources: size(s.worker),
         // Compose has no CPU autoscaler: a worker there scales only on a queue it declares
         // (autoscaling.queue, enabled true); by default it runs its fixed `replicas`.
-        autoscaling: targetOf(context.environment, values) === "compose" ? { ...s.worker.autoscaling, enabled: false } : s.worker.autoscaling,
+        autoscaling:
+          targetOf(context.environment, values) === "compose" ? { ...s.worker.autoscaling, enabled: false } : s.worker.autoscaling,
         env: {},
         secretEnv: connectionSecretEnv(values),
         // Workers finish the job in hand before they stop.
@@ -457,7 +498,9 @@ function grafanaAllowFromDefault(merged: JsonObject, context: DefaultsContext): 
   if (compose.mode === "local") return EVERYONE;
   const bootstrap = isObject(compose.bootstrap) ? compose.bootstrap : {};
   // Only the valid ranges: a bad one is reported once, under sshAllowFrom.
-  const ssh = Array.isArray(bootstrap.sshAllowFrom) ? bootstrap.sshAllowFrom.filter((range) => typeof range === "string" && cidrProblem(range) === undefined) : [];
+  const ssh = Array.isArray(bootstrap.sshAllowFrom)
+    ? bootstrap.sshAllowFrom.filter((range) => typeof range === "string" && cidrProblem(range) === undefined)
+    : [];
   // No SSH allow-list to follow: a check asks for an explicit one (private ranges are Docker's own on Compose).
   return ssh.length > 0 ? ssh : [];
 }
@@ -471,7 +514,10 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
     if (!Array.isArray(items)) continue;
     merged[list] = items.map((item) => (isObject(item) ? deepMerge(itemDefaults(context, list, values), item) : item));
   }
-  const workloads = [merged.app, ...[merged.workers, merged.cronJobs, merged.services].flatMap((items) => (Array.isArray(items) ? items : []))];
+  const workloads = [
+    merged.app,
+    ...[merged.workers, merged.cronJobs, merged.services].flatMap((items) => (Array.isArray(items) ? items : [])),
+  ];
   for (const workload of workloads) {
     mergeOptional(workload, "build", optionalDefaults.build);
     if (workload !== merged.app) mergeOptional(workload, "health", optionalDefaults.health);
@@ -496,7 +542,8 @@ export function withDefaults(values: JsonObject, context: DefaultsContext): Json
   if (tracing && tracing.backend === "jaeger") {
     if (!("image" in givenTracing)) tracing.image = defaultImages.jaeger;
     // Badger's default caches alone (256 MiB block cache, up to 5 x 64 MiB memtables) outgrow Tempo's small sizes.
-    if (!("resources" in givenTracing) && isObject(tracing.resources)) tracing.resources = { ...tracing.resources, memory: JAEGER_MIN_MEMORY };
+    if (!("resources" in givenTracing) && isObject(tracing.resources))
+      tracing.resources = { ...tracing.resources, memory: JAEGER_MIN_MEMORY };
   }
   if (alertmanager && isObject(alertmanager.receivers)) {
     for (const [name, named] of Object.entries(alertmanager.receivers)) {

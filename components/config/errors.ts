@@ -29,7 +29,7 @@ export function configKey(path: ReadonlyArray<PropertyKey>): string {
 /** Short, single-line rendering of a config value for error messages. */
 export function showValue(value: unknown): string {
   if (value === undefined) return "nothing";
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -98,11 +98,13 @@ function objectDefAt(root: unknown, path: ReadonlyArray<PropertyKey>, input: unk
   let value = input;
   const unwrap = () => {
     for (let depth = 0; depth < 20 && def; depth++) {
-      if (def.type === "optional" || def.type === "default" || def.type === "nullable" || def.type === "prefault") def = defOf(def.innerType);
+      if (def.type === "optional" || def.type === "default" || def.type === "nullable" || def.type === "prefault")
+        def = defOf(def.innerType);
       else if (def.type === "pipe") def = defOf(def.in);
       else if (def.type === "union" && def.options) {
         const discriminator = def.discriminator;
-        const chosen = discriminator && value !== null && typeof value === "object" ? (value as Record<string, unknown>)[discriminator] : undefined;
+        const chosen =
+          discriminator && value !== null && typeof value === "object" ? (value as Record<string, unknown>)[discriminator] : undefined;
         const objects = def.options.map(defOf).filter((d): d is SchemaDef => d?.type === "object" || d?.type === "pipe");
         const matching = objects.find((d) => {
           const literal = defOf(d.shape?.[discriminator ?? ""]) as { values?: unknown[] } | undefined;
@@ -176,7 +178,10 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown, root: unk
       return `${key}: invalid entry: ${issue.issues.map((inner) => inner.message).join("; ")}`;
     case "invalid_union": {
       if (custom) return `${key}: ${custom} ${got}`;
-      const inner = issue.errors.flat().map((i) => i.message).find((m) => !zodDefaultMessage.test(m));
+      const inner = issue.errors
+        .flat()
+        .map((i) => i.message)
+        .find((m) => !zodDefaultMessage.test(m));
       return `${key}: ${inner ?? "is not any of the allowed forms"} ${got}`;
     }
     case "invalid_format":

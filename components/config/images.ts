@@ -18,11 +18,12 @@ import { classifyImage, imageTag } from "./image-pin";
 /** Syntax of an image reference, and never `latest`; whether a tag moves is checked per environment. */
 export const imageRef = z.string().superRefine((image, ctx) => {
   if (image.length === 0 || /\s/.test(image)) {
-    ctx.addIssue({ code: "custom", message: "must be an image reference without spaces, such as \"ghcr.io/acme/app:1.4.2\"" });
+    ctx.addIssue({ code: "custom", message: 'must be an image reference without spaces, such as "ghcr.io/acme/app:1.4.2"' });
   } else if (classifyImage(image) === "latest") {
     ctx.addIssue({
       code: "custom",
-      message: 'must be pinned by an exact version tag (e.g. "redis:7.4.2-alpine") or a digest ("name@sha256:..."); "latest" and an untagged name move under a running stack',
+      message:
+        'must be pinned by an exact version tag (e.g. "redis:7.4.2-alpine") or a digest ("name@sha256:..."); "latest" and an untagged name move under a running stack',
     });
   }
 });
@@ -31,7 +32,11 @@ export const imageRef = z.string().superRefine((image, ctx) => {
  * The moving-tag rule: a message for a tag that the registry can re-point, or undefined.
  * `severity` says whether the environment refuses it.
  */
-export function imagePinProblem(key: string, image: string, environment: Environment): { severity: "error" | "warning"; message: string } | undefined {
+export function imagePinProblem(
+  key: string,
+  image: string,
+  environment: Environment,
+): { severity: "error" | "warning"; message: string } | undefined {
   if (classifyImage(image) !== "moving") return undefined;
   const name = image.split("@")[0];
   const repository = name.slice(0, name.length - (imageTag(image)?.length ?? 0) - 1);

@@ -22,7 +22,14 @@ export {
 } from "./alerting";
 export { classifyImage, defaultImages, imagePinProblem, imageTag } from "./images";
 export { AGE_RECIPIENT_PATTERN, BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS } from "./backups";
-export { counterRotates, ENCRYPTION_KEY_PREVIOUS_SECRET, encryptionKeyGenerations, ROTATE_ALL, rotationCounters, type EncryptionKeyGenerations } from "./rotation";
+export {
+  counterRotates,
+  ENCRYPTION_KEY_PREVIOUS_SECRET,
+  encryptionKeyGenerations,
+  ROTATE_ALL,
+  rotationCounters,
+  type EncryptionKeyGenerations,
+} from "./rotation";
 export { defaultIndexName, HNSW_OPCLASSES } from "./datastores";
 export { cidrProblem, publicKeyPattern } from "./compose";
 export { maxGapHours, parseCron } from "./cron";

@@ -79,7 +79,9 @@ export function parsePlatformConfig(raw: RawConfig, stack: string, project: stri
   for (const key of Object.keys(values)) {
     if (!knownKeys.includes(key)) {
       const suggestion = nearestKey(key, knownKeys);
-      problems.push(`${configKey([key])}: unknown key${suggestion ? `; did you mean ${configKey([suggestion])}?` : ""} (known keys: ${knownKeys.join(", ")})`);
+      problems.push(
+        `${configKey([key])}: unknown key${suggestion ? `; did you mean ${configKey([suggestion])}?` : ""} (known keys: ${knownKeys.join(", ")})`,
+      );
       delete values[key];
     }
   }
@@ -144,7 +146,11 @@ function bootstrapKeyProblems(config: PlatformConfig, inputs: Record<string, unk
   const bootstrapRuns = config.target === "compose" && config.compose.mode === "ssh" && config.compose.bootstrap.enabled;
   const deployKey = inputs.sshPrivateKey;
   const bootstrapKey = inputs.bootstrapSshPrivateKey;
-  if (typeof bootstrapKey === "string" && bootstrapKey.trim() !== "" && bootstrapKey.trim() === (typeof deployKey === "string" ? deployKey.trim() : undefined)) {
+  if (
+    typeof bootstrapKey === "string" &&
+    bootstrapKey.trim() !== "" &&
+    bootstrapKey.trim() === (typeof deployKey === "string" ? deployKey.trim() : undefined)
+  ) {
     return [
       `${configKey(["bootstrapSshPrivateKey"])}: is the same key as ballast:sshPrivateKey; the bootstrap (root on the host) needs a key of its own: ssh-keygen -t ed25519 -f ~/.ssh/ballast_bootstrap, its .pub in ballast:compose.bootstrap.adminKeys`,
     ];
@@ -159,11 +165,16 @@ function bootstrapKeyProblems(config: PlatformConfig, inputs: Record<string, unk
 
 function readSecretInputs(inputs: Record<string, unknown>, problems: string[]): SecretConfig {
   const secrets: SecretConfig = { values: {} };
-  for (const [name, file] of [["sshPrivateKey", "ballast_deploy"], ["bootstrapSshPrivateKey", "ballast_bootstrap"]] as const) {
+  for (const [name, file] of [
+    ["sshPrivateKey", "ballast_deploy"],
+    ["bootstrapSshPrivateKey", "ballast_bootstrap"],
+  ] as const) {
     const key = inputs[name];
     if (key === undefined) continue;
     if (typeof key !== "string" || !key.includes("PRIVATE KEY")) {
-      problems.push(`${configKey([name])}: must be a PEM/OpenSSH private key (set it with: pulumi config set --secret ballast:${name} < ~/.ssh/${file})`);
+      problems.push(
+        `${configKey([name])}: must be a PEM/OpenSSH private key (set it with: pulumi config set --secret ballast:${name} < ~/.ssh/${file})`,
+      );
     } else {
       secrets[name] = pulumi.secret(key);
     }
@@ -171,7 +182,9 @@ function readSecretInputs(inputs: Record<string, unknown>, problems: string[]): 
   const values = inputs.secretValues;
   if (values !== undefined) {
     if (!isObject(values)) {
-      problems.push(`${configKey(["secretValues"])}: must be an object of secret name -> value (pulumi config set --secret --path 'ballast:secretValues.openai-api-key' ...)`);
+      problems.push(
+        `${configKey(["secretValues"])}: must be an object of secret name -> value (pulumi config set --secret --path 'ballast:secretValues.openai-api-key' ...)`,
+      );
     } else {
       for (const [name, value] of Object.entries(values)) {
         if (typeof value !== "string" || value.length === 0) {

@@ -68,10 +68,15 @@ const errorsMetric = z.union(
       errorStatus: z
         .string()
         .min(1)
-        .refine((value) => !/["\\\n]/.test(value) && isRegex(value), { message: 'must be a regular expression of status values without quotes or backslashes, e.g. "5.." or "5..|429"' }),
+        .refine((value) => !/["\\\n]/.test(value) && isRegex(value), {
+          message: 'must be a regular expression of status values without quotes or backslashes, e.g. "5.." or "5..|429"',
+        }),
     }),
   ],
-  { error: 'must be a metric name such as "errors_total", or {metric, statusLabel, errorStatus} such as {metric: http_requests_total, statusLabel: status_code, errorStatus: "5.."}' },
+  {
+    error:
+      'must be a metric name such as "errors_total", or {metric, statusLabel, errorStatus} such as {metric: http_requests_total, statusLabel: status_code, errorStatus: "5.."}',
+  },
 );
 
 function isRegex(value: string): boolean {
@@ -95,7 +100,9 @@ const appMetricNames = z.strictObject({
 });
 
 /** A Prometheus duration such as `5m` or `1h30m`. */
-const duration = z.string().regex(/^((\d+)(ms|s|m|h|d|w|y))+$/, { message: 'must be a Prometheus duration such as "30s", "5m" or "1h30m"' });
+const duration = z
+  .string()
+  .regex(/^((\d+)(ms|s|m|h|d|w|y))+$/, { message: 'must be a Prometheus duration such as "30s", "5m" or "1h30m"' });
 
 /** PromQL, checked for its structure here (quotes, brackets, matchers, ranges); promtool parses it fully in the tests. */
 const promql = z.string().superRefine((expr, ctx) => {
@@ -105,7 +112,11 @@ const promql = z.string().superRefine((expr, ctx) => {
 
 /** Alert rules a team adds beside Ballast's (inline in the stack file, or in rule files of the repository). */
 export const alertRuleSchema = z.strictObject({
-  alert: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { message: "must be an alert name: letters, digits and '_', not starting with a digit (e.g. TrustScoreLow)" }),
+  alert: z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
+      message: "must be an alert name: letters, digits and '_', not starting with a digit (e.g. TrustScoreLow)",
+    }),
   expr: promql,
   /** How long the condition must hold before the alert fires; absent fires on the first evaluation. */
   for: duration.optional(),
@@ -116,22 +127,31 @@ export const alertRuleSchema = z.strictObject({
 });
 
 export const ruleGroupSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "must be a rule group name of letters, digits, '_', '.' and '-' (e.g. nomosx-critical)" }),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, {
+      message: "must be a rule group name of letters, digits, '_', '.' and '-' (e.g. nomosx-critical)",
+    }),
   /** Evaluation interval of the group (default: the scrape interval). */
   interval: duration.optional(),
   rules: z.array(alertRuleSchema).min(1, { message: "must hold at least one rule" }),
 });
 
 /** The rule groups Ballast renders itself; a team group may not take one of these names. */
-export const BUILTIN_RULE_GROUPS = ["ballast-app", "ballast-llm", "ballast-datastores", "ballast-host", "ballast-containers", "ballast-platform"] as const;
+export const BUILTIN_RULE_GROUPS = [
+  "ballast-app",
+  "ballast-llm",
+  "ballast-datastores",
+  "ballast-host",
+  "ballast-containers",
+  "ballast-platform",
+] as const;
 
 /** A file of the repository, relative to the project root (the directory of Pulumi.yaml); never outside it. */
 export const repositoryFile = (extensions: string[]) =>
-  z
-    .string()
-    .regex(new RegExp(`^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+\\.(${extensions.join("|")})$`), {
-      message: `must be a path relative to the project root (where Pulumi.yaml is), inside it, ending in ${extensions.map((e) => `.${e}`).join(" or ")}`,
-    });
+  z.string().regex(new RegExp(`^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+\\.(${extensions.join("|")})$`), {
+    message: `must be a path relative to the project root (where Pulumi.yaml is), inside it, ending in ${extensions.map((e) => `.${e}`).join(" or ")}`,
+  });
 
 const ratio = z.number().gt(0, { message: "must be a ratio between 0 and 1" }).lt(1, { message: "must be a ratio between 0 and 1" });
 
@@ -146,7 +166,9 @@ const alertsSchema = z
     /** Average cost of one run in USD (NomosX: $5). */
     costPerRunUsd: z.number().positive(),
     /** Prefix of the app's LLM metrics (nyxcore: `nyxcore_llm_cost_usd_total`). */
-    llmMetricPrefix: z.string().regex(/^([a-zA-Z_][a-zA-Z0-9_]*_)?$/, { message: 'must be "" or a metric-name prefix ending in "_", e.g. "nyxcore_"' }),
+    llmMetricPrefix: z
+      .string()
+      .regex(/^([a-zA-Z_][a-zA-Z0-9_]*_)?$/, { message: 'must be "" or a metric-name prefix ending in "_", e.g. "nyxcore_"' }),
     /** LLM spend in USD over the last hour. */
     llmSpendPerHourUsd: z.number().positive(),
     /** Token rate over the last hour vs the last day's average that counts as an anomaly. */
@@ -234,7 +256,11 @@ export const monitoringSchema = z.strictObject({
      */
     allowFrom: z.array(cidr),
     /** Title prefix of every provisioned dashboard: `<titlePrefix> - Overview` (NomosX: "NomosX"). */
-    titlePrefix: z.string().regex(/^[^\s"\\][^"\\]{0,39}$/, { message: "must be 1 to 40 characters without quotes or backslashes, not starting with a space (e.g. NomosX)" }),
+    titlePrefix: z
+      .string()
+      .regex(/^[^\s"\\][^"\\]{0,39}$/, {
+        message: "must be 1 to 40 characters without quotes or backslashes, not starting with a space (e.g. NomosX)",
+      }),
     /** Grafana dashboard JSON files of the repository, provisioned beside the built-ins. */
     dashboards: z.array(repositoryFile(["json"])),
   }),

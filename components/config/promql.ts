@@ -48,7 +48,10 @@ function checkMatchers(body: string, at: number): string | undefined {
 
 function checkRange(body: string, at: number): string | undefined {
   const [range, step, ...rest] = body.split(":");
-  const ok = durationPattern.test(range.trim()) && (step === undefined || step.trim() === "" || durationPattern.test(step.trim())) && rest.length === 0;
+  const ok =
+    durationPattern.test(range.trim()) &&
+    (step === undefined || step.trim() === "" || durationPattern.test(step.trim())) &&
+    rest.length === 0;
   return ok ? undefined : `range [${body}] at position ${at} must be a duration such as [5m], or a subquery range such as [1h:5m]`;
 }
 
@@ -119,5 +122,8 @@ export function withGrafanaVariables(expr: string): string {
   return expr
     .replace(/\$\{?__range_s\}?/g, "300")
     .replace(/\$\{?__(rate_interval|interval|range)(_ms)?\}?/g, (_, __, ms: string | undefined) => (ms ? "300000" : "5m"))
-    .replace(/\$\{(\w+)(:\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g, (_, a?: string, _format?: string, b?: string, c?: string) => `var_${a ?? b ?? c}`);
+    .replace(
+      /\$\{(\w+)(:\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g,
+      (_, a?: string, _format?: string, b?: string, c?: string) => `var_${a ?? b ?? c}`,
+    );
 }

@@ -20,13 +20,19 @@ export const proxySchema = z.strictObject({
   /** Let's Encrypt staging CA (for test stacks that would hit rate limits). */
   acmeStaging: z.boolean(),
   /** Another ACME directory (step-ca, a test CA such as Pebble); "" is Let's Encrypt. */
-  acmeDirectory: z.string().regex(/^(https:\/\/[^\s/]+(\/\S*)?)?$/, { message: 'must be an https:// URL of an ACME directory, or "" for Let\'s Encrypt' }),
+  acmeDirectory: z
+    .string()
+    .regex(/^(https:\/\/[^\s/]+(\/\S*)?)?$/, { message: 'must be an https:// URL of an ACME directory, or "" for Let\'s Encrypt' }),
   /** PEM of the CA that signs that directory's HTTPS certificate, when it is not a public one. */
   acmeCaCertificate: z.string().regex(/^(-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*)?$/, {
     message: 'must be a PEM certificate ("-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----"), or ""',
   }),
   /** Compose: extra /etc/hosts entries of the proxy (`name:address`, `name:host-gateway`), e.g. to reach an internal ACME server. */
-  extraHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+:([0-9a-fA-F:.]+|host-gateway)$/, { message: 'must be "hostname:address" or "hostname:host-gateway"' })),
+  extraHosts: z.array(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:([0-9a-fA-F:.]+|host-gateway)$/, { message: 'must be "hostname:address" or "hostname:host-gateway"' }),
+  ),
   /**
    * Compose: host port on 127.0.0.1 where Traefik's API answers, for deploy.sh to confirm a
    * traffic switch (never on a public address).

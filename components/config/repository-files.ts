@@ -114,7 +114,8 @@ const uidPattern = /^[a-zA-Z0-9_-]{1,40}$/;
 
 function dashboardProblems(model: unknown, where: string): string[] {
   if (!isObject(model) || typeof model.title !== "string" || model.title.trim() === "" || !Array.isArray(model.panels)) {
-    const wrapped = isObject(model) && isObject(model.dashboard) ? ' (an API export wraps the model in "dashboard": save that inner object)' : "";
+    const wrapped =
+      isObject(model) && isObject(model.dashboard) ? ' (an API export wraps the model in "dashboard": save that inner object)' : "";
     return [`${where} is not a Grafana dashboard: it must be a JSON object with a non-empty "title" and a "panels" list${wrapped}`];
   }
   const problems: string[] = [];
@@ -160,7 +161,9 @@ function loadDashboards(config: PlatformInput, root: string, problems: string[])
     const json = model as Json;
     const uid = typeof json.uid === "string" ? json.uid : `team-${fileStem(file).replace(/[^a-zA-Z0-9_-]/g, "-")}`.slice(0, 40);
     if (uid.startsWith("ballast-")) {
-      problems.push(`${key}: ${showValue(file)} has uid ${showValue(uid)}: uids starting with "ballast-" belong to Ballast's built-in dashboards; choose another`);
+      problems.push(
+        `${key}: ${showValue(file)} has uid ${showValue(uid)}: uids starting with "ballast-" belong to Ballast's built-in dashboards; choose another`,
+      );
       return;
     }
     const previous = uids.get(uid);
@@ -195,7 +198,9 @@ function loadRuleFiles(config: PlatformInput, root: string, problems: string[]):
     document.groups.forEach((group, g) => {
       const parsed = ruleGroupSchema.safeParse(group);
       if (parsed.success) groups.push(parsed.data);
-      else for (const issue of parsed.error.issues) problems.push(`${key}: ${showValue(file)} ${pathText(["groups", g, ...issue.path])}: ${issue.message}`);
+      else
+        for (const issue of parsed.error.issues)
+          problems.push(`${key}: ${showValue(file)} ${pathText(["groups", g, ...issue.path])}: ${issue.message}`);
     });
     files.push({ file, groups });
   });
@@ -244,7 +249,9 @@ function groupNameProblems(config: PlatformInput, ruleFiles: TeamRuleFile[]): st
   ];
   for (const { name, subject, ref } of declared) {
     if ((BUILTIN_RULE_GROUPS as readonly string[]).includes(name)) {
-      problems.push(`${subject} is the name of a built-in Ballast rule group; choose another (built-in: ${BUILTIN_RULE_GROUPS.join(", ")})`);
+      problems.push(
+        `${subject} is the name of a built-in Ballast rule group; choose another (built-in: ${BUILTIN_RULE_GROUPS.join(", ")})`,
+      );
       continue;
     }
     const previous = seen.get(name);

@@ -60,7 +60,10 @@ export interface EncryptionKeyGenerations {
   previous?: number;
 }
 
-export function encryptionKeyGenerations(config: RotationConfig, supplied: ReadonlySet<string> | readonly string[]): EncryptionKeyGenerations {
+export function encryptionKeyGenerations(
+  config: RotationConfig,
+  supplied: ReadonlySet<string> | readonly string[],
+): EncryptionKeyGenerations {
   const current = rotationCounters(config, supplied)["encryption-key"] ?? 0;
   const reencrypted = config.encryptionKeyRotation?.reencrypted ?? current;
   return reencrypted < current ? { current, previous: current - 1 } : { current };

@@ -89,12 +89,13 @@ export function canonicalCidr(value: string): string {
   const [head, rest] = expanded.split("::");
   const headGroups = head ? head.split(":") : [];
   const restGroups = rest === undefined ? [] : rest ? rest.split(":") : [];
-  const groups = rest === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - restGroups.length).fill("0"), ...restGroups];
+  const groups =
+    rest === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - restGroups.length).fill("0"), ...restGroups];
   const short = groups.map((g) => parseInt(g, 16).toString(16));
   // RFC 5952: the longest run of two or more zero groups becomes "::" (the first one on a tie).
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < short.length; ) {
+  for (let i = 0; i < short.length;) {
     let j = i;
     while (j < short.length && short[j] === "0") j++;
     if (j - i > bestLength) {
@@ -144,14 +145,20 @@ function resolveOptions(options: BootstrapScriptOptions): Resolved {
     fail2ban: options.fail2ban ?? { maxRetry: 5, findTimeSeconds: 600, banTimeSeconds: 3600, ignoreFrom: [] },
     dockerLogs: options.dockerLogs ?? { maxSize: "10m", maxFile: 3 },
   };
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(resolved.deployUser)) fail("deployUser", `"${resolved.deployUser}" must be a Unix user name (lower-case letters, digits, _ and -)`);
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(resolved.deployUser))
+    fail("deployUser", `"${resolved.deployUser}" must be a Unix user name (lower-case letters, digits, _ and -)`);
   if (resolved.deployUser === "root") fail("deployUser", "must not be root: deploys run as an unprivileged user in the docker group");
   const port = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
   if (!port(resolved.sshPort)) fail("sshPort", `${resolved.sshPort} must be a port between 1 and 65535`);
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(resolved.releaseDir) || /(^|\/)\.\.?(\/|$)/.test(resolved.releaseDir) || resolved.releaseDir.replace(/\/+$/, "") === "") {
+  if (
+    !/^\/[A-Za-z0-9._/-]+$/.test(resolved.releaseDir) ||
+    /(^|\/)\.\.?(\/|$)/.test(resolved.releaseDir) ||
+    resolved.releaseDir.replace(/\/+$/, "") === ""
+  ) {
     fail("releaseDir", `"${resolved.releaseDir}" must be an absolute path below / without spaces, "." or ".."`);
   }
-  if (resolved.sshAllowFrom.length === 0) fail("sshAllowFrom", "needs at least one range: with none, the firewall would shut SSH for everyone");
+  if (resolved.sshAllowFrom.length === 0)
+    fail("sshAllowFrom", "needs at least one range: with none, the firewall would shut SSH for everyone");
   resolved.sshAllowFrom.forEach((c, i) => {
     const problem = cidrProblem(c);
     if (problem) fail(`sshAllowFrom[${i}]`, `"${c}" ${problem}`);
@@ -163,16 +170,21 @@ function resolveOptions(options: BootstrapScriptOptions): Resolved {
   if (resolved.authorizedKeys.length === 0) fail("authorizedKeys", "needs at least one public key for the deploy user");
   for (const list of ["authorizedKeys", "operatorKeys", "adminKeys"] as const) {
     resolved[list].forEach((k, i) => {
-      if (!publicKeyPattern.test(k)) fail(`${list}[${i}]`, "must be one OpenSSH public key line (\"ssh-ed25519 AAAA... comment\") without quotes");
+      if (!publicKeyPattern.test(k))
+        fail(`${list}[${i}]`, 'must be one OpenSSH public key line ("ssh-ed25519 AAAA... comment") without quotes');
     });
   }
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(resolved.adminUser)) fail("adminUser", `"${resolved.adminUser}" must be a Unix user name (lower-case letters, digits, _ and -)`);
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(resolved.adminUser))
+    fail("adminUser", `"${resolved.adminUser}" must be a Unix user name (lower-case letters, digits, _ and -)`);
   if (resolved.adminUser === "root") fail("adminUser", "must not be root: root does not log in over SSH once the host is bootstrapped");
-  if (resolved.adminUser === resolved.deployUser) fail("adminUser", `"${resolved.adminUser}" is the deploy user; the bootstrap needs its own user and key`);
-  if (resolved.adminKeys.length === 0) fail("adminKeys", "needs at least one public key: later runs of this script log in as the admin user");
+  if (resolved.adminUser === resolved.deployUser)
+    fail("adminUser", `"${resolved.adminUser}" is the deploy user; the bootstrap needs its own user and key`);
+  if (resolved.adminKeys.length === 0)
+    fail("adminKeys", "needs at least one public key: later runs of this script log in as the admin user");
   const deployBlobs = new Set([...resolved.authorizedKeys, ...resolved.operatorKeys].map(keyBlob));
   resolved.adminKeys.forEach((k, i) => {
-    if (deployBlobs.has(keyBlob(k))) fail(`adminKeys[${i}]`, "is also a key of the deploy user; the bootstrap (root) key and the deploy key must differ");
+    if (deployBlobs.has(keyBlob(k)))
+      fail(`adminKeys[${i}]`, "is also a key of the deploy user; the bootstrap (root) key and the deploy key must differ");
   });
   resolved.publicTcpPorts.forEach((p, i) => {
     if (!port(p)) fail(`publicTcpPorts[${i}]`, `${p} must be a port between 1 and 65535`);
@@ -182,8 +194,10 @@ function resolveOptions(options: BootstrapScriptOptions): Resolved {
   for (const [key, value] of Object.entries({ maxRetry, findTimeSeconds, banTimeSeconds })) {
     if (!Number.isInteger(value) || value < 1) fail(`fail2ban.${key}`, `${value} must be a positive integer`);
   }
-  if (!/^[1-9]\d*[kmg]$/.test(resolved.dockerLogs.maxSize)) fail("dockerLogs.maxSize", `"${resolved.dockerLogs.maxSize}" must be a size such as "10m"`);
-  if (!Number.isInteger(resolved.dockerLogs.maxFile) || resolved.dockerLogs.maxFile < 1) fail("dockerLogs.maxFile", `${resolved.dockerLogs.maxFile} must be a positive integer`);
+  if (!/^[1-9]\d*[kmg]$/.test(resolved.dockerLogs.maxSize))
+    fail("dockerLogs.maxSize", `"${resolved.dockerLogs.maxSize}" must be a size such as "10m"`);
+  if (!Number.isInteger(resolved.dockerLogs.maxFile) || resolved.dockerLogs.maxFile < 1)
+    fail("dockerLogs.maxFile", `${resolved.dockerLogs.maxFile} must be a positive integer`);
   return resolved;
 }
 
@@ -226,7 +240,10 @@ export function renderBootstrapScript(options: BootstrapScriptOptions): string {
     `readonly ADMIN_USER=${shellQuote(o.adminUser)}`,
     array("DEPLOY_KEY_LINES", [
       ...authorizedKeyLines(o.authorizedKeys, keyOptions(o.sshAllowFrom, false)),
-      ...authorizedKeyLines(o.operatorKeys.filter((k) => !o.authorizedKeys.map(keyBlob).includes(keyBlob(k))), keyOptions(o.sshAllowFrom, true)),
+      ...authorizedKeyLines(
+        o.operatorKeys.filter((k) => !o.authorizedKeys.map(keyBlob).includes(keyBlob(k))),
+        keyOptions(o.sshAllowFrom, true),
+      ),
     ]),
     array("ADMIN_KEY_LINES", authorizedKeyLines(o.adminKeys, keyOptions(o.sshAllowFrom, false))),
     array("PUBLIC_TCP_PORTS", [...new Set(o.publicTcpPorts)]),
@@ -263,7 +280,8 @@ export function bootstrapOptions(
   bootstrap: BootstrapConfig,
   proxyPorts: { httpPort: number; httpsPort: number },
 ): BootstrapScriptOptions {
-  if (!compose.ssh) throw new Error("host bootstrap: ballast:compose.ssh is required (the host, the deploy user and the release directory)");
+  if (!compose.ssh)
+    throw new Error("host bootstrap: ballast:compose.ssh is required (the host, the deploy user and the release directory)");
   return {
     deployUser: compose.ssh.user,
     sshPort: compose.ssh.port,

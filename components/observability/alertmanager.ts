@@ -11,7 +11,15 @@
  * `routing_key_file` and `auth_password_file` but no webhook `url_file`, so a webhook's
  * secret travels as a bearer token via `http_config.authorization.credentials_file`.
  */
-import { alertReceivers, DEFAULT_RECEIVER, formatMatcher, parseAlertMatcher, type LabelMatcher, type MonitoringConfig, type ReceiverConfig } from "../config";
+import {
+  alertReceivers,
+  DEFAULT_RECEIVER,
+  formatMatcher,
+  parseAlertMatcher,
+  type LabelMatcher,
+  type MonitoringConfig,
+  type ReceiverConfig,
+} from "../config";
 import { monitoringPaths } from "./context";
 import { toYaml } from "./yaml";
 
@@ -126,7 +134,7 @@ function receiverFor(receiverName: string, receiver: ReceiverConfig, secretFile:
             api_url_file: secretFile,
             channel: receiver.channel,
             send_resolved: true,
-            title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})',
+            title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})",
             text: "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n{{ end }}",
           },
         ],
@@ -153,7 +161,11 @@ function receiverFor(receiverName: string, receiver: ReceiverConfig, secretFile:
 export const inhibitRules: InhibitRule[] = [
   // The critical tier of an alert makes its warning tier redundant (HostDiskAlmostFull).
   // `service` and `slo` tell SLO burn alerts apart: a paging burn of one SLO holds back its own ticket only.
-  { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "instance", "mountpoint", "service", "slo"] },
+  {
+    source_matchers: ['severity="critical"'],
+    target_matchers: ['severity="warning"'],
+    equal: ["alertname", "instance", "mountpoint", "service", "slo"],
+  },
   // Database down: connections, errors, latency, queues and backups follow from it.
   {
     source_matchers: ['alertname="DatabaseDown"'],

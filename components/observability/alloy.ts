@@ -61,7 +61,9 @@ function renderValue(value: AlloyValue, indent: string): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return `[${value.map((v) => renderValue(v, indent)).join(", ")}]`;
   const inner = `${indent}  `;
-  const fields = Object.entries(value).map(([k, v]) => `${inner}${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : alloyString(k)} = ${renderValue(v, inner)},`);
+  const fields = Object.entries(value).map(
+    ([k, v]) => `${inner}${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : alloyString(k)} = ${renderValue(v, inner)},`,
+  );
   return `{\n${fields.join("\n")}\n${indent}}`;
 }
 
@@ -135,7 +137,9 @@ export function dropsLine(line: string, paths: string[]): boolean {
 }
 
 function anonymizeStages(rules: readonly AnonymizationRule[]): AlloyBlock[] {
-  return rules.map((rule) => block("stage.replace", undefined, [attr("expression", rule.expression), attr("replace", rule.replacement)], rule.description));
+  return rules.map((rule) =>
+    block("stage.replace", undefined, [attr("expression", rule.expression), attr("replace", rule.replacement)], rule.description),
+  );
 }
 
 function processBlock(monitoring: MonitoringConfig, ctx: ObservabilityContext): AlloyBlock {
@@ -147,8 +151,15 @@ function processBlock(monitoring: MonitoringConfig, ctx: ObservabilityContext): 
   );
   const expression = dropExpression(droppedRequestPaths(monitoring, ctx));
   const stages: AlloyStatement[] = [
-    ...(ctx.target === "kubernetes" ? [block("stage.cri", undefined, [], "Kubelet log files are in CRI format: strip the timestamp/stream prefix.")] : []),
-    block("stage.json", undefined, [attr("expressions", { ...extracted, level: "level" })], "JSON lines: pick out request path, status and level; other lines pass through."),
+    ...(ctx.target === "kubernetes"
+      ? [block("stage.cri", undefined, [], "Kubelet log files are in CRI format: strip the timestamp/stream prefix.")]
+      : []),
+    block(
+      "stage.json",
+      undefined,
+      [attr("expressions", { ...extracted, level: "level" })],
+      "JSON lines: pick out request path, status and level; other lines pass through.",
+    ),
     ...requestLogFormats.map((f) =>
       block(
         "stage.drop",
@@ -164,7 +175,14 @@ function processBlock(monitoring: MonitoringConfig, ctx: ObservabilityContext): 
     ),
     block("stage.labels", undefined, [attr("values", { level: "" })]),
     ...(ctx.target === "kubernetes"
-      ? [block("stage.label_drop", undefined, [attr("values", ["filename"])], "The file path changes with every container restart: not a useful stream label.")]
+      ? [
+          block(
+            "stage.label_drop",
+            undefined,
+            [attr("values", ["filename"])],
+            "The file path changes with every container restart: not a useful stream label.",
+          ),
+        ]
       : []),
     ...anonymizeStages(anonymizationRules),
     attr("forward_to", [ref("loki.write.default.receiver")]),
@@ -178,13 +196,23 @@ function composeSources(ctx: ObservabilityContext): AlloyBlock[] {
     block(
       "discovery.docker",
       "containers",
-      [attr("host", socket), block("filter", undefined, [attr("name", "label"), attr("values", [`com.docker.compose.project=${ctx.project}`])])],
+      [
+        attr("host", socket),
+        block("filter", undefined, [attr("name", "label"), attr("values", [`com.docker.compose.project=${ctx.project}`])]),
+      ],
       "This Compose project's containers only.",
     ),
     block("discovery.relabel", "containers", [
       attr("targets", []),
-      block("rule", undefined, [attr("source_labels", ["__meta_docker_container_label_com_docker_compose_service"]), attr("target_label", "service")]),
-      block("rule", undefined, [attr("source_labels", ["__meta_docker_container_name"]), attr("regex", "/?(.*)"), attr("target_label", "replica")]),
+      block("rule", undefined, [
+        attr("source_labels", ["__meta_docker_container_label_com_docker_compose_service"]),
+        attr("target_label", "service"),
+      ]),
+      block("rule", undefined, [
+        attr("source_labels", ["__meta_docker_container_name"]),
+        attr("regex", "/?(.*)"),
+        attr("target_label", "replica"),
+      ]),
     ]),
     block("loki.source.docker", "containers", [
       attr("host", socket),
@@ -219,8 +247,16 @@ function kubernetesSources(monitoring: MonitoringConfig, ctx: ObservabilityConte
         attr("replacement", "/var/log/pods/*$1/*.log"),
       ]),
     ]),
-    block("local.file_match", "pods", [attr("path_targets", ref("discovery.relabel.pods.output"))], "Files of pods on other nodes do not exist here: each node reads its own."),
-    block("loki.source.file", "pods", [attr("targets", ref("local.file_match.pods.targets")), attr("forward_to", [ref("loki.process.pipeline.receiver")])]),
+    block(
+      "local.file_match",
+      "pods",
+      [attr("path_targets", ref("discovery.relabel.pods.output"))],
+      "Files of pods on other nodes do not exist here: each node reads its own.",
+    ),
+    block("loki.source.file", "pods", [
+      attr("targets", ref("local.file_match.pods.targets")),
+      attr("forward_to", [ref("loki.process.pipeline.receiver")]),
+    ]),
   ];
 }
 

@@ -7,7 +7,15 @@ import type { PlatformConfig } from "../config";
 import { PROXY_NAME, stackEndpoints, stackNames } from "../names";
 import type { SecretSpec, WorkloadSpec } from "../spec";
 import { monitoringNames, type ObservabilityContext } from "./context";
-import { monitoringFootprint, monitoringSecrets, observabilityWorkloads, scrapedBy, tracedWorkloads, tracingEnv, withTracingEnv } from "./index";
+import {
+  monitoringFootprint,
+  monitoringSecrets,
+  observabilityWorkloads,
+  scrapedBy,
+  tracedWorkloads,
+  tracingEnv,
+  withTracingEnv,
+} from "./index";
 
 /** Pure: what the monitoring renderers know about the rest of the stack. */
 export function observabilityContext(config: PlatformConfig): ObservabilityContext {
@@ -35,7 +43,11 @@ export function observabilityContext(config: PlatformConfig): ObservabilityConte
       tracing: s.tracing,
     })),
     cronJobs: config.cronJobs.map((j) => ({ name: j.name })),
-    postgres: { ...endpoints.postgres, maxConnections: config.postgres.maxConnections, service: endpoints.postgres.kind === "in-stack" ? stackNames(config).postgres : undefined },
+    postgres: {
+      ...endpoints.postgres,
+      maxConnections: config.postgres.maxConnections,
+      service: endpoints.postgres.kind === "in-stack" ? stackNames(config).postgres : undefined,
+    },
     redis: endpoints.redis,
     proxyName: PROXY_NAME,
     team: { dashboards: config.repositoryFiles.dashboards, ruleFiles: config.repositoryFiles.ruleFiles },

@@ -79,7 +79,16 @@ export function dockerSocketProxyWorkload(monitoring: MonitoringConfig, parts: E
     pidsLimit: 64,
     // The socket is root:docker 0660 on the host: uid 0 opens it as its owner, with every
     // capability dropped (the docker group's id differs per host).
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: true, runAsUser: 0, runAsGroup: 0, privileged: false, hostPid: false, hostNetwork: false },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: true,
+      runAsUser: 0,
+      runAsGroup: 0,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+    },
     stopGracePeriodSeconds: 10,
   });
 }

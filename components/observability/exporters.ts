@@ -14,7 +14,13 @@ import { httpProbe } from "./probes";
 const component = "observability";
 const scrapedOnly = { fromProxy: false, allowFrom: [monitoringNames.prometheus], egressInternet: false };
 
-const hostMount = (name: string, hostPath: string, mountPath: string): VolumeSpec => ({ kind: "host", name, hostPath, mountPath, readOnly: true });
+const hostMount = (name: string, hostPath: string, mountPath: string): VolumeSpec => ({
+  kind: "host",
+  name,
+  hostPath,
+  mountPath,
+  readOnly: true,
+});
 
 export function nodeExporterWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext): WorkloadSpec {
   const port = monitoringPorts.nodeExporter;
@@ -41,7 +47,16 @@ export function nodeExporterWorkload(monitoring: MonitoringConfig, ctx: Observab
     // No host PID namespace: the host's /proc is mounted read-only at /host/proc, and that procfs
     // shows the host's processes and system-wide counters (/proc/stat, /proc/meminfo) whatever the
     // container's PID namespace. No enabled collector reads /proc/self or signals a process.
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    },
   });
 }
 
@@ -95,14 +110,26 @@ export function postgresExporterWorkload(monitoring: MonitoringConfig, ctx: Obse
     ports: [{ name: "metrics", port }],
     // In-stack: host, user and password apart; an external database: its whole URL (with its own sslmode).
     // In-stack it logs in as the monitoring role (pg_monitor), never the superuser.
-    env: pg.kind === "in-stack" ? { DATA_SOURCE_URI: `${pg.host}:${pg.port}/${pg.database}?sslmode=disable`, DATA_SOURCE_USER: pg.roles.monitor } : {},
+    env:
+      pg.kind === "in-stack"
+        ? { DATA_SOURCE_URI: `${pg.host}:${pg.port}/${pg.database}?sslmode=disable`, DATA_SOURCE_USER: pg.roles.monitor }
+        : {},
     secretEnv: pg.kind === "in-stack" ? { DATA_SOURCE_PASS: "postgres-monitor-password" } : { DATA_SOURCE_NAME: "database-url" },
     resources: resourceSpec(monitoring.postgresExporter.resources),
     configFiles: [{ name: "queries.yaml", mountPath: monitoringPaths.postgresExporterQueries, content: renderPostgresExporterQueries() }],
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/", { imageHasWget: true }),
     network: { ...scrapedOnly, egressInternet: pg.kind === "external" },
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    },
   });
 }
 
@@ -124,7 +151,16 @@ export function redisExporterWorkload(monitoring: MonitoringConfig, ctx: Observa
     health: httpProbe(ctx.target, port, "/health", { imageHasWget: false }),
     network: scrapedOnly,
     // The image's own unprivileged user.
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 59000, runAsGroup: 59000 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 59000,
+      runAsGroup: 59000,
+    },
   });
 }
 
@@ -160,6 +196,15 @@ export function blackboxExporterWorkload(monitoring: MonitoringConfig, ctx: Obse
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/-/healthy", { imageHasWget: true }),
     network: scrapedOnly,
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+    },
   });
 }

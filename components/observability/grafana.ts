@@ -92,7 +92,9 @@ export function grafanaDatasources(parts: EnabledParts): DatasourcesFile {
       url: url(monitoringNames.tempo, monitoringPorts.tempo),
       isDefault: false,
       editable: false,
-      jsonData: parts.loki ? { tracesToLogsV2: { datasourceUid: datasourceUids.loki }, nodeGraph: { enabled: true } } : { nodeGraph: { enabled: true } },
+      jsonData: parts.loki
+        ? { tracesToLogsV2: { datasourceUid: datasourceUids.loki }, nodeGraph: { enabled: true } }
+        : { nodeGraph: { enabled: true } },
     },
     {
       enabled: parts.jaeger,
@@ -104,7 +106,9 @@ export function grafanaDatasources(parts: EnabledParts): DatasourcesFile {
       url: url(monitoringNames.jaeger, monitoringPorts.jaegerQuery),
       isDefault: false,
       editable: false,
-      jsonData: parts.loki ? { tracesToLogsV2: { datasourceUid: datasourceUids.loki }, nodeGraph: { enabled: true } } : { nodeGraph: { enabled: true } },
+      jsonData: parts.loki
+        ? { tracesToLogsV2: { datasourceUid: datasourceUids.loki }, nodeGraph: { enabled: true } }
+        : { nodeGraph: { enabled: true } },
     },
   ];
   const datasources = all.filter((d) => d.enabled).map(({ enabled: _enabled, ...d }) => d);
@@ -210,7 +214,11 @@ export function teamDashboardJson(dashboard: TeamDashboard, titlePrefix: string)
 }
 
 /** Every file Grafana needs: the two provisioning files and one JSON file per dashboard (Ballast's, then the team's). */
-export function grafanaFiles(monitoring: MonitoringConfig, parts: EnabledParts, ctx: ObservabilityContext): { files: GrafanaFile[]; dashboards: DashboardJson[] } {
+export function grafanaFiles(
+  monitoring: MonitoringConfig,
+  parts: EnabledParts,
+  ctx: ObservabilityContext,
+): { files: GrafanaFile[]; dashboards: DashboardJson[] } {
   const dashboards = ballastDashboards(monitoring, parts, ctx.proxyName);
   const files: GrafanaFile[] = [
     {

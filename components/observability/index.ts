@@ -14,7 +14,13 @@ import { alloyArgs, anonymisationLabel, renderAlloyConfig } from "./alloy";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { dockerSocketProxyWorkload } from "./docker-api";
-import { blackboxExporterWorkload, cadvisorWorkload, nodeExporterWorkload, postgresExporterWorkload, redisExporterWorkload } from "./exporters";
+import {
+  blackboxExporterWorkload,
+  cadvisorWorkload,
+  nodeExporterWorkload,
+  postgresExporterWorkload,
+  redisExporterWorkload,
+} from "./exporters";
 import { grafanaAdminPasswordSecret, grafanaCommand, grafanaEnv, grafanaFiles, grafanaHost } from "./grafana";
 import { lokiArgs, renderLokiConfig } from "./loki";
 import { partsOf, type EnabledParts } from "./parts";
@@ -63,8 +69,14 @@ function allowFrom(ranges: string[] | undefined): { allowFrom?: string[] } {
 function prometheusRuleFiles(monitoring: MonitoringConfig, ctx: ObservabilityContext): ConfigFileSpec[] {
   const team = teamRuleGroups(monitoring, ctx);
   return [
-    { name: "ballast.rules.yml", mountPath: monitoringPaths.prometheusRules, content: renderAlertRules(alertGroups(monitoring, ctx), sloRuleGroups(monitoring)) },
-    ...(team.length > 0 ? [{ name: "team.rules.yml", mountPath: monitoringPaths.prometheusTeamRules, content: renderTeamRules(team) }] : []),
+    {
+      name: "ballast.rules.yml",
+      mountPath: monitoringPaths.prometheusRules,
+      content: renderAlertRules(alertGroups(monitoring, ctx), sloRuleGroups(monitoring)),
+    },
+    ...(team.length > 0
+      ? [{ name: "team.rules.yml", mountPath: monitoringPaths.prometheusTeamRules, content: renderTeamRules(team) }]
+      : []),
   ];
 }
 
@@ -80,7 +92,9 @@ function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCont
     args: prometheusArgs(monitoring),
     ports: [{ name: "http", port }],
     resources: resourceSpec(monitoring.prometheus.resources),
-    volumes: [{ kind: "persistent", name: "prometheus-data", mountPath: monitoringPaths.prometheusData, sizeGiB: monitoring.prometheus.storageGiB }],
+    volumes: [
+      { kind: "persistent", name: "prometheus-data", mountPath: monitoringPaths.prometheusData, sizeGiB: monitoring.prometheus.storageGiB },
+    ],
     configFiles: [
       {
         name: "prometheus.yml",
@@ -123,10 +137,26 @@ function alertmanagerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCo
     ports: [{ name: "http", port }],
     resources: resourceSpec(monitoring.alertmanager.resources),
     // Silences and the notification log survive restarts.
-    volumes: [{ kind: "persistent", name: "alertmanager-data", mountPath: monitoringPaths.alertmanagerData, sizeGiB: monitoring.alertmanager.storageGiB }],
-    configFiles: [{ name: "alertmanager.yml", mountPath: monitoringPaths.alertmanagerConfig, content: renderAlertmanagerConfig(monitoring) }],
+    volumes: [
+      {
+        kind: "persistent",
+        name: "alertmanager-data",
+        mountPath: monitoringPaths.alertmanagerData,
+        sizeGiB: monitoring.alertmanager.storageGiB,
+      },
+    ],
+    configFiles: [
+      { name: "alertmanager.yml", mountPath: monitoringPaths.alertmanagerConfig, content: renderAlertmanagerConfig(monitoring) },
+    ],
     secretFiles: receivers.flatMap((r) =>
-      r.secret ? [{ secret: r.secret, mountPath: r.name === DEFAULT_RECEIVER ? monitoringPaths.alertmanagerReceiverSecret : namedReceiverSecretPath(r.name) }] : [],
+      r.secret
+        ? [
+            {
+              secret: r.secret,
+              mountPath: r.name === DEFAULT_RECEIVER ? monitoringPaths.alertmanagerReceiverSecret : namedReceiverSecretPath(r.name),
+            },
+          ]
+        : [],
     ),
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/-/ready", { imageHasWget: true }),
@@ -136,7 +166,17 @@ function alertmanagerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCo
       // Slack, PagerDuty, SMTP relays and webhooks are outside the stack.
       egressInternet: notifying.length > 0,
     },
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      fsGroup: 65534,
+    },
   });
 }
 
@@ -158,11 +198,26 @@ function grafanaWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext
       { kind: "scratch", name: "grafana-tmp", mountPath: "/tmp", sizeMiB: 64 },
     ],
     configFiles: grafanaFiles(monitoring, parts, ctx).files,
-    route: { host: grafanaHost(monitoring, ctx), pathPrefix: "/", port, tls: ctx.tls, ...allowFrom(restrictedRanges(monitoring.grafana.allowFrom)) },
+    route: {
+      host: grafanaHost(monitoring, ctx),
+      pathPrefix: "/",
+      port,
+      tls: ctx.tls,
+      ...allowFrom(restrictedRanges(monitoring.grafana.allowFrom)),
+    },
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/api/health", { imageHasWget: true, startPeriodSeconds: 60 }),
     network: { fromProxy: true, allowFrom: parts.prometheus ? [names.prometheus] : [], egressInternet: false },
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 472, fsGroup: 472 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 472,
+      fsGroup: 472,
+    },
   });
 }
 
@@ -183,10 +238,24 @@ function lokiWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, p
     health: httpProbe(ctx.target, port, "/ready", { imageHasWget: false, startPeriodSeconds: 60 }),
     network: {
       fromProxy: false,
-      allowFrom: [...(parts.alloy ? [names.alloy] : []), ...(parts.grafana ? [names.grafana] : []), ...(parts.prometheus ? [names.prometheus] : [])],
+      allowFrom: [
+        ...(parts.alloy ? [names.alloy] : []),
+        ...(parts.grafana ? [names.grafana] : []),
+        ...(parts.prometheus ? [names.prometheus] : []),
+      ],
       egressInternet: false,
     },
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+    },
     stopGracePeriodSeconds: 60,
   });
 }
@@ -205,7 +274,9 @@ function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
     resources: resourceSpec(monitoring.alloy.resources),
     volumes: [
       // Compose: container logs come through the read-only Docker API proxy (docker-api.ts).
-      ...(kubernetes ? [{ kind: "host" as const, name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true }] : []),
+      ...(kubernetes
+        ? [{ kind: "host" as const, name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true }]
+        : []),
       // Read positions: losing them on restart re-sends recent lines, which Loki deduplicates.
       { kind: "scratch", name: "alloy-data", mountPath: monitoringPaths.alloyData, sizeMiB: 256 },
     ],
@@ -224,7 +295,9 @@ function alloyWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
       privileged: false,
       hostPid: false,
       hostNetwork: false,
-      ...(kubernetes ? { kubernetesApi: { clusterRules: [], namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: watchList }] } } : {}),
+      ...(kubernetes
+        ? { kubernetesApi: { clusterRules: [], namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: watchList }] } }
+        : {}),
     },
   });
 }
@@ -237,7 +310,8 @@ function collectorNetwork(ctx: ObservabilityContext, parts: EnabledParts, queryP
   const senders = tracedWorkloads(ctx);
   const grafana = parts.grafana ? [names.grafana] : [];
   const prometheus = parts.prometheus ? [names.prometheus] : [];
-  const readers: Record<string, string[]> = metricsPort === queryPort ? { [queryPort]: [...grafana, ...prometheus] } : { [queryPort]: grafana, [metricsPort]: prometheus };
+  const readers: Record<string, string[]> =
+    metricsPort === queryPort ? { [queryPort]: [...grafana, ...prometheus] } : { [queryPort]: grafana, [metricsPort]: prometheus };
   const portsOnlyFrom = { "otlp-grpc": senders, "otlp-http": senders, ...readers };
   return { fromProxy: false, allowFrom: [...senders, ...grafana, ...prometheus], portsOnlyFrom, egressInternet: false };
 }
@@ -263,7 +337,17 @@ function tempoWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext, 
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/ready", { imageHasWget: false, startPeriodSeconds: 60 }),
     network: collectorNetwork(ctx, parts, "http", "http"),
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+    },
   });
 }
 
@@ -276,11 +360,7 @@ function jaegerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext,
     description: `Traces (Jaeger, Badger storage): OTLP from app, workers, cron jobs and traced services, kept ${monitoring.tracing.retentionHours} hours.`,
     image: monitoring.tracing.image,
     args: [`--config=${monitoringPaths.jaegerConfig}`],
-    ports: [
-      { name: "http", port: ports.jaegerQuery },
-      ...otlpPorts,
-      { name: "metrics", port: ports.jaegerMetrics },
-    ],
+    ports: [{ name: "http", port: ports.jaegerQuery }, ...otlpPorts, { name: "metrics", port: ports.jaegerMetrics }],
     resources: resourceSpec(monitoring.tracing.resources),
     volumes: [{ kind: "persistent", name: "jaeger-data", mountPath: monitoringPaths.jaegerData, sizeGiB: monitoring.tracing.storageGiB }],
     configFiles: [{ name: "config.yaml", mountPath: monitoringPaths.jaegerConfig, content: renderJaegerConfig(monitoring) }],
@@ -288,7 +368,17 @@ function jaegerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityContext,
     // The health extension's port is for the probe only (the kubelet, or busybox wget inside the alpine-based image on Compose).
     health: httpProbe(ctx.target, ports.jaegerHealth, "/status", { imageHasWget: true, startPeriodSeconds: 60 }),
     network: collectorNetwork(ctx, parts, "http", "metrics"),
-    security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 },
+    security: {
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+    },
     // Badger flushes its memtables on SIGTERM.
     stopGracePeriodSeconds: 60,
   });
@@ -345,7 +435,8 @@ export function monitoringSecrets(monitoring: MonitoringConfig, ctx: Observabili
     secrets.push({
       name: grafanaAdminPasswordSecret,
       description: `Password of Grafana's \`${monitoring.grafana.adminUser}\` user (GF_SECURITY_ADMIN_PASSWORD).`,
-      rotation: "Change it in the stack, deploy, then run `grafana cli admin reset-admin-password <new>` in the grafana container: Grafana reads the variable only when it creates its database.",
+      rotation:
+        "Change it in the stack, deploy, then run `grafana cli admin reset-admin-password <new>` in the grafana container: Grafana reads the variable only when it creates its database.",
       immutable: false,
     });
   }
@@ -373,11 +464,14 @@ export interface Footprint {
 /** Resource limits and requests of a set of workloads, e.g. the monitoring set. */
 export function monitoringFootprint(workloads: WorkloadSpec[]): Footprint {
   const round = (n: number) => Math.round(n * 1000) / 1000;
-  const sum = (pick: (w: WorkloadSpec) => number) => workloads.reduce((total, w) => total + pick(w) * (w.role === "agent" ? 1 : w.replicas), 0);
+  const sum = (pick: (w: WorkloadSpec) => number) =>
+    workloads.reduce((total, w) => total + pick(w) * (w.role === "agent" ? 1 : w.replicas), 0);
   return {
     limits: { cpu: round(sum((w) => w.resources.limits.cpu)), memoryMiB: sum((w) => w.resources.limits.memoryMiB) },
     requests: { cpu: round(sum((w) => w.resources.requests.cpu)), memoryMiB: sum((w) => w.resources.requests.memoryMiB) },
-    byWorkload: Object.fromEntries(workloads.map((w) => [w.name, { cpu: w.resources.limits.cpu, memoryMiB: w.resources.limits.memoryMiB }])),
+    byWorkload: Object.fromEntries(
+      workloads.map((w) => [w.name, { cpu: w.resources.limits.cpu, memoryMiB: w.resources.limits.memoryMiB }]),
+    ),
   };
 }
 

@@ -16,7 +16,10 @@ interface JaegerConfig {
     pipelines: { traces: { receivers: string[]; processors: string[]; exporters: string[] } };
     telemetry: {
       resource: Record<string, string>;
-      metrics: { level: "basic" | "normal" | "detailed"; readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[] };
+      metrics: {
+        level: "basic" | "normal" | "detailed";
+        readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[];
+      };
       logs: { level: "info" | "warn" };
     };
   };
@@ -43,7 +46,10 @@ export function renderJaegerConfig(monitoring: MonitoringConfig): string {
       pipelines: { traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] } },
       telemetry: {
         resource: { "service.name": "jaeger" },
-        metrics: { level: "normal", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: monitoringPorts.jaegerMetrics } } } }] },
+        metrics: {
+          level: "normal",
+          readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: monitoringPorts.jaegerMetrics } } } }],
+        },
         logs: { level: "warn" },
       },
     },
@@ -63,7 +69,9 @@ export function renderJaegerConfig(monitoring: MonitoringConfig): string {
         },
       },
     },
-    receivers: { otlp: { protocols: { grpc: { endpoint: listen(monitoringPorts.otlpGrpc) }, http: { endpoint: listen(monitoringPorts.otlpHttp) } } } },
+    receivers: {
+      otlp: { protocols: { grpc: { endpoint: listen(monitoringPorts.otlpGrpc) }, http: { endpoint: listen(monitoringPorts.otlpHttp) } } },
+    },
     processors: { batch: {} },
     exporters: { jaeger_storage_exporter: { trace_storage: store } },
   };

@@ -63,7 +63,9 @@ export function lokiConfig(monitoring: MonitoringConfig): LokiConfig {
       storage: { filesystem: { chunks_directory: `${data}/chunks`, rules_directory: `${data}/rules` } },
     },
     schema_config: {
-      configs: [{ from: lokiSchemaStart, store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+      configs: [
+        { from: lokiSchemaStart, store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } },
+      ],
     },
     storage_config: { tsdb_shipper: { active_index_directory: `${data}/tsdb-index`, cache_location: `${data}/tsdb-cache` } },
     limits_config: {
@@ -82,7 +84,9 @@ export function lokiConfig(monitoring: MonitoringConfig): LokiConfig {
       delete_request_store: "filesystem",
     },
     // The embedded results cache lives in Loki's own memory limit: keep it small.
-    query_range: { results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: monitoring.loki.resources.memoryMiB >= 1024 ? 128 : 32 } } } },
+    query_range: {
+      results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: monitoring.loki.resources.memoryMiB >= 1024 ? 128 : 32 } } },
+    },
     pattern_ingester: { enabled: false },
     analytics: { reporting_enabled: false },
   };

@@ -29,8 +29,7 @@ export interface CatalogMetric {
   source: MetricSource;
 }
 
-const entries = (source: MetricSource, type: MetricType, names: string[]): CatalogMetric[] =>
-  names.map((name) => ({ name, type, source }));
+const entries = (source: MetricSource, type: MetricType, names: string[]): CatalogMetric[] => names.map((name) => ({ name, type, source }));
 
 /** The metric that counts failed requests: the errors counter, or the requests counter with a status label. */
 export function errorsMetricName(errors: ErrorsMetric): string {

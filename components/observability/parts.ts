@@ -37,7 +37,11 @@ export interface StackShape {
   deepHealth: boolean;
 }
 
-export function enabledParts(monitoring: MonitoringConfig, target: TargetKind, stack: StackShape = { redis: true, deepHealth: true }): EnabledParts {
+export function enabledParts(
+  monitoring: MonitoringConfig,
+  target: TargetKind,
+  stack: StackShape = { redis: true, deepHealth: true },
+): EnabledParts {
   const on = monitoring.enabled;
   const prometheus = on && monitoring.prometheus.enabled;
   const loki = on && monitoring.loki.enabled;
@@ -62,7 +66,10 @@ export function enabledParts(monitoring: MonitoringConfig, target: TargetKind, s
 }
 
 /** The parts a stack enables, from its observability context. */
-export function partsOf(monitoring: MonitoringConfig, ctx: { target: TargetKind; redis?: unknown; app: { deepHealth?: unknown } }): EnabledParts {
+export function partsOf(
+  monitoring: MonitoringConfig,
+  ctx: { target: TargetKind; redis?: unknown; app: { deepHealth?: unknown } },
+): EnabledParts {
   return enabledParts(monitoring, ctx.target, { redis: ctx.redis !== undefined, deepHealth: ctx.app.deepHealth !== undefined });
 }
 

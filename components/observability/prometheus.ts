@@ -99,13 +99,26 @@ export function composeScrapeJobs(monitoring: MonitoringConfig, ctx: Observabili
   const n = monitoringNames;
   const ports = monitoringPorts;
   const jobs: ComposeScrapeJob[] = [];
-  if (ctx.app.metrics) jobs.push({ job: ctx.app.name, host: ctx.app.name, port: ctx.app.metrics.port, path: ctx.app.metrics.path, discovery: "dns" });
+  if (ctx.app.metrics)
+    jobs.push({ job: ctx.app.name, host: ctx.app.name, port: ctx.app.metrics.port, path: ctx.app.metrics.path, discovery: "dns" });
   for (const replicated of [...ctx.workers, ...ctx.services]) {
     if (replicated.metrics) {
-      jobs.push({ job: replicated.name, host: replicated.name, port: replicated.metrics.port, path: replicated.metrics.path, discovery: "dns" });
+      jobs.push({
+        job: replicated.name,
+        host: replicated.name,
+        port: replicated.metrics.port,
+        path: replicated.metrics.path,
+        discovery: "dns",
+      });
     }
   }
-  const fixed = (name: string, port: number, path = "/metrics"): ComposeScrapeJob => ({ job: name, host: name, port, path, discovery: "static" });
+  const fixed = (name: string, port: number, path = "/metrics"): ComposeScrapeJob => ({
+    job: name,
+    host: name,
+    port,
+    path,
+    discovery: "static",
+  });
   jobs.push(fixed(ctx.proxyName, ports.proxyMetrics));
   jobs.push(fixed(n.prometheus, ports.prometheus));
   if (parts.alertmanager) jobs.push(fixed(n.alertmanager, ports.alertmanager));
@@ -146,7 +159,11 @@ function composeScrapeConfigs(monitoring: MonitoringConfig, ctx: ObservabilityCo
   });
 }
 
-function kubernetesScrapeConfigs(monitoring: MonitoringConfig, ctx: ObservabilityContext, options: PrometheusRenderOptions): ScrapeConfig[] {
+function kubernetesScrapeConfigs(
+  monitoring: MonitoringConfig,
+  ctx: ObservabilityContext,
+  options: PrometheusRenderOptions,
+): ScrapeConfig[] {
   const pods: ScrapeConfig = {
     job_name: "kubernetes-pods",
     // The application's namespace and the per-node agents' (node-exporter, Alloy).
@@ -247,7 +264,9 @@ export function renderPrometheusConfig(
   };
   if (partsOf(monitoring, ctx).alertmanager) {
     config.alerting = {
-      alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [`${monitoringNames.alertmanager}:${monitoringPorts.alertmanager}`] }] }],
+      alertmanagers: [
+        { api_version: "v2", static_configs: [{ targets: [`${monitoringNames.alertmanager}:${monitoringPorts.alertmanager}`] }] },
+      ],
     };
   }
   return toYaml(config, "Rendered by Ballast (components/observability/prometheus.ts). Do not edit.");

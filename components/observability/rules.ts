@@ -377,5 +377,8 @@ export function renderTeamRules(groups: RuleGroup[]): string {
       })),
     })),
   };
-  return toYaml(file, "Rendered by Ballast from ballast:monitoring.alerts.groups and .ruleFiles (components/observability/rules.ts). Do not edit.");
+  return toYaml(
+    file,
+    "Rendered by Ballast from ballast:monitoring.alerts.groups and .ruleFiles (components/observability/rules.ts). Do not edit.",
+  );
 }

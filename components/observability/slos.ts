@@ -131,7 +131,10 @@ function exhaustion(slo: SloConfig, w: BurnWindow): string {
 
 function burnDescription(slo: SloConfig, alert: BurnAlert): string {
   const burns = alert.windows
-    .map((w) => `${w.factor}x over ${w.long} (confirmed over ${w.short}; ${roundRatio(w.budgetShare * 100)} % of the budget, empty in ${exhaustion(slo, w)})`)
+    .map(
+      (w) =>
+        `${w.factor}x over ${w.long} (confirmed over ${w.short}; ${roundRatio(w.budgetShare * 100)} % of the budget, empty in ${exhaustion(slo, w)})`,
+    )
     .join(" or ");
   const action =
     alert.kind === "page"
@@ -145,7 +148,11 @@ export function sloRuleGroups(monitoring: MonitoringConfig): RuleFileGroup[] {
   const slos = monitoring.slos;
   if (slos.length === 0) return [];
   const records = slos.flatMap((slo) => [
-    ...recordedWindows(slo).map((window) => ({ record: errorRatioRecord(window), expr: errorRatioExpr(slo, window), labels: labelsOf(slo) })),
+    ...recordedWindows(slo).map((window) => ({
+      record: errorRatioRecord(window),
+      expr: errorRatioExpr(slo, window),
+      labels: labelsOf(slo),
+    })),
     { record: objectiveRecord, expr: `vector(${slo.objective})`, labels: labelsOf(slo) },
     {
       record: budgetRemainingRecord,

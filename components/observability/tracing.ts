@@ -77,7 +77,11 @@ export function mergeResourceAttributes(ours: string, theirs: string): string {
  * OTEL_SERVICE_NAME is added when the stack names the service in its resource attributes
  * (OTEL_SERVICE_NAME would take precedence over its `service.name`).
  */
-export function withTracingEnv(env: Record<string, string>, secretEnv: Record<string, string>, tracing: Record<string, string>): Record<string, string> {
+export function withTracingEnv(
+  env: Record<string, string>,
+  secretEnv: Record<string, string>,
+  tracing: Record<string, string>,
+): Record<string, string> {
   const added = Object.fromEntries(Object.entries(tracing).filter(([name]) => !(name in env) && !(name in secretEnv)));
   const merged = { ...added, ...env };
   const ours = tracing[OTEL_RESOURCE_ATTRIBUTES];

@@ -112,7 +112,8 @@ export function firstAction(alert: RunbookAlert, ctx: RunbookContext, ops: Targe
     },
     {
       pattern: /redis|cache/i,
-      action: () => (ctx.redis ? `Check Redis: ${code(logsOf(ctx.redis))}; rate limiting fails open while it is down, so watch traffic.` : undefined),
+      action: () =>
+        ctx.redis ? `Check Redis: ${code(logsOf(ctx.redis))}; rate limiting fails open while it is down, so watch traffic.` : undefined,
     },
     {
       pattern: /\bllm|cost|spend|token|provider/i,
@@ -123,11 +124,15 @@ export function firstAction(alert: RunbookAlert, ctx: RunbookContext, ops: Targe
     },
     {
       pattern: /memory|oom|cpu|throttl|load|saturat|pressure/i,
-      action: () => `See who uses it: ${code(ops.top)}; raise the workload's limit in the stack config or [scale](${sectionAnchors.scale}).`,
+      action: () =>
+        `See who uses it: ${code(ops.top)}; raise the workload's limit in the stack config or [scale](${sectionAnchors.scale}).`,
     },
     {
       pattern: /error|5\d\d|latency|slow|fail/i,
-      action: () => (app ? `Read the app log: ${code(ops.recentLogs(named ?? app))}; if it began with a deploy, [roll back](${sectionAnchors.rollback}).` : undefined),
+      action: () =>
+        app
+          ? `Read the app log: ${code(ops.recentLogs(named ?? app))}; if it began with a deploy, [roll back](${sectionAnchors.rollback}).`
+          : undefined,
     },
     {
       pattern: /down|unreachable|absent|missing|target|restart|crash|unhealthy|\bup\b/i,

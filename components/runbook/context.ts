@@ -99,7 +99,11 @@ export function createContext(input: RunbookInput): RunbookContext {
 
   const postgres = model.workloads.find((w) => w.component === "postgres" && w.role === "stateful");
   const database: DatabaseFacts | undefined = postgres
-    ? { workload: postgres, user: postgres.env.POSTGRES_USER ?? "postgres", database: postgres.env.POSTGRES_DB ?? postgres.env.POSTGRES_USER ?? "postgres" }
+    ? {
+        workload: postgres,
+        user: postgres.env.POSTGRES_USER ?? "postgres",
+        database: postgres.env.POSTGRES_DB ?? postgres.env.POSTGRES_USER ?? "postgres",
+      }
     : undefined;
 
   const grafana = byName.get("grafana");

@@ -37,7 +37,13 @@ export function runbookInput(model: StackModel, config: PlatformConfig, options:
     rotation: {
       all: config.rotation[ROTATE_ALL] ?? 0,
       ...(twoKeys && !supplied.has("encryption-key")
-        ? { encryptionKey: { previousKeyEnv: twoKeys.previousKeyEnv, generation: rotationCounters(config, [...supplied])["encryption-key"] ?? 0, reencrypted: twoKeys.reencrypted } }
+        ? {
+            encryptionKey: {
+              previousKeyEnv: twoKeys.previousKeyEnv,
+              generation: rotationCounters(config, [...supplied])["encryption-key"] ?? 0,
+              reencrypted: twoKeys.reencrypted,
+            },
+          }
         : {}),
     },
     ...(slos.length > 0 ? { slos } : {}),
@@ -53,7 +59,9 @@ export function runbookInput(model: StackModel, config: PlatformConfig, options:
       // Local mode keeps the configured (relative) path: the runbook must not hold one machine's absolute path.
       releaseDir: (ssh ? ssh.remoteDir : compose.localDir).replace(/\/+$/, ""),
       ...(ssh ? { ssh: { host: ssh.host, port: ssh.port, user: ssh.user } } : {}),
-      ...(ssh && compose.bootstrap?.enabled && compose.bootstrap.sshAllowFrom.length > 0 ? { sshAllowFrom: [...compose.bootstrap.sshAllowFrom] } : {}),
+      ...(ssh && compose.bootstrap?.enabled && compose.bootstrap.sshAllowFrom.length > 0
+        ? { sshAllowFrom: [...compose.bootstrap.sshAllowFrom] }
+        : {}),
       composeCommand: compose.composeCommand,
       keepReleases: compose.keepReleases,
       deployTimeoutSeconds: compose.deployTimeoutSeconds,

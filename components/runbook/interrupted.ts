@@ -24,36 +24,31 @@ export const composeInterruptions: readonly InterruptionFact[] = [
   {
     fault: "The SSH connection dropped during `pulumi up`",
     provenBy: "SSH connection dropped while the new containers start",
-    left:
-      "`pulumi up` fails at once. `deploy.sh` has no terminal, so nothing signals it: it keeps running on the host and finishes (or rolls back) the release by itself, holding `{base}/.deploy.lock`. The old containers stay in rotation until its switch: no request fails.",
+    left: "`pulumi up` fails at once. `deploy.sh` has no terminal, so nothing signals it: it keeps running on the host and finishes (or rolls back) the release by itself, holding `{base}/.deploy.lock`. The old containers stay in rotation until its switch: no request fails.",
     next: "Run `pulumi up` again: it waits for the lock, runs the same release, finds the services already at it (or drains every older container) and converges.",
   },
   {
     fault: "`pulumi up` was interrupted (Ctrl-C, then killed: a closed laptop, a cancelled CI job)",
     provenBy: "pulumi up interrupted (SIGINT, then SIGKILL)",
-    left:
-      "The state keeps a pending create of the release (the CLI released its lock on SIGINT, also on a file backend); `deploy.sh` on the host goes on as after a dropped connection.",
+    left: "The state keeps a pending create of the release (the CLI released its lock on SIGINT, also on a file backend); `deploy.sh` on the host goes on as after a dropped connection.",
     next: "The steps below: `pulumi up` converges but leaves the pending create, which `pulumi refresh --clear-pending-creates` drops.",
   },
   {
     fault: "The disk was full",
     provenBy: "the release disk full",
-    left:
-      "`pulumi up` fails before anything is written, naming the disk: `ballast: the disk holding {base} is full: <device> on <mount> has <n> KiB free …` (also for Docker's data root). The previous release keeps serving.",
+    left: "`pulumi up` fails before anything is written, naming the disk: `ballast: the disk holding {base} is full: <device> on <mount> has <n> KiB free …` (also for Docker's data root). The previous release keeps serving.",
     next: "Free space on that disk (old logs, `docker system prune`), then `pulumi up`.",
   },
   {
     fault: "The Docker engine restarted during a release",
     provenBy: "the Docker engine restarted while the new containers start",
-    left:
-      "The release fails (`FAILED at rolling`) and rolls back; the engine brings the containers back by their restart policy (`unless-stopped`). Without `live-restore` every container stopped with the engine: requests fail until they are back.",
+    left: "The release fails (`FAILED at rolling`) and rolls back; the engine brings the containers back by their restart policy (`unless-stopped`). Without `live-restore` every container stopped with the engine: requests fail until they are back.",
     next: "`pulumi up`: the release runs again and converges. Had the release been cut off instead (the host went down with it), the next one marks it `<id>.failed` and drains whatever it had started.",
   },
   {
     fault: "The host rebooted",
     provenBy: "host reboot simulated",
-    left:
-      "Every container comes back by its restart policy when the engine starts. The engine does not follow `depends_on` (it started Redis and Postgres first, the app last, in the test): the app's own restarts cover a database that is not ready yet.",
+    left: "Every container comes back by its restart policy when the engine starts. The engine does not follow `depends_on` (it started Redis and Postgres first, the app last, in the test): the app's own restarts cover a database that is not ready yet.",
     next: "Nothing; the next `pulumi up` runs normally and its health gate passes.",
   },
 ];
@@ -71,12 +66,7 @@ const pendingIntro =
   "After `pulumi up` was killed (a second Ctrl-C, a closed laptop, a cancelled CI job) the state keeps the operations it had started (`pending_operations`), and, when the CLI got no Ctrl-C before the kill, the update's lock. Pulumi cannot know whether they finished, so:";
 
 /** The Compose section: the faults table, the Pulumi steps, and how to compare the host with the state. */
-export function composeInterruptedSection(
-  title: string,
-  stack: string,
-  base: string,
-  shell: string[],
-): string {
+export function composeInterruptedSection(title: string, stack: string, base: string, shell: string[]): string {
   const rows = composeInterruptions.map((f) => [f.fault, f.left.replace(/\{base\}/g, base), f.next.replace(/\{base\}/g, base)]);
   return [
     `## ${title}`,

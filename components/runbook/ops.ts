@@ -125,7 +125,8 @@ export interface KubernetesExtras {
 }
 
 export function kubernetesOps(facts: KubernetesFacts): TargetOps & KubernetesExtras {
-  const kubectlIn = (namespace: string) => `kubectl${facts.context ? ` --context ${shellWord(facts.context)}` : ""} -n ${shellWord(namespace)}`;
+  const kubectlIn = (namespace: string) =>
+    `kubectl${facts.context ? ` --context ${shellWord(facts.context)}` : ""} -n ${shellWord(namespace)}`;
   const k = kubectlIn(facts.namespace);
   // Per-node agents run in their own namespace (Pod Security privileged), beside the application's.
   const kw = (w: WorkloadSpec) => (w.role === "agent" ? kubectlIn(agentsNamespaceOf(facts.namespace)) : k);

@@ -5,7 +5,15 @@
  */
 import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BUILTIN_RULE_GROUPS, encryptionKeyRotationRefusal } from "../config";
 import { agentsNamespaceOf } from "../config/kubernetes";
-import { cpuQuantity, memoryQuantity, secretEnvName, type HealthCheckSpec, type QueueTriggerSpec, type SecretSpec, type WorkloadSpec } from "../spec";
+import {
+  cpuQuantity,
+  memoryQuantity,
+  secretEnvName,
+  type HealthCheckSpec,
+  type QueueTriggerSpec,
+  type SecretSpec,
+  type WorkloadSpec,
+} from "../spec";
 import { firstAction } from "./alerts";
 import { createContext, envVarFor, routeUrl, type RunbookContext } from "./context";
 import { alertsFromModel, dashboardsFromModel } from "./facts";
@@ -52,7 +60,10 @@ function healthText(health: HealthCheckSpec | undefined): string {
 function portsText(workload: WorkloadSpec): string {
   if (workload.ports.length === 0) return "none";
   return workload.ports
-    .map((p) => `${p.name} ${p.port}${p.protocol === "UDP" ? "/udp" : ""}${p.publish !== undefined ? ` (${isLoopback(p.publishAddress) ? "host loopback" : "public"} ${p.publish})` : ""}`)
+    .map(
+      (p) =>
+        `${p.name} ${p.port}${p.protocol === "UDP" ? "/udp" : ""}${p.publish !== undefined ? ` (${isLoopback(p.publishAddress) ? "host loopback" : "public"} ${p.publish})` : ""}`,
+    )
     .join(", ");
 }
 
@@ -68,7 +79,9 @@ function isLoopback(address: string | undefined): boolean {
 
 function routeText(ctx: RunbookContext, workload: WorkloadSpec): string {
   if (workload.route) return routeUrl(workload.route, ctx.model, ctx.input.target);
-  const published = workload.ports.filter((p) => p.publish !== undefined && (p.name !== "admin" || !isLoopback(p.publishAddress))).map((p) => String(p.publish));
+  const published = workload.ports
+    .filter((p) => p.publish !== undefined && (p.name !== "admin" || !isLoopback(p.publishAddress)))
+    .map((p) => String(p.publish));
   return published.length > 0 ? `entry point of every route (public ${published.join(", ")})` : "internal";
 }
 
@@ -80,7 +93,10 @@ function composeReplicas(workload: WorkloadSpec): number {
 
 /** `bull:analyst:wait` (list), or `events` group `workers` (stream), with its target per replica. */
 function queueText(queue: QueueTriggerSpec): string {
-  const source = queue.kind === "redis-list" ? `Redis list ${code(queue.key)}` : `Redis stream ${code(queue.key)} (pending in group ${code(queue.consumerGroup ?? "")})`;
+  const source =
+    queue.kind === "redis-list"
+      ? `Redis list ${code(queue.key)}`
+      : `Redis stream ${code(queue.key)} (pending in group ${code(queue.consumerGroup ?? "")})`;
   return `${source}, ${queue.targetPerReplica} jobs per replica`;
 }
 
@@ -119,10 +135,17 @@ function header(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string {
   const rows: string[][] = [];
   if (isCompose(ops) && input.compose) {
     const c = input.compose;
-    rows.push(["Target", c.ssh ? `Docker Compose on ${code(`${c.ssh.user}@${c.ssh.host}`)} over SSH` : "Docker Compose on this machine's Docker engine"]);
-    if (c.ssh && c.sshAllowFrom) rows.push(["SSH from", `${c.sshAllowFrom.map(code).join(", ")} only (the host's firewall drops SSH from anywhere else)`]);
+    rows.push([
+      "Target",
+      c.ssh ? `Docker Compose on ${code(`${c.ssh.user}@${c.ssh.host}`)} over SSH` : "Docker Compose on this machine's Docker engine",
+    ]);
+    if (c.ssh && c.sshAllowFrom)
+      rows.push(["SSH from", `${c.sshAllowFrom.map(code).join(", ")} only (the host's firewall drops SSH from anywhere else)`]);
     rows.push(["Compose project", code(c.project)]);
-    rows.push(["Release directory", `${code(c.releaseDir)}${c.mode === "local" ? " (relative to the Ballast checkout)" : ""}: ${code("current")} is the live release, ${code("releases/")} keeps the last ${c.keepReleases}`]);
+    rows.push([
+      "Release directory",
+      `${code(c.releaseDir)}${c.mode === "local" ? " (relative to the Ballast checkout)" : ""}: ${code("current")} is the live release, ${code("releases/")} keeps the last ${c.keepReleases}`,
+    ]);
   } else if (input.kubernetes) {
     const k = input.kubernetes;
     rows.push(["Target", `Kubernetes${k.context ? `, kubeconfig context ${code(k.context)}` : ", the current kubeconfig context"}`]);
@@ -229,14 +252,21 @@ function deploySection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): st
   lines.push("");
   if (ctx.app && typeof ctx.app.image === "string") {
     const set = configSet(ctx, ctx.app, "image", "<registry/app:new-tag>");
-    lines.push(`Ship a new app image (workers and jobs without an ${code("image")} of their own follow it):`, "", codeBlock([set ?? "", `pulumi up --stack ${stack}`]), "");
+    lines.push(
+      `Ship a new app image (workers and jobs without an ${code("image")} of their own follow it):`,
+      "",
+      codeBlock([set ?? "", `pulumi up --stack ${stack}`]),
+      "",
+    );
   }
   if (isCompose(ops) && input.compose) {
     const c = input.compose;
     const transport = c.ssh
       ? `ships the release bundle (compose file, config files, ${code(".env")}) over SSH to ${code(`${c.ssh.user}@${c.ssh.host}`)} (host key pinned) and runs its ${code("deploy.sh")} there`
       : `hands the release bundle (compose file, config files, ${code(".env")}) to its ${code("deploy.sh")} on this machine`;
-    const rolling = ctx.services.filter((w) => w.role === "stateless" && ["app", "workers", "services"].includes(w.component)).map((w) => code(w.name));
+    const rolling = ctx.services
+      .filter((w) => w.role === "stateless" && ["app", "workers", "services"].includes(w.component))
+      .map((w) => code(w.name));
     lines.push(
       `${code("pulumi up")} ${transport}: it unpacks the bundle into ${code(`${ops.releases}/<UTC time>-<bundle hash>/`)} (mode 0700, ${code(".env")} mode 0600), pulls the images and points ${code(ops.current)} at the new release. ` +
         `Datastores, the proxy and monitoring are recreated only when their definition changed (stop-first); one-shot steps run to completion; then ${rolling.join(", ") || "the stack's own services"} roll without downtime: new containers start beside the old ones, become healthy, Traefik is switched to them (and confirms it), ${ctx.healthUrl ?? "the health endpoint"} is checked through the proxy, and only then do the old containers get SIGTERM and their drain time. ` +
@@ -258,14 +288,18 @@ function verifySection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): st
   if (isCompose(ops)) {
     commands.push(...ops.shell, ops.status);
     lines.push(codeBlock(commands), "");
-    lines.push(`Every service should show ${code("Up … (healthy)")} (services without a health check: ${code("Up …")}). Jobs are not listed: they run only when cron starts them.`);
+    lines.push(
+      `Every service should show ${code("Up … (healthy)")} (services without a health check: ${code("Up …")}). Jobs are not listed: they run only when cron starts them.`,
+    );
   } else {
     commands.push(...ops.shell, ops.status);
     for (const w of ctx.services) if (w.role === "stateless" || w.role === "stateful") commands.push(ops.rolloutStatus(w));
     if (ctx.services.some((w) => w.autoscaling)) commands.push(`${ops.kubectl} get hpa`);
     if (ctx.services.some((w) => w.autoscaling?.queue)) commands.push(`${ops.kubectl} get scaledobject`);
     lines.push(codeBlock(commands), "");
-    lines.push(`Every pod should be ${code("Running")} and ready; ${code("rollout status")} returns once the newest revision is fully available.`);
+    lines.push(
+      `Every pod should be ${code("Running")} and ready; ${code("rollout status")} returns once the newest revision is fully available.`,
+    );
   }
   return lines.join("\n");
 }
@@ -311,7 +345,10 @@ function rollbackSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): 
       codeBlock(commands),
       "",
       ...(others.length > 0
-        ? [`Undo another Deployment only if it changed in the bad release: the same commands with ${others.map((w) => code(ops.objectOf(w))).join(", ")}.`, ""]
+        ? [
+            `Undo another Deployment only if it changed in the bad release: the same commands with ${others.map((w) => code(ops.objectOf(w))).join(", ")}.`,
+            "",
+          ]
         : []),
       `Then revert the change in ${code(`Pulumi.${stack}.yaml`)} (e.g. the image tag) and run ${code(`pulumi up --stack ${stack}`)}, or the next update rolls the bad revision out again. The database keeps its data and schema (a schema migration needs its own down-migration or a [restore](#backups-and-restore)).`,
     );
@@ -321,7 +358,12 @@ function rollbackSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): 
 
 function interruptedSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string {
   if (isCompose(ops)) return composeInterruptedSection(sectionTitles.interrupted, ctx.stack, ops.base, ops.shell);
-  return kubernetesInterruptedSection(sectionTitles.interrupted, ctx.stack, ops.namespace, ctx.services.filter((w) => w.role === "stateless"));
+  return kubernetesInterruptedSection(
+    sectionTitles.interrupted,
+    ctx.stack,
+    ops.namespace,
+    ctx.services.filter((w) => w.role === "stateless"),
+  );
 }
 
 function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string {
@@ -336,7 +378,10 @@ function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): stri
   if (others.length > 0) lines.push(`Other services: replace ${code(app?.name ?? "")} with ${others.join(", ")}.`, "");
   const agents = ctx.services.filter((w) => w.role === "agent");
   if (!isCompose(ops) && agents.length > 0) {
-    lines.push(`The per-node agents (${agents.map((w) => code(w.name)).join(", ")}) run in the namespace ${code(agentsNamespaceOf(ops.namespace))}: use ${code(`-n ${agentsNamespaceOf(ops.namespace)}`)} for them.`, "");
+    lines.push(
+      `The per-node agents (${agents.map((w) => code(w.name)).join(", ")}) run in the namespace ${code(agentsNamespaceOf(ops.namespace))}: use ${code(`-n ${agentsNamespaceOf(ops.namespace)}`)} for them.`,
+      "",
+    );
   }
   if (scheduled) {
     lines.push(
@@ -348,7 +393,9 @@ function logsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): stri
   }
   if (ctx.grafanaUrl && ctx.hasLoki) {
     const query = ctx.lokiServiceLabel && app ? `, e.g. ${code(`{${ctx.lokiServiceLabel}="${app.name}"} |= "error"`)}` : "";
-    const shipped = ctx.shipsLogs ? " Alloy ships every container's log there, client IPs anonymised, health and metrics requests dropped." : "";
+    const shipped = ctx.shipsLogs
+      ? " Alloy ships every container's log there, client IPs anonymised, health and metrics requests dropped."
+      : "";
     const login = ctx.grafanaAdmin ? ` Log in as ${code(ctx.grafanaAdmin)} with the ${code("grafana-admin-password")} secret.` : "";
     lines.push(`Searchable history: ${ctx.grafanaUrl} → Explore → data source Loki${query}.${shipped}${login}`);
   } else if (ctx.hasLoki) {
@@ -396,18 +443,30 @@ function backupSetLines(database: string, backupJob: WorkloadSpec, drillJob: Wor
   const parts = [
     `${code(`${set}.dump`)} (pg_dump)`,
     ...(env.REDIS_HOST ? [`${code(`${set}.redis.rdb`)} (Redis snapshot through ${code("redis-cli --rdb")})`] : []),
-    ...(env.STACK_CONFIG_DIR ? [`${code(`${set}.config.tar.gz`)} (the stack's non-secret config${backupJob.volumes.some((v) => v.mountPath === `${env.STACK_CONFIG_DIR}/acme`) ? " and Traefik's acme.json" : ""})`] : []),
+    ...(env.STACK_CONFIG_DIR
+      ? [
+          `${code(`${set}.config.tar.gz`)} (the stack's non-secret config${backupJob.volumes.some((v) => v.mountPath === `${env.STACK_CONFIG_DIR}/acme`) ? " and Traefik's acme.json" : ""})`,
+        ]
+      : []),
   ];
-  const lines = [`Each run writes one set: ${parts.join(", ")}, each with a ${code(".sha256")} sidecar; retention keeps or deletes whole sets.`, ""];
+  const lines = [
+    `Each run writes one set: ${parts.join(", ")}, each with a ${code(".sha256")} sidecar; retention keeps or deletes whole sets.`,
+    "",
+  ];
   const recipient = env.ENCRYPTION_RECIPIENT;
   if (recipient) {
     const identity = drillJob?.secretFiles.find((f) => f.secret === BACKUP_ENCRYPTION_IDENTITY_SECRET);
     lines.push(
       `Every file of a set is age-encrypted to ${code(recipient)} before it is written (names end in ${code(".age")}); the offsite copy ships only those. The backup job holds the public key only; ${
-        identity ? `the drill decrypts with the secret ${code(BACKUP_ENCRYPTION_IDENTITY_SECRET)}, mounted into it alone (${code(identity.mountPath)})` : "no drill holds the private key"
+        identity
+          ? `the drill decrypts with the secret ${code(BACKUP_ENCRYPTION_IDENTITY_SECRET)}, mounted into it alone (${code(identity.mountPath)})`
+          : "no drill holds the private key"
       }. To read a set by hand, with the private key from your offline copy:`,
       "",
-      codeBlock([`age --decrypt --identity backup.key --output ${database}.dump ${set}.dump.age`, `pg_restore --list ${database}.dump | head`]),
+      codeBlock([
+        `age --decrypt --identity backup.key --output ${database}.dump ${set}.dump.age`,
+        `pg_restore --list ${database}.dump | head`,
+      ]),
       "",
     );
   }
@@ -425,13 +484,19 @@ function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
   if (!db) return undefined;
   const guide = ctx.input.backupGuide ?? DEFAULT_BACKUP_GUIDE;
   const lines: string[] = [`## ${sectionTitles.backups}`, ""];
-  lines.push(`The full procedure, with what to check before and after, is in [backup-restore.md](${guide}). The commands for this stack:`, "");
+  lines.push(
+    `The full procedure, with what to check before and after, is in [backup-restore.md](${guide}). The commands for this stack:`,
+    "",
+  );
   const { backupJob, drillJob, offsiteJob } = ctx;
   if (!backupJob) {
     lines.push(
       `This stack declares no backup jobs (${code("ballast:backups")}). Take a dump by hand before any risky change:`,
       "",
-      codeBlock([...ops.shell, `${ops.execNoTty(db.workload, ["pg_dump", "-U", db.user, "-d", db.database, "-Fc"])} > ${db.database}-$(date -u +%Y%m%dT%H%M%SZ).dump`]),
+      codeBlock([
+        ...ops.shell,
+        `${ops.execNoTty(db.workload, ["pg_dump", "-U", db.user, "-d", db.database, "-Fc"])} > ${db.database}-$(date -u +%Y%m%dT%H%M%SZ).dump`,
+      ]),
     );
     return lines.join("\n");
   }
@@ -440,7 +505,12 @@ function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
   lines.push(...backupSetLines(db.database, backupJob, drillJob, guide));
   lines.push("Run a backup now:", "", codeBlock([...ops.shell, ...ops.runJob(backupJob)]), "");
   if (isCompose(ops)) {
-    lines.push("List the backups:", "", codeBlock([...ops.shell, `${ops.composeCommand} --profile jobs run --rm --no-deps --entrypoint ls ${backupJob.name} -l /backups`]), "");
+    lines.push(
+      "List the backups:",
+      "",
+      codeBlock([...ops.shell, `${ops.composeCommand} --profile jobs run --rm --no-deps --entrypoint ls ${backupJob.name} -l /backups`]),
+      "",
+    );
   }
   if (drillJob) {
     lines.push(
@@ -478,9 +548,14 @@ function backupsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
 
 /** The stack-config change that scales a workload; only the app and workers have replica settings. */
 function declaredScale(ctx: RunbookContext, workload: WorkloadSpec, setting: string, value: number): string {
-  const scalable = (workload.component === "app" && workload.role === "stateless") || workload.component === "workers" || (workload.component === "services" && workload.role === "stateless");
+  const scalable =
+    (workload.component === "app" && workload.role === "stateless") ||
+    workload.component === "workers" ||
+    (workload.component === "services" && workload.role === "stateless");
   const command = scalable ? configSet(ctx, workload, setting, value) : undefined;
-  return command ? code(command) : `none: ${code(workload.component === "services" ? "ballast:services" : workload.component)} has no replica setting`;
+  return command
+    ? code(command)
+    : `none: ${code(workload.component === "services" ? "ballast:services" : workload.component)} has no replica setting`;
 }
 
 function scaleSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): string {
@@ -499,13 +574,19 @@ function scaleSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): str
     const rows = scalable.map((w) => {
       if (w.autoscaling?.queue) {
         const a = w.autoscaling;
-        return [code(w.name), replicasText(w, ops), declaredScale(ctx, w, "autoscaling.maxReplicas", a.maxReplicas + 1), code(`cat ${ops.base}/.ballast/autoscale.state`)];
+        return [
+          code(w.name),
+          replicasText(w, ops),
+          declaredScale(ctx, w, "autoscaling.maxReplicas", a.maxReplicas + 1),
+          code(`cat ${ops.base}/.ballast/autoscale.state`),
+        ];
       }
       const setting = w.autoscaling ? "autoscaling.minReplicas" : "replicas";
       const replicas = composeReplicas(w);
       return [code(w.name), String(replicas), declaredScale(ctx, w, setting, replicas + 1), code(ops.scaleNow(w, replicas + 1))];
     });
-    if (rows.length > 0) lines.push(table(["Service", "Replicas", "Declared (then `pulumi up`)", "Now, on the host (in `current`)"], rows), "");
+    if (rows.length > 0)
+      lines.push(table(["Service", "Replicas", "Declared (then `pulumi up`)", "Now, on the host (in `current`)"], rows), "");
     if (queued.length > 0) {
       lines.push(
         `Workers scaled on a queue (${queued.map((w) => code(w.name)).join(", ")}) follow it: the deploy user's cron runs ${code(`${ops.current}/autoscale.sh`)} every minute, which reads the length inside the Redis container and runs ${code("up -d --no-deps --no-recreate --scale")} to ceil(length / jobs per replica) within the bounds: up at once, down at most once per 5 minutes after a scale-up (a removed container gets its stop grace period). It skips a minute while a deploy holds ${code(".deploy.lock")}, and a release keeps the count it left. A scale by hand lasts until its next run; change the bounds in the declaration. Each change is logged:`,
@@ -548,18 +629,27 @@ function scaleSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): str
       );
     }
     if (scalable.some((w) => w.autoscaling)) {
-      lines.push(codeBlock([...ops.shell, `${ops.kubectl} get hpa`, ...(scalable.some((w) => w.autoscaling?.queue) ? [`${ops.kubectl} get scaledobject`] : []), ops.top]), "");
+      lines.push(
+        codeBlock([
+          ...ops.shell,
+          `${ops.kubectl} get hpa`,
+          ...(scalable.some((w) => w.autoscaling?.queue) ? [`${ops.kubectl} get scaledobject`] : []),
+          ops.top,
+        ]),
+        "",
+      );
     }
   }
-  if (fixed.length > 0) lines.push(`Not scaled out: ${fixed.join(", ")} (one instance each: datastores, the proxy, monitoring and per-node agents); give them more CPU or memory with their ${code("resources")} in the stack file.`);
+  if (fixed.length > 0)
+    lines.push(
+      `Not scaled out: ${fixed.join(", ")} (one instance each: datastores, the proxy, monitoring and per-node agents); give them more CPU or memory with their ${code("resources")} in the stack file.`,
+    );
   return lines.join("\n").trimEnd();
 }
 
 function alertsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps, alerts: RunbookAlert[]): string {
   const order: Record<string, number> = { critical: 0, page: 0, error: 1, warning: 2, info: 3, none: 4 };
-  const sorted = [...alerts].sort(
-    (a, b) => (order[a.severity] ?? 3) - (order[b.severity] ?? 3) || a.name.localeCompare(b.name),
-  );
+  const sorted = [...alerts].sort((a, b) => (order[a.severity] ?? 3) - (order[b.severity] ?? 3) || a.name.localeCompare(b.name));
   const rows = sorted.map((alert) => {
     const meaning = [alert.summary, alert.description].filter((text) => text !== "").join(": ") || "(no summary in the rule)";
     return [code(alert.name), alert.severity, `${meaning}${alert.for ? ` (for ${alert.for})` : ""}`, firstAction(alert, ctx, ops)];
@@ -584,7 +674,9 @@ function alertsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps, ale
     lines.push(
       "",
       `Dashboards${ctx.grafanaUrl ? ` (${ctx.grafanaUrl}, folder Ballast)` : ""}: ${builtinDashboards.map((d) => code(d.title)).join(", ")}` +
-        (teamDashboards.length > 0 ? `; the team's: ${teamDashboards.map((d) => code(d.title)).join(", ")} (${code("ballast:monitoring.grafana.dashboards")}).` : "."),
+        (teamDashboards.length > 0
+          ? `; the team's: ${teamDashboards.map((d) => code(d.title)).join(", ")} (${code("ballast:monitoring.grafana.dashboards")}).`
+          : "."),
     );
   }
   return lines.join("\n");
@@ -618,7 +710,15 @@ function routingSection(routing: AlertRouting): string {
 }
 
 function slosSection(slos: RunbookSlo[]): string {
-  const rows = slos.map((slo) => [code(slo.name), code(slo.service), slo.promise, `${slo.objective} over ${slo.windowDays} days`, `${slo.budgetPercent} %`, slo.page, slo.ticket]);
+  const rows = slos.map((slo) => [
+    code(slo.name),
+    code(slo.service),
+    slo.promise,
+    `${slo.objective} over ${slo.windowDays} days`,
+    `${slo.budgetPercent} %`,
+    slo.page,
+    slo.ticket,
+  ]);
   return [
     `## ${sectionTitles.slos}`,
     "",
@@ -651,7 +751,8 @@ function rotationText(ctx: RunbookContext, ops: ComposeOps | KubernetesOps, secr
   if (source === "supplied" && !isCompose(ops)) {
     // A Secret change alone restarts nothing on Kubernetes: name the restart the operator must do.
     const running = users.filter((w) => w.role !== "job").map((w) => ops.objectOf(w));
-    if (running.length > 0) return `${secret.rotation}. Then restart its users: ${code(`${ops.kubectl} rollout restart ${running.join(" ")}`)}`;
+    if (running.length > 0)
+      return `${secret.rotation}. Then restart its users: ${code(`${ops.kubectl} rollout restart ${running.join(" ")}`)}`;
   }
   return secret.rotation;
 }
@@ -665,7 +766,14 @@ function secretsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
     const usedBy = users.length > 0 ? users.map((w) => userText(w, secret.name)).join(", ") : "no workload";
     const source = input.secretSources?.[secret.name];
     const sourceCell = source ? sourceText[source].replace("<name>", secret.name) : "generated or supplied";
-    return [code(secret.name), secret.description, sourceCell, ops.secretLocation(secret.name, users), usedBy, rotationText(ctx, ops, secret, users)];
+    return [
+      code(secret.name),
+      secret.description,
+      sourceCell,
+      ops.secretLocation(secret.name, users),
+      usedBy,
+      rotationText(ctx, ops, secret, users),
+    ];
   });
   const owner = input.compose?.ssh ? `the deploy user ${code(input.compose.ssh.user)}` : `the user who runs ${code("pulumi up")}`;
   const where = isCompose(ops)
@@ -686,7 +794,11 @@ function secretsSection(ctx: RunbookContext, ops: ComposeOps | KubernetesOps): s
 
 /** The workloads that use a secret (or a secret derived from it) and restart when it rotates. */
 function restartedBy(ctx: RunbookContext, secret: string): WorkloadSpec[] {
-  const derived: Record<string, string[]> = { "postgres-password": ["database-url"], "redis-password": ["redis-url"], "encryption-key": ["encryption-key-previous"] };
+  const derived: Record<string, string[]> = {
+    "postgres-password": ["database-url"],
+    "redis-password": ["redis-url"],
+    "encryption-key": ["encryption-key-previous"],
+  };
   const names = [secret, ...(derived[secret] ?? [])];
   return ctx.model.workloads.filter((w) => {
     const live = new Set((w.liveSecrets ?? []).map((l) => l.secret));
@@ -707,7 +819,8 @@ function rotateAllSection(ctx: RunbookContext): string {
   const manual = model.secrets.filter((s) => sources[s.name] !== "derived" && !automatic.includes(s));
   const restarted = [...new Set(automatic.flatMap((s) => restartedBy(ctx, s.name)).map((w) => w.name))].sort();
   const what = (secret: SecretSpec): string => {
-    if (secret.name === "postgres-password") return `${code(secret.name)} (set inside the running Postgres with ${code("ALTER ROLE")} before its clients restart; Postgres keeps running)`;
+    if (secret.name === "postgres-password")
+      return `${code(secret.name)} (set inside the running Postgres with ${code("ALTER ROLE")} before its clients restart; Postgres keeps running)`;
     if (secret.name === "auth-secret") return `${code(secret.name)} (existing sessions end)`;
     if (secret.name === "encryption-key") return `${code(secret.name)} (opens a re-encryption window, below)`;
     if (secret.name === "grafana-admin-password") return `${code(secret.name)} (Grafana resets its admin password to it as it restarts)`;
@@ -741,7 +854,13 @@ function rotateAllSection(ctx: RunbookContext): string {
           : "A further rotation is refused until the window is closed."),
     );
   }
-  return [`### Rotate all secrets`, "", "For an incident (\"rotate ALL secrets\"): one switch for everything Ballast generates, then the rest by hand.", "", ...steps].join("\n");
+  return [
+    `### Rotate all secrets`,
+    "",
+    'For an incident ("rotate ALL secrets"): one switch for everything Ballast generates, then the rest by hand.',
+    "",
+    ...steps,
+  ].join("\n");
 }
 
 /** Renders the runbook of one stack. Pure: the same input always gives the same text. */

@@ -54,7 +54,8 @@ function ruleAlerts(model: StackModel): { name: string; severity: string; labels
   for (const workload of model.workloads) {
     for (const file of workload.configFiles) {
       if (!/\.ya?ml$/.test(file.name) || !/\balert\s*:/.test(file.content)) continue;
-      const groups = (parse(file.content) as { groups?: { rules?: { alert?: unknown; labels?: Record<string, unknown> }[] }[] } | null)?.groups;
+      const groups = (parse(file.content) as { groups?: { rules?: { alert?: unknown; labels?: Record<string, unknown> }[] }[] } | null)
+        ?.groups;
       for (const rule of (groups ?? []).flatMap((g) => g.rules ?? [])) {
         if (typeof rule.alert !== "string") continue;
         const { severity, ...rest } = Object.fromEntries(Object.entries(rule.labels ?? {}).map(([k, v]) => [k, String(v)]));
@@ -73,7 +74,11 @@ export function alertRoutingFromModel(model: StackModel): AlertRouting | undefin
   const [text] = configFileOf(model, "alertmanager.yml");
   if (text === undefined) return undefined;
   const config = parse(text) as AlertmanagerConfig;
-  const receivers = (config.receivers as unknown as Record<string, unknown>[]).map((r) => ({ name: String(r.name), target: receiverTarget(r), hasCredential: /_file"/.test(JSON.stringify(r)) }));
+  const receivers = (config.receivers as unknown as Record<string, unknown>[]).map((r) => ({
+    name: String(r.name),
+    target: receiverTarget(r),
+    hasCredential: /_file"/.test(JSON.stringify(r)),
+  }));
   const alerts = ruleAlerts(model).map((alert) => ({
     ...alert,
     receivers: [...new Set(routeReceivers(config.route, { alertname: alert.name, severity: alert.severity, ...alert.labels }))],

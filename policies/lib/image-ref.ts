@@ -32,10 +32,12 @@ export function unpinnedReason(image: string): string | undefined {
   if (/\s/.test(image)) return "contains whitespace";
   const ref = parseImageRef(image);
   if (ref.digest !== undefined) {
-    return /^sha256:[a-f0-9]{64}$/.test(ref.digest) ? undefined : `has a malformed digest "${ref.digest}" (expected sha256:<64 hex digits>)`;
+    return /^sha256:[a-f0-9]{64}$/.test(ref.digest)
+      ? undefined
+      : `has a malformed digest "${ref.digest}" (expected sha256:<64 hex digits>)`;
   }
-  if (ref.tag === undefined || ref.tag === "") return "has no tag, which means \"latest\"";
-  if (ref.tag.toLowerCase() === "latest") return "uses the \"latest\" tag";
+  if (ref.tag === undefined || ref.tag === "") return 'has no tag, which means "latest"';
+  if (ref.tag.toLowerCase() === "latest") return 'uses the "latest" tag';
   if (classifyImage(image) === "moving") return `uses the moving tag "${ref.tag}", which the registry re-points to new builds`;
   return undefined;
 }

@@ -71,16 +71,15 @@ export function k8sWorkloadOf(resource: ResourceView): K8sWorkload | undefined {
   if (!kind) return undefined;
   const props = resource.props;
   const template =
-    kind === "CronJob"
-      ? at(props, "spec", "jobTemplate", "spec", "template")
-      : kind === "Pod"
-        ? props
-        : at(props, "spec", "template");
+    kind === "CronJob" ? at(props, "spec", "jobTemplate", "spec", "template") : kind === "Pod" ? props : at(props, "spec", "template");
   const podSpec = asObject(at(template, "spec")) ?? {};
   const name = objectName(props, resource.name);
   const podLabels = stringMap(at(template, "metadata", "labels"));
   const containers: K8sContainer[] = [];
-  for (const [field, init] of [["initContainers", true], ["containers", false]] as const) {
+  for (const [field, init] of [
+    ["initContainers", true],
+    ["containers", false],
+  ] as const) {
     asArray(podSpec[field]).forEach((c, i) => {
       const container = asObject(c);
       if (container) containers.push({ name: asString(container.name) ?? `#${i}`, init, props: container });

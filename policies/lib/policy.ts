@@ -41,7 +41,9 @@ export function withDefaults<C extends object>(defaults: C, given: object | unde
   return out as C;
 }
 
-export function viewOfArgs(args: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props"> & { opts?: ResourceView["opts"] }): ResourceView {
+export function viewOfArgs(
+  args: Pick<ResourceValidationArgs, "type" | "name" | "urn" | "props"> & { opts?: ResourceView["opts"] },
+): ResourceView {
   return {
     type: args.type,
     name: args.name,
@@ -51,7 +53,9 @@ export function viewOfArgs(args: Pick<ResourceValidationArgs, "type" | "name" | 
   };
 }
 
-export function viewOfResource(resource: Pick<PolicyResource, "type" | "name" | "urn" | "props"> & { opts?: ResourceView["opts"] }): ResourceView {
+export function viewOfResource(
+  resource: Pick<PolicyResource, "type" | "name" | "urn" | "props"> & { opts?: ResourceView["opts"] },
+): ResourceView {
   return viewOfArgs(resource);
 }
 

@@ -48,9 +48,7 @@ function readField(container: object, key: string | number, path: string): unkno
 
 /** The value as a plain object, or undefined. */
 export function asObject(value: unknown): Props | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Unknown)
-    ? (value as Props)
-    : undefined;
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Unknown) ? (value as Props) : undefined;
 }
 
 /** The value as an array (empty when absent or not an array). */

@@ -3,15 +3,23 @@
  * template, or every service of a compose project. Policies that judge "a workload"
  * (images, limits, privileges) iterate this.
  */
-import { composeProjectOf, composeRoleLabel, composeServices, serviceComponent, serviceImage, serviceLabels, type ComposeProject, type ComposeService } from "./compose";
+import {
+  composeProjectOf,
+  composeRoleLabel,
+  composeServices,
+  serviceComponent,
+  serviceImage,
+  serviceLabels,
+  type ComposeProject,
+  type ComposeService,
+} from "./compose";
 import { componentLabel, k8sWorkloadOf, type K8sWorkload } from "./kubernetes";
 import type { WorkloadIdentity } from "./classify";
 import { asString } from "./values";
 import type { ResourceView } from "./view";
 
 export type TargetWorkloads =
-  | { target: "kubernetes"; workload: K8sWorkload }
-  | { target: "compose"; project: ComposeProject; services: ComposeService[] };
+  { target: "kubernetes"; workload: K8sWorkload } | { target: "compose"; project: ComposeProject; services: ComposeService[] };
 
 export function workloadsOf(resource: ResourceView): TargetWorkloads | undefined {
   const workload = k8sWorkloadOf(resource);
@@ -32,5 +40,10 @@ export function k8sIdentity(workload: K8sWorkload): WorkloadIdentity {
 
 export function composeIdentity(service: ComposeService): WorkloadIdentity {
   const image = serviceImage(service);
-  return { name: service.name, component: serviceComponent(service), images: image ? [image] : [], role: serviceLabels(service)[composeRoleLabel] };
+  return {
+    name: service.name,
+    component: serviceComponent(service),
+    images: image ? [image] : [],
+    role: serviceLabels(service)[composeRoleLabel],
+  };
 }

@@ -179,7 +179,9 @@ async function main(): Promise<number> {
     process.stdout.write(`\nBALLAST_E2E_RESULT ${JSON.stringify({ operation: args.operation, ...result })}\n`);
     return 0;
   } catch (error) {
-    console.error(`inline: pulumi ${args.operation} of stack ${args.stack} failed:\n${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `inline: pulumi ${args.operation} of stack ${args.stack} failed:\n${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   } finally {
     clearTimeout(timer);

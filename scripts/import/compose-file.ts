@@ -57,13 +57,19 @@ export function readComposeText(text: string, file: string): ComposeFile {
   const root: unknown = document.toJS({ maxAliasCount: 1000 });
   if (!isRecord(root)) throw new ImportError(file, 1, "not a docker-compose file: the top level must be a mapping with a services: key");
   const services = root.services;
-  if (services === undefined) throw new ImportError(file, 1, "no services: key: a docker-compose file declares its containers under services:");
+  if (services === undefined)
+    throw new ImportError(file, 1, "no services: key: a docker-compose file declares its containers under services:");
   if (!isRecord(services) || Object.keys(services).length === 0) {
     throw new ImportError(file, lineOf(["services"]), "services: is empty or not a mapping: there is nothing to import");
   }
   const list: ComposeService[] = [];
   for (const [name, spec] of Object.entries(services)) {
-    if (!isRecord(spec)) throw new ImportError(file, lineOf(["services", name]), `service ${name} is not a mapping of compose keys (image, build, ports, ...)`);
+    if (!isRecord(spec))
+      throw new ImportError(
+        file,
+        lineOf(["services", name]),
+        `service ${name} is not a mapping of compose keys (image, build, ports, ...)`,
+      );
     list.push({ name, spec, line: (...path) => lineOf(["services", name, ...path]) });
   }
   const volumes = isRecord(root.volumes) ? Object.keys(root.volumes) : [];

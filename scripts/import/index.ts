@@ -67,17 +67,26 @@ function annotate(document: Document, path: readonly (string | number)[], text: 
  */
 export function stackFileText(result: ComposeImport, stackFile: string): string {
   const document = new Document({ config: stackConfig(result) });
-  for (const placeholder of result.placeholders) annotate(document, ["config", `ballast:${placeholder.path[0]}`, ...placeholder.path.slice(1)], ` REPLACE: ${placeholder.why}.`);
+  for (const placeholder of result.placeholders)
+    annotate(document, ["config", `ballast:${placeholder.path[0]}`, ...placeholder.path.slice(1)], ` REPLACE: ${placeholder.why}.`);
   const required = result.secrets.filter((s) => s.required);
   document.commentBefore = [
     ` Imported by \`npm run import\` from ${result.source} (target ${result.target}, environment ${result.environment}).`,
     " Review it before the first deploy: values marked REPLACE are placeholders for what a compose file does not say,",
     " and the end of this file lists what was not mapped, with the compose line it came from.",
     ` Render: npm run render -- ${stackFile}${basename(stackFile) === `Pulumi.${result.stack}.yaml` ? "" : ` --stack ${result.stack}`}`,
-    ...(required.length > 0 ? [" Secret values never live here; set them encrypted:", ...required.map((s) => `   ${setSecretCommand(stackFile, s.name, `<${s.readBy[0].split(".").pop()}>`)}`)] : []),
+    ...(required.length > 0
+      ? [
+          " Secret values never live here; set them encrypted:",
+          ...required.map((s) => `   ${setSecretCommand(stackFile, s.name, `<${s.readBy[0].split(".").pop()}>`)}`),
+        ]
+      : []),
   ].join("\n");
   if (result.findings.length > 0) {
-    document.comment = [` Not mapped or changed by the import (lines of ${result.source}):`, ...result.findings.map((f) => `   ${findingLine(f)}`)].join("\n");
+    document.comment = [
+      ` Not mapped or changed by the import (lines of ${result.source}):`,
+      ...result.findings.map((f) => `   ${findingLine(f)}`),
+    ].join("\n");
   }
   return document.toString({ lineWidth: 0 });
 }
@@ -85,14 +94,20 @@ export function stackFileText(result: ComposeImport, stackFile: string): string 
 /** What stdout says after an import: mapped services, secrets with their commands, placeholders, findings. */
 export function summaryText(result: ComposeImport, stackFile: string, validation: Validation, written: boolean): string {
   const lines: string[] = [];
-  lines.push(`${written ? "Wrote" : "Did not write"} ${stackFile} from ${result.source} (target ${result.target}, environment ${result.environment}).`);
+  lines.push(
+    `${written ? "Wrote" : "Did not write"} ${stackFile} from ${result.source} (target ${result.target}, environment ${result.environment}).`,
+  );
   lines.push("", "Mapped:");
   for (const m of result.mapped) lines.push(`  line ${m.line}: ${m.service} -> ${m.to}`);
   const required = result.secrets.filter((s) => s.required);
   const optional = result.secrets.filter((s) => !s.required);
   if (required.length > 0) {
     lines.push("", "Secrets to set before pulumi up (no value was copied into the stack file):");
-    for (const s of required) lines.push(`  ${setSecretCommand(stackFile, s.name, `<${s.readBy[0].split(".").pop()}>`)}`, `      read by ${s.readBy.join(", ")} (line ${s.line}): ${s.note}`);
+    for (const s of required)
+      lines.push(
+        `  ${setSecretCommand(stackFile, s.name, `<${s.readBy[0].split(".").pop()}>`)}`,
+        `      read by ${s.readBy.join(", ")} (line ${s.line}): ${s.note}`,
+      );
   }
   if (optional.length > 0) {
     lines.push("", "Built-in secrets Ballast generates (set one only to keep today's value):");
@@ -108,7 +123,10 @@ export function summaryText(result: ComposeImport, stackFile: string, validation
   }
   for (const warning of validation.warnings) lines.push(`warning: ${warning}`);
   if (validation.problems.length > 0) {
-    lines.push("", `pulumi up would refuse this stack file (${validation.problems.length} problem${validation.problems.length === 1 ? "" : "s"}):`);
+    lines.push(
+      "",
+      `pulumi up would refuse this stack file (${validation.problems.length} problem${validation.problems.length === 1 ? "" : "s"}):`,
+    );
     for (const problem of validation.problems) lines.push(`  - ${problem}`);
     if (result.unpinned.length > 0) {
       lines.push(

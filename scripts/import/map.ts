@@ -25,11 +25,19 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   const importer = new Importer(file, options, environment);
   const roles = assignRoles(file, options.app);
   if (options.app && !file.services.some((s) => s.name === options.app)) {
-    throw new ImportError(file.file, file.line("services"), `--app ${options.app}: no such service (services: ${file.services.map((s) => s.name).join(", ")})`);
+    throw new ImportError(
+      file.file,
+      file.line("services"),
+      `--app ${options.app}: no such service (services: ${file.services.map((s) => s.name).join(", ")})`,
+    );
   }
   const unknownPins = Object.keys(options.images ?? {}).filter((name) => !file.services.some((s) => s.name === name));
   if (unknownPins.length > 0) {
-    throw new ImportError(file.file, file.line("services"), `--image ${unknownPins.join(", ")}: no such service (services: ${file.services.map((s) => s.name).join(", ")})`);
+    throw new ImportError(
+      file.file,
+      file.line("services"),
+      `--image ${unknownPins.join(", ")}: no such service (services: ${file.services.map((s) => s.name).join(", ")})`,
+    );
   }
   const byRole = (role: Role) => roles.filter((r) => r.role === role).map((r) => r.service);
   importer.hasPostgres = byRole("postgres").length > 0;
@@ -38,13 +46,19 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   importer.postgresName = byRole("postgres")[0]?.name ?? "postgres";
   importer.redisName = byRole("redis")[0]?.name ?? "redis";
   importer.appService = byRole("app")[0]?.name ?? "";
-  const tagged = file.services.map((s) => (s.spec.build !== undefined && typeof s.spec.image === "string" ? imageRepository(s.spec.image) : "")).find((r) => r.includes("/") && /[.:]|^localhost/.test(r.split("/")[0]));
+  const tagged = file.services
+    .map((s) => (s.spec.build !== undefined && typeof s.spec.image === "string" ? imageRepository(s.spec.image) : ""))
+    .find((r) => r.includes("/") && /[.:]|^localhost/.test(r.split("/")[0]));
   if (tagged) importer.registryPrefix = tagged.slice(0, tagged.lastIndexOf("/") + 1);
 
   const config: Json = { environment, target: options.target };
   const appService = byRole("app")[0];
   if (!appService) {
-    throw new ImportError(file.file, file.line("services"), "no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE");
+    throw new ImportError(
+      file.file,
+      file.line("services"),
+      "no service looks like the web/API app (one with ports, a Traefik rule or VIRTUAL_HOST): name it with --app SERVICE",
+    );
   }
 
   // Domain and TLS contact from the proxy's labels or VIRTUAL_HOST-style variables.
@@ -57,7 +71,11 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   }
   // dev runs on localhost (the default) unless the compose file routes a host.
   if (route || environment !== "dev") config.domain = domain;
-  if (!route && environment !== "dev") importer.placeholders.push({ path: ["domain"], why: "the public domain: the compose file routes no host (no Traefik Host() rule, no VIRTUAL_HOST)" });
+  if (!route && environment !== "dev")
+    importer.placeholders.push({
+      path: ["domain"],
+      why: "the public domain: the compose file routes no host (no Traefik Host() rule, no VIRTUAL_HOST)",
+    });
   const acmeEmail = findAcmeEmail(file);
   if (environment !== "dev") {
     config.acmeEmail = acmeEmail ?? `ops@${domain}`;
@@ -81,7 +99,12 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   const app = mapApp(importer, appService, subdomain, migrations);
   config.app = app;
   const workers = byRole("worker").map((s) => mapWorker(importer, s));
-  const cronJobs = [...byRole("cron").flatMap((s) => mapCron(importer, s)), ...file.services.filter((s) => byRole("cron").every((c) => c.name !== s.name)).flatMap((s) => ofeliaCronJobs(importer, s, s === appService))];
+  const cronJobs = [
+    ...byRole("cron").flatMap((s) => mapCron(importer, s)),
+    ...file.services
+      .filter((s) => byRole("cron").every((c) => c.name !== s.name))
+      .flatMap((s) => ofeliaCronJobs(importer, s, s === appService)),
+  ];
   const services = byRole("service").map((s) => mapService(importer, s));
   if (workers.length > 0) config.workers = workers;
   if (cronJobs.length > 0) config.cronJobs = cronJobs;
@@ -91,11 +114,23 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
 
   for (const service of byRole("proxy")) {
     importer.map(service, "proxy", "Ballast's Traefik (ballast:proxy), not copied");
-    importer.find(service, [], `${service.name}: ${String(service.spec.image ?? "proxy")}`, "replaced by Ballast's own Traefik (routes, TLS from Let's Encrypt): its labels, config files and ports are not copied", "replaced");
+    importer.find(
+      service,
+      [],
+      `${service.name}: ${String(service.spec.image ?? "proxy")}`,
+      "replaced by Ballast's own Traefik (routes, TLS from Let's Encrypt): its labels, config files and ports are not copied",
+      "replaced",
+    );
   }
   for (const service of byRole("scheduler")) {
     importer.map(service, "scheduler", "Ballast's scheduler (host cron / CronJobs)");
-    importer.find(service, [], `${service.name}: ${String(service.spec.image)}`, "replaced by Ballast's scheduler: its jobs are imported from the ofelia labels as cronJobs", "replaced");
+    importer.find(
+      service,
+      [],
+      `${service.name}: ${String(service.spec.image)}`,
+      "replaced by Ballast's scheduler: its jobs are imported from the ofelia labels as cronJobs",
+      "replaced",
+    );
   }
   const monitoring = mapMonitoring(importer, [...byRole("monitoring"), ...byRole("tracing")]);
   if (monitoring) config.monitoring = monitoring;
@@ -115,12 +150,21 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   if (importer.registries.size > 0) {
     const [server] = [...importer.registries];
     config.registry = { server };
-    if (importer.registries.size > 1) importer.findings.push({ line: 1, what: `registries ${[...importer.registries].join(", ")}`, why: `one registry per stack: ${server} is used; push the other images there`, kind: "changed" });
+    if (importer.registries.size > 1)
+      importer.findings.push({
+        line: 1,
+        what: `registries ${[...importer.registries].join(", ")}`,
+        why: `one registry per stack: ${server} is used; push the other images there`,
+        kind: "changed",
+      });
   }
   if (options.target === "kubernetes" && environment !== "dev") {
     const current = (config.monitoring as Json | undefined) ?? {};
     config.monitoring = { ...current, grafana: { ...((current.grafana as Json | undefined) ?? {}), allowFrom: ["198.51.100.0/24"] } };
-    importer.placeholders.push({ path: ["monitoring", "grafana", "allowFrom"], why: "the address ranges that may reach Grafana (your office or VPN egress)" });
+    importer.placeholders.push({
+      path: ["monitoring", "grafana", "allowFrom"],
+      why: "the address ranges that may reach Grafana (your office or VPN egress)",
+    });
   }
 
   return {
@@ -137,7 +181,23 @@ export function importCompose(file: ComposeFile, options: ImportOptions): Compos
   };
 }
 
-const TOP_ORDER = ["environment", "target", "domain", "acmeEmail", "compose", "kubernetes", "registry", "app", "workers", "cronJobs", "postgres", "redis", "services", "secrets", "monitoring"];
+const TOP_ORDER = [
+  "environment",
+  "target",
+  "domain",
+  "acmeEmail",
+  "compose",
+  "kubernetes",
+  "registry",
+  "app",
+  "workers",
+  "cronJobs",
+  "postgres",
+  "redis",
+  "services",
+  "secrets",
+  "monitoring",
+];
 function orderTopLevel(config: Json): Json {
   return Object.fromEntries(TOP_ORDER.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
 }
@@ -200,7 +260,13 @@ function mapMonitoring(importer: Importer, services: ComposeService[]): Json | u
     } else {
       importer.map(service, "monitoring", "Ballast's monitoring (not copied)");
     }
-    importer.find(service, [], `${service.name}: ${String(service.spec.image ?? "")}`, "replaced by Ballast's own monitoring (Prometheus, Alertmanager, Grafana, Loki, Alloy, exporters, tracing), with its pinned versions and provisioned dashboards: its config files, volumes and ports are not copied", "replaced");
+    importer.find(
+      service,
+      [],
+      `${service.name}: ${String(service.spec.image ?? "")}`,
+      "replaced by Ballast's own monitoring (Prometheus, Alertmanager, Grafana, Loki, Alloy, exporters, tracing), with its pinned versions and provisioned dashboards: its config files, volumes and ports are not copied",
+      "replaced",
+    );
   }
   return Object.keys(monitoring).length > 0 ? monitoring : undefined;
 }

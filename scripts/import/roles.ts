@@ -6,7 +6,8 @@
 import type { ComposeFile, ComposeService } from "./compose-file";
 import { commandOf, environmentOf, hostOfRule, labelsOf } from "./values";
 
-export type Role = "app" | "worker" | "cron" | "scheduler" | "migration" | "postgres" | "redis" | "proxy" | "monitoring" | "tracing" | "service";
+export type Role =
+  "app" | "worker" | "cron" | "scheduler" | "migration" | "postgres" | "redis" | "proxy" | "monitoring" | "tracing" | "service";
 
 export interface RoleOf {
   service: ComposeService;
@@ -23,7 +24,10 @@ export function imageRepository(image: string): string {
 
 const imagePatterns: [Role, RegExp][] = [
   ["proxy", /(^|\/)(traefik|caddy|nginx|nginx-proxy|haproxy|acme-companion|letsencrypt-nginx-proxy-companion|openresty)$/],
-  ["monitoring", /(^|\/)(prometheus|grafana|loki|alloy|promtail|node-exporter|cadvisor|postgres-exporter|postgres_exporter|redis_exporter|redis-exporter|alertmanager|blackbox-exporter|pushgateway)$/],
+  [
+    "monitoring",
+    /(^|\/)(prometheus|grafana|loki|alloy|promtail|node-exporter|cadvisor|postgres-exporter|postgres_exporter|redis_exporter|redis-exporter|alertmanager|blackbox-exporter|pushgateway)$/,
+  ],
   ["tracing", /(^|\/)(jaeger|all-in-one|tempo|otel\/opentelemetry-collector(-contrib)?|opentelemetry-collector(-contrib)?)$/],
   ["scheduler", /(^|\/)(ofelia)$/],
   ["postgres", /(^|\/)(postgres|pgvector|postgis|timescaledb(-ha)?)$/],

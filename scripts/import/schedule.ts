@@ -4,7 +4,15 @@ import { secondsOf, splitWords } from "./values";
 /** Cron schedule of an ofelia/`schedule` label value or a sleep loop, as 5-field UTC cron. */
 export function cronOf(text: string): string | undefined {
   const value = text.trim();
-  const named: Record<string, string> = { "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *" };
+  const named: Record<string, string> = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+  };
   if (named[value]) return named[value];
   const every = /^@every\s+(.+)$/.exec(value);
   if (every) return cronOfInterval(secondsOf(every[1]));

@@ -72,4 +72,3 @@ export interface ComposeImport {
 
 /** A stack config value under construction. */
 export type Json = Record<string, unknown>;
-

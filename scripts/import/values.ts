@@ -22,7 +22,9 @@ export function splitWords(line: string): string[] | undefined {
 
 /** Compose memory (`4G`, `512m`, `1.5gb`, bytes) -> `"4Gi"` / `"512Mi"`. */
 export function memoryOf(value: unknown): string | undefined {
-  const text = String(value ?? "").trim().toLowerCase();
+  const text = String(value ?? "")
+    .trim()
+    .toLowerCase();
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/.exec(text);
   if (!match) return undefined;
   const amount = Number(match[1]);
@@ -71,11 +73,17 @@ export function environmentOf(value: unknown): EnvEntry[] {
     return value.map((item, index) => {
       const text = String(item);
       const at = text.indexOf("=");
-      return at === -1 ? { name: text, path: ["environment", index] } : { name: text.slice(0, at), value: text.slice(at + 1), path: ["environment", index] };
+      return at === -1
+        ? { name: text, path: ["environment", index] }
+        : { name: text.slice(0, at), value: text.slice(at + 1), path: ["environment", index] };
     });
   }
   if (typeof value === "object" && value !== null) {
-    return Object.entries(value).map(([name, raw]) => ({ name, value: raw === null || raw === undefined ? undefined : String(raw), path: ["environment", name] }));
+    return Object.entries(value).map(([name, raw]) => ({
+      name,
+      value: raw === null || raw === undefined ? undefined : String(raw),
+      path: ["environment", name],
+    }));
   }
   return [];
 }
@@ -96,7 +104,10 @@ export function labelsOf(value: unknown): Record<string, string> {
 }
 
 /** What a compose healthcheck says, in Ballast's terms. */
-export type HealthCheck = { kind: "http"; path: string; port?: number; startPeriodSeconds?: number } | { kind: "command"; command: string[]; startPeriodSeconds?: number } | { kind: "none" };
+export type HealthCheck =
+  | { kind: "http"; path: string; port?: number; startPeriodSeconds?: number }
+  | { kind: "command"; command: string[]; startPeriodSeconds?: number }
+  | { kind: "none" };
 
 const localUrl = /https?:\/\/(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(\/[^\s'"?#|;&]*)?/;
 

@@ -56,7 +56,12 @@ export class ResourceRecorder {
  * Installs mocks for a stack and its raw config. Call before importing any module that
  * declares resources; returns the recorder that will see every registered resource.
  */
-export async function installMocks(stack: string, raw: Record<string, string>, secretKeys: string[] = [], project = "ballast"): Promise<ResourceRecorder> {
+export async function installMocks(
+  stack: string,
+  raw: Record<string, string>,
+  secretKeys: string[] = [],
+  project = "ballast",
+): Promise<ResourceRecorder> {
   const recorder = new ResourceRecorder();
   activeRecorder = recorder;
   captureResourceOptions();
@@ -115,7 +120,17 @@ function captureResourceOptions(): void {
   const runtimeResource = require("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
   const original = runtimeResource.registerResource;
   runtimeResource.registerResource = (...args: unknown[]) => {
-    const [, parent, type, name, custom, , , , opts] = args as [unknown, unknown, string, string, boolean, unknown, unknown, unknown, pulumi.CustomResourceOptions];
+    const [, parent, type, name, custom, , , , opts] = args as [
+      unknown,
+      unknown,
+      string,
+      string,
+      boolean,
+      unknown,
+      unknown,
+      unknown,
+      pulumi.CustomResourceOptions,
+    ];
     const dependsOn = opts?.dependsOn;
     const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as unknown[];
     activeRecorder?.options.push({

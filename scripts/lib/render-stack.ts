@@ -3,7 +3,13 @@
  * file, runs the program (config -> Platform -> target), and returns the target's files.
  */
 import { performance } from "node:perf_hooks";
-import { BACKUP_ENCRYPTION_IDENTITY_SECRET, BACKUP_S3_SECRETS, receiverNeedsSecret, receiverSecretName, type ReceiverConfig } from "../../components/config";
+import {
+  BACKUP_ENCRYPTION_IDENTITY_SECRET,
+  BACKUP_S3_SECRETS,
+  receiverNeedsSecret,
+  receiverSecretName,
+  type ReceiverConfig,
+} from "../../components/config";
 import type { RenderedFile } from "../../components/targets/target";
 import { drainRegistrations, installMocks, type ResourceRecorder } from "./mock-program";
 import { readStackFile, readStackFileAt, type StackFile } from "./stack-files";
@@ -45,14 +51,17 @@ function suppliedBuiltinsAskedFor(raw: Record<string, string>): string[] {
   if (typeof jsonValue(raw, "ballast:registry").username === "string") names.push("registry-password");
   const backups = jsonValue(raw, "ballast:backups");
   if (isObject(backups.s3)) names.push(BACKUP_S3_SECRETS.accessKeyId, BACKUP_S3_SECRETS.secretAccessKey);
-  if (isObject(backups.encryption) && !(isObject(backups.drill) && backups.drill.enabled === false)) names.push(BACKUP_ENCRYPTION_IDENTITY_SECRET);
+  if (isObject(backups.encryption) && !(isObject(backups.drill) && backups.drill.enabled === false))
+    names.push(BACKUP_ENCRYPTION_IDENTITY_SECRET);
   const alertmanager = jsonValue(raw, "ballast:monitoring").alertmanager;
   const receiver = isObject(alertmanager) ? alertmanager.receiver : undefined;
   // The receiver's own defaults (webhook auth "bearer"), as the config pipeline merges them.
-  if (isObject(receiver) && receiverNeedsSecret({ auth: "bearer", requireTls: true, ...receiver } as unknown as ReceiverConfig)) names.push("alertmanager-receiver");
+  if (isObject(receiver) && receiverNeedsSecret({ auth: "bearer", requireTls: true, ...receiver } as unknown as ReceiverConfig))
+    names.push("alertmanager-receiver");
   const receivers = isObject(alertmanager) && isObject(alertmanager.receivers) ? alertmanager.receivers : {};
   for (const [name, named] of Object.entries(receivers)) {
-    if (isObject(named) && receiverNeedsSecret({ auth: "bearer", requireTls: true, ...named } as unknown as ReceiverConfig)) names.push(receiverSecretName(name));
+    if (isObject(named) && receiverNeedsSecret({ auth: "bearer", requireTls: true, ...named } as unknown as ReceiverConfig))
+      names.push(receiverSecretName(name));
   }
   return names;
 }

@@ -39,7 +39,8 @@ export function pointedAt(test: RuleTestFile, rulePaths: string[]): string {
 
 function promtool(args: string[]): { status: number; output: string } {
   const result = spawnSync("promtool", args, { encoding: "utf8", timeout: 110_000 });
-  if (result.error) throw new Error(`promtool could not run (${result.error.message}); install Debian's prometheus package (apt-get install prometheus)`);
+  if (result.error)
+    throw new Error(`promtool could not run (${result.error.message}); install Debian's prometheus package (apt-get install prometheus)`);
   return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
@@ -51,7 +52,10 @@ export function checkAndTestRules(rules: RulesFile[], tests: RuleTestFile[], dir
     writeFileSync(path, rule.content);
     return path;
   });
-  const steps: PromtoolStep[] = rules.map((rule, i) => ({ step: `check rules ${rule.name}`, ...promtool(["check", "rules", rulePaths[i]]) }));
+  const steps: PromtoolStep[] = rules.map((rule, i) => ({
+    step: `check rules ${rule.name}`,
+    ...promtool(["check", "rules", rulePaths[i]]),
+  }));
   tests.forEach((test, i) => {
     const path = join(dir, `test-${i}.yml`);
     writeFileSync(path, pointedAt(test, rulePaths));
@@ -79,5 +83,10 @@ export function checkDashboardQueries(dashboards: Pick<TeamDashboard, "file" | "
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "dashboard-queries.yml");
   writeFileSync(path, rules.content);
-  return [{ step: `check dashboard queries (${rules.count} in ${dashboards.map((d) => d.file).join(", ")})`, ...promtool(["check", "rules", path]) }];
+  return [
+    {
+      step: `check dashboard queries (${rules.count} in ${dashboards.map((d) => d.file).join(", ")})`,
+      ...promtool(["check", "rules", path]),
+    },
+  ];
 }

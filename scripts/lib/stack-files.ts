@@ -21,7 +21,10 @@ export function stackFilePath(stack: string, root = projectRoot): string {
 }
 
 /** Flattens a parsed stack file's `config:` block. */
-export function flattenStackConfig(config: Record<string, unknown> | undefined | null): { raw: Record<string, string>; secretKeys: string[] } {
+export function flattenStackConfig(config: Record<string, unknown> | undefined | null): {
+  raw: Record<string, string>;
+  secretKeys: string[];
+} {
   const raw: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(config ?? {})) {

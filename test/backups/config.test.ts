@@ -6,8 +6,10 @@ import { describe, expect, it } from "vitest";
 import { checkMigrationSafety, maxGapHours, parseCron } from "../../components/config";
 import { configFor, loadStack, problemsOf } from "../fixtures/config";
 
-const backupsOf = (backups: Record<string, unknown>, secretValues?: Record<string, string>) => configFor({ backups }, "staging", secretValues).backups;
-const problems = (values: Record<string, unknown>, environment: "dev" | "staging" | "prod" = "staging") => problemsOf(values, environment).join("\n");
+const backupsOf = (backups: Record<string, unknown>, secretValues?: Record<string, string>) =>
+  configFor({ backups }, "staging", secretValues).backups;
+const problems = (values: Record<string, unknown>, environment: "dev" | "staging" | "prod" = "staging") =>
+  problemsOf(values, environment).join("\n");
 const s3Keys = { "backup-s3-access-key-id": "AKIA", "backup-s3-secret-access-key": "secret" };
 
 describe("ballast:backups", () => {
@@ -30,13 +32,23 @@ describe("ballast:backups", () => {
 
   it("fills nested defaults under partial objects", () => {
     const backups = backupsOf(
-      { retention: { daily: 14 }, drill: { tables: ["leads", "public.users"], freshness: { table: "leads", column: "created_at" } }, s3: { bucket: "acme-backups" } },
+      {
+        retention: { daily: 14 },
+        drill: { tables: ["leads", "public.users"], freshness: { table: "leads", column: "created_at" } },
+        s3: { bucket: "acme-backups" },
+      },
       s3Keys,
     );
     expect(backups.retention).toEqual({ daily: 14, weekly: 4, monthly: 6 });
     expect(backups.drill.schedule).toBe("30 4 1 * *");
     expect(backups.drill.freshness).toEqual({ table: "leads", column: "created_at" });
-    expect(backups.s3).toEqual({ bucket: "acme-backups", prefix: "", region: "us-east-1", schedule: "45 * * * *", image: "rclone/rclone:1.68.2" });
+    expect(backups.s3).toEqual({
+      bucket: "acme-backups",
+      prefix: "",
+      region: "us-east-1",
+      schedule: "45 * * * *",
+      image: "rclone/rclone:1.68.2",
+    });
   });
 
   it("takes resources in the one shape every key uses ({cpu, memory})", () => {
@@ -49,7 +61,9 @@ describe("ballast:backups", () => {
   it("refuses unknown keys, naming the full key and what is allowed", () => {
     const message = problems({ backups: { retention: { hourly: 24 }, schedlue: "0 3 * * *" } });
     expect(message).toContain("ballast:backups.retention.hourly: unknown key (allowed here: daily, weekly, monthly)");
-    expect(message).toContain("ballast:backups.schedlue: unknown key; did you mean ballast:backups.schedule? (allowed here: enabled, schedule, retention, storageGiB,");
+    expect(message).toContain(
+      "ballast:backups.schedlue: unknown key; did you mean ballast:backups.schedule? (allowed here: enabled, schedule, retention, storageGiB,",
+    );
   });
 
   it("refuses bad values with the key, the value and the rule", () => {
@@ -62,8 +76,12 @@ describe("ballast:backups", () => {
         s3: { bucket: "Not_A_Bucket", endpoint: "s3.example.com" },
       },
     });
-    expect(message).toContain("ballast:backups.retention.daily: must be an integer of at least 1: the newest backup is always kept (got 0)");
-    expect(message).toMatch(/ballast:backups\.schedule: must be a five-field numeric cron expression in UTC such as "15 3 \* \* \*" .*\(got "every night"\)/);
+    expect(message).toContain(
+      "ballast:backups.retention.daily: must be an integer of at least 1: the newest backup is always kept (got 0)",
+    );
+    expect(message).toMatch(
+      /ballast:backups\.schedule: must be a five-field numeric cron expression in UTC such as "15 3 \* \* \*" .*\(got "every night"\)/,
+    );
     expect(message).toContain("ballast:backups.drill.tables[0]: must be a table name");
     expect(message).toContain("ballast:backups.drill.tolerancePercent: must be a percentage between 0 and 100 (got 120)");
     expect(message).toContain("ballast:backups.drill.freshness.column: column must be a Postgres identifier");
@@ -106,7 +124,11 @@ describe("ballast:backups redis, config and encryption", () => {
   const image = "ghcr.io/acme/ballast-backup:16.6.1";
 
   it("takes a Redis snapshot, the config archive and an age recipient", () => {
-    const backups = configFor({ backups: { redis: true, config: false, encryption: { recipient: RECIPIENT }, image } }, "staging", IDENTITY).backups;
+    const backups = configFor(
+      { backups: { redis: true, config: false, encryption: { recipient: RECIPIENT }, image } },
+      "staging",
+      IDENTITY,
+    ).backups;
     expect(backups).toMatchObject({ redis: true, config: false, encryption: { recipient: RECIPIENT }, image });
   });
 
@@ -125,7 +147,9 @@ describe("ballast:backups redis, config and encryption", () => {
     expect(problemsOf({ backups: { encryption: { recipient: RECIPIENT }, image } }, "staging")).toEqual([
       "ballast:secretValues.backup-encryption-identity: required because ballast:backups.encryption is set and ballast:backups.drill.enabled is true (the drill decrypts the sets with it); supply the age identity with `pulumi config set --secret --path 'ballast:secretValues.backup-encryption-identity' \"$(grep AGE-SECRET-KEY key.txt)\"`",
     ]);
-    expect(configFor({ backups: { encryption: { recipient: RECIPIENT }, image, drill: { enabled: false } } }, "staging").backups.encryption).toEqual({ recipient: RECIPIENT });
+    expect(
+      configFor({ backups: { encryption: { recipient: RECIPIENT }, image, drill: { enabled: false } } }, "staging").backups.encryption,
+    ).toEqual({ recipient: RECIPIENT });
     expect(configFor({ backups: { encryption: { recipient: RECIPIENT }, image } }, "staging", IDENTITY).backups.drill.enabled).toBe(true);
   });
 
@@ -193,7 +217,9 @@ describe("ballast:postgres.hnswIndex", () => {
   it("refuses parameters pgvector refuses, naming the key", () => {
     expect(refused({ table: "t", column: "c", m: 48 })).toContain("ballast:postgres.hnswIndex.efConstruction: must be at least 2 × m = 96");
     expect(refused({ table: "t", column: "c", m: 1 })).toContain("ballast:postgres.hnswIndex.m: must be at least 2 (got 1)");
-    expect(refused({ table: "t", column: "c", opclass: "vector_hamming" })).toContain('ballast:postgres.hnswIndex.opclass: must be one of "vector_cosine_ops"');
+    expect(refused({ table: "t", column: "c", opclass: "vector_hamming" })).toContain(
+      'ballast:postgres.hnswIndex.opclass: must be one of "vector_cosine_ops"',
+    );
     expect(refused({ column: "c" })).toContain("ballast:postgres.hnswIndex.table: required, expected string");
     expect(refused({ table: "t", column: "c", lists: 100 })).toContain("ballast:postgres.hnswIndex.lists: unknown key");
   });
@@ -205,7 +231,9 @@ describe("ballast:app.migration", () => {
 
   it("defaults the timeout and requires a command", () => {
     expect(migration({ command: ["npx", "prisma", "migrate", "deploy"] })?.timeoutSeconds).toBe(600);
-    expect(problems({ app: { migration: { command: [] } } })).toContain('ballast:app.migration.command: must name a command, e.g. ["node", "dist/worker.js"] (got [])');
+    expect(problems({ app: { migration: { command: [] } } })).toContain(
+      'ballast:app.migration.command: must name a command, e.g. ["node", "dist/worker.js"] (got [])',
+    );
   });
 
   it("refuses a schema push on prod with the nyxcore runbook's reason", () => {

@@ -67,8 +67,16 @@ describe("DR bundle manifest", () => {
       },
     });
     expect(manifest.files).toEqual([
-      { name: "stack-export.json", bytes: fs.statSync(path.join(dir, "stack-export.json")).size, sha256: sha256(path.join(dir, "stack-export.json")) },
-      { name: "Pulumi.prod.yaml", bytes: fs.statSync(path.join(dir, "Pulumi.prod.yaml")).size, sha256: sha256(path.join(dir, "Pulumi.prod.yaml")) },
+      {
+        name: "stack-export.json",
+        bytes: fs.statSync(path.join(dir, "stack-export.json")).size,
+        sha256: sha256(path.join(dir, "stack-export.json")),
+      },
+      {
+        name: "Pulumi.prod.yaml",
+        bytes: fs.statSync(path.join(dir, "Pulumi.prod.yaml")).size,
+        sha256: sha256(path.join(dir, "Pulumi.prod.yaml")),
+      },
     ]);
     expect(verifyBundle(dir).resourceCount).toBe(4);
   });

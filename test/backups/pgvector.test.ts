@@ -100,10 +100,14 @@ describe("renderPgvectorSql on PGlite (Postgres 16 + pgvector)", () => {
 
   it("warns, without rebuilding, when the index exists with other parameters", async () => {
     await db.exec("DROP INDEX items_embedding_hnsw_idx");
-    await db.exec("CREATE INDEX items_embedding_hnsw_idx ON items USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 32)");
+    await db.exec(
+      "CREATE INDEX items_embedding_hnsw_idx ON items USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 32)",
+    );
     const notices: string[] = [];
     await db.exec(sql, { onNotice: (n) => notices.push(`${n.severity}: ${n.message}`) });
-    expect(notices.join("\n")).toMatch(/WARNING: ballast: index items_embedding_hnsw_idx exists as hnsw with options \{m=8,ef_construction=32\}/);
+    expect(notices.join("\n")).toMatch(
+      /WARNING: ballast: index items_embedding_hnsw_idx exists as hnsw with options \{m=8,ef_construction=32\}/,
+    );
     const options = await db.query<{ reloptions: string[] }>("SELECT reloptions FROM pg_class WHERE relname = 'items_embedding_hnsw_idx'");
     expect(options.rows[0].reloptions).toEqual(["m=8", "ef_construction=32"]);
   });

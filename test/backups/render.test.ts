@@ -36,7 +36,12 @@ describe.each(["compose", "kubernetes"] as const)("NomosX backup sets on %s", (t
   it("the backup job snapshots Redis through REDISCLI_AUTH, archives the config and encrypts to the public key", async () => {
     const stack = await rendered(target);
     const backup = workloadOf(stack, "backup");
-    expect(backup.env).toMatchObject({ REDIS_HOST: "redis", REDIS_PORT: "6379", STACK_CONFIG_DIR: "/stack", ENCRYPTION_RECIPIENT: RECIPIENT });
+    expect(backup.env).toMatchObject({
+      REDIS_HOST: "redis",
+      REDIS_PORT: "6379",
+      STACK_CONFIG_DIR: "/stack",
+      ENCRYPTION_RECIPIENT: RECIPIENT,
+    });
     expect(backup.secretEnv).toEqual({ PGPASSWORD: "postgres-backup-password", REDISCLI_AUTH: "redis-password" });
     expect(backup.secretFiles).toEqual([]);
     expect(backup.image).toBe("ghcr.io/nomosx/ballast-backup:15.8.1");
@@ -44,10 +49,16 @@ describe.each(["compose", "kubernetes"] as const)("NomosX backup sets on %s", (t
     // The Redis NetworkPolicy / allowFrom lets the backup in because it holds the password.
     expect(workloadOf(stack, "redis").network.allowFrom).toContain("backup");
     const drill = workloadOf(stack, "restore-drill");
-    expect(drill.env).toMatchObject({ EXPECT_REDIS: "1", EXPECT_CONFIG: "1", ENCRYPTION_IDENTITY_FILE: "/run/ballast/backup-encryption-identity" });
+    expect(drill.env).toMatchObject({
+      EXPECT_REDIS: "1",
+      EXPECT_CONFIG: "1",
+      ENCRYPTION_IDENTITY_FILE: "/run/ballast/backup-encryption-identity",
+    });
     expect(drill.secretFiles).toEqual([{ secret: IDENTITY, mountPath: "/run/ballast/backup-encryption-identity" }]);
     // Only the drill holds the private key.
-    const holders = stack.model.workloads.filter((w) => w.secretFiles.some((f) => f.secret === IDENTITY) || Object.values(w.secretEnv).includes(IDENTITY));
+    const holders = stack.model.workloads.filter(
+      (w) => w.secretFiles.some((f) => f.secret === IDENTITY) || Object.values(w.secretEnv).includes(IDENTITY),
+    );
     expect(holders.map((w) => w.name)).toEqual(["restore-drill"]);
     const offsite = workloadOf(stack, "backup-offsite");
     const includes = offsite.args!.flatMap((arg, i, all) => (all[i - 1] === "--include" ? [arg] : []));
@@ -71,7 +82,7 @@ describe("Compose render", () => {
         "traefik-acme:/stack/acme:ro",
       ]),
     );
-    const sources = (backup.volumes ?? []).map((v) => (typeof v === "string" ? v : v.source ?? ""));
+    const sources = (backup.volumes ?? []).map((v) => (typeof v === "string" ? v : (v.source ?? "")));
     expect(sources.filter((s) => /\.env|secrets/.test(s))).toEqual([]);
     // Every config file of every service, one read-only bind each (the release's directories are the deploy user's, 0700).
     const configBinds = (backup.volumes ?? []).flatMap((v) =>
@@ -88,8 +99,19 @@ describe("Compose render", () => {
     }
     expect(services.traefik.user).toBe("65532:65532");
     const step = services["volume-owners"];
-    expect(step.entrypoint).toEqual(["sh", "-c", "chown -R -h 65532:65532 /volumes/backups && chown -R -h 65532:65532 /volumes/traefik-acme"]);
-    expect(step).toMatchObject({ user: "0:0", network_mode: "none", cap_drop: ["ALL"], cap_add: ["CHOWN", "DAC_READ_SEARCH"], read_only: true, restart: "no" });
+    expect(step.entrypoint).toEqual([
+      "sh",
+      "-c",
+      "chown -R -h 65532:65532 /volumes/backups && chown -R -h 65532:65532 /volumes/traefik-acme",
+    ]);
+    expect(step).toMatchObject({
+      user: "0:0",
+      network_mode: "none",
+      cap_drop: ["ALL"],
+      cap_add: ["CHOWN", "DAC_READ_SEARCH"],
+      read_only: true,
+      restart: "no",
+    });
     expect(step.volumes).toEqual(["backups:/volumes/backups", "traefik-acme:/volumes/traefik-acme"]);
     // A plain `docker compose up` starts Traefik only after it.
     expect(services.traefik.depends_on).toEqual({ "volume-owners": { condition: "service_completed_successfully" } });
@@ -111,8 +133,13 @@ describe("Kubernetes render", () => {
     const stackConfig = backupPod.volumes!.find((v) => v.name === "stack-config")!;
     // A projected volume reads its own namespace: the per-node agents' config (alloy) is in theirs.
     const namespace = cronJob(objects, "backup").metadata.namespace;
-    const configMaps = objects.filter((o) => o.kind === "ConfigMap" && o.metadata.namespace === namespace).map((o) => o.metadata.name).sort();
-    expect(objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "alloy-config")?.metadata.namespace).toBe(`${namespace}-agents`);
+    const configMaps = objects
+      .filter((o) => o.kind === "ConfigMap" && o.metadata.namespace === namespace)
+      .map((o) => o.metadata.name)
+      .sort();
+    expect(objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "alloy-config")?.metadata.namespace).toBe(
+      `${namespace}-agents`,
+    );
     expect(stackConfig.projected!.sources!.map((s) => s.configMap!.name).sort()).toEqual(configMaps);
     expect(stackConfig.projected!.sources!.find((s) => s.configMap!.name === "redis-config")?.configMap!.items).toEqual([
       { key: "redis.conf", path: "redis/redis.conf" },

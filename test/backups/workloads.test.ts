@@ -14,7 +14,16 @@ import { configFor } from "../fixtures/config";
 
 const ctx: BackupContext & { postgres: { kind: "in-stack" } } = {
   environment: "prod",
-  postgres: { kind: "in-stack", host: "postgres", port: 5432, database: "app", user: "app", roles: { app: "ballast_app", monitor: "ballast_monitor", backup: "ballast_backup" }, extensions: ["vector", "pg_trgm"], service: "postgres" },
+  postgres: {
+    kind: "in-stack",
+    host: "postgres",
+    port: 5432,
+    database: "app",
+    user: "app",
+    roles: { app: "ballast_app", monitor: "ballast_monitor", backup: "ballast_backup" },
+    extensions: ["vector", "pg_trgm"],
+    service: "postgres",
+  },
 };
 /** `ballast:backups` as the config pipeline parses it (S3 credentials supplied). */
 const parseBackups = (backups: Record<string, unknown>): BackupsConfig =>
@@ -61,7 +70,13 @@ describe("backupWorkloads", () => {
     const backup = specs.find((s) => s.name === "backup")!;
     // The backup job logs in as the backup role (pg_read_all_data), the drill as the superuser (it creates a database with extensions).
     expect(backup.secretEnv).toEqual({ PGPASSWORD: "postgres-backup-password" });
-    expect(backup.env).toMatchObject({ PGHOST: "postgres", PGPORT: "5432", PGUSER: "ballast_backup", PGDATABASE: "app", BACKUP_DIR: "/backups" });
+    expect(backup.env).toMatchObject({
+      PGHOST: "postgres",
+      PGPORT: "5432",
+      PGUSER: "ballast_backup",
+      PGDATABASE: "app",
+      BACKUP_DIR: "/backups",
+    });
     const drill = specs.find((s) => s.name === "restore-drill")!;
     expect(drill.secretEnv).toEqual({ PGPASSWORD: "postgres-password" });
     expect(drill.env).toMatchObject({ PGUSER: "app" });
@@ -90,7 +105,12 @@ describe("backupWorkloads", () => {
     const backups = parseBackups({
       rpoHours: 12,
       schedule: "0 */6 * * *",
-      drill: { tables: ["leads", "public.users"], tolerancePercent: 2.5, freshness: { table: "leads", column: "created_at" }, timeoutMinutes: 20 },
+      drill: {
+        tables: ["leads", "public.users"],
+        tolerancePercent: 2.5,
+        freshness: { table: "leads", column: "created_at" },
+        timeoutMinutes: 20,
+      },
     });
     const drill = backupWorkloads(backups, { ...ctx, postgres: { ...ctx.postgres, extensions: ["pg_trgm", "vector"] } })[1];
     expect(drill.env).toMatchObject({
@@ -186,6 +206,6 @@ describe("pgvectorEnsureWorkload", () => {
     expect(spec.dependsOn).toEqual(["postgres", "migrate"]);
     expect(spec.secretEnv).toEqual({ PGPASSWORD: "postgres-password" });
     expect(spec.command).toEqual(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-f", "/etc/ballast/backups/pgvector.sql"]);
-    expect(spec.configFiles[0].content).toContain("USING hnsw (\"embedding\" vector_cosine_ops) WITH (m = 16, ef_construction = 64)");
+    expect(spec.configFiles[0].content).toContain('USING hnsw ("embedding" vector_cosine_ops) WITH (m = 16, ef_construction = 64)');
   });
 });

@@ -65,7 +65,7 @@ function pod(name: string, podSpec: Record<string, unknown>) {
 const ECHO_SERVER = [
   "exec perl -MIO::Socket::INET -e '",
   '$s = IO::Socket::INET->new(LocalPort => 8080, Listen => 16, ReuseAddr => 1) or die "listen: $!";',
-  "while ($c = $s->accept) { <$c>; print $c \"HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from $ENV{HOSTNAME} $ENV{MARKER}\\n\"; close $c }",
+  'while ($c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello from $ENV{HOSTNAME} $ENV{MARKER}\\n"; close $c }',
   "'",
 ].join(" ");
 
@@ -109,7 +109,9 @@ function yaml11Hints(file: string): string[] {
         for (const [name, entry] of Object.entries(value as Record<string, unknown>)) {
           if (typeof entry !== "string") {
             const written = (original as Record<string, unknown> | undefined)?.[name];
-            hints.push(`${here}["${name}"]: ${JSON.stringify(written)} unquoted reads as ${typeof entry} ${JSON.stringify(entry)} in YAML 1.1`);
+            hints.push(
+              `${here}["${name}"]: ${JSON.stringify(written)} unquoted reads as ${typeof entry} ${JSON.stringify(entry)} in YAML 1.1`,
+            );
           }
         }
       } else {
@@ -159,15 +161,19 @@ describe("Kubernetes cluster smoke test (scripts/e2e/cluster.sh)", () => {
   const apply = (objects: unknown[]) =>
     kubectl(cluster!, ["apply", "-f", "-"], { input: objects.map((o) => JSON.stringify(o)).join("\n") });
 
-  step("set-up: the cluster (scripts/e2e/cluster.sh up) and a namespace for the scenario", async () => {
-    clusterAttempted = true;
-    cluster = await bringUpCluster();
-    await kubectl(cluster, ["create", "namespace", NAMESPACE]);
-    // Pods can run only once the namespace's default ServiceAccount exists.
-    await waitUntil("default ServiceAccount of the namespace", 60, async () =>
-      (await kubectlRun(cluster!, ["-n", NAMESPACE, "get", "serviceaccount", "default"])).code === 0 ? true : undefined,
-    );
-  }, 80 * 60_000);
+  step(
+    "set-up: the cluster (scripts/e2e/cluster.sh up) and a namespace for the scenario",
+    async () => {
+      clusterAttempted = true;
+      cluster = await bringUpCluster();
+      await kubectl(cluster, ["create", "namespace", NAMESPACE]);
+      // Pods can run only once the namespace's default ServiceAccount exists.
+      await waitUntil("default ServiceAccount of the namespace", 60, async () =>
+        (await kubectlRun(cluster!, ["-n", NAMESPACE, "get", "serviceaccount", "default"])).code === 0 ? true : undefined,
+      );
+    },
+    80 * 60_000,
+  );
 
   afterAll(async () => {
     for (const dir of tmp) fs.rmSync(dir, { recursive: true, force: true });
@@ -269,128 +275,188 @@ describe("Kubernetes cluster smoke test (scripts/e2e/cluster.sh)", () => {
     expect(read).toBe(MARKER);
   });
 
-  step("kubectl top pod reports CPU for a pod (metrics API)", async () => {
-    // A pod that uses some CPU (bounded by its 200m limit), so its usage is above zero.
-    await apply([pod("busy", { containers: [container(cluster!, "busy", "while :; do :; done")] })]);
-    await kubectl(cluster!, ["-n", NAMESPACE, "wait", "--for=condition=Ready", "pod/busy", "--timeout=120s"], { timeoutSeconds: 150 });
-    const line = await waitUntil(
-      "kubectl top pod busy",
-      180,
-      async () => {
-        const result = await kubectlRun(cluster!, ["-n", NAMESPACE, "top", "pod", "busy", "--no-headers"]);
-        const match = /^busy\s+(\d+)m\s+(\d+)Mi/m.exec(result.stdout);
-        if (!match) throw new Error(`${result.stdout}${result.stderr}`.trim() || "no output");
-        return Number(match[1]) > 0 ? match[0] : undefined;
-      },
-      5000,
-    );
-    console.log(`kubectl top pod: ${line}`);
-    await kubectl(cluster!, ["-n", NAMESPACE, "delete", "pod", "busy", "--wait=false"]);
-  }, 6 * 60_000);
+  step(
+    "kubectl top pod reports CPU for a pod (metrics API)",
+    async () => {
+      // A pod that uses some CPU (bounded by its 200m limit), so its usage is above zero.
+      await apply([pod("busy", { containers: [container(cluster!, "busy", "while :; do :; done")] })]);
+      await kubectl(cluster!, ["-n", NAMESPACE, "wait", "--for=condition=Ready", "pod/busy", "--timeout=120s"], { timeoutSeconds: 150 });
+      const line = await waitUntil(
+        "kubectl top pod busy",
+        180,
+        async () => {
+          const result = await kubectlRun(cluster!, ["-n", NAMESPACE, "top", "pod", "busy", "--no-headers"]);
+          const match = /^busy\s+(\d+)m\s+(\d+)Mi/m.exec(result.stdout);
+          if (!match) throw new Error(`${result.stdout}${result.stderr}`.trim() || "no output");
+          return Number(match[1]) > 0 ? match[0] : undefined;
+        },
+        5000,
+      );
+      console.log(`kubectl top pod: ${line}`);
+      await kubectl(cluster!, ["-n", NAMESPACE, "delete", "pod", "busy", "--wait=false"]);
+    },
+    6 * 60_000,
+  );
 
-  step("kubectl apply --dry-run=server over the prod render: every object accepted (rejections reported and failed)", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-dry-run-"));
-    tmp.push(dir);
-    await runOk("npm run render -- prod", "npm", ["run", "--silent", "render", "--", "prod", "--out", dir], {
-      cwd: repoRoot,
-      timeoutSeconds: 300,
-    });
-    const manifests = path.join(dir, "kubernetes");
-    renderDir = manifests;
-    const objects = renderedObjects(manifests);
-    const total = [...objects.values()].reduce((n, list) => n + list.length, 0);
-    expect(total).toBeGreaterThan(0);
-    // Namespaced objects are checked against their namespace: create the render's Namespaces for real
-    // (those that do not exist yet; afterAll deletes what it created).
-    for (const [file, list] of objects) {
-      for (const ns of list.filter((o) => o.kind === "Namespace")) {
-        if ((await kubectlRun(cluster!, ["get", "namespace", ns.name])).code === 0) continue;
-        await kubectl(cluster!, ["apply", "-f", file]);
-        createdNamespaces.push(ns.name);
+  step(
+    "kubectl apply --dry-run=server over the prod render: every object accepted (rejections reported and failed)",
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-dry-run-"));
+      tmp.push(dir);
+      await runOk("npm run render -- prod", "npm", ["run", "--silent", "render", "--", "prod", "--out", dir], {
+        cwd: repoRoot,
+        timeoutSeconds: 300,
+      });
+      const manifests = path.join(dir, "kubernetes");
+      renderDir = manifests;
+      const objects = renderedObjects(manifests);
+      const total = [...objects.values()].reduce((n, list) => n + list.length, 0);
+      expect(total).toBeGreaterThan(0);
+      // Namespaced objects are checked against their namespace: create the render's Namespaces for real
+      // (those that do not exist yet; afterAll deletes what it created).
+      for (const [file, list] of objects) {
+        for (const ns of list.filter((o) => o.kind === "Namespace")) {
+          if ((await kubectlRun(cluster!, ["get", "namespace", ns.name])).code === 0) continue;
+          await kubectl(cluster!, ["apply", "-f", file]);
+          createdNamespaces.push(ns.name);
+        }
       }
-    }
 
-    const result = await kubectlRun(cluster!, ["apply", "--dry-run=server", "-R", "-f", manifests], { timeoutSeconds: 300 });
-    expect(result.timedOut).toBe(false);
-    const accepted = result.stdout.split("\n").filter((l) => /\(server dry run\)/.test(l));
-    const rejected = rejections(result.stderr.split("\n").filter((l) => !/^Warning:/.test(l)).join("\n"), objects);
-    // Admission warnings (PodSecurity's `warn` level and the like) name no file: listed as they came.
-    const warnings = [...new Set(result.stderr.split("\n").filter((l) => /^Warning:/.test(l)))];
-    const report = [
-      `# kubectl apply --dry-run=server -R -f <npm run render -- prod>/kubernetes`,
-      `# cluster ${cluster!.versions.kubernetes}; ${total} objects in ${objects.size} files; ${accepted.length} accepted; ` +
-        `${rejected.length} rejected; kubectl exit ${result.code}`,
-      ...rejected.map((r) => `${r.kind}\t${r.namespace ? `${r.namespace}/` : ""}${r.name}\t${r.file}\t${r.message}`),
-      `# ${warnings.length} distinct warnings of accepted objects`,
-      ...warnings,
-      "",
-    ].join("\n");
-    const reportFile = process.env.BALLAST_E2E_DRY_RUN_REPORT ?? path.join(repoRoot, "out", "e2e", "kubernetes-dry-run.txt");
-    fs.mkdirSync(path.dirname(reportFile), { recursive: true });
-    fs.writeFileSync(reportFile, report);
-    console.log(`dry-run report (${reportFile}):\n${report}`);
-    // Every object is accepted: the render is applyable as it is (YAML 1.1-safe, valid for the API server).
-    expect(rejected.map((r) => `${r.kind}/${r.name}: ${r.message}`)).toEqual([]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(accepted.length).toBe(total);
-    renderObjects = objects;
-  }, 10 * 60_000);
+      const result = await kubectlRun(cluster!, ["apply", "--dry-run=server", "-R", "-f", manifests], { timeoutSeconds: 300 });
+      expect(result.timedOut).toBe(false);
+      const accepted = result.stdout.split("\n").filter((l) => /\(server dry run\)/.test(l));
+      const rejected = rejections(
+        result.stderr
+          .split("\n")
+          .filter((l) => !/^Warning:/.test(l))
+          .join("\n"),
+        objects,
+      );
+      // Admission warnings (PodSecurity's `warn` level and the like) name no file: listed as they came.
+      const warnings = [...new Set(result.stderr.split("\n").filter((l) => /^Warning:/.test(l)))];
+      const report = [
+        `# kubectl apply --dry-run=server -R -f <npm run render -- prod>/kubernetes`,
+        `# cluster ${cluster!.versions.kubernetes}; ${total} objects in ${objects.size} files; ${accepted.length} accepted; ` +
+          `${rejected.length} rejected; kubectl exit ${result.code}`,
+        ...rejected.map((r) => `${r.kind}\t${r.namespace ? `${r.namespace}/` : ""}${r.name}\t${r.file}\t${r.message}`),
+        `# ${warnings.length} distinct warnings of accepted objects`,
+        ...warnings,
+        "",
+      ].join("\n");
+      const reportFile = process.env.BALLAST_E2E_DRY_RUN_REPORT ?? path.join(repoRoot, "out", "e2e", "kubernetes-dry-run.txt");
+      fs.mkdirSync(path.dirname(reportFile), { recursive: true });
+      fs.writeFileSync(reportFile, report);
+      console.log(`dry-run report (${reportFile}):\n${report}`);
+      // Every object is accepted: the render is applyable as it is (YAML 1.1-safe, valid for the API server).
+      expect(rejected.map((r) => `${r.kind}/${r.name}: ${r.message}`)).toEqual([]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(accepted.length).toBe(total);
+      renderObjects = objects;
+    },
+    10 * 60_000,
+  );
 
-  step("kubectl apply of the prod render for real, twice: the second changes nothing; server-side apply over it does not conflict", async () => {
-    const kinds = [...renderObjects.values()].flat();
-    for (const o of kinds.filter((o) => !o.namespace && o.kind !== "Namespace")) clusterScoped.push(`${o.kind.toLowerCase()}/${o.name}`);
-    const first = await kubectlRun(cluster!, ["apply", "-R", "-f", renderDir], { timeoutSeconds: 300 });
-    expect(first.code, first.stderr).toBe(0);
-    const versions = async () => {
-      const out = await kubectl(cluster!, ["get", "poddisruptionbudget", "-A", "-o", "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}"]);
-      return out.trim();
-    };
-    const budgetsBefore = await versions();
-    const second = await kubectlRun(cluster!, ["apply", "-R", "-f", renderDir], { timeoutSeconds: 300 });
-    expect(second.code, second.stderr).toBe(0);
-    const lines = second.stdout.split("\n").filter((line) => line.trim());
-    const changed = lines.filter((line) => !/ unchanged$/.test(line));
-    console.log(`second kubectl apply: ${lines.length - changed.length} unchanged; ${changed.join("; ") || "nothing else"}`);
-    expect(lines).toHaveLength(kinds.length);
-    // policy/v1 PodDisruptionBudget.spec.selector has patch strategy "replace": kubectl's client-side
-    // patch always carries it, so kubectl reports "configured" although the object does not change
-    // (same resourceVersion). Every other object must be "unchanged".
-    expect(changed.filter((line) => !/^poddisruptionbudget\.policy\/\S+ configured$/.test(line))).toEqual([]);
-    expect(await versions()).toBe(budgetsBefore);
-    const serverSide = await kubectlRun(cluster!, ["apply", "--server-side", "--field-manager=ballast-e2e-check", "-R", "-f", renderDir], {
-      timeoutSeconds: 300,
-    });
-    expect(serverSide.code, serverSide.stderr).toBe(0);
-    expect(serverSide.stdout.split("\n").filter((line) => line.trim() && !/ serverside-applied$/.test(line))).toEqual([]);
-    // Pod Security admission: the application namespace enforces restricted, the agents' privileged.
-    // Every controller of the render gets its pods created (they wait for images no registry serves,
-    // but they exist): none is refused, in either namespace.
-    const namespaces = [...new Set(kinds.filter((o) => o.kind === "Namespace").map((o) => o.name))];
-    const enforce = await Promise.all(namespaces.map(async (name) => JSON.parse(await kubectl(cluster!, ["get", "namespace", name, "-o", "json"])).metadata.labels["pod-security.kubernetes.io/enforce"]));
-    console.log(`Pod Security enforce: ${namespaces.map((name, i) => `${name}=${enforce[i]}`).join(", ")}`);
-    expect(enforce).toEqual(namespaces.map((name) => (name.endsWith("-agents") ? "privileged" : "restricted")));
-    const controllers = kinds.filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind));
-    const withoutPods = async () => {
-      const missing: string[] = [];
-      for (const o of controllers) {
-        const status = JSON.parse(await kubectl(cluster!, ["-n", o.namespace, "get", o.kind.toLowerCase(), o.name, "-o", "json"])).status ?? {};
-        const created = o.kind === "DaemonSet" ? status.currentNumberScheduled : o.kind === "Job" ? (status.active ?? 0) + (status.failed ?? 0) + (status.succeeded ?? 0) : status.replicas;
-        if (!(created > 0)) missing.push(`${o.kind}/${o.namespace}/${o.name}`);
-      }
-      return missing;
-    };
-    await waitUntil("every controller of the render has its pods created", 120, async () => {
-      const missing = await withoutPods();
-      if (missing.length > 0) throw new Error(`no pod yet: ${missing.join(", ")}`);
-      return true;
-    }).catch(async (error) => {
-      const events = await kubectlRun(cluster!, ["get", "events", "-A", "--field-selector", "reason=FailedCreate", "-o", "custom-columns=NS:.metadata.namespace,OBJECT:.involvedObject.name,MESSAGE:.message"]);
-      throw new Error(`${(error as Error).message}\n${events.stdout}`);
-    });
-    const refused = (await kubectl(cluster!, ["get", "events", "-A", "--field-selector", "reason=FailedCreate", "-o", "custom-columns=NS:.metadata.namespace,MESSAGE:.message", "--no-headers"]))
-      .split("\n")
-      .filter((line) => namespaces.some((name) => line.startsWith(`${name} `)) && /PodSecurity/.test(line));
-    expect(refused).toEqual([]);
-    console.log(`pods created for all ${controllers.length} controllers of the render; none refused by Pod Security`);
-  }, 10 * 60_000);
+  step(
+    "kubectl apply of the prod render for real, twice: the second changes nothing; server-side apply over it does not conflict",
+    async () => {
+      const kinds = [...renderObjects.values()].flat();
+      for (const o of kinds.filter((o) => !o.namespace && o.kind !== "Namespace")) clusterScoped.push(`${o.kind.toLowerCase()}/${o.name}`);
+      const first = await kubectlRun(cluster!, ["apply", "-R", "-f", renderDir], { timeoutSeconds: 300 });
+      expect(first.code, first.stderr).toBe(0);
+      const versions = async () => {
+        const out = await kubectl(cluster!, [
+          "get",
+          "poddisruptionbudget",
+          "-A",
+          "-o",
+          "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}",
+        ]);
+        return out.trim();
+      };
+      const budgetsBefore = await versions();
+      const second = await kubectlRun(cluster!, ["apply", "-R", "-f", renderDir], { timeoutSeconds: 300 });
+      expect(second.code, second.stderr).toBe(0);
+      const lines = second.stdout.split("\n").filter((line) => line.trim());
+      const changed = lines.filter((line) => !/ unchanged$/.test(line));
+      console.log(`second kubectl apply: ${lines.length - changed.length} unchanged; ${changed.join("; ") || "nothing else"}`);
+      expect(lines).toHaveLength(kinds.length);
+      // policy/v1 PodDisruptionBudget.spec.selector has patch strategy "replace": kubectl's client-side
+      // patch always carries it, so kubectl reports "configured" although the object does not change
+      // (same resourceVersion). Every other object must be "unchanged".
+      expect(changed.filter((line) => !/^poddisruptionbudget\.policy\/\S+ configured$/.test(line))).toEqual([]);
+      expect(await versions()).toBe(budgetsBefore);
+      const serverSide = await kubectlRun(
+        cluster!,
+        ["apply", "--server-side", "--field-manager=ballast-e2e-check", "-R", "-f", renderDir],
+        {
+          timeoutSeconds: 300,
+        },
+      );
+      expect(serverSide.code, serverSide.stderr).toBe(0);
+      expect(serverSide.stdout.split("\n").filter((line) => line.trim() && !/ serverside-applied$/.test(line))).toEqual([]);
+      // Pod Security admission: the application namespace enforces restricted, the agents' privileged.
+      // Every controller of the render gets its pods created (they wait for images no registry serves,
+      // but they exist): none is refused, in either namespace.
+      const namespaces = [...new Set(kinds.filter((o) => o.kind === "Namespace").map((o) => o.name))];
+      const enforce = await Promise.all(
+        namespaces.map(
+          async (name) =>
+            JSON.parse(await kubectl(cluster!, ["get", "namespace", name, "-o", "json"])).metadata.labels[
+              "pod-security.kubernetes.io/enforce"
+            ],
+        ),
+      );
+      console.log(`Pod Security enforce: ${namespaces.map((name, i) => `${name}=${enforce[i]}`).join(", ")}`);
+      expect(enforce).toEqual(namespaces.map((name) => (name.endsWith("-agents") ? "privileged" : "restricted")));
+      const controllers = kinds.filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind));
+      const withoutPods = async () => {
+        const missing: string[] = [];
+        for (const o of controllers) {
+          const status =
+            JSON.parse(await kubectl(cluster!, ["-n", o.namespace, "get", o.kind.toLowerCase(), o.name, "-o", "json"])).status ?? {};
+          const created =
+            o.kind === "DaemonSet"
+              ? status.currentNumberScheduled
+              : o.kind === "Job"
+                ? (status.active ?? 0) + (status.failed ?? 0) + (status.succeeded ?? 0)
+                : status.replicas;
+          if (!(created > 0)) missing.push(`${o.kind}/${o.namespace}/${o.name}`);
+        }
+        return missing;
+      };
+      await waitUntil("every controller of the render has its pods created", 120, async () => {
+        const missing = await withoutPods();
+        if (missing.length > 0) throw new Error(`no pod yet: ${missing.join(", ")}`);
+        return true;
+      }).catch(async (error) => {
+        const events = await kubectlRun(cluster!, [
+          "get",
+          "events",
+          "-A",
+          "--field-selector",
+          "reason=FailedCreate",
+          "-o",
+          "custom-columns=NS:.metadata.namespace,OBJECT:.involvedObject.name,MESSAGE:.message",
+        ]);
+        throw new Error(`${(error as Error).message}\n${events.stdout}`);
+      });
+      const refused = (
+        await kubectl(cluster!, [
+          "get",
+          "events",
+          "-A",
+          "--field-selector",
+          "reason=FailedCreate",
+          "-o",
+          "custom-columns=NS:.metadata.namespace,MESSAGE:.message",
+          "--no-headers",
+        ])
+      )
+        .split("\n")
+        .filter((line) => namespaces.some((name) => line.startsWith(`${name} `)) && /PodSecurity/.test(line));
+      expect(refused).toEqual([]);
+      console.log(`pods created for all ${controllers.length} controllers of the render; none refused by Pod Security`);
+    },
+    10 * 60_000,
+  );
 });

@@ -79,7 +79,16 @@ describe("compose target on a real host over SSH", () => {
   };
 
   const traefikLogs = async () => {
-    const id = (await docker(["ps", "-q", "--filter", `label=com.docker.compose.project=${host!.project}`, "--filter", "label=com.docker.compose.service=traefik"])).split("\n")[0];
+    const id = (
+      await docker([
+        "ps",
+        "-q",
+        "--filter",
+        `label=com.docker.compose.project=${host!.project}`,
+        "--filter",
+        "label=com.docker.compose.service=traefik",
+      ])
+    ).split("\n")[0];
     if (!id) return "(no traefik container)";
     const logs = await run("docker", ["logs", "--tail", "40", id], { timeoutSeconds: 20 });
     return `--- traefik logs ---\n${logs.stdout}${logs.stderr}`;
@@ -128,36 +137,40 @@ describe("compose target on a real host over SSH", () => {
 
   // Set-up is the first step, not a beforeAll: a missing prerequisite fails the scenario
   // (every later step then fails naming it) instead of leaving its steps skipped.
-  step("set-up: toolchain and plugins, the test host (scripts/e2e/host.sh up), Pebble on the proxy's HTTP port, the e2e stack", async () => {
-    const env = toolchainEnv();
-    requirePlugin(env, "command", "the compose target's SSH release (command:remote:Command)", { allowStandin: true });
-    requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
-    hostAttempted = true;
-    host = await bringUpHost();
-    httpPort = await freePort();
-    httpsPort = await freePort(new Set([httpPort]));
-    const adminPort = await freePort(new Set([httpPort, httpsPort]));
-    // Pebble validates HTTP-01 on 127.0.0.1:<httpPort>: the proxy's published HTTP port.
-    acme = await restartPebble(host, httpPort);
-    rootPem = await pebbleRootPem(acme);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-compose-"));
-    tmp.push(work);
-    rootFile = path.join(work, "pebble-root.pem");
-    fs.writeFileSync(rootFile, rootPem);
-    project = await PulumiProject.create({
-      stack: STACK,
-      config: composeStackConfig({
-        project: host.project,
-        ssh: { host: host.sshHost, port: host.sshPort, user: host.sshUser, hostKey: host.sshHostKey, remoteDir: host.remoteDir },
-        images: { app: host.images.appV1, postgres: host.images.postgres, redis: host.images.redis, proxy: host.images.proxy },
-        httpPort,
-        httpsPort,
-        adminPort,
-        acme: { directory: acme.directory, caCertificate: fs.readFileSync(acme.caFile, "utf8") },
-      }),
-      secrets: { sshPrivateKey: fs.readFileSync(host.sshKeyFile, "utf8") },
-    });
-  }, 75 * 60_000);
+  step(
+    "set-up: toolchain and plugins, the test host (scripts/e2e/host.sh up), Pebble on the proxy's HTTP port, the e2e stack",
+    async () => {
+      const env = toolchainEnv();
+      requirePlugin(env, "command", "the compose target's SSH release (command:remote:Command)", { allowStandin: true });
+      requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
+      hostAttempted = true;
+      host = await bringUpHost();
+      httpPort = await freePort();
+      httpsPort = await freePort(new Set([httpPort]));
+      const adminPort = await freePort(new Set([httpPort, httpsPort]));
+      // Pebble validates HTTP-01 on 127.0.0.1:<httpPort>: the proxy's published HTTP port.
+      acme = await restartPebble(host, httpPort);
+      rootPem = await pebbleRootPem(acme);
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-compose-"));
+      tmp.push(work);
+      rootFile = path.join(work, "pebble-root.pem");
+      fs.writeFileSync(rootFile, rootPem);
+      project = await PulumiProject.create({
+        stack: STACK,
+        config: composeStackConfig({
+          project: host.project,
+          ssh: { host: host.sshHost, port: host.sshPort, user: host.sshUser, hostKey: host.sshHostKey, remoteDir: host.remoteDir },
+          images: { app: host.images.appV1, postgres: host.images.postgres, redis: host.images.redis, proxy: host.images.proxy },
+          httpPort,
+          httpsPort,
+          adminPort,
+          acme: { directory: acme.directory, caCertificate: fs.readFileSync(acme.caFile, "utf8") },
+        }),
+        secrets: { sshPrivateKey: fs.readFileSync(host.sshKeyFile, "utf8") },
+      });
+    },
+    75 * 60_000,
+  );
 
   afterAll(async () => {
     project?.dispose();
@@ -211,19 +224,22 @@ describe("compose target on a real host over SSH", () => {
     expect(plain.stdout).toMatch(/~\s+.*\bapp\b.*update/);
   });
 
-  step("(a)+(e) a new app image under HTTPS load, with a long streamed response open: no request fails, the stream completes, v2 serves, the certificate survives", async () => {
-    // A 20 s stream (like a long LLM answer) begun on v1 before the release: v1 must finish it.
-    const stream = appGet("/api/stream?seconds=20", 120_000);
-    const { up, load } = await upUnderLoad("v1 -> v2");
-    expectUpOk(up);
-    expectNoFailedRequest(load);
-    const streamed = await stream;
-    expect(streamed.status).toBe(200);
-    expect(streamed.body.trim().split("\n").pop()).toMatch(/^done v1 after \d+ ticks$/);
-    await appAnswers("v2");
-    expect(await psql(host!.project, "SELECT value FROM e2e_marker")).toBe(marker);
-    await expectSameCertificate();
-  });
+  step(
+    "(a)+(e) a new app image under HTTPS load, with a long streamed response open: no request fails, the stream completes, v2 serves, the certificate survives",
+    async () => {
+      // A 20 s stream (like a long LLM answer) begun on v1 before the release: v1 must finish it.
+      const stream = appGet("/api/stream?seconds=20", 120_000);
+      const { up, load } = await upUnderLoad("v1 -> v2");
+      expectUpOk(up);
+      expectNoFailedRequest(load);
+      const streamed = await stream;
+      expect(streamed.status).toBe(200);
+      expect(streamed.body.trim().split("\n").pop()).toMatch(/^done v1 after \d+ ticks$/);
+      await appAnswers("v2");
+      expect(await psql(host!.project, "SELECT value FROM e2e_marker")).toBe(marker);
+      await expectSameCertificate();
+    },
+  );
 
   step("(c) a config-only change (one app env var) under HTTPS load: no request fails", async () => {
     await project!.setConfig("app.env.FEATURE_FLAG", "on", { path: true });
@@ -233,63 +249,78 @@ describe("compose target on a real host over SSH", () => {
     await appAnswers("v2");
   });
 
-  step("(d) a worker release while jobs run: the old workers finish the job in hand, no job is lost or run twice, no request fails", async () => {
-    const batch = `b${Date.now().toString(36)}`;
-    // 80 jobs of 1 s on two workers: about 40 s of work, longer than the release, so the old
-    // workers are stopped (SIGTERM) while jobs are queued and the new ones take the rest.
-    const jobs = 80;
-    const queued = await httpsRequest("POST", httpsPort, APP_HOST, `/api/jobs?batch=${batch}&count=${jobs}&ms=1000`, rootPem);
-    expect(queued.status, queued.body).toBe(202);
-    await project!.setConfig("workers[0].env.WORKER_GENERATION", "2", { path: true });
-    const { up, load } = await upUnderLoad("worker release");
-    expectUpOk(up);
-    expectNoFailedRequest(load);
-    const deadline = Date.now() + 180_000;
-    let status = { queued: -1, done: 0, duplicates: 0, versions: {} as Record<string, number>, workers: {} as Record<string, number> };
-    while (Date.now() < deadline) {
-      status = JSON.parse((await appGet(`/api/jobs?batch=${batch}`)).body) as typeof status;
-      if (status.done === jobs && status.queued === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    console.log(`jobs of batch ${batch}: ${JSON.stringify(status)}`);
-    expect(status.done, "jobs lost in the worker release").toBe(jobs);
-    expect(status.queued).toBe(0);
-    expect(status.duplicates).toBe(0);
-    const running = (await docker(["ps", "-q", "--filter", `label=com.docker.compose.project=${host!.project}`, "--filter", `label=com.docker.compose.service=${E2E_WORKER}`]))
-      .split("\n")
-      .filter(Boolean);
-    expect(running).toHaveLength(2);
-    // Old and new workers both took jobs of the batch: the release happened while it ran.
-    const hostnames = Object.keys(status.workers);
-    const current = await Promise.all(running.map((id) => docker(["inspect", "--format", "{{.Config.Hostname}}", id])));
-    expect(hostnames.filter((h) => current.includes(h)).length, "the new workers took jobs").toBeGreaterThan(0);
-    expect(hostnames.filter((h) => !current.includes(h)).length, "the old workers took jobs before they were stopped").toBeGreaterThan(0);
-  });
+  step(
+    "(d) a worker release while jobs run: the old workers finish the job in hand, no job is lost or run twice, no request fails",
+    async () => {
+      const batch = `b${Date.now().toString(36)}`;
+      // 80 jobs of 1 s on two workers: about 40 s of work, longer than the release, so the old
+      // workers are stopped (SIGTERM) while jobs are queued and the new ones take the rest.
+      const jobs = 80;
+      const queued = await httpsRequest("POST", httpsPort, APP_HOST, `/api/jobs?batch=${batch}&count=${jobs}&ms=1000`, rootPem);
+      expect(queued.status, queued.body).toBe(202);
+      await project!.setConfig("workers[0].env.WORKER_GENERATION", "2", { path: true });
+      const { up, load } = await upUnderLoad("worker release");
+      expectUpOk(up);
+      expectNoFailedRequest(load);
+      const deadline = Date.now() + 180_000;
+      let status = { queued: -1, done: 0, duplicates: 0, versions: {} as Record<string, number>, workers: {} as Record<string, number> };
+      while (Date.now() < deadline) {
+        status = JSON.parse((await appGet(`/api/jobs?batch=${batch}`)).body) as typeof status;
+        if (status.done === jobs && status.queued === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      console.log(`jobs of batch ${batch}: ${JSON.stringify(status)}`);
+      expect(status.done, "jobs lost in the worker release").toBe(jobs);
+      expect(status.queued).toBe(0);
+      expect(status.duplicates).toBe(0);
+      const running = (
+        await docker([
+          "ps",
+          "-q",
+          "--filter",
+          `label=com.docker.compose.project=${host!.project}`,
+          "--filter",
+          `label=com.docker.compose.service=${E2E_WORKER}`,
+        ])
+      )
+        .split("\n")
+        .filter(Boolean);
+      expect(running).toHaveLength(2);
+      // Old and new workers both took jobs of the batch: the release happened while it ran.
+      const hostnames = Object.keys(status.workers);
+      const current = await Promise.all(running.map((id) => docker(["inspect", "--format", "{{.Config.Hostname}}", id])));
+      expect(hostnames.filter((h) => current.includes(h)).length, "the new workers took jobs").toBeGreaterThan(0);
+      expect(hostnames.filter((h) => !current.includes(h)).length, "the old workers took jobs before they were stopped").toBeGreaterThan(0);
+    },
+  );
 
-  step("(b) an app image whose health check fails, under HTTPS load: pulumi up fails in a few lines naming the service, rolls back within 60 s, no request fails, no data lost", async () => {
-    await project!.setConfig("app.image", host!.images.appFailing, { path: true });
-    const { up: failed, load } = await upUnderLoad("failing image + rollback");
-    expect(failed.timedOut, "pulumi up of the failing release timed out instead of failing").toBe(false);
-    expect(failed.code, "pulumi up of the failing release must fail").not.toBe(0);
-    expectNoFailedRequest(load);
-    // What the CLI printed (inline.ts repeats the error on stderr; a person sees this stream once).
-    const shown = failed.stdout;
-    expect(shown).toMatch(/service app: new container \S+ is unhealthy after \d+s \(health check: /);
-    const rolledBack = /rolled back in (\d+)s: the stack runs release/.exec(shown);
-    expect(rolledBack, shown).not.toBeNull();
-    expect(Number(rolledBack![1]), "seconds from the failed check to the rollback's end").toBeLessThanOrEqual(60);
-    expect(shown).toMatch(/full log on the host: \S+\.failed\/deploy\.log/);
-    const ballastLines = shown.split("\n").filter((line) => line.includes("ballast: "));
-    console.log(`failure output (${shown.split("\n").length} lines from the CLI, ${ballastLines.length} from deploy.sh):\n${shown}`);
-    expect(ballastLines.length).toBeLessThanOrEqual(15);
-    expect(shown).not.toContain("set -euo pipefail");
-    await appAnswers("v2");
-    expect(await psql(host!.project, "SELECT value FROM e2e_marker")).toBe(marker);
-    // Back to the release that runs: the declaration matches the state again.
-    await project!.setConfig("app.image", host!.images.appV2, { path: true });
-    await project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT, expectNoChanges: true });
-    await expectSameCertificate();
-  });
+  step(
+    "(b) an app image whose health check fails, under HTTPS load: pulumi up fails in a few lines naming the service, rolls back within 60 s, no request fails, no data lost",
+    async () => {
+      await project!.setConfig("app.image", host!.images.appFailing, { path: true });
+      const { up: failed, load } = await upUnderLoad("failing image + rollback");
+      expect(failed.timedOut, "pulumi up of the failing release timed out instead of failing").toBe(false);
+      expect(failed.code, "pulumi up of the failing release must fail").not.toBe(0);
+      expectNoFailedRequest(load);
+      // What the CLI printed (inline.ts repeats the error on stderr; a person sees this stream once).
+      const shown = failed.stdout;
+      expect(shown).toMatch(/service app: new container \S+ is unhealthy after \d+s \(health check: /);
+      const rolledBack = /rolled back in (\d+)s: the stack runs release/.exec(shown);
+      expect(rolledBack, shown).not.toBeNull();
+      expect(Number(rolledBack![1]), "seconds from the failed check to the rollback's end").toBeLessThanOrEqual(60);
+      expect(shown).toMatch(/full log on the host: \S+\.failed\/deploy\.log/);
+      const ballastLines = shown.split("\n").filter((line) => line.includes("ballast: "));
+      console.log(`failure output (${shown.split("\n").length} lines from the CLI, ${ballastLines.length} from deploy.sh):\n${shown}`);
+      expect(ballastLines.length).toBeLessThanOrEqual(15);
+      expect(shown).not.toContain("set -euo pipefail");
+      await appAnswers("v2");
+      expect(await psql(host!.project, "SELECT value FROM e2e_marker")).toBe(marker);
+      // Back to the release that runs: the declaration matches the state again.
+      await project!.setConfig("app.image", host!.images.appV2, { path: true });
+      await project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT, expectNoChanges: true });
+      await expectSameCertificate();
+    },
+  );
 
   step("disaster recovery: dr:export, a fresh backend and project dir, dr:import, preview --expect-no-changes", async () => {
     const bundles = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-dr-"));

@@ -54,7 +54,13 @@ interface Delivery {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every `everyMs` until it returns a value, at most `seconds`; throws with `what` and the last state. */
-async function waitUntil<T>(what: string, seconds: number, check: () => Promise<T | undefined>, describeState: () => Promise<string> | string, everyMs = 2000): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  seconds: number,
+  check: () => Promise<T | undefined>,
+  describeState: () => Promise<string> | string,
+  everyMs = 2000,
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     const value = await check();
@@ -106,11 +112,27 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
 
   /** A command on the host as the deploy user, over the stack's own SSH endpoint (host key pinned). */
   const ssh = async (command: string, timeoutSeconds = 300) => {
-    const result = await runOk(`ssh ${deployUser()}: ${command}`, "ssh", [
-      "-i", host!.sshKeyFile, "-p", String(host!.sshPort),
-      "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${path.join(host!.state, "known_hosts")}`, "-o", "LogLevel=ERROR",
-      `${deployUser()}@${host!.sshHost}`, command,
-    ], { timeoutSeconds });
+    const result = await runOk(
+      `ssh ${deployUser()}: ${command}`,
+      "ssh",
+      [
+        "-i",
+        host!.sshKeyFile,
+        "-p",
+        String(host!.sshPort),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${path.join(host!.state, "known_hosts")}`,
+        "-o",
+        "LogLevel=ERROR",
+        `${deployUser()}@${host!.sshHost}`,
+        command,
+      ],
+      { timeoutSeconds },
+    );
     return result.stdout.trim();
   };
 
@@ -133,47 +155,70 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
     return (JSON.parse(out) as { data: unknown }).data;
   };
   const query = async (promql: string) =>
-    (await prometheus(`/api/v1/query?query=${encodeURIComponent(promql)}`)) as { result: { metric: Record<string, string>; value: [number, string] }[] };
+    (await prometheus(`/api/v1/query?query=${encodeURIComponent(promql)}`)) as {
+      result: { metric: Record<string, string>; value: [number, string] }[];
+    };
 
-  const jobsLogTail = () => (fs.existsSync(jobsLog()) ? fs.readFileSync(jobsLog(), "utf8").split("\n").slice(-40).join("\n") : `(no ${jobsLog()})`);
+  const jobsLogTail = () =>
+    fs.existsSync(jobsLog()) ? fs.readFileSync(jobsLog(), "utf8").split("\n").slice(-40).join("\n") : `(no ${jobsLog()})`;
 
-  step("set-up: toolchain, the test host with cron, a tmpfs backup disk behind the backups volume, the webhook receiver, the stack", async () => {
-    const env = toolchainEnv();
-    requirePlugin(env, "command", "the compose target's SSH release (command:remote:Command)", { allowStandin: true });
-    requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
-    hostAttempted = true;
-    host = await bringUpHost();
-    const images = operationsImages(host);
-    // The backups volume, created before the first deploy (deploy.sh keeps an existing volume): a
-    // bind of a tmpfs this test mounts, so "the backup disk is full" is a real ENOSPC.
-    backupDisk = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-backup-disk-"));
-    await runOk("mount the backup disk", "mount", ["-t", "tmpfs", "-o", `size=${BACKUP_DISK_MIB}m,mode=0755`, "tmpfs", backupDisk], { timeoutSeconds: 30 });
-    backupDiskMounted = true;
-    await docker(["volume", "create", "--label", `ballast.project=${host.project}`, "--label", "ballast.e2e=1",
-      "--opt", "type=none", "--opt", "o=bind", "--opt", `device=${backupDisk}`, `${host.project}_backups`]);
-    // Alertmanager reaches the host at the default bridge's gateway (as Traefik reaches Pebble).
-    const gateway = host.values.BALLAST_E2E_ACME_HOST_GATEWAY;
-    if (!gateway) throw new Error("host.env lacks BALLAST_E2E_ACME_HOST_GATEWAY: run `bash scripts/e2e/host.sh down && bash scripts/e2e/host.sh up`");
-    httpPort = await freePort();
-    const httpsPort = await freePort(new Set([httpPort]));
-    const adminPort = await freePort(new Set([httpPort, httpsPort]));
-    const webhookPort = await freePort(new Set([httpPort, httpsPort, adminPort]));
-    webhook = await startWebhook(gateway, webhookPort);
-    project = await PulumiProject.create({
-      stack: STACK,
-      config: operationsStackConfig({
-        project: host.project,
-        ssh: { host: host.sshHost, port: host.sshPort, user: host.sshUser, hostKey: host.sshHostKey, remoteDir: host.remoteDir },
-        images: { app: host.images.appV1, postgres: host.images.postgres, redis: host.images.redis, proxy: host.images.proxy, ...images },
-        httpPort,
-        httpsPort,
-        adminPort,
-        webhookUrl: `http://${gateway}:${webhookPort}/alerts`,
-        drillTable: TABLE,
-      }),
-      secrets: { sshPrivateKey: fs.readFileSync(host.sshKeyFile, "utf8") },
-    });
-  }, 75 * 60_000);
+  step(
+    "set-up: toolchain, the test host with cron, a tmpfs backup disk behind the backups volume, the webhook receiver, the stack",
+    async () => {
+      const env = toolchainEnv();
+      requirePlugin(env, "command", "the compose target's SSH release (command:remote:Command)", { allowStandin: true });
+      requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
+      hostAttempted = true;
+      host = await bringUpHost();
+      const images = operationsImages(host);
+      // The backups volume, created before the first deploy (deploy.sh keeps an existing volume): a
+      // bind of a tmpfs this test mounts, so "the backup disk is full" is a real ENOSPC.
+      backupDisk = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-backup-disk-"));
+      await runOk("mount the backup disk", "mount", ["-t", "tmpfs", "-o", `size=${BACKUP_DISK_MIB}m,mode=0755`, "tmpfs", backupDisk], {
+        timeoutSeconds: 30,
+      });
+      backupDiskMounted = true;
+      await docker([
+        "volume",
+        "create",
+        "--label",
+        `ballast.project=${host.project}`,
+        "--label",
+        "ballast.e2e=1",
+        "--opt",
+        "type=none",
+        "--opt",
+        "o=bind",
+        "--opt",
+        `device=${backupDisk}`,
+        `${host.project}_backups`,
+      ]);
+      // Alertmanager reaches the host at the default bridge's gateway (as Traefik reaches Pebble).
+      const gateway = host.values.BALLAST_E2E_ACME_HOST_GATEWAY;
+      if (!gateway)
+        throw new Error("host.env lacks BALLAST_E2E_ACME_HOST_GATEWAY: run `bash scripts/e2e/host.sh down && bash scripts/e2e/host.sh up`");
+      httpPort = await freePort();
+      const httpsPort = await freePort(new Set([httpPort]));
+      const adminPort = await freePort(new Set([httpPort, httpsPort]));
+      const webhookPort = await freePort(new Set([httpPort, httpsPort, adminPort]));
+      webhook = await startWebhook(gateway, webhookPort);
+      project = await PulumiProject.create({
+        stack: STACK,
+        config: operationsStackConfig({
+          project: host.project,
+          ssh: { host: host.sshHost, port: host.sshPort, user: host.sshUser, hostKey: host.sshHostKey, remoteDir: host.remoteDir },
+          images: { app: host.images.appV1, postgres: host.images.postgres, redis: host.images.redis, proxy: host.images.proxy, ...images },
+          httpPort,
+          httpsPort,
+          adminPort,
+          webhookUrl: `http://${gateway}:${webhookPort}/alerts`,
+          drillTable: TABLE,
+        }),
+        secrets: { sshPrivateKey: fs.readFileSync(host.sshKeyFile, "utf8") },
+      });
+    },
+    75 * 60_000,
+  );
 
   afterAll(async () => {
     console.log(`operations timing: ${JSON.stringify(timings)}`);
@@ -187,15 +232,33 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
   step("pulumi up deploys the stack with monitoring and backups; the deploy user's crontab holds the backup and drill lines", async () => {
     await project!.inlineOk("up", { timeoutSeconds: UP_TIMEOUT });
     await waitForAnswer(httpPort, E2E_APP_HOST, "/api/health", (answer) => answer.status === 200, 60);
-    await psql(host!.project, `CREATE TABLE ${TABLE} (id int PRIMARY KEY, value text NOT NULL); INSERT INTO ${TABLE} SELECT g, 'row ' || g FROM generate_series(1, ${ROWS}) g`);
+    await psql(
+      host!.project,
+      `CREATE TABLE ${TABLE} (id int PRIMARY KEY, value text NOT NULL); INSERT INTO ${TABLE} SELECT g, 'row ' || g FROM generate_series(1, ${ROWS}) g`,
+    );
     rowsWrittenAt = Date.now() / 1000;
     const crontab = (await runOk("crontab -l", "crontab", ["-l", "-u", deployUser()], { timeoutSeconds: 20 })).stdout;
-    expect(crontab).toMatch(new RegExp(`^\\* \\* \\* \\* \\* flock -n ${releaseBase()}/\\.ballast/backup\\.lock .*--profile jobs run --rm --no-deps -T backup `, "m"));
+    expect(crontab).toMatch(
+      new RegExp(
+        `^\\* \\* \\* \\* \\* flock -n ${releaseBase()}/\\.ballast/backup\\.lock .*--profile jobs run --rm --no-deps -T backup `,
+        "m",
+      ),
+    );
     expect(crontab).toMatch(/^\* \* \* \* \* flock -n .*run --rm --no-deps -T restore-drill /m);
   });
 
   step("Prometheus scrapes the app, itself, Alertmanager, Traefik and every exporter: all targets up", async () => {
-    const expected = ["alertmanager", "app", "blackbox-exporter", "deep-health", "node-exporter", "postgres-exporter", "prometheus", "redis-exporter", "traefik"];
+    const expected = [
+      "alertmanager",
+      "app",
+      "blackbox-exporter",
+      "deep-health",
+      "node-exporter",
+      "postgres-exporter",
+      "prometheus",
+      "redis-exporter",
+      "traefik",
+    ];
     type Target = { labels: { job: string }; health: string; lastError: string; scrapeUrl: string };
     const started = Date.now();
     let last: Target[] = [];
@@ -203,7 +266,8 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
       "every Prometheus target up",
       180,
       async () => {
-        last = ((await prometheus("/api/v1/targets?state=active").catch(() => ({ activeTargets: [] }))) as { activeTargets: Target[] }).activeTargets;
+        last = ((await prometheus("/api/v1/targets?state=active").catch(() => ({ activeTargets: [] }))) as { activeTargets: Target[] })
+          .activeTargets;
         const jobs = [...new Set(last.map((t) => t.labels.job))].sort();
         return jobs.join() === expected.join() && last.every((t) => t.health === "up") ? true : undefined;
       },
@@ -252,43 +316,53 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
     expect(drill.detail).toMatch(/drill took \d+s \(goal 900s\)/);
   });
 
-  step("Postgres stopped: DatabaseDown/PostgresDown fires and reaches the webhook; Postgres started: the webhook receives resolved", async () => {
-    const postgres = await serviceContainer(host!.project, "postgres");
-    // A stopped container leaves its name unresolvable: postgres-exporter 0.11's scrape itself fails,
-    // so PostgresDown (no health signal for 2 m) fires rather than DatabaseDown (pg_up 0 for 1 m).
-    const databaseAlerts = ["DatabaseDown", "PostgresDown"];
-    let alertname = "";
-    const firingOf = (d: Delivery) => d.status === "firing" && d.alerts.some((a) => databaseAlerts.includes(a.labels.alertname) && a.status === "firing");
-    const resolvedOf = (d: Delivery) => d.alerts.some((a) => a.labels.alertname === alertname && a.status === "resolved");
-    const stoppedAt = Date.now();
-    // The entrypoint passes SIGTERM on as a smart shutdown, which waits for every session up to the
-    // 120 s grace period: 15 s, then SIGKILL (a crash, as an outage would be).
-    await docker(["stop", "--time", "15", postgres], 60);
-    const fired = await waitUntil(
-      "DatabaseDown or PostgresDown delivered to the webhook",
-      330,
-      async () => webhook!.deliveries.find((d) => d.at >= stoppedAt && firingOf(d)),
-      () => `deliveries: ${JSON.stringify(webhook!.deliveries)}`,
-      1000,
-    );
-    timings.alertFireSeconds = Math.round((fired.at - stoppedAt) / 1000);
-    alertname = fired.alerts.find((a) => databaseAlerts.includes(a.labels.alertname))!.labels.alertname;
-    console.log(`alert delivered: ${alertname}`);
-    const startedAt = Date.now();
-    await docker(["start", postgres], 120);
-    await waitUntil("Postgres healthy again", 120, async () => ((await docker(["inspect", "--format", "{{.State.Health.Status}}", postgres])) === "healthy" ? true : undefined), () => "not healthy", 2000);
-    const resolved = await waitUntil(
-      `${alertname} resolved at the webhook`,
-      300,
-      async () => webhook!.deliveries.find((d) => d.at >= startedAt && resolvedOf(d)),
-      () => `deliveries: ${JSON.stringify(webhook!.deliveries)}`,
-      1000,
-    );
-    timings.alertResolveSeconds = Math.round((resolved.at - startedAt) / 1000);
-    const alert = fired.alerts.find((a) => a.labels.alertname === alertname)!;
-    expect(alert.labels.severity).toBe("critical");
-    expect(alert.labels.project).toBe(host!.project);
-  });
+  step(
+    "Postgres stopped: DatabaseDown/PostgresDown fires and reaches the webhook; Postgres started: the webhook receives resolved",
+    async () => {
+      const postgres = await serviceContainer(host!.project, "postgres");
+      // A stopped container leaves its name unresolvable: postgres-exporter 0.11's scrape itself fails,
+      // so PostgresDown (no health signal for 2 m) fires rather than DatabaseDown (pg_up 0 for 1 m).
+      const databaseAlerts = ["DatabaseDown", "PostgresDown"];
+      let alertname = "";
+      const firingOf = (d: Delivery) =>
+        d.status === "firing" && d.alerts.some((a) => databaseAlerts.includes(a.labels.alertname) && a.status === "firing");
+      const resolvedOf = (d: Delivery) => d.alerts.some((a) => a.labels.alertname === alertname && a.status === "resolved");
+      const stoppedAt = Date.now();
+      // The entrypoint passes SIGTERM on as a smart shutdown, which waits for every session up to the
+      // 120 s grace period: 15 s, then SIGKILL (a crash, as an outage would be).
+      await docker(["stop", "--time", "15", postgres], 60);
+      const fired = await waitUntil(
+        "DatabaseDown or PostgresDown delivered to the webhook",
+        330,
+        async () => webhook!.deliveries.find((d) => d.at >= stoppedAt && firingOf(d)),
+        () => `deliveries: ${JSON.stringify(webhook!.deliveries)}`,
+        1000,
+      );
+      timings.alertFireSeconds = Math.round((fired.at - stoppedAt) / 1000);
+      alertname = fired.alerts.find((a) => databaseAlerts.includes(a.labels.alertname))!.labels.alertname;
+      console.log(`alert delivered: ${alertname}`);
+      const startedAt = Date.now();
+      await docker(["start", postgres], 120);
+      await waitUntil(
+        "Postgres healthy again",
+        120,
+        async () => ((await docker(["inspect", "--format", "{{.State.Health.Status}}", postgres])) === "healthy" ? true : undefined),
+        () => "not healthy",
+        2000,
+      );
+      const resolved = await waitUntil(
+        `${alertname} resolved at the webhook`,
+        300,
+        async () => webhook!.deliveries.find((d) => d.at >= startedAt && resolvedOf(d)),
+        () => `deliveries: ${JSON.stringify(webhook!.deliveries)}`,
+        1000,
+      );
+      timings.alertResolveSeconds = Math.round((resolved.at - startedAt) / 1000);
+      const alert = fired.alerts.find((a) => a.labels.alertname === alertname)!;
+      expect(alert.labels.severity).toBe("critical");
+      expect(alert.labels.project).toBe(host!.project);
+    },
+  );
 
   step("Prometheus' backup-age and drill metrics reflect the scheduler's runs", async () => {
     const latest = async () => Math.max(...(await runsOf("backup")).filter((r) => r.ok).map((r) => r.finished));
@@ -303,7 +377,8 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
         const okRuns = (await runsOf("backup")).filter((r) => r.ok).map((r) => Math.floor(r.finished));
         return seconds >= Math.floor(scheduledBackup!.finished) && okRuns.includes(Math.floor(seconds)) ? seconds : undefined;
       },
-      async () => `metric: ${JSON.stringify((await query("ballast_backup_last_success_timestamp_seconds")).result)}; newest run ${await latest()}`,
+      async () =>
+        `metric: ${JSON.stringify((await query("ballast_backup_last_success_timestamp_seconds")).result)}; newest run ${await latest()}`,
       5000,
     );
     const age = Number((await query("time() - ballast_backup_last_success_timestamp_seconds")).result[0].value[1]);
@@ -324,52 +399,62 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
     expect(Number(drillDuration)).toBeGreaterThan(0);
   });
 
-  step("a full backup disk: the scheduled backup fails naming the disk, keeps no partial file, and the drill keeps the newest complete backup", async () => {
-    const newestBefore = completeBackups().at(-1)!;
-    const filler = path.join(backupDisk, ".e2e-filler");
-    // Fill the tmpfs to the last byte (ENOSPC ends the write).
-    await run("dd", ["if=/dev/zero", `of=${filler}`, "bs=1M"], { timeoutSeconds: 60 });
-    const filledAt = Date.now() / 1000;
-    try {
-      const failed = await waitUntil(
-        "a scheduled backup on the full disk",
-        200,
-        async () => (await runsOf("backup")).find((r) => r.started >= filledAt),
-        async () => `runs: ${JSON.stringify(await runsOf("backup"))}\njobs.log:\n${jobsLogTail()}`,
-      );
-      console.log(`backup on the full disk: ${failed.detail}`);
-      expect(failed.ok).toBe(false);
-      expect(failed.detail).toMatch(/^the backup disk is full: \/backups \(the backups volume\) has [\d.]+ (B|KiB) free of 16\.0 MiB; this run kept nothing/);
-      expect(fs.readFileSync(jobsLog(), "utf8")).toContain("ERROR: the backup disk is full: /backups (the backups volume)");
-      // Nothing of the failed run: no partial file, no new set.
-      expect(backupFiles().filter((name) => name.endsWith(".partial"))).toEqual([]);
-      expect(completeBackups().at(-1)).toBe(newestBefore);
-      const drill = await waitUntil(
-        "a scheduled drill while the disk is full",
-        200,
-        async () => (await runsOf("drill")).find((r) => r.started >= filledAt),
-        async () => `drills: ${JSON.stringify(await runsOf("drill"))}`,
-      );
-      expect(drill.ok, drill.detail).toBe(true);
-      expect(drill.detail).toContain(`restored ${newestBefore} into app_restore_drill`);
-    } finally {
-      fs.rmSync(filler, { force: true });
-    }
-  });
+  step(
+    "a full backup disk: the scheduled backup fails naming the disk, keeps no partial file, and the drill keeps the newest complete backup",
+    async () => {
+      const newestBefore = completeBackups().at(-1)!;
+      const filler = path.join(backupDisk, ".e2e-filler");
+      // Fill the tmpfs to the last byte (ENOSPC ends the write).
+      await run("dd", ["if=/dev/zero", `of=${filler}`, "bs=1M"], { timeoutSeconds: 60 });
+      const filledAt = Date.now() / 1000;
+      try {
+        const failed = await waitUntil(
+          "a scheduled backup on the full disk",
+          200,
+          async () => (await runsOf("backup")).find((r) => r.started >= filledAt),
+          async () => `runs: ${JSON.stringify(await runsOf("backup"))}\njobs.log:\n${jobsLogTail()}`,
+        );
+        console.log(`backup on the full disk: ${failed.detail}`);
+        expect(failed.ok).toBe(false);
+        expect(failed.detail).toMatch(
+          /^the backup disk is full: \/backups \(the backups volume\) has [\d.]+ (B|KiB) free of 16\.0 MiB; this run kept nothing/,
+        );
+        expect(fs.readFileSync(jobsLog(), "utf8")).toContain("ERROR: the backup disk is full: /backups (the backups volume)");
+        // Nothing of the failed run: no partial file, no new set.
+        expect(backupFiles().filter((name) => name.endsWith(".partial"))).toEqual([]);
+        expect(completeBackups().at(-1)).toBe(newestBefore);
+        const drill = await waitUntil(
+          "a scheduled drill while the disk is full",
+          200,
+          async () => (await runsOf("drill")).find((r) => r.started >= filledAt),
+          async () => `drills: ${JSON.stringify(await runsOf("drill"))}`,
+        );
+        expect(drill.ok, drill.detail).toBe(true);
+        expect(drill.detail).toContain(`restored ${newestBefore} into app_restore_drill`);
+      } finally {
+        fs.rmSync(filler, { force: true });
+      }
+    },
+  );
 
   step("the documented real restore (docs/backup-restore.md) brings back rows deleted after the backup", async () => {
     const base = releaseBase();
     const compose = `cd ${base}/current && docker compose -p ${host!.project}`;
     // 1. Stop everything that writes: the scheduled jobs (the deploy user's crontab, saved), any
     //    job still running (its lock), the app and the workers.
-    await ssh(`crontab -l > ~/crontab.before-restore && crontab -r && flock ${base}/.ballast/backup.lock true && flock ${base}/.ballast/restore-drill.lock true`);
+    await ssh(
+      `crontab -l > ~/crontab.before-restore && crontab -r && flock ${base}/.ballast/backup.lock true && flock ${base}/.ballast/restore-drill.lock true`,
+    );
     const newest = completeBackups().at(-1)!;
     await psql(host!.project, `DELETE FROM ${TABLE} WHERE id > ${ROWS - DELETED}`);
     expect(await psql(host!.project, `SELECT count(*) FROM ${TABLE}`)).toBe(String(ROWS - DELETED));
     await ssh(`${compose} stop app worker`);
     // 2. Restore the newest backup.
     const started = Date.now();
-    const restore = await ssh(`${compose} run --rm restore-drill --restore-for-real --i-understand-this-replaces app --terminate-connections 2>&1`, 600);
+    const restore = await ssh(
+      `${compose} run --rm restore-drill --restore-for-real --i-understand-this-replaces app --terminate-connections 2>&1`,
+      600,
+    );
     timings.realRestoreSeconds = Math.round((Date.now() - started) / 1000);
     console.log(`real restore:\n${restore}`);
     expect(restore).toContain(`restore ok: restore-for-real of ${newest} in`);
@@ -377,7 +462,9 @@ describe("operations on a real host: monitoring, alerts, scheduled backups, dril
     // 3. Start again, put the schedule back, check.
     await ssh(`${compose} up -d --wait && crontab ~/crontab.before-restore && rm ~/crontab.before-restore`, 600);
     expect(await psql(host!.project, `SELECT count(*) FROM ${TABLE}`)).toBe(String(ROWS));
-    expect(await psql(host!.project, "SELECT datname FROM pg_database WHERE datname LIKE 'app_before_restore_%'")).toMatch(/^app_before_restore_\d{8}T\d{6}Z$/);
+    expect(await psql(host!.project, "SELECT datname FROM pg_database WHERE datname LIKE 'app_before_restore_%'")).toMatch(
+      /^app_before_restore_\d{8}T\d{6}Z$/,
+    );
     await waitForAnswer(httpPort, E2E_APP_HOST, "/api/health", (answer) => answer.status === 200, 60);
     const crontab = (await runOk("crontab -l", "crontab", ["-l", "-u", deployUser()], { timeoutSeconds: 20 })).stdout;
     expect(crontab).toContain("-T backup ");

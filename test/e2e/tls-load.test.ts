@@ -38,7 +38,12 @@ const LEGO_CA_PATH = "/etc/ballast-e2e/acme-ca.pem";
 describe("real Traefik with an ACME certificate from Pebble, under load", () => {
   const step = scenarioSteps();
   const id = `${process.pid}-${Date.now().toString(36)}`;
-  const names = { network: `ballast-e2e-tls-${id}`, volume: `ballast-e2e-tls-acme-${id}`, app: `ballast-e2e-tls-app-${id}`, traefik: `ballast-e2e-tls-traefik-${id}` };
+  const names = {
+    network: `ballast-e2e-tls-${id}`,
+    volume: `ballast-e2e-tls-acme-${id}`,
+    app: `ballast-e2e-tls-app-${id}`,
+    traefik: `ballast-e2e-tls-traefik-${id}`,
+  };
   const created = { containers: [] as string[], network: false, volume: false };
   let host: TestHost | undefined;
   let hostAttempted = false;
@@ -59,78 +64,101 @@ describe("real Traefik with an ACME certificate from Pebble, under load", () => 
   const startTraefik = async () => {
     // Recorded before the run: a `docker run` that fails to start (a port taken) leaves a created container.
     if (!created.containers.includes(names.traefik)) created.containers.push(names.traefik);
-    await docker([
-      "run", "-d", "--name", names.traefik, ...LABELS,
-      "--network", names.network,
-      "-p", `127.0.0.1:${httpPort}:8000`,
-      "-p", `127.0.0.1:${httpsPort}:8443`,
-      "--add-host", "host.docker.internal:host-gateway",
-      "-e", `LEGO_CA_CERTIFICATES=${LEGO_CA_PATH}`,
-      "-v", `${acme!.caFile}:${LEGO_CA_PATH}:ro`,
-      "-v", `${path.join(tmp, "traefik")}:/etc/traefik:ro`,
-      "-v", `${names.volume}:/acme`,
-      host!.images.proxy,
-      "--configFile=/etc/traefik/traefik.yml",
-    ], 120);
+    await docker(
+      [
+        "run",
+        "-d",
+        "--name",
+        names.traefik,
+        ...LABELS,
+        "--network",
+        names.network,
+        "-p",
+        `127.0.0.1:${httpPort}:8000`,
+        "-p",
+        `127.0.0.1:${httpsPort}:8443`,
+        "--add-host",
+        "host.docker.internal:host-gateway",
+        "-e",
+        `LEGO_CA_CERTIFICATES=${LEGO_CA_PATH}`,
+        "-v",
+        `${acme!.caFile}:${LEGO_CA_PATH}:ro`,
+        "-v",
+        `${path.join(tmp, "traefik")}:/etc/traefik:ro`,
+        "-v",
+        `${names.volume}:/acme`,
+        host!.images.proxy,
+        "--configFile=/etc/traefik/traefik.yml",
+      ],
+      120,
+    );
   };
 
   /** Waits until 127.0.0.1:<httpsPort> presents a certificate for the route host that Pebble's root verifies. */
   const waitForPebbleCertificate = (seconds: number): Promise<ServedCertificate> =>
     waitForAcmeCertificate(httpsPort, APP_HOST, rootPem, seconds, traefikLogs);
 
-  step("set-up: the test host (Pebble on the proxy's HTTP port), a network, the app, Traefik with an ACME resolver", async () => {
-    hostAttempted = true;
-    host = await bringUpHost();
-    httpPort = await freePort();
-    httpsPort = await freePort(new Set([httpPort]));
-    acme = await restartPebble(host, httpPort);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-tls-"));
-    rootPem = await pebbleRootPem(acme);
-    rootFile = path.join(tmp, "pebble-root.pem");
-    fs.writeFileSync(rootFile, rootPem);
+  step(
+    "set-up: the test host (Pebble on the proxy's HTTP port), a network, the app, Traefik with an ACME resolver",
+    async () => {
+      hostAttempted = true;
+      host = await bringUpHost();
+      httpPort = await freePort();
+      httpsPort = await freePort(new Set([httpPort]));
+      acme = await restartPebble(host, httpPort);
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-tls-"));
+      rootPem = await pebbleRootPem(acme);
+      rootFile = path.join(tmp, "pebble-root.pem");
+      fs.writeFileSync(rootFile, rootPem);
 
-    const config = path.join(tmp, "traefik");
-    fs.mkdirSync(config);
-    fs.writeFileSync(
-      path.join(config, "traefik.yml"),
-      stringify({
-        global: { checkNewVersion: false, sendAnonymousUsage: false },
-        log: { level: "INFO", format: "json" },
-        ping: { entryPoint: "ping" },
-        entryPoints: {
-          // The redirect names the published HTTPS port: Traefik's default for `to: websecure` would be
-          // the entry point's own port inside the container (8443).
-          web: { address: ":8000", http: { redirections: { entryPoint: { to: `:${httpsPort}`, scheme: "https", permanent: true } } } },
-          websecure: { address: ":8443" },
-          ping: { address: ":8081" },
-        },
-        providers: { file: { filename: "/etc/traefik/dynamic.yml", watch: false } },
-        certificatesResolvers: {
-          pebble: { acme: { email: "ops@e2e.test", storage: "/acme/acme.json", caServer: acme.directory, httpChallenge: { entryPoint: "web" } } },
-        },
-      }),
-    );
-    fs.writeFileSync(
-      path.join(config, "dynamic.yml"),
-      stringify({
-        http: {
-          routers: { app: { rule: `Host(\`${APP_HOST}\`)`, entryPoints: ["websecure"], service: "app", tls: { certResolver: "pebble" } } },
-          services: { app: { loadBalancer: { servers: [{ url: `http://${names.app}:3000` }] } } },
-        },
-      }),
-    );
-    fs.chmodSync(tmp, 0o755);
-    fs.chmodSync(config, 0o755);
+      const config = path.join(tmp, "traefik");
+      fs.mkdirSync(config);
+      fs.writeFileSync(
+        path.join(config, "traefik.yml"),
+        stringify({
+          global: { checkNewVersion: false, sendAnonymousUsage: false },
+          log: { level: "INFO", format: "json" },
+          ping: { entryPoint: "ping" },
+          entryPoints: {
+            // The redirect names the published HTTPS port: Traefik's default for `to: websecure` would be
+            // the entry point's own port inside the container (8443).
+            web: { address: ":8000", http: { redirections: { entryPoint: { to: `:${httpsPort}`, scheme: "https", permanent: true } } } },
+            websecure: { address: ":8443" },
+            ping: { address: ":8081" },
+          },
+          providers: { file: { filename: "/etc/traefik/dynamic.yml", watch: false } },
+          certificatesResolvers: {
+            pebble: {
+              acme: { email: "ops@e2e.test", storage: "/acme/acme.json", caServer: acme.directory, httpChallenge: { entryPoint: "web" } },
+            },
+          },
+        }),
+      );
+      fs.writeFileSync(
+        path.join(config, "dynamic.yml"),
+        stringify({
+          http: {
+            routers: {
+              app: { rule: `Host(\`${APP_HOST}\`)`, entryPoints: ["websecure"], service: "app", tls: { certResolver: "pebble" } },
+            },
+            services: { app: { loadBalancer: { servers: [{ url: `http://${names.app}:3000` }] } } },
+          },
+        }),
+      );
+      fs.chmodSync(tmp, 0o755);
+      fs.chmodSync(config, 0o755);
 
-    // Each is recorded before it is made: afterAll removes it even when the command failed half way.
-    created.network = true;
-    await docker(["network", "create", ...LABELS, names.network]);
-    created.volume = true;
-    await docker(["volume", "create", ...LABELS, names.volume]);
-    created.containers.push(names.app);
-    await docker(["run", "-d", "--name", names.app, ...LABELS, "--network", names.network, host.images.appV1], 180);
-    await startTraefik();
-  }, 75 * 60_000);
+      // Each is recorded before it is made: afterAll removes it even when the command failed half way.
+      created.network = true;
+      await docker(["network", "create", ...LABELS, names.network]);
+      created.volume = true;
+      await docker(["volume", "create", ...LABELS, names.volume]);
+      created.containers.push(names.app);
+      await docker(["run", "-d", "--name", names.app, ...LABELS, "--network", names.network, host.images.appV1], 180);
+      await startTraefik();
+    },
+    75 * 60_000,
+  );
 
   // Removal of what does not exist (a step failed before making it) fails quietly: run(), not runOk().
   afterAll(async () => {

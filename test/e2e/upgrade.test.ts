@@ -25,7 +25,16 @@ const UP_TIMEOUT = 900;
 const PREVIEW_TIMEOUT = 300;
 /** Steps a version bump may plan: the release command is replaced whenever the bundle changes. */
 const REPLACEABLE_TYPES = new Set(["command:remote:Command", "command:local:Command"]);
-const DESTRUCTIVE_OPS = new Set(["delete", "replace", "create-replacement", "delete-replaced", "read-replacement", "discard", "discard-replaced", "remove-pending-replace"]);
+const DESTRUCTIVE_OPS = new Set([
+  "delete",
+  "replace",
+  "create-replacement",
+  "delete-replaced",
+  "read-replacement",
+  "discard",
+  "discard-replaced",
+  "remove-pending-replace",
+]);
 
 /** The commit of the previous landed version: the first line of the fixture that is not a comment. */
 function upgradeFromCommit(file = path.join(repoRoot, "test", "e2e", "fixtures", "upgrade-from")): string {
@@ -46,7 +55,9 @@ async function extractVersion(commit: string, into: string): Promise<void> {
   try {
     execFileSync("git", ["-C", repoRoot, "cat-file", "-e", `${commit}^{commit}`], { stdio: "ignore" });
   } catch {
-    throw new Error(`commit ${commit} (test/e2e/fixtures/upgrade-from) is not in this clone: fetch the full history (git fetch --unshallow)`);
+    throw new Error(
+      `commit ${commit} (test/e2e/fixtures/upgrade-from) is not in this clone: fetch the full history (git fetch --unshallow)`,
+    );
   }
   execFileSync("bash", ["-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "extract", repoRoot, commit, into]);
   const sameLock = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
@@ -83,35 +94,40 @@ describe("upgrading Ballast under a running compose stack", () => {
   let httpPort = 0;
   const marker = `upgrade-${Date.now().toString(36)}`;
 
-  const appServes = () => waitForAnswer(httpPort, E2E_APP_HOST, "/api/health", (a) => a.status === 200 && a.body.includes('"version": "v1"'), 90);
+  const appServes = () =>
+    waitForAnswer(httpPort, E2E_APP_HOST, "/api/health", (a) => a.status === 200 && a.body.includes('"version": "v1"'), 90);
 
-  step("set-up: the previous landed version extracted, the test host, the stack written as that version would", async () => {
-    const env = toolchainEnv();
-    requirePlugin(env, "command", "the compose target's SSH release (command:remote:Command)", { allowStandin: true });
-    requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
-    commit = upgradeFromCommit();
-    oldRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-upgrade-from-"));
-    await extractVersion(commit, oldRoot);
-    hostAttempted = true;
-    host = await bringUpHost();
-    httpPort = await freePort();
-    const httpsPort = await freePort(new Set([httpPort]));
-    const adminPort = await freePort(new Set([httpPort, httpsPort]));
-    const inputs: ComposeStackInputs = {
-      project: host.project,
-      ssh: { host: host.sshHost, port: host.sshPort, user: host.sshUser, hostKey: host.sshHostKey, remoteDir: host.remoteDir },
-      images: { app: host.images.appV1, postgres: host.images.postgres, redis: host.images.redis, proxy: host.images.proxy },
-      httpPort,
-      httpsPort,
-      adminPort,
-    };
-    project = await PulumiProject.create({
-      stack: STACK,
-      config: await oldStackConfig(oldRoot, inputs),
-      secrets: { sshPrivateKey: fs.readFileSync(host.sshKeyFile, "utf8") },
-      sourceRoot: oldRoot,
-    });
-  }, 75 * 60_000);
+  step(
+    "set-up: the previous landed version extracted, the test host, the stack written as that version would",
+    async () => {
+      const env = toolchainEnv();
+      requirePlugin(env, "command", "the compose target's SSH release (command:remote:Command)", { allowStandin: true });
+      requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
+      commit = upgradeFromCommit();
+      oldRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-upgrade-from-"));
+      await extractVersion(commit, oldRoot);
+      hostAttempted = true;
+      host = await bringUpHost();
+      httpPort = await freePort();
+      const httpsPort = await freePort(new Set([httpPort]));
+      const adminPort = await freePort(new Set([httpPort, httpsPort]));
+      const inputs: ComposeStackInputs = {
+        project: host.project,
+        ssh: { host: host.sshHost, port: host.sshPort, user: host.sshUser, hostKey: host.sshHostKey, remoteDir: host.remoteDir },
+        images: { app: host.images.appV1, postgres: host.images.postgres, redis: host.images.redis, proxy: host.images.proxy },
+        httpPort,
+        httpsPort,
+        adminPort,
+      };
+      project = await PulumiProject.create({
+        stack: STACK,
+        config: await oldStackConfig(oldRoot, inputs),
+        secrets: { sshPrivateKey: fs.readFileSync(host.sshKeyFile, "utf8") },
+        sourceRoot: oldRoot,
+      });
+    },
+    75 * 60_000,
+  );
 
   afterAll(async () => {
     if (project) {

@@ -6,7 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { cidrProblem, type BootstrapConfig } from "../../components/config";
-import { bootstrapOptions, canonicalCidr, keyOptions, renderBootstrapFile, renderBootstrapScript, type BootstrapScriptOptions } from "../../components/host";
+import {
+  bootstrapOptions,
+  canonicalCidr,
+  keyOptions,
+  renderBootstrapFile,
+  renderBootstrapScript,
+  type BootstrapScriptOptions,
+} from "../../components/host";
 import { configFor, loadStack, problemsOf } from "../fixtures/config";
 
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapTestKey deploy@ci";
@@ -45,7 +52,9 @@ describe("CIDR validation", () => {
     expect(cidrProblem("10.1.2.3/24")).toBe('has host bits set below the /24 prefix; did you mean "10.1.2.0/24"?');
     expect(cidrProblem("2001:db8:42::1/48")).toBe('has host bits set below the /48 prefix; did you mean "2001:db8:42::/48"?');
     expect(cidrProblem("10.0.0.0/33")).toBe('prefix length "/33" must be 0-32 for an IPv4 range');
-    expect(cidrProblem("300.1.1.1/32")).toBe('"300.1.1.1" is not an IPv4 or IPv6 address (expected e.g. "203.0.113.0/24" or "2001:db8::/32")');
+    expect(cidrProblem("300.1.1.1/32")).toBe(
+      '"300.1.1.1" is not an IPv4 or IPv6 address (expected e.g. "203.0.113.0/24" or "2001:db8::/32")',
+    );
     expect(cidrProblem("office")).toMatch(/"office" is not an IPv4 or IPv6 address/);
     expect(cidrProblem("fe80::1%eth0/64")).toBe('"fe80::1%eth0" has a zone index (%...), which ufw does not take');
   });
@@ -84,7 +93,9 @@ describe("ballast:compose.bootstrap", () => {
     expect(problem({ authorizedKeys: ["AAAAC3Nza deploy"] })).toBe(
       'ballast:compose.bootstrap.authorizedKeys[0]: must be one OpenSSH public key line such as "ssh-ed25519 AAAA... deploy@ci" (the .pub file), without quotes (got "AAAAC3Nza deploy")',
     );
-    expect(problem({ fail2ban: { ignoreFrom: ["nowhere"] } })).toMatch(/^ballast:compose\.bootstrap\.fail2ban\.ignoreFrom\[0\]: "nowhere" is not an IPv4 or IPv6 address/);
+    expect(problem({ fail2ban: { ignoreFrom: ["nowhere"] } })).toMatch(
+      /^ballast:compose\.bootstrap\.fail2ban\.ignoreFrom\[0\]: "nowhere" is not an IPv4 or IPv6 address/,
+    );
     expect(problem({ sshAllowfrom: [] })).toBe(
       "ballast:compose.bootstrap.sshAllowfrom: unknown key; did you mean ballast:compose.bootstrap.sshAllowFrom? (allowed here: enabled, user, adminUser, adminKeys, sshAllowFrom, authorizedKeys, operatorKeys, unattendedUpgrades, hardenSsh, fail2ban, dockerLogs)",
     );
@@ -109,14 +120,24 @@ describe("the bootstrap's own user and key", () => {
     expect(problem({ adminUser: "root" })).toBe(
       'ballast:compose.bootstrap.adminUser: must not be root: root may not log in over SSH once the host is bootstrapped; use a user of its own such as "ballast-admin" (got "root")',
     );
-    expect(problemsOf({ ...overSsh({ ...ready, adminUser: "deploy" }), compose: { mode: "ssh", ssh: { ...sshHost, user: "deploy" }, bootstrap: { ...ready, adminUser: "deploy" } } })).toEqual([
+    expect(
+      problemsOf({
+        ...overSsh({ ...ready, adminUser: "deploy" }),
+        compose: { mode: "ssh", ssh: { ...sshHost, user: "deploy" }, bootstrap: { ...ready, adminUser: "deploy" } },
+      }),
+    ).toEqual([
       'ballast:compose.bootstrap.adminUser: must differ from ballast:compose.ssh.user: the bootstrap logs in with its own user and key, not the deploy user\'s (got "deploy")',
     ]);
-    expect(problem({ adminKeys: [adminKey, `${operatorKey.split(" ").slice(0, 2).join(" ")} same-key-other-comment`], operatorKeys: [operatorKey] })).toBe(
+    expect(
+      problem({
+        adminKeys: [adminKey, `${operatorKey.split(" ").slice(0, 2).join(" ")} same-key-other-comment`],
+        operatorKeys: [operatorKey],
+      }),
+    ).toBe(
       `ballast:compose.bootstrap.adminKeys[1]: is also in authorizedKeys or operatorKeys; the bootstrap key (root on the host) and the deploy user's keys must be different keys (got "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostBootstrapOperat...)`,
     );
     expect(problem({ operatorKeys: ["ssh-ed25519 AAAA 'quoted'"] })).toBe(
-      "ballast:compose.bootstrap.operatorKeys[0]: must be one OpenSSH public key line such as \"ssh-ed25519 AAAA... deploy@ci\" (the .pub file), without quotes (got \"ssh-ed25519 AAAA 'quoted'\")",
+      'ballast:compose.bootstrap.operatorKeys[0]: must be one OpenSSH public key line such as "ssh-ed25519 AAAA... deploy@ci" (the .pub file), without quotes (got "ssh-ed25519 AAAA \'quoted\'")',
     );
   });
 
@@ -132,9 +153,13 @@ describe("the bootstrap's own user and key", () => {
     expect(problemsOf({ ...overSsh(ready), sshPrivateKey: deployPem, bootstrapSshPrivateKey: "not a key" })).toEqual([
       "ballast:bootstrapSshPrivateKey: must be a PEM/OpenSSH private key (set it with: pulumi config set --secret ballast:bootstrapSshPrivateKey < ~/.ssh/ballast_bootstrap)",
     ]);
-    expect(loadStack({ ...overSsh(ready), sshPrivateKey: deployPem, bootstrapSshPrivateKey: bootstrapPem }).secrets.bootstrapSshPrivateKey).toBeDefined();
+    expect(
+      loadStack({ ...overSsh(ready), sshPrivateKey: deployPem, bootstrapSshPrivateKey: bootstrapPem }).secrets.bootstrapSshPrivateKey,
+    ).toBeDefined();
     // No bootstrap, no bootstrap key needed; without either secret the SSH agent offers the keys.
-    expect(() => loadStack({ ...overSsh({ enabled: false }), sshPrivateKey: deployPem, monitoring: { grafana: { allowFrom: ["203.0.113.0/24"] } } })).not.toThrow();
+    expect(() =>
+      loadStack({ ...overSsh({ enabled: false }), sshPrivateKey: deployPem, monitoring: { grafana: { allowFrom: ["203.0.113.0/24"] } } }),
+    ).not.toThrow();
     expect(() => loadStack(overSsh(ready))).not.toThrow();
   });
 
@@ -152,11 +177,15 @@ describe("the bootstrap's own user and key", () => {
   });
 
   it("refuses admin options that would let the deploy key in as root", () => {
-    expect(() => renderBootstrapScript({ ...options, adminKeys: [] })).toThrow("host bootstrap: adminKeys needs at least one public key: later runs of this script log in as the admin user");
+    expect(() => renderBootstrapScript({ ...options, adminKeys: [] })).toThrow(
+      "host bootstrap: adminKeys needs at least one public key: later runs of this script log in as the admin user",
+    );
     expect(() => renderBootstrapScript({ ...options, adminKeys: [`${key.split(" ").slice(0, 2).join(" ")} other`] })).toThrow(
       "host bootstrap: adminKeys[0] is also a key of the deploy user; the bootstrap (root) key and the deploy key must differ",
     );
-    expect(() => renderBootstrapScript({ ...options, adminUser: "deploy" })).toThrow('host bootstrap: adminUser "deploy" is the deploy user; the bootstrap needs its own user and key');
+    expect(() => renderBootstrapScript({ ...options, adminUser: "deploy" })).toThrow(
+      'host bootstrap: adminUser "deploy" is the deploy user; the bootstrap needs its own user and key',
+    );
     expect(() => renderBootstrapScript({ ...options, adminUser: "root" })).toThrow("host bootstrap: adminUser must not be root");
   });
 });
@@ -223,16 +252,30 @@ describe("renderBootstrapScript", () => {
       'host bootstrap: authorizedKeys[0] must be one OpenSSH public key line ("ssh-ed25519 AAAA... comment") without quotes',
     );
     expect(() => renderBootstrapScript({ ...options, deployUser: "root" })).toThrow("host bootstrap: deployUser must not be root");
-    expect(() => renderBootstrapScript({ ...options, releaseDir: "/opt/my releases" })).toThrow(/host bootstrap: releaseDir "\/opt\/my releases" must be an absolute path/);
-    expect(() => renderBootstrapScript({ ...options, sshAllowFrom: ["10.0.0.1/8"] })).toThrow('host bootstrap: sshAllowFrom[0] "10.0.0.1/8" has host bits set below the /8 prefix; did you mean "10.0.0.0/8"?');
-    expect(() => renderBootstrapScript({ ...options, publicTcpPorts: [22, 443] })).toThrow("host bootstrap: publicTcpPorts[0] 22 is the SSH port");
+    expect(() => renderBootstrapScript({ ...options, releaseDir: "/opt/my releases" })).toThrow(
+      /host bootstrap: releaseDir "\/opt\/my releases" must be an absolute path/,
+    );
+    expect(() => renderBootstrapScript({ ...options, sshAllowFrom: ["10.0.0.1/8"] })).toThrow(
+      'host bootstrap: sshAllowFrom[0] "10.0.0.1/8" has host bits set below the /8 prefix; did you mean "10.0.0.0/8"?',
+    );
+    expect(() => renderBootstrapScript({ ...options, publicTcpPorts: [22, 443] })).toThrow(
+      "host bootstrap: publicTcpPorts[0] 22 is the SSH port",
+    );
   });
 
   it("builds its options from the compose config and renders a 0755 file", () => {
     const bootstrap = bootstrapOf(ready);
     const ssh = { host: "203.0.113.10", port: 2222, user: "deploy", remoteDir: "/opt/ballast", dialTimeoutSeconds: 10, dialAttempts: 3 };
     const built = bootstrapOptions({ ssh }, bootstrap, { httpPort: 80, httpsPort: 443 });
-    expect(built).toMatchObject({ deployUser: "deploy", sshPort: 2222, releaseDir: "/opt/ballast", publicTcpPorts: [80, 443], adminUser: "ballast-admin", adminKeys: [adminKey], operatorKeys: [] });
+    expect(built).toMatchObject({
+      deployUser: "deploy",
+      sshPort: 2222,
+      releaseDir: "/opt/ballast",
+      publicTcpPorts: [80, 443],
+      adminUser: "ballast-admin",
+      adminKeys: [adminKey],
+      operatorKeys: [],
+    });
     const file = renderBootstrapFile(built);
     expect(file).toMatchObject({ path: "host/bootstrap.sh", mode: 0o755 });
     expect(file.content).toContain("readonly SSH_PORT=2222");

@@ -84,7 +84,10 @@ export const alertScenarios: AlertScenario[] = [
     ],
     // All requests between 5 s and 10 s: p95 interpolates to 5 + 5 * 0.95.
     expected: [{ severity: "warning", labels: {}, value: 9.75 }],
-    healthy: ["1", "5", "10", "+Inf"].map((le) => ({ series: `http_request_duration_seconds_bucket{job="app",le="${le}"}`, values: "0+100x30" })),
+    healthy: ["1", "5", "10", "+Inf"].map((le) => ({
+      series: `http_request_duration_seconds_bucket{job="app",le="${le}"}`,
+      values: "0+100x30",
+    })),
   },
   {
     alert: "QueueBacklog",
@@ -115,8 +118,13 @@ export const alertScenarios: AlertScenario[] = [
     interval: "10m",
     evalTime: "1540m",
     // A day at 100 tokens/min, then 1000/min: the last hour runs at 6.15x the day's average.
-    bad: [{ series: 'nyxcore_llm_tokens_total{job="app",provider="openai",model="gpt-4o",type="prompt"}', values: "0+1000x144 154000+10000x20" }],
-    expected: [{ severity: "warning", labels: {}, value: (1000 / 60) / (234000 / 86400) }],
+    bad: [
+      {
+        series: 'nyxcore_llm_tokens_total{job="app",provider="openai",model="gpt-4o",type="prompt"}',
+        values: "0+1000x144 154000+10000x20",
+      },
+    ],
+    expected: [{ severity: "warning", labels: {}, value: 1000 / 60 / (234000 / 86400) }],
     healthy: [{ series: 'nyxcore_llm_tokens_total{job="app",provider="openai",model="gpt-4o",type="prompt"}', values: "0+1000x170" }],
   },
   {
@@ -263,7 +271,18 @@ export const alertScenarios: AlertScenario[] = [
     evalTime: "90m",
     // Expires 10 days after the test's epoch start.
     bad: [{ series: 'traefik_tls_certs_not_after{job="traefik",cn="example.com",sans="example.com",serial="4d2"}', values: "864000x120" }],
-    expected: [{ severity: "warning", labels: { job: "traefik", cn: "example.com", sans: "example.com", serial: "4d2" }, value: (864000 - 5400) / 86400 }],
-    healthy: [{ series: 'traefik_tls_certs_not_after{job="traefik",cn="example.com",sans="example.com",serial="4d2"}', values: `${60 * 86400}x120` }],
+    expected: [
+      {
+        severity: "warning",
+        labels: { job: "traefik", cn: "example.com", sans: "example.com", serial: "4d2" },
+        value: (864000 - 5400) / 86400,
+      },
+    ],
+    healthy: [
+      {
+        series: 'traefik_tls_certs_not_after{job="traefik",cn="example.com",sans="example.com",serial="4d2"}',
+        values: `${60 * 86400}x120`,
+      },
+    ],
   },
 ];

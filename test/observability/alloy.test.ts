@@ -60,7 +60,13 @@ describe("anonymizeLine", () => {
   it("removes the last octet of any address in any common context", () => {
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) % 256;
-    const contexts = [(ip: string) => `"ip":"${ip}"`, (ip: string) => `from ${ip} port`, (ip: string) => `${ip}:443`, (ip: string) => `[${ip}]`, (ip: string) => `${ip},`];
+    const contexts = [
+      (ip: string) => `"ip":"${ip}"`,
+      (ip: string) => `from ${ip} port`,
+      (ip: string) => `${ip}:443`,
+      (ip: string) => `[${ip}]`,
+      (ip: string) => `${ip},`,
+    ];
     for (let i = 0; i < 200; i++) {
       const octets = [next(), next(), next(), next() || 1];
       const ip = octets.join(".");

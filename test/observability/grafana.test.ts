@@ -39,20 +39,35 @@ describe("Grafana provisioning", () => {
     expect(logsOnly.datasources.map((d) => [d.name, d.isDefault])).toEqual([["Loki", true]]);
   });
 
-  it.each(targets)("provisions one trace datasource per backend: tempo for Tempo, jaeger for Jaeger, the other one deleted (%s)", (target) => {
-    const sources = (backend: string) => grafanaDatasources(enabledParts(monitoring({ tracing: { enabled: true, backend } }), target));
-    const tempo = sources("tempo");
-    expect(tempo.datasources.filter((d) => d.type === "tempo" || d.type === "jaeger").map((d) => [d.name, d.type, d.uid, d.url])).toEqual([["Tempo", "tempo", "tempo", "http://tempo:3200"]]);
-    expect(tempo.deleteDatasources).toEqual([{ name: "Jaeger", orgId: 1 }]);
-    const jaeger = sources("jaeger");
-    expect(jaeger.datasources.filter((d) => d.type === "tempo" || d.type === "jaeger").map((d) => [d.name, d.type, d.uid, d.url])).toEqual([["Jaeger", "jaeger", "jaeger", "http://jaeger:16686"]]);
-    expect(jaeger.datasources.find((d) => d.type === "jaeger")?.jsonData).toEqual({ tracesToLogsV2: { datasourceUid: "loki" }, nodeGraph: { enabled: true } });
-    expect(jaeger.deleteDatasources).toEqual([{ name: "Tempo", orgId: 1 }]);
-  });
+  it.each(targets)(
+    "provisions one trace datasource per backend: tempo for Tempo, jaeger for Jaeger, the other one deleted (%s)",
+    (target) => {
+      const sources = (backend: string) => grafanaDatasources(enabledParts(monitoring({ tracing: { enabled: true, backend } }), target));
+      const tempo = sources("tempo");
+      expect(tempo.datasources.filter((d) => d.type === "tempo" || d.type === "jaeger").map((d) => [d.name, d.type, d.uid, d.url])).toEqual(
+        [["Tempo", "tempo", "tempo", "http://tempo:3200"]],
+      );
+      expect(tempo.deleteDatasources).toEqual([{ name: "Jaeger", orgId: 1 }]);
+      const jaeger = sources("jaeger");
+      expect(
+        jaeger.datasources.filter((d) => d.type === "tempo" || d.type === "jaeger").map((d) => [d.name, d.type, d.uid, d.url]),
+      ).toEqual([["Jaeger", "jaeger", "jaeger", "http://jaeger:16686"]]);
+      expect(jaeger.datasources.find((d) => d.type === "jaeger")?.jsonData).toEqual({
+        tracesToLogsV2: { datasourceUid: "loki" },
+        nodeGraph: { enabled: true },
+      });
+      expect(jaeger.deleteDatasources).toEqual([{ name: "Tempo", orgId: 1 }]);
+    },
+  );
 
   it("provisions the dashboards from files Grafana cannot edit", () => {
     const providers = parse(renderDashboardProviders()) as { providers: Record<string, unknown>[] };
-    expect(providers.providers[0]).toMatchObject({ type: "file", allowUiUpdates: false, disableDeletion: true, options: { path: "/etc/grafana/dashboards" } });
+    expect(providers.providers[0]).toMatchObject({
+      type: "file",
+      allowUiUpdates: false,
+      disableDeletion: true,
+      options: { path: "/etc/grafana/dashboards" },
+    });
     const { files } = grafanaFiles(monitoring(), enabledParts(monitoring(), "compose"), testContext("compose"));
     expect(files.map((f) => f.mountPath)).toContain("/etc/grafana/provisioning/datasources/ballast.yaml");
     expect(files.map((f) => f.mountPath)).toContain("/etc/grafana/provisioning/dashboards/ballast.yaml");
@@ -91,7 +106,8 @@ describe("dashboards", () => {
         const selectors = q.expr.match(/\{[^}]*\}/g) ?? [];
         expect(selectors.length, q.expr).toBeGreaterThan(0);
         for (const selector of selectors) {
-          for (const [, label] of selector.matchAll(/([a-zA-Z_]+)\s*(=~|!~|!=|=)/g)) expect(["service", "replica", "level"], q.expr).toContain(label);
+          for (const [, label] of selector.matchAll(/([a-zA-Z_]+)\s*(=~|!~|!=|=)/g))
+            expect(["service", "replica", "level"], q.expr).toContain(label);
         }
       }
     });
@@ -123,7 +139,10 @@ describe("dashboards", () => {
   });
 
   it("drops dashboards whose data source is off", () => {
-    const titles = observabilityDashboards(monitoring({ redisExporter: { enabled: false }, loki: { enabled: false } }), testContext("compose")).map((d) => d.title);
+    const titles = observabilityDashboards(
+      monitoring({ redisExporter: { enabled: false }, loki: { enabled: false } }),
+      testContext("compose"),
+    ).map((d) => d.title);
     expect(titles).not.toContain("Ballast - Redis");
     expect(titles).not.toContain("Ballast - Logs");
     expect(titles).toContain("Ballast - PostgreSQL");

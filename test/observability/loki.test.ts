@@ -9,7 +9,11 @@ describe("loki.yaml", () => {
 
   it("enforces the 7-day retention with the compactor", () => {
     expect(config.limits_config.retention_period).toBe("168h");
-    expect(config.compactor).toMatchObject({ retention_enabled: true, delete_request_store: "filesystem", working_directory: "/loki/compactor" });
+    expect(config.compactor).toMatchObject({
+      retention_enabled: true,
+      delete_request_store: "filesystem",
+      working_directory: "/loki/compactor",
+    });
   });
 
   it("stores everything on the filesystem under /loki with the TSDB v13 schema", () => {

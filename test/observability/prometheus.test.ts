@@ -63,7 +63,11 @@ describe("prometheus.yml on Compose", () => {
   it("loads the rules and sends alerts to Alertmanager", () => {
     expect(config.rule_files).toEqual(["/etc/prometheus/rules/ballast.rules.yml"]);
     expect(config.alerting?.alertmanagers[0].static_configs[0].targets).toEqual(["alertmanager:9093"]);
-    expect(config.global).toMatchObject({ scrape_interval: "15s", evaluation_interval: "15s", external_labels: { project: "ballast", environment: "staging" } });
+    expect(config.global).toMatchObject({
+      scrape_interval: "15s",
+      evaluation_interval: "15s",
+      external_labels: { project: "ballast", environment: "staging" },
+    });
   });
 
   it("lists the same jobs composeScrapeJobs reports, then the deep-health probe", () => {
@@ -74,7 +78,9 @@ describe("prometheus.yml on Compose", () => {
   });
 
   it("scrapes extra services that expose metrics, and no app target when the app has none", () => {
-    const noAppMetrics = parseConfig(renderPrometheusConfig(monitoring(), testContext("compose", { app: { name: "web", healthPaths: ["/api/health"] } })));
+    const noAppMetrics = parseConfig(
+      renderPrometheusConfig(monitoring(), testContext("compose", { app: { name: "web", healthPaths: ["/api/health"] } })),
+    );
     const names = noAppMetrics.scrape_configs.map((s) => s.job_name);
     expect(names).toContain("llm-gateway");
     expect(names).not.toContain("web");
@@ -83,12 +89,18 @@ describe("prometheus.yml on Compose", () => {
 
   it("probes the app's deep health through the blackbox exporter", () => {
     const deep = config.scrape_configs.find((s) => s.job_name === "deep-health");
-    expect(deep).toMatchObject({ metrics_path: "/probe", params: { module: ["http_2xx"] }, static_configs: [{ targets: ["http://app:3000/api/v1/health/deep"] }] });
+    expect(deep).toMatchObject({
+      metrics_path: "/probe",
+      params: { module: ["http_2xx"] },
+      static_configs: [{ targets: ["http://app:3000/api/v1/health/deep"] }],
+    });
     expect(deep?.relabel_configs).toContainEqual({ target_label: "__address__", replacement: "blackbox-exporter:9115" });
   });
 
   it("leaves out alerting and exporters that are turned off", () => {
-    const bare = parseConfig(renderPrometheusConfig(monitoring({ alertmanager: { enabled: false }, redisExporter: { enabled: false } }), testContext("compose")));
+    const bare = parseConfig(
+      renderPrometheusConfig(monitoring({ alertmanager: { enabled: false }, redisExporter: { enabled: false } }), testContext("compose")),
+    );
     expect(bare.alerting).toBeUndefined();
     expect(bare.scrape_configs.map((s) => s.job_name)).not.toContain("redis-exporter");
     expect(bare.scrape_configs.map((s) => s.job_name)).not.toContain("alertmanager");
@@ -104,10 +116,19 @@ describe("prometheus.yml on Kubernetes", () => {
     // node-exporter and Alloy run in the agents' namespace; without them there is none to discover.
     expect(pods.kubernetes_sd_configs).toEqual([{ role: "pod", namespaces: { names: ["shop", "shop-agents"] } }]);
     const withoutAgents = parseConfig(
-      renderPrometheusConfig(monitoring({ nodeExporter: { enabled: false }, alloy: { enabled: false } }), testContext("kubernetes", { namespace: "shop" })),
+      renderPrometheusConfig(
+        monitoring({ nodeExporter: { enabled: false }, alloy: { enabled: false } }),
+        testContext("kubernetes", { namespace: "shop" }),
+      ),
     );
-    expect(withoutAgents.scrape_configs.find((s) => s.job_name === "kubernetes-pods")?.kubernetes_sd_configs).toEqual([{ role: "pod", namespaces: { names: ["shop"] } }]);
-    expect(pods.relabel_configs?.[0]).toEqual({ source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: "keep" });
+    expect(withoutAgents.scrape_configs.find((s) => s.job_name === "kubernetes-pods")?.kubernetes_sd_configs).toEqual([
+      { role: "pod", namespaces: { names: ["shop"] } },
+    ]);
+    expect(pods.relabel_configs?.[0]).toEqual({
+      source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+      regex: "true",
+      action: "keep",
+    });
     expect(pods.relabel_configs).toContainEqual({
       source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
       regex: "(.+)",

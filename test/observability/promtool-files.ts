@@ -46,7 +46,9 @@ export function ruleTestFiles(groups: AlertGroup[], scenarios: AlertScenario[], 
         {
           interval,
           input_series: s.bad,
-          alert_rule_test: [{ eval_time: s.evalTime, alertname: s.alert, exp_alerts: s.expected.map((e) => expectedAlert(groups, s.alert, e)) }],
+          alert_rule_test: [
+            { eval_time: s.evalTime, alertname: s.alert, exp_alerts: s.expected.map((e) => expectedAlert(groups, s.alert, e)) },
+          ],
         },
         {
           interval,

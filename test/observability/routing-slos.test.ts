@@ -14,8 +14,10 @@ import { configFor, problemsOf } from "../fixtures/config";
 import { targets, testContext } from "./fixtures";
 
 const credentials = { "alertmanager-receiver": "u", "alertmanager-receiver-pagerduty": "k" };
-const routed = (alertmanager: Record<string, unknown>, secrets: Record<string, string> = credentials) => configFor({ monitoring: { alertmanager } }, "staging", secrets).monitoring;
-const refused = (monitoring: Record<string, unknown>, secrets: Record<string, string> = credentials) => problemsOf({ monitoring }, "staging", secrets);
+const routed = (alertmanager: Record<string, unknown>, secrets: Record<string, string> = credentials) =>
+  configFor({ monitoring: { alertmanager } }, "staging", secrets).monitoring;
+const refused = (monitoring: Record<string, unknown>, secrets: Record<string, string> = credentials) =>
+  problemsOf({ monitoring }, "staging", secrets);
 
 const nomosxRouting = {
   receiver: { type: "slack", channel: "#incidents" },
@@ -23,8 +25,22 @@ const nomosxRouting = {
   routes: [{ matchers: ["severity=critical"], receiver: "pagerduty", continue: true }],
 };
 
-const availability = { name: "api-availability", service: "app", type: "availability", objective: 0.999, total: "http_requests_total", errors: 'http_requests_total{status=~"5.."}' };
-const latency = { name: "api-latency", service: "app", type: "latency", objective: 0.95, histogram: "http_request_duration_seconds", thresholdSeconds: 2.5 };
+const availability = {
+  name: "api-availability",
+  service: "app",
+  type: "availability",
+  objective: 0.999,
+  total: "http_requests_total",
+  errors: 'http_requests_total{status=~"5.."}',
+};
+const latency = {
+  name: "api-latency",
+  service: "app",
+  type: "latency",
+  objective: 0.95,
+  histogram: "http_request_duration_seconds",
+  thresholdSeconds: 2.5,
+};
 
 describe("alert routing: config", () => {
   it("keeps the single-receiver form: one receiver `ops`, no routes", () => {
@@ -36,7 +52,14 @@ describe("alert routing: config", () => {
 
   it("gives each named receiver its own secret and fills its defaults", () => {
     const monitoring = routed(
-      { ...nomosxRouting, receivers: { pagerduty: { type: "pagerduty" }, hook: { type: "webhook", url: "https://hooks.example.com/a" }, quiet: { type: "none" } } },
+      {
+        ...nomosxRouting,
+        receivers: {
+          pagerduty: { type: "pagerduty" },
+          hook: { type: "webhook", url: "https://hooks.example.com/a" },
+          quiet: { type: "none" },
+        },
+      },
       { ...credentials, "alertmanager-receiver-hook": "t" },
     );
     expect(alertReceivers(monitoring).map((r) => [r.name, r.secret ?? "-"])).toEqual([
@@ -56,7 +79,17 @@ describe("alert routing: config", () => {
   });
 
   it("refuses a matcher that does not parse, a regex that does not compile and an empty matcher list", () => {
-    expect(refused({ alertmanager: { ...nomosxRouting, routes: [{ matchers: ["severity==critical", 'service=~"api|("'], receiver: "ops" }, { matchers: [], receiver: "ops" }] } })).toEqual([
+    expect(
+      refused({
+        alertmanager: {
+          ...nomosxRouting,
+          routes: [
+            { matchers: ["severity==critical", 'service=~"api|("'], receiver: "ops" },
+            { matchers: [], receiver: "ops" },
+          ],
+        },
+      }),
+    ).toEqual([
       'ballast:monitoring.alertmanager.routes[0].matchers[0]: must be an Alertmanager matcher: label, one of = != =~ !~, value (e.g. "severity=critical", \'service=~"api|worker"\'); a regex must compile (got "severity==critical")',
       'ballast:monitoring.alertmanager.routes[0].matchers[1]: must be an Alertmanager matcher: label, one of = != =~ !~, value (e.g. "severity=critical", \'service=~"api|worker"\'); a regex must compile (got "service=~\\"api|(\\"")',
       'ballast:monitoring.alertmanager.routes[1].matchers: must list at least one matcher, e.g. ["severity=critical"] (got [])',
@@ -64,7 +97,9 @@ describe("alert routing: config", () => {
   });
 
   it("refuses a named receiver called ops (the default receiver's name) and a bad receiver name", () => {
-    expect(refused({ alertmanager: { ...nomosxRouting, receivers: { ops: { type: "none" }, Pager_Duty: { type: "none" } }, routes: [] } })).toEqual([
+    expect(
+      refused({ alertmanager: { ...nomosxRouting, receivers: { ops: { type: "none" }, Pager_Duty: { type: "none" } }, routes: [] } }),
+    ).toEqual([
       'ballast:monitoring.alertmanager.receivers.Pager_Duty: invalid key name "Pager_Duty": must be lowercase letters, digits and single dashes, e.g. "pagerduty" or "slack-incidents"',
     ]);
     expect(refused({ alertmanager: { ...nomosxRouting, receivers: { ops: { type: "none" } }, routes: [] } })).toEqual([
@@ -101,7 +136,14 @@ describe("alert routing: alertmanager.yml", () => {
   it("puts the stack's routes, matchers normalised, before the critical catch-all; a critical route gets the critical timing", () => {
     expect(config.route.receiver).toBe("ops");
     expect(config.route.routes).toEqual([
-      { receiver: "pagerduty", matchers: ['severity="critical"'], continue: true, group_wait: "10s", group_interval: "1m", repeat_interval: "1h" },
+      {
+        receiver: "pagerduty",
+        matchers: ['severity="critical"'],
+        continue: true,
+        group_wait: "10s",
+        group_interval: "1m",
+        repeat_interval: "1h",
+      },
       { receiver: "ops", matchers: ['severity="critical"'], group_wait: "10s", group_interval: "1m", repeat_interval: "1h" },
     ]);
   });
@@ -120,7 +162,11 @@ describe("alert routing: alertmanager.yml", () => {
     ]);
     expect(workload.description).toBe("Alert routing and inhibition; notifies via slack, pagerduty.");
     expect(workload.network.egressInternet).toBe(true);
-    expect(monitoringSecrets(monitoring, testContext(target)).map((s) => s.name)).toEqual(["grafana-admin-password", "alertmanager-receiver", "alertmanager-receiver-pagerduty"]);
+    expect(monitoringSecrets(monitoring, testContext(target)).map((s) => s.name)).toEqual([
+      "grafana-admin-password",
+      "alertmanager-receiver",
+      "alertmanager-receiver-pagerduty",
+    ]);
   });
 });
 
@@ -150,14 +196,22 @@ describe("SLOs: config", () => {
     expect(problems([{ name: "a", service: "app", type: "availability", objective: 0.99, total: "http_requests_total" }])).toEqual([
       "ballast:monitoring.slos[0].errors: required for an availability SLO: the counter of failed requests, e.g. 'http_requests_total{status=~\"5..\"}' (got nothing)",
     ]);
-    expect(problems([{ name: "l", service: "app", type: "latency", objective: 0.95, histogram: "http_request_duration_seconds" }])).toEqual([
-      "ballast:monitoring.slos[0].thresholdSeconds: required for a latency SLO: the latency a good request stays under, one of the histogram's bucket bounds, e.g. 2.5 (got nothing)",
-    ]);
+    expect(problems([{ name: "l", service: "app", type: "latency", objective: 0.95, histogram: "http_request_duration_seconds" }])).toEqual(
+      [
+        "ballast:monitoring.slos[0].thresholdSeconds: required for a latency SLO: the latency a good request stays under, one of the histogram's bucket bounds, e.g. 2.5 (got nothing)",
+      ],
+    );
   });
 
   it("refuses a selector that does not parse, a histogram series instead of the histogram, and a job matcher", () => {
-    expect(problems([{ ...availability, errors: "http_requests_total{status=5xx}" }, { ...latency, histogram: "http_request_duration_seconds_bucket" }, { ...availability, name: "b", total: 'http_requests_total{job="api"}' }])).toEqual([
-      "ballast:monitoring.slos[0].errors: must be a PromQL series selector: a metric name with optional label matchers in double quotes, e.g. 'http_requests_total{status=~\"5..\"}' (got \"http_requests_total{status=5xx}\")",
+    expect(
+      problems([
+        { ...availability, errors: "http_requests_total{status=5xx}" },
+        { ...latency, histogram: "http_request_duration_seconds_bucket" },
+        { ...availability, name: "b", total: 'http_requests_total{job="api"}' },
+      ]),
+    ).toEqual([
+      'ballast:monitoring.slos[0].errors: must be a PromQL series selector: a metric name with optional label matchers in double quotes, e.g. \'http_requests_total{status=~"5.."}\' (got "http_requests_total{status=5xx}")',
       'ballast:monitoring.slos[1].histogram: must name the histogram, not one of its series: "http_request_duration_seconds" (got "http_request_duration_seconds_bucket")',
       'ballast:monitoring.slos[2].total: must not match "job": the SLO\'s service sets it (job="app") (got "http_requests_total{job=\\"api\\"}")',
     ]);
@@ -203,11 +257,15 @@ describe("SLOs: rules and dashboard", () => {
   });
 
   it("records each SLO's error ratio from its own service's series; a whole-second latency bound matches Go and Python clients", () => {
-    expect(errorRatioExpr(monitoring.slos[0], "5m")).toBe('round(sum(rate(http_requests_total{job="app", status=~"5.."}[5m])) / sum(rate(http_requests_total{job="app"}[5m])), 1e-12)');
+    expect(errorRatioExpr(monitoring.slos[0], "5m")).toBe(
+      'round(sum(rate(http_requests_total{job="app", status=~"5.."}[5m])) / sum(rate(http_requests_total{job="app"}[5m])), 1e-12)',
+    );
     expect(errorRatioExpr(monitoring.slos[1], "1h")).toBe(
       'round((sum(rate(http_request_duration_seconds_count{job="app"}[1h])) - sum(rate(http_request_duration_seconds_bucket{job="app", le=~"1|1\\\\.0"}[1h]))) / sum(rate(http_request_duration_seconds_count{job="app"}[1h])), 1e-12)',
     );
-    expect(records.rules.filter((r) => "record" in r && r.labels?.slo === "api-latency").map((r) => ("record" in r ? r.record : ""))).toEqual([
+    expect(
+      records.rules.filter((r) => "record" in r && r.labels?.slo === "api-latency").map((r) => ("record" in r ? r.record : "")),
+    ).toEqual([
       "slo:sli_error:ratio_rate5m",
       "slo:sli_error:ratio_rate30m",
       "slo:sli_error:ratio_rate1h",
@@ -226,7 +284,9 @@ describe("SLOs: rules and dashboard", () => {
         ' or (slo:sli_error:ratio_rate6h{slo="api-availability", service="app"} > 0.006 and slo:sli_error:ratio_rate30m{slo="api-availability", service="app"} > 0.006)',
     );
     const ticket = alerts.rules.find((r) => "alert" in r && r.labels.slo === "api-availability" && r.labels.severity === "warning");
-    expect(ticket?.expr).toBe('slo:sli_error:ratio_rate3d{slo="api-availability", service="app"} > 0.001 and slo:sli_error:ratio_rate6h{slo="api-availability", service="app"} > 0.001');
+    expect(ticket?.expr).toBe(
+      'slo:sli_error:ratio_rate3d{slo="api-availability", service="app"} > 0.001 and slo:sli_error:ratio_rate6h{slo="api-availability", service="app"} > 0.001',
+    );
     expect(ticket && "alert" in ticket ? ticket.annotations.description : "").toBe(
       "SLO api-availability (99.9 % of app's requests succeed over 30 days, error budget 0.1 %) burns its budget at 1x over 3d (confirmed over 6h; 10 % of the budget, empty in 30 days). " +
         "Find the failing requests in the Logs dashboard and plan a fix before the budget runs out; check the SLO dashboard for the trend.",

@@ -28,7 +28,10 @@ const requiredAlerts = [
 ];
 
 interface RuleFile {
-  groups: { name: string; rules: { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }[] }[];
+  groups: {
+    name: string;
+    rules: { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  }[];
 }
 
 describe("alert rules", () => {
@@ -47,7 +50,9 @@ describe("alert rules", () => {
         expect(Object.keys(rule.annotations).sort(), rule.alert).toEqual(["description", "summary"]);
         expect(rule.annotations.summary.length, rule.alert).toBeGreaterThan(10);
         // A description names an action: check, read, run, restart, scale, raise, find, look ...
-        expect(rule.annotations.description, rule.alert).toMatch(/\b(Check|check|Read|Run|run|restart|Scale|scale|Raise|raise|Find|Look|Prune|fix|roll back|pause)\b/);
+        expect(rule.annotations.description, rule.alert).toMatch(
+          /\b(Check|check|Read|Run|run|restart|Scale|scale|Raise|raise|Find|Look|Prune|fix|roll back|pause)\b/,
+        );
       }
     });
 
@@ -71,7 +76,11 @@ describe("alert rules", () => {
   it("encodes the runbook thresholds and durations", () => {
     const rules = alertGroups(monitoring(), testContext("compose")).flatMap((g) => g.rules);
     const rule = (name: string) => rules.find((r) => r.alert === name)!;
-    expect(rule("HighErrorRate")).toMatchObject({ expr: "100 * sum(rate(errors_total[5m])) / sum(rate(http_requests_total[5m])) > 5", for: "5m", severity: "critical" });
+    expect(rule("HighErrorRate")).toMatchObject({
+      expr: "100 * sum(rate(errors_total[5m])) / sum(rate(http_requests_total[5m])) > 5",
+      for: "5m",
+      severity: "critical",
+    });
     expect(rule("QueueBacklog")).toMatchObject({ expr: "max by (queue) (queue_waiting_count) > 1000", for: "10m" });
     expect(rule("DatabaseDown")).toMatchObject({ for: "1m", severity: "critical" });
     expect(rule("HighCostPerRun")).toMatchObject({ expr: "avg(avg_over_time(cost_per_run_usd[1h])) > 5", for: "30m" });
@@ -86,29 +95,50 @@ describe("alert rules", () => {
 
   it("follows configured metric names, prefix and thresholds", () => {
     const custom = monitoring({
-      alerts: { llmMetricPrefix: "", latencyP95Seconds: 2, rpoHours: 6, metrics: { httpRequestsTotal: "nyxcore_http_requests_total", httpRequestDurationSeconds: "nyxcore_http_request_duration_seconds" } },
+      alerts: {
+        llmMetricPrefix: "",
+        latencyP95Seconds: 2,
+        rpoHours: 6,
+        metrics: { httpRequestsTotal: "nyxcore_http_requests_total", httpRequestDurationSeconds: "nyxcore_http_request_duration_seconds" },
+      },
     });
     const rules = alertGroups(custom, testContext("compose")).flatMap((g) => g.rules);
     const rule = (name: string) => rules.find((r) => r.alert === name)!;
     expect(rule("HighErrorRate").expr).toContain("nyxcore_http_requests_total");
-    expect(rule("HighLatencyP95").expr).toBe("histogram_quantile(0.95, sum by (le) (rate(nyxcore_http_request_duration_seconds_bucket[5m]))) > 2");
+    expect(rule("HighLatencyP95").expr).toBe(
+      "histogram_quantile(0.95, sum by (le) (rate(nyxcore_http_request_duration_seconds_bucket[5m]))) > 2",
+    );
     expect(rule("LLMSpendHigh").expr).toContain("sum(increase(llm_cost_usd_total[1h]))");
     expect(rule("BackupTooOld").expr).toMatch(/> 6$/);
   });
 
   it("leaves out alerts whose exporter is turned off, so absent() cannot fire forever", () => {
-    const names = alertGroups(monitoring({ postgresExporter: { enabled: false }, redisExporter: { enabled: false }, nodeExporter: { enabled: false }, cadvisor: { enabled: false } }), testContext("compose"))
+    const names = alertGroups(
+      monitoring({
+        postgresExporter: { enabled: false },
+        redisExporter: { enabled: false },
+        nodeExporter: { enabled: false },
+        cadvisor: { enabled: false },
+      }),
+      testContext("compose"),
+    )
       .flatMap((g) => g.rules)
       .map((r) => r.alert);
-    for (const gone of ["PostgresDown", "DatabaseDown", "BackupTooOld", "RedisDown", "HostDiskAlmostFull", "ContainerRestarting"]) expect(names).not.toContain(gone);
+    for (const gone of ["PostgresDown", "DatabaseDown", "BackupTooOld", "RedisDown", "HostDiskAlmostFull", "ContainerRestarting"])
+      expect(names).not.toContain(gone);
     expect(names).toContain("HighErrorRate");
   });
 });
 
 describe("promqlMetricNames", () => {
   it("finds metric names and ignores functions, labels, keywords and durations", () => {
-    expect(promqlMetricNames('100 * sum by (route) (rate(x_total{job="a", route=~"b.*"}[5m])) / ignoring(le) y offset 1d > 0.5')).toEqual(["x_total", "y"]);
+    expect(promqlMetricNames('100 * sum by (route) (rate(x_total{job="a", route=~"b.*"}[5m])) / ignoring(le) y offset 1d > 0.5')).toEqual([
+      "x_total",
+      "y",
+    ]);
     expect(promqlMetricNames('count(ALERTS{alertstate="firing"}) or vector(0)')).toEqual(["ALERTS"]);
-    expect(promqlMetricNames("histogram_quantile(0.95, sum by (le, service) (rate(z_bucket[5m]))) and on(instance) group_left(node) w")).toEqual(["z_bucket", "w"]);
+    expect(
+      promqlMetricNames("histogram_quantile(0.95, sum by (le, service) (rate(z_bucket[5m]))) and on(instance) group_left(node) w"),
+    ).toEqual(["z_bucket", "w"]);
   });
 });

@@ -125,20 +125,38 @@ export function sloCases(groups: RuleFileGroup[], slo: SloConfig, sample: Sample
   const fastRatio = Math.min(1, 2 * page.windows[0].factor * budget);
   const slowRatio = ((ticket.windows[0].factor + page.windows[1].factor) / 2) * budget;
   const at = (eval_time: string, exp: unknown[]) => ({ eval_time, alertname: SLO_ALERT, exp_alerts: exp });
-  const test = (input: { series: string; values: string }[], checks: unknown[]) => ({ interval: "1m", input_series: input, alert_rule_test: checks });
+  const test = (input: { series: string; values: string }[], checks: unknown[]) => ({
+    interval: "1m",
+    input_series: input,
+    alert_rule_test: checks,
+  });
   const critical = expected(groups, slo, "critical");
   const warning = expected(groups, slo, "warning");
   return [
-    { title: `${slo.name}: fast burn pages`, test: test(sloSeries(slo, sample, { ratio: fastRatio, minutes: 60 }), [at("10m", [critical, warning])]) },
-    { title: `${slo.name}: slow burn tickets only`, test: test(sloSeries(slo, sample, { ratio: slowRatio, minutes: 420 }), [at("7h", [warning])]) },
+    {
+      title: `${slo.name}: fast burn pages`,
+      test: test(sloSeries(slo, sample, { ratio: fastRatio, minutes: 60 }), [at("10m", [critical, warning])]),
+    },
+    {
+      title: `${slo.name}: slow burn tickets only`,
+      test: test(sloSeries(slo, sample, { ratio: slowRatio, minutes: 420 }), [at("7h", [warning])]),
+    },
     {
       title: `${slo.name}: the page stops once the burn stopped`,
       // After 35 error-free minutes both short windows (5m, 30m) are clean: no page, the ticket stays.
-      test: test(sloSeries(slo, sample, { ratio: fastRatio, minutes: 60 }, { ratio: 0, minutes: 40 }), [at("50m", [critical, warning]), at("95m", [warning])]),
+      test: test(sloSeries(slo, sample, { ratio: fastRatio, minutes: 60 }, { ratio: 0, minutes: 40 }), [
+        at("50m", [critical, warning]),
+        at("95m", [warning]),
+      ]),
     },
     {
       title: `${slo.name}: exactly at the objective stays silent`,
-      test: test(sloSeries(slo, sample, { ratio: budget, minutes: 3 * 24 * 60 + 60 }), [at("10m", []), at("2h", []), at("7h", []), at("73h", [])]),
+      test: test(sloSeries(slo, sample, { ratio: budget, minutes: 3 * 24 * 60 + 60 }), [
+        at("10m", []),
+        at("2h", []),
+        at("7h", []),
+        at("73h", []),
+      ]),
     },
   ];
 }

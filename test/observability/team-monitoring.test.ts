@@ -60,11 +60,21 @@ const panel = (title: string, expr: string, datasource: unknown = { type: "prome
 
 const dashboard = (title: string, panels: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ title, panels, ...extra });
 
-const rule = { alert: "TrustScoreLow", expr: "histogram_quantile(0.5, sum by (le) (rate(trust_score_histogram_bucket[30m]))) < 0.6", for: "30m", labels: { severity: "warning" } };
+const rule = {
+  alert: "TrustScoreLow",
+  expr: "histogram_quantile(0.5, sum by (le) (rate(trust_score_histogram_bucket[30m]))) < 0.6",
+  for: "30m",
+  labels: { severity: "warning" },
+};
 
 describe("team dashboards: config", () => {
   it("reads each file relative to the project root and keeps its model, uid and title", () => {
-    writeRepoFile("dashboards/quality.json", dashboard("Trust & Quality", [panel("Median", "histogram_quantile(0.5, sum by (le) (rate(x_bucket[$__rate_interval])))")], { uid: "quality" }));
+    writeRepoFile(
+      "dashboards/quality.json",
+      dashboard("Trust & Quality", [panel("Median", "histogram_quantile(0.5, sum by (le) (rate(x_bucket[$__rate_interval])))")], {
+        uid: "quality",
+      }),
+    );
     writeRepoFile("dashboards/costs board.json".replace(" ", "-"), dashboard("Costs", [panel("Spend", "sum(cost_per_run_usd)")]));
     const { config } = load({ grafana: { titlePrefix: "NomosX", dashboards: ["dashboards/quality.json", "dashboards/costs-board.json"] } });
     expect(config.monitoring.grafana.titlePrefix).toBe("NomosX");
@@ -88,8 +98,12 @@ describe("team dashboards: config", () => {
 
   it("refuses a path outside the project or not ending in .json", () => {
     const message = "must be a path relative to the project root (where Pulumi.yaml is), inside it, ending in .json";
-    expect(problems({ grafana: { dashboards: ["../other/board.json"] } })).toEqual([`ballast:monitoring.grafana.dashboards[0]: ${message} (got "../other/board.json")`]);
-    expect(problems({ grafana: { dashboards: ["/etc/board.json"] } })).toEqual([`ballast:monitoring.grafana.dashboards[0]: ${message} (got "/etc/board.json")`]);
+    expect(problems({ grafana: { dashboards: ["../other/board.json"] } })).toEqual([
+      `ballast:monitoring.grafana.dashboards[0]: ${message} (got "../other/board.json")`,
+    ]);
+    expect(problems({ grafana: { dashboards: ["/etc/board.json"] } })).toEqual([
+      `ballast:monitoring.grafana.dashboards[0]: ${message} (got "/etc/board.json")`,
+    ]);
   });
 
   it("refuses invalid JSON with the parser's message", () => {
@@ -120,7 +134,7 @@ describe("team dashboards: config", () => {
       "dashboards/bad-query.json",
       dashboard("Costs", [
         panel("Spend", "sum(rate(cost_total[5m])"),
-        { ...panel("Errors by status", 'sum by (status) (rate(http_requests_total{status=5..}[5m]))'), id: 2 },
+        { ...panel("Errors by status", "sum by (status) (rate(http_requests_total{status=5..}[5m]))"), id: 2 },
         { ...panel("Logs", '{app="api"} |= "error"', { type: "loki", uid: "loki" }), id: 3 },
         { type: "row", title: "More", panels: [{ ...panel("Nested", "rate(x[5 minutes])", undefined), id: 4 }] },
       ]),
@@ -143,13 +157,18 @@ describe("team dashboards: config", () => {
   });
 
   it("refuses, on Kubernetes only, boards too large for the grafana ConfigMap", () => {
-    const panels = Array.from({ length: 2500 }, (_, i) => ({ ...panel(`Panel ${i}`, `sum(rate(http_requests_total{route="/api/route-${i}"}[5m]))`), id: i + 1 }));
+    const panels = Array.from({ length: 2500 }, (_, i) => ({
+      ...panel(`Panel ${i}`, `sum(rate(http_requests_total{route="/api/route-${i}"}[5m]))`),
+      id: i + 1,
+    }));
     writeRepoFile("dashboards/huge.json", dashboard("Huge", panels));
     const input = { grafana: { dashboards: ["dashboards/huge.json"] } };
     const kib = Math.ceil(Buffer.byteLength(JSON.stringify(JSON.parse(dashboard("Huge", panels)), null, 2)) / 1024);
     expect(kib).toBeGreaterThan(768);
     expect(load(input).config.repositoryFiles.dashboards).toHaveLength(1);
-    expect(() => parsePlatformConfig(rawConfig({ ...baseValues("staging"), target: "kubernetes", monitoring: input }), "staging", "ballast", root)).toThrow(
+    expect(() =>
+      parsePlatformConfig(rawConfig({ ...baseValues("staging"), target: "kubernetes", monitoring: input }), "staging", "ballast", root),
+    ).toThrow(
       `ballast:monitoring.grafana.dashboards: the dashboards add up to ${kib} KiB; on Kubernetes they share the grafana ConfigMap (at most 1 MiB with Ballast's own boards), so at most 768 KiB: drop boards or their unused panels`,
     );
   });
@@ -184,7 +203,12 @@ describe("team dashboards: render", () => {
     expect(names.slice(-2)).toEqual(["ballast-logs.json", "nomosx-costs.json"]);
     const file = grafana?.configFiles.find((f) => f.name === "nomosx-costs.json");
     expect(file?.mountPath).toBe("/etc/grafana/dashboards/nomosx-costs.json");
-    const model = JSON.parse(file?.content ?? "{}") as { id: unknown; title: string; __inputs?: unknown; panels: { datasource: unknown; targets: { datasource: unknown }[] }[] };
+    const model = JSON.parse(file?.content ?? "{}") as {
+      id: unknown;
+      title: string;
+      __inputs?: unknown;
+      panels: { datasource: unknown; targets: { datasource: unknown }[] }[];
+    };
     expect(model.id).toBeNull();
     expect(model.__inputs).toBeUndefined();
     expect(model.title).toBe("NomosX - Costs");
@@ -200,10 +224,17 @@ describe("team dashboards: render", () => {
 
 describe("team alert rules: config", () => {
   it("accepts inline groups and rule files, and renders them into team.rules.yml beside Ballast's", () => {
-    writeRepoFile("alerts/quality.rules.yml", `groups:\n  - name: nomosx-quality\n    interval: 1m\n    rules:\n      - alert: TrustScoreLow\n        expr: ${rule.expr}\n`);
+    writeRepoFile(
+      "alerts/quality.rules.yml",
+      `groups:\n  - name: nomosx-quality\n    interval: 1m\n    rules:\n      - alert: TrustScoreLow\n        expr: ${rule.expr}\n`,
+    );
     writeRepoFile("alerts/quality.test.yml", "rule_files: [quality.rules.yml]\ntests: []\n");
     const { config } = load({
-      alerts: { groups: [{ name: "nomosx-pipeline", rules: [{ ...rule, alert: "WorkersIdle", annotations: { summary: "Workers idle" } }] }], ruleFiles: ["alerts/quality.rules.yml"], ruleTests: ["alerts/quality.test.yml"] },
+      alerts: {
+        groups: [{ name: "nomosx-pipeline", rules: [{ ...rule, alert: "WorkersIdle", annotations: { summary: "Workers idle" } }] }],
+        ruleFiles: ["alerts/quality.rules.yml"],
+        ruleTests: ["alerts/quality.test.yml"],
+      },
     });
     expect(config.repositoryFiles.ruleTests.map((t) => t.file)).toEqual(["alerts/quality.test.yml"]);
     const ctx = observabilityContext(config);
@@ -212,11 +243,24 @@ describe("team alert rules: config", () => {
     expect(team?.mountPath).toBe("/etc/prometheus/rules/team.rules.yml");
     expect(parse(team?.content ?? "")).toEqual({
       groups: [
-        { name: "nomosx-pipeline", rules: [{ alert: "WorkersIdle", expr: rule.expr, for: "30m", labels: { severity: "warning" }, annotations: { summary: "Workers idle" } }] },
+        {
+          name: "nomosx-pipeline",
+          rules: [
+            {
+              alert: "WorkersIdle",
+              expr: rule.expr,
+              for: "30m",
+              labels: { severity: "warning" },
+              annotations: { summary: "Workers idle" },
+            },
+          ],
+        },
         { name: "nomosx-quality", interval: "1m", rules: [{ alert: "TrustScoreLow", expr: rule.expr }] },
       ],
     });
-    const prometheusYml = parse(prometheus?.configFiles.find((f) => f.name === "prometheus.yml")?.content ?? "") as { rule_files: string[] };
+    const prometheusYml = parse(prometheus?.configFiles.find((f) => f.name === "prometheus.yml")?.content ?? "") as {
+      rule_files: string[];
+    };
     expect(prometheusYml.rule_files).toEqual(["/etc/prometheus/rules/ballast.rules.yml", "/etc/prometheus/rules/team.rules.yml"]);
   });
 
@@ -239,7 +283,13 @@ describe("team alert rules: config", () => {
     writeRepoFile("alerts/dup.rules.yml", `groups:\n  - name: nomosx\n    rules:\n      - alert: A\n        expr: up == 0\n`);
     expect(
       problems({
-        alerts: { groups: [{ name: "ballast-app", rules: [rule] }, { name: "nomosx", rules: [rule] }], ruleFiles: ["alerts/dup.rules.yml"] },
+        alerts: {
+          groups: [
+            { name: "ballast-app", rules: [rule] },
+            { name: "nomosx", rules: [rule] },
+          ],
+          ruleFiles: ["alerts/dup.rules.yml"],
+        },
       }),
     ).toEqual([
       'ballast:monitoring.alerts.groups[0].name: "ballast-app" is the name of a built-in Ballast rule group; choose another (built-in: ballast-app, ballast-llm, ballast-datastores, ballast-host, ballast-containers, ballast-platform)',
@@ -248,7 +298,10 @@ describe("team alert rules: config", () => {
   });
 
   it("refuses a bad rule inside a rule file, naming the file and the rule's path", () => {
-    writeRepoFile("alerts/bad.rules.yml", `groups:\n  - name: team\n    rules:\n      - alert: Bad Name\n        expr: "sum(x"\n        for: 5 minutes\n`);
+    writeRepoFile(
+      "alerts/bad.rules.yml",
+      `groups:\n  - name: team\n    rules:\n      - alert: Bad Name\n        expr: "sum(x"\n        for: 5 minutes\n`,
+    );
     expect(problems({ alerts: { ruleFiles: ["alerts/bad.rules.yml"] } })).toEqual([
       "ballast:monitoring.alerts.ruleFiles[0]: \"alerts/bad.rules.yml\" groups[0].rules[0].alert: must be an alert name: letters, digits and '_', not starting with a digit (e.g. TrustScoreLow)",
       'ballast:monitoring.alerts.ruleFiles[0]: "alerts/bad.rules.yml" groups[0].rules[0].expr: is not valid PromQL: "(" at position 3 is never closed',
@@ -259,7 +312,9 @@ describe("team alert rules: config", () => {
   it("refuses missing rule and test files, and files that are not what they claim", () => {
     writeRepoFile("alerts/not-rules.yml", "rules: []\n");
     writeRepoFile("alerts/not-tests.yml", "groups: []\n");
-    expect(problems({ alerts: { ruleFiles: ["alerts/missing.yml", "alerts/not-rules.yml"], ruleTests: ["alerts/not-tests.yml"] } })).toEqual([
+    expect(
+      problems({ alerts: { ruleFiles: ["alerts/missing.yml", "alerts/not-rules.yml"], ruleTests: ["alerts/not-tests.yml"] } }),
+    ).toEqual([
       `ballast:monitoring.alerts.ruleFiles[0]: file "alerts/missing.yml" does not exist (paths are relative to the project root ${root}, where Pulumi.yaml is)`,
       'ballast:monitoring.alerts.ruleFiles[1]: "alerts/not-rules.yml" is not a Prometheus rule file: it must have a "groups" list',
       'ballast:monitoring.alerts.ruleTests[0]: "alerts/not-tests.yml" is not a promtool test file: it must have a "tests" list',
@@ -272,8 +327,12 @@ describe("the error rate from one labelled requests counter", () => {
 
   it("HighErrorRate and the dashboards select the 5xx series of the requests counter", () => {
     const m = monitoring({ alerts: { metrics: { httpRequestsTotal: "nyxcore_http_requests_total", errorsTotal: labelled } } });
-    const highErrorRate = alertGroups(m, testContext("compose")).flatMap((g) => g.rules).find((r) => r.alert === "HighErrorRate");
-    expect(highErrorRate?.expr).toBe('100 * sum(rate(nyxcore_http_requests_total{status_code=~"5.."}[5m])) / sum(rate(nyxcore_http_requests_total[5m])) > 5');
+    const highErrorRate = alertGroups(m, testContext("compose"))
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === "HighErrorRate");
+    expect(highErrorRate?.expr).toBe(
+      '100 * sum(rate(nyxcore_http_requests_total{status_code=~"5.."}[5m])) / sum(rate(nyxcore_http_requests_total[5m])) > 5',
+    );
     const exprs = observabilityDashboards(m, testContext("kubernetes")).flatMap((d) => dashboardQueries(d).map((q) => q.expr));
     expect(exprs).toContain('sum(rate(nyxcore_http_requests_total{status_code=~"5.."}[5m]))');
     expect(exprs.join("\n")).not.toContain("errors_total");
@@ -281,13 +340,17 @@ describe("the error rate from one labelled requests counter", () => {
 
   it("a bare metric name still works (NomosX's errors_total)", () => {
     const rules = alertGroups(monitoring({}), testContext("compose")).flatMap((g) => g.rules);
-    expect(rules.find((r) => r.alert === "HighErrorRate")?.expr).toBe("100 * sum(rate(errors_total[5m])) / sum(rate(http_requests_total[5m])) > 5");
+    expect(rules.find((r) => r.alert === "HighErrorRate")?.expr).toBe(
+      "100 * sum(rate(errors_total[5m])) / sum(rate(http_requests_total[5m])) > 5",
+    );
   });
 
   it("refuses an unusable declaration", () => {
     const union =
       'must be a metric name such as "errors_total", or {metric, statusLabel, errorStatus} such as {metric: http_requests_total, statusLabel: status_code, errorStatus: "5.."}';
-    expect(problems({ alerts: { metrics: { errorsTotal: { metric: "nyxcore_http_requests_total", statusLabel: "status_code" } } } })).toEqual([
+    expect(
+      problems({ alerts: { metrics: { errorsTotal: { metric: "nyxcore_http_requests_total", statusLabel: "status_code" } } } }),
+    ).toEqual([
       `ballast:monitoring.alerts.metrics.errorsTotal: ${union} (got {"metric":"nyxcore_http_requests_total","statusLabel":"st...)`,
     ]);
     expect(problems({ alerts: { metrics: { errorsTotal: { ...labelled, errorStatus: '5.."' } } } })).toEqual([
@@ -301,7 +364,11 @@ describe("promqlSyntaxProblem (the config-time check)", () => {
     const m = monitoring({});
     const exprs = [
       ...alertGroups(m, testContext("compose")).flatMap((g) => g.rules.map((r) => r.expr)),
-      ...observabilityDashboards(m, testContext("compose")).flatMap((d) => dashboardQueries(d).filter((q) => q.datasource === "prometheus").map((q) => q.expr)),
+      ...observabilityDashboards(m, testContext("compose")).flatMap((d) =>
+        dashboardQueries(d)
+          .filter((q) => q.datasource === "prometheus")
+          .map((q) => q.expr),
+      ),
     ];
     expect(exprs.length).toBeGreaterThan(50);
     expect(exprs.filter((expr) => promqlSyntaxProblem(expr) !== undefined)).toEqual([]);
@@ -330,18 +397,23 @@ describe("promqlSyntaxProblem (the config-time check)", () => {
 });
 
 describe("the generated runbook", () => {
-  it.each(["compose", "kubernetes"])("lists the team's dashboards, rule groups and alerts beside Ballast's (NomosX on %s)", async (target) => {
-    const path = join(__dirname, "..", "..", "examples", "nomosx", `Pulumi.${target}.yaml`);
-    const stack = await renderStackFile(path);
-    const file = readStackFileAt(path);
-    const { config } = parsePlatformConfig(withSecretPlaceholders(file.raw).raw, file.stack, "ballast");
-    const runbook = renderRunbook(runbookInput(stack.model, config));
-    expect(runbook).toContain(
-      "Rule groups: Ballast's `ballast-app` (6), `ballast-llm` (2), `ballast-datastores` (8), `ballast-host` (2), `ballast-containers` (2), `ballast-platform` (2); " +
-        "the team's: `nomosx-pipeline` (1), `nomosx-quality` (2) (from `ballast:monitoring.alerts.groups` and `.ruleFiles`).",
-    );
-    expect(runbook).toMatch(/Dashboards \(https:\/\/grafana\.nomosx\.ai\/, folder Ballast\): `NomosX - Overview`, .*; the team's: `NomosX - Trust & Quality`, `NomosX - Costs` \(`ballast:monitoring\.grafana\.dashboards`\)\./);
-    expect(runbook).toMatch(/\| `TrustScoreLow` \| warning \| The median trust score is below 0\.6: /);
-    expect(runbook).toMatch(/\| `WorkersIdleWithBacklog` \| critical \| /);
-  });
+  it.each(["compose", "kubernetes"])(
+    "lists the team's dashboards, rule groups and alerts beside Ballast's (NomosX on %s)",
+    async (target) => {
+      const path = join(__dirname, "..", "..", "examples", "nomosx", `Pulumi.${target}.yaml`);
+      const stack = await renderStackFile(path);
+      const file = readStackFileAt(path);
+      const { config } = parsePlatformConfig(withSecretPlaceholders(file.raw).raw, file.stack, "ballast");
+      const runbook = renderRunbook(runbookInput(stack.model, config));
+      expect(runbook).toContain(
+        "Rule groups: Ballast's `ballast-app` (6), `ballast-llm` (2), `ballast-datastores` (8), `ballast-host` (2), `ballast-containers` (2), `ballast-platform` (2); " +
+          "the team's: `nomosx-pipeline` (1), `nomosx-quality` (2) (from `ballast:monitoring.alerts.groups` and `.ruleFiles`).",
+      );
+      expect(runbook).toMatch(
+        /Dashboards \(https:\/\/grafana\.nomosx\.ai\/, folder Ballast\): `NomosX - Overview`, .*; the team's: `NomosX - Trust & Quality`, `NomosX - Costs` \(`ballast:monitoring\.grafana\.dashboards`\)\./,
+      );
+      expect(runbook).toMatch(/\| `TrustScoreLow` \| warning \| The median trust score is below 0\.6: /);
+      expect(runbook).toMatch(/\| `WorkersIdleWithBacklog` \| critical \| /);
+    },
+  );
 });

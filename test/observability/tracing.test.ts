@@ -13,7 +13,8 @@ import { configFor, problemsOf } from "../fixtures/config";
 import { monitoring, targets, testContext } from "./fixtures";
 
 const byName = (specs: WorkloadSpec[]) => Object.fromEntries(specs.map((s) => [s.name, s]));
-const traced = (backend: "tempo" | "jaeger", extra: Record<string, unknown> = {}) => monitoring({ tracing: { enabled: true, backend, ...extra } });
+const traced = (backend: "tempo" | "jaeger", extra: Record<string, unknown> = {}) =>
+  monitoring({ tracing: { enabled: true, backend, ...extra } });
 
 describe("ballast:monitoring.tracing.backend", () => {
   it("defaults to Tempo; Jaeger brings its own pinned image unless the stack names one", () => {
@@ -24,8 +25,12 @@ describe("ballast:monitoring.tracing.backend", () => {
       // Badger's caches need more than Tempo's staging size (256 MiB).
       resources: { cpu: 0.25, memoryMiB: 1024 },
     });
-    expect(configFor({ monitoring: { tracing: { backend: "jaeger", resources: { cpu: 1, memory: "2Gi" } } } }).monitoring.tracing.resources).toEqual({ cpu: 1, memoryMiB: 2048 });
-    const mirrored = configFor({ monitoring: { tracing: { enabled: true, backend: "jaeger", image: "registry.example.com/jaegertracing/jaeger:2.19.0" } } });
+    expect(
+      configFor({ monitoring: { tracing: { backend: "jaeger", resources: { cpu: 1, memory: "2Gi" } } } }).monitoring.tracing.resources,
+    ).toEqual({ cpu: 1, memoryMiB: 2048 });
+    const mirrored = configFor({
+      monitoring: { tracing: { enabled: true, backend: "jaeger", image: "registry.example.com/jaegertracing/jaeger:2.19.0" } },
+    });
     expect(mirrored.monitoring.tracing.image).toBe("registry.example.com/jaegertracing/jaeger:2.19.0");
   });
 
@@ -36,9 +41,11 @@ describe("ballast:monitoring.tracing.backend", () => {
   });
 
   it("refuses Jaeger v1's all-in-one image for the Jaeger v2 config", () => {
-    expect(problemsOf({ monitoring: { tracing: { enabled: true, backend: "jaeger", image: "jaegertracing/all-in-one:1.62.0" } } })).toEqual([
-      'ballast:monitoring.tracing.image: "jaegertracing/all-in-one:1.62.0" is Jaeger v1, which cannot read the Jaeger v2 config Ballast renders; use jaegertracing/jaeger:2.x (default jaegertracing/jaeger:2.19.0)',
-    ]);
+    expect(problemsOf({ monitoring: { tracing: { enabled: true, backend: "jaeger", image: "jaegertracing/all-in-one:1.62.0" } } })).toEqual(
+      [
+        'ballast:monitoring.tracing.image: "jaegertracing/all-in-one:1.62.0" is Jaeger v1, which cannot read the Jaeger v2 config Ballast renders; use jaegertracing/jaeger:2.x (default jaegertracing/jaeger:2.19.0)',
+      ],
+    );
   });
 
   it("refuses the other backend's image, which could not read the rendered config", () => {
@@ -75,7 +82,13 @@ describe("Jaeger's config", () => {
 });
 
 describe.each(targets)("the tracing collector on %s", (target) => {
-  const ctx = testContext(target, { cronJobs: [{ name: "queue-clean" }], services: [{ name: "llm-gateway", tracing: true }, { name: "ollama", tracing: false }] });
+  const ctx = testContext(target, {
+    cronJobs: [{ name: "queue-clean" }],
+    services: [
+      { name: "llm-gateway", tracing: true },
+      { name: "ollama", tracing: false },
+    ],
+  });
 
   it("runs Jaeger instead of Tempo when the backend is jaeger, with its config, Badger volume and health probe", () => {
     const w = byName(observabilityWorkloads(traced("jaeger", { storageGiB: 20 }), ctx));
@@ -94,16 +107,19 @@ describe.each(targets)("the tracing collector on %s", (target) => {
     expect(byName(observabilityWorkloads(traced("tempo"), ctx)).jaeger).toBeUndefined();
   });
 
-  it.each(["tempo", "jaeger"] as const)("admits exactly the traced workloads on the OTLP ports, Grafana on the query port, Prometheus on metrics (%s)", (backend) => {
-    const collector = byName(observabilityWorkloads(traced(backend), ctx))[backend];
-    const reach = (peer: string) => portsReachableBy(collector, peer).map((p) => p.port);
-    const senders = ["app", "worker", "mailer", "llm-gateway", "queue-clean"];
-    expect(tracedWorkloads(ctx)).toEqual(senders);
-    for (const sender of senders) expect(reach(sender), sender).toEqual([4317, 4318]);
-    expect(reach("ollama")).toEqual([]);
-    expect(reach("grafana")).toEqual(backend === "tempo" ? [3200] : [16686]);
-    expect(reach("prometheus")).toEqual(backend === "tempo" ? [3200] : [8888]);
-  });
+  it.each(["tempo", "jaeger"] as const)(
+    "admits exactly the traced workloads on the OTLP ports, Grafana on the query port, Prometheus on metrics (%s)",
+    (backend) => {
+      const collector = byName(observabilityWorkloads(traced(backend), ctx))[backend];
+      const reach = (peer: string) => portsReachableBy(collector, peer).map((p) => p.port);
+      const senders = ["app", "worker", "mailer", "llm-gateway", "queue-clean"];
+      expect(tracedWorkloads(ctx)).toEqual(senders);
+      for (const sender of senders) expect(reach(sender), sender).toEqual([4317, 4318]);
+      expect(reach("ollama")).toEqual([]);
+      expect(reach("grafana")).toEqual(backend === "tempo" ? [3200] : [16686]);
+      expect(reach("prometheus")).toEqual(backend === "tempo" ? [3200] : [8888]);
+    },
+  );
 });
 
 describe("tracingEnv", () => {
@@ -123,7 +139,11 @@ describe("withTracingEnv: the stack's OTEL_* values are kept", () => {
   });
 
   it("keeps the stack's OTEL_SERVICE_NAME and merges its resource attributes, its own value winning on the same key", () => {
-    const env = withTracingEnv({ OTEL_SERVICE_NAME: "nexuscore", OTEL_RESOURCE_ATTRIBUTES: "service.version=1.4.2,deployment.environment=canary" }, {}, ours);
+    const env = withTracingEnv(
+      { OTEL_SERVICE_NAME: "nexuscore", OTEL_RESOURCE_ATTRIBUTES: "service.version=1.4.2,deployment.environment=canary" },
+      {},
+      ours,
+    );
     expect(env.OTEL_SERVICE_NAME).toBe("nexuscore");
     expect(env.OTEL_RESOURCE_ATTRIBUTES).toBe("service.version=1.4.2,deployment.environment=canary,service.namespace=nexuscore");
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://jaeger:4318");

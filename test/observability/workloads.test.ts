@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  monitoringFootprint,
-  monitoringSecrets,
-  observabilityWorkloads,
-  scrapedBy,
-  tracingEnv,
-} from "../../components/observability";
+import { monitoringFootprint, monitoringSecrets, observabilityWorkloads, scrapedBy, tracingEnv } from "../../components/observability";
 import { workload, type WorkloadSpec } from "../../components/spec";
 import { monitoring, targets, testContext } from "./fixtures";
 
@@ -35,7 +29,10 @@ describe("observabilityWorkloads", () => {
     const w = byName(observabilityWorkloads(monitoring({ tracing: { enabled: true } }), testContext("compose")));
     for (const name of ["prometheus", "alertmanager", "grafana", "loki", "tempo"]) {
       expect(w[name].role, name).toBe("stateful");
-      expect(w[name].volumes.some((v) => v.kind === "persistent"), name).toBe(true);
+      expect(
+        w[name].volumes.some((v) => v.kind === "persistent"),
+        name,
+      ).toBe(true);
     }
     for (const name of ["node-exporter", "cadvisor", "alloy"]) expect(w[name].role, name).toBe("agent");
     for (const name of ["postgres-exporter", "redis-exporter"]) expect(w[name].role, name).toBe("stateless");
@@ -56,7 +53,13 @@ describe("observabilityWorkloads", () => {
       }
     }
     const k8s = byName(observabilityWorkloads(monitoring(), testContext("kubernetes")));
-    expect(k8s.alloy.volumes).toContainEqual({ kind: "host", name: "pod-logs", hostPath: "/var/log/pods", mountPath: "/var/log/pods", readOnly: true });
+    expect(k8s.alloy.volumes).toContainEqual({
+      kind: "host",
+      name: "pod-logs",
+      hostPath: "/var/log/pods",
+      mountPath: "/var/log/pods",
+      readOnly: true,
+    });
     expect(k8s.alloy.security.runAsRoot).toBe(true);
     for (const target of targets) {
       const node = byName(observabilityWorkloads(monitoring(), testContext(target)))["node-exporter"];
@@ -77,12 +80,21 @@ describe("observabilityWorkloads", () => {
     expect(alloyConfig).not.toContain("docker.sock");
     const proxy = w["docker-socket-proxy"];
     expect(proxy.network.allowFrom).toEqual(["alloy", "cadvisor"]);
-    expect(proxy.security).toMatchObject({ runAsRoot: true, runAsUser: 0, addCapabilities: [], readOnlyRootFilesystem: true, privileged: false });
+    expect(proxy.security).toMatchObject({
+      runAsRoot: true,
+      runAsUser: 0,
+      addCapabilities: [],
+      readOnlyRootFilesystem: true,
+      privileged: false,
+    });
     expect(proxy.image).toBe("wollomatic/socket-proxy:1.12.2");
     // Without cAdvisor, only Alloy may connect; without both, no proxy.
     const alloyOnly = byName(observabilityWorkloads(monitoring({ cadvisor: { enabled: false } }), testContext("compose")));
     expect(alloyOnly["docker-socket-proxy"].args).toContain("-allowfrom=alloy");
-    const neither = observabilityWorkloads(monitoring({ cadvisor: { enabled: false }, alloy: { enabled: false } }), testContext("compose")).map((s) => s.name);
+    const neither = observabilityWorkloads(
+      monitoring({ cadvisor: { enabled: false }, alloy: { enabled: false } }),
+      testContext("compose"),
+    ).map((s) => s.name);
     expect(neither).not.toContain("docker-socket-proxy");
   });
 
@@ -94,11 +106,18 @@ describe("observabilityWorkloads", () => {
 
   it("makes only Grafana public, at grafana.<domain>", () => {
     for (const target of targets) {
-      const specs = observabilityWorkloads(monitoring({ tracing: { enabled: true } }), testContext(target, { tls: target === "kubernetes" }));
+      const specs = observabilityWorkloads(
+        monitoring({ tracing: { enabled: true } }),
+        testContext(target, { tls: target === "kubernetes" }),
+      );
       const publicOnes = specs.filter((s) => s.route || s.network.fromProxy);
       expect(publicOnes.map((s) => s.name)).toEqual(["grafana"]);
       expect(publicOnes[0].route).toEqual({ host: "grafana.example.com", pathPrefix: "/", port: 3000, tls: target === "kubernetes" });
-      for (const spec of specs) expect(spec.ports.every((p) => p.publish === undefined), spec.name).toBe(true);
+      for (const spec of specs)
+        expect(
+          spec.ports.every((p) => p.publish === undefined),
+          spec.name,
+        ).toBe(true);
     }
   });
 
@@ -116,8 +135,14 @@ describe("observabilityWorkloads", () => {
     }
     // Nothing but a configured Alertmanager receiver talks to the internet.
     expect(Object.values(w).filter((s) => s.network.egressInternet)).toEqual([]);
-    const slack = byName(observabilityWorkloads(monitoring({ alertmanager: { receiver: { type: "slack", channel: "#ops" } } }), testContext("compose")));
-    expect(Object.values(slack).filter((s) => s.network.egressInternet).map((s) => s.name)).toEqual(["alertmanager"]);
+    const slack = byName(
+      observabilityWorkloads(monitoring({ alertmanager: { receiver: { type: "slack", channel: "#ops" } } }), testContext("compose")),
+    );
+    expect(
+      Object.values(slack)
+        .filter((s) => s.network.egressInternet)
+        .map((s) => s.name),
+    ).toEqual(["alertmanager"]);
   });
 
   it("grants Kubernetes API access with least privilege, and none on Compose", () => {
@@ -130,8 +155,13 @@ describe("observabilityWorkloads", () => {
       ],
       kubeletPort: true,
     });
-    expect(k8s.alloy.security.kubernetesApi).toEqual({ clusterRules: [], namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }] });
-    const withApi = Object.values(k8s).filter((s) => s.security.kubernetesApi).map((s) => s.name);
+    expect(k8s.alloy.security.kubernetesApi).toEqual({
+      clusterRules: [],
+      namespacedRules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }],
+    });
+    const withApi = Object.values(k8s)
+      .filter((s) => s.security.kubernetesApi)
+      .map((s) => s.name);
     expect(withApi).toEqual(["prometheus", "alloy"]);
     for (const spec of Object.values(k8s)) {
       for (const rule of [...(spec.security.kubernetesApi?.clusterRules ?? []), ...(spec.security.kubernetesApi?.namespacedRules ?? [])]) {
@@ -142,7 +172,8 @@ describe("observabilityWorkloads", () => {
     }
     const noCadvisor = byName(observabilityWorkloads(monitoring({ cadvisor: { enabled: false } }), testContext("kubernetes")));
     expect(noCadvisor.prometheus.security.kubernetesApi?.clusterRules).toEqual([]);
-    for (const spec of observabilityWorkloads(monitoring(), testContext("compose"))) expect(spec.security.kubernetesApi, spec.name).toBeUndefined();
+    for (const spec of observabilityWorkloads(monitoring(), testContext("compose")))
+      expect(spec.security.kubernetesApi, spec.name).toBeUndefined();
   });
 
   it("sets resource limits on every container, requests at half", () => {
@@ -173,7 +204,10 @@ describe("observabilityWorkloads", () => {
     const w = byName(observabilityWorkloads(monitoring({ alertmanager: { receiver: { type: "pagerduty" } } }), testContext("compose")));
     expect(w.grafana.secretEnv).toEqual({ GF_SECURITY_ADMIN_PASSWORD: "grafana-admin-password" });
     expect(w["postgres-exporter"].secretEnv).toEqual({ DATA_SOURCE_PASS: "postgres-monitor-password" });
-    expect(w["postgres-exporter"].env).toEqual({ DATA_SOURCE_URI: "postgres:5432/nomosx?sslmode=disable", DATA_SOURCE_USER: "ballast_monitor" });
+    expect(w["postgres-exporter"].env).toEqual({
+      DATA_SOURCE_URI: "postgres:5432/nomosx?sslmode=disable",
+      DATA_SOURCE_USER: "ballast_monitor",
+    });
     expect(w["redis-exporter"].secretEnv).toEqual({ REDIS_PASSWORD: "redis-password" });
     expect(w.alertmanager.secretFiles).toEqual([{ secret: "alertmanager-receiver", mountPath: "/etc/alertmanager/secrets/receiver" }]);
     for (const spec of Object.values(w)) {
@@ -188,8 +222,15 @@ describe("observabilityWorkloads", () => {
 
   it("lists the secrets monitoring needs", () => {
     expect(monitoringSecrets(monitoring(), testContext("compose")).map((s) => s.name)).toEqual(["grafana-admin-password"]);
-    const email = monitoring({ alertmanager: { receiver: { type: "email", to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", username: "am" } } });
-    expect(monitoringSecrets(email, testContext("compose")).map((s) => s.name)).toEqual(["grafana-admin-password", "alertmanager-receiver"]);
+    const email = monitoring({
+      alertmanager: {
+        receiver: { type: "email", to: "ops@example.com", from: "am@example.com", smarthost: "smtp.example.com:587", username: "am" },
+      },
+    });
+    expect(monitoringSecrets(email, testContext("compose")).map((s) => s.name)).toEqual([
+      "grafana-admin-password",
+      "alertmanager-receiver",
+    ]);
   });
 
   it("configures Grafana: anonymous access and sign-up off, root URL on the public host", () => {
@@ -226,10 +267,24 @@ describe("observabilityWorkloads", () => {
 
 describe("scrapedBy", () => {
   const base = (name: string, metrics?: { port: number; path: string }) =>
-    workload({ name, component: "test", role: "stateless", description: name, image: "x:1", resources: { requests: { cpu: 0.1, memoryMiB: 64 }, limits: { cpu: 0.2, memoryMiB: 128 } }, metrics });
+    workload({
+      name,
+      component: "test",
+      role: "stateless",
+      description: name,
+      image: "x:1",
+      resources: { requests: { cpu: 0.1, memoryMiB: 64 }, limits: { cpu: 0.2, memoryMiB: 128 } },
+      metrics,
+    });
 
   it("lets Prometheus reach every workload with metrics, and each exporter its datastore", () => {
-    const specs = [base("app", { port: 3000, path: "/api/v1/metrics" }), base("traefik", { port: 8082, path: "/metrics" }), base("mailer"), base("postgres"), base("redis")];
+    const specs = [
+      base("app", { port: 3000, path: "/api/v1/metrics" }),
+      base("traefik", { port: 8082, path: "/metrics" }),
+      base("mailer"),
+      base("postgres"),
+      base("redis"),
+    ];
     const granted = byName(scrapedBy(specs, monitoring(), testContext("compose")));
     expect(granted.app.network.allowFrom).toEqual(["prometheus", "blackbox-exporter"]);
     expect(granted.traefik.network.allowFrom).toEqual(["prometheus"]);

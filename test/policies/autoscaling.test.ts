@@ -3,7 +3,12 @@ import { autoscalingSane } from "../../policies/autoscaling";
 import { k8sObject, validateResource } from "./harness";
 
 function hpa(spec: Record<string, unknown>, stack = "prod") {
-  return k8sObject("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "horizontalpodautoscaler-app", { metadata: { name: "app" }, spec }, stack);
+  return k8sObject(
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    "horizontalpodautoscaler-app",
+    { metadata: { name: "app" }, spec },
+    stack,
+  );
 }
 
 const cpu = (averageUtilization?: number) => ({
@@ -19,7 +24,9 @@ describe("autoscaling-sane on KEDA ScaledObjects (workers scaled on a queue)", (
   const trigger = { type: "redis", metadata: { address: "redis.nomosx.svc:6379", listName: "bull:analyst:wait", listLength: "50" } };
 
   it("passes NomosX's workers (5-20 on the queue) and needs no CPU target", async () => {
-    expect(await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 5, maxReplicaCount: 20, triggers: [trigger] }))).toEqual([]);
+    expect(await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 5, maxReplicaCount: 20, triggers: [trigger] }))).toEqual(
+      [],
+    );
   });
 
   it("reports crossed bounds and, in prod, fewer than two replicas (KEDA's default minimum is 0)", async () => {
@@ -29,7 +36,9 @@ describe("autoscaling-sane on KEDA ScaledObjects (workers scaled on a queue)", (
     expect(await validateResource(autoscalingSane, scaledObject({ maxReplicaCount: 3, triggers: [trigger] }))).toEqual([
       'ScaledObject "worker": minReplicaCount is 0 in prod; keep at least 2 so one pod failure is not an outage',
     ]);
-    expect(await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 1, maxReplicaCount: 3, triggers: [trigger] }, "staging"))).toEqual([]);
+    expect(
+      await validateResource(autoscalingSane, scaledObject({ minReplicaCount: 1, maxReplicaCount: 3, triggers: [trigger] }, "staging")),
+    ).toEqual([]);
   });
 });
 

@@ -13,10 +13,16 @@ import {
   validateStack,
 } from "./harness";
 
-const postgres = composeService({ image: "pgvector/pgvector:pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
+const postgres = composeService({
+  image: "pgvector/pgvector:pg16",
+  labels: { "ballast.component": "postgres", "ballast.role": "stateful" },
+});
 
 function service(name: string, spec: Record<string, unknown>, labels: Record<string, string> = { "app.kubernetes.io/component": name }) {
-  return k8sObject("kubernetes:core/v1:Service", `service-${name}`, { metadata: { name, labels }, spec: { selector: { "app.kubernetes.io/name": name }, ...spec } });
+  return k8sObject("kubernetes:core/v1:Service", `service-${name}`, {
+    metadata: { name, labels },
+    spec: { selector: { "app.kubernetes.io/name": name }, ...spec },
+  });
 }
 
 describe("datastores-private on Compose", () => {
@@ -24,8 +30,17 @@ describe("datastores-private on Compose", () => {
     const doc = composeDocument({
       postgres,
       redis: composeService({ image: "redis:7-alpine", labels: {} }),
-      "postgres-exporter": composeService({ image: "prometheuscommunity/postgres-exporter:v0.15.0", networks: ["edge", "internal"], labels: {} }),
-      traefik: composeService({ image: "traefik:v3.7.13", ports: ["80:8000", "443:8443"], networks: ["edge"], labels: { "ballast.component": "proxy" } }),
+      "postgres-exporter": composeService({
+        image: "prometheuscommunity/postgres-exporter:v0.15.0",
+        networks: ["edge", "internal"],
+        labels: {},
+      }),
+      traefik: composeService({
+        image: "traefik:v3.7.13",
+        ports: ["80:8000", "443:8443"],
+        networks: ["edge"],
+        labels: { "ballast.component": "proxy" },
+      }),
     });
     expect(await validateResource(datastoresPrivate, releaseCommand(doc))).toEqual([]);
   });
@@ -50,8 +65,16 @@ describe("datastores-private on Compose", () => {
 
   it("does not treat jobs that run the postgres image as datastores", async () => {
     const doc = composeDocument({
-      backup: composeService({ image: "pgvector/pgvector:pg16", networks: ["edge", "internal"], labels: { "ballast.component": "backups", "ballast.role": "job" } }),
-      "pgvector-ensure": composeService({ image: "pgvector/pgvector:pg16", networks: ["edge"], labels: { "ballast.component": "postgres", "ballast.role": "job" } }),
+      backup: composeService({
+        image: "pgvector/pgvector:pg16",
+        networks: ["edge", "internal"],
+        labels: { "ballast.component": "backups", "ballast.role": "job" },
+      }),
+      "pgvector-ensure": composeService({
+        image: "pgvector/pgvector:pg16",
+        networks: ["edge"],
+        labels: { "ballast.component": "postgres", "ballast.role": "job" },
+      }),
     });
     expect(await validateResource(datastoresPrivate, releaseCommand(doc))).toEqual([]);
   });
@@ -61,7 +84,9 @@ describe("datastores-private on Kubernetes", () => {
   it("passes ClusterIP datastore Services and public non-datastore Services", async () => {
     expect(await validateResource(datastoresPrivate, service("postgres", { type: "ClusterIP", ports: [{ port: 5432 }] }))).toEqual([]);
     expect(await validateResource(datastoresPrivate, service("redis", { ports: [{ port: 6379 }] }))).toEqual([]);
-    expect(await validateResource(datastoresPrivate, service("traefik", { type: "LoadBalancer" }, { "app.kubernetes.io/component": "proxy" }))).toEqual([]);
+    expect(
+      await validateResource(datastoresPrivate, service("traefik", { type: "LoadBalancer" }, { "app.kubernetes.io/component": "proxy" })),
+    ).toEqual([]);
   });
 
   it("reports NodePort/LoadBalancer, externalIPs and nodePorts on datastore Services", async () => {
@@ -106,7 +131,10 @@ describe("datastores-network-policy", () => {
     expect(await validateStack(datastoresNetworkPolicy, [pg, restrictive, deployment({ name: "app", component: "app" })])).toEqual([]);
     const byExpression = k8sObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np", {
       metadata: { name: "datastores", namespace: "ballast" },
-      spec: { podSelector: { matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["postgres", "redis"] }] }, ingress: [] },
+      spec: {
+        podSelector: { matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["postgres", "redis"] }] },
+        ingress: [],
+      },
     });
     expect(await validateStack(datastoresNetworkPolicy, [pg, byExpression])).toEqual([]);
   });
@@ -136,6 +164,10 @@ describe("datastores-network-policy", () => {
   });
 
   it("ignores CronJobs that use the datastore image", async () => {
-    expect(await validateStack(datastoresNetworkPolicy, [cronJob({ name: "backup", component: "backups", containers: [container({ image: "postgres:16" })] })])).toEqual([]);
+    expect(
+      await validateStack(datastoresNetworkPolicy, [
+        cronJob({ name: "backup", component: "backups", containers: [container({ image: "postgres:16" })] }),
+      ]),
+    ).toEqual([]);
   });
 });

@@ -93,7 +93,11 @@ export function stackArgs(resources: ResourceInput[], config: object = {}): Stac
 /** Runs a resource policy's validateResource(s) and returns the reported messages. */
 export async function validateResource(policy: ResourceValidationPolicy, input: ResourceInput, config: object = {}): Promise<string[]> {
   const messages: string[] = [];
-  const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
+  const validations = Array.isArray(policy.validateResource)
+    ? policy.validateResource
+    : policy.validateResource
+      ? [policy.validateResource]
+      : [];
   for (const validation of validations) {
     await validation(resourceArgs(input, config), (message) => messages.push(message));
   }
@@ -144,7 +148,11 @@ export interface PodInput {
 }
 
 function podTemplate(input: PodInput) {
-  const labels = { "app.kubernetes.io/name": input.name, ...(input.component ? { "app.kubernetes.io/component": input.component } : {}), ...input.labels };
+  const labels = {
+    "app.kubernetes.io/name": input.name,
+    ...(input.component ? { "app.kubernetes.io/component": input.component } : {}),
+    ...input.labels,
+  };
   return {
     metadata: { labels },
     spec: {
@@ -159,7 +167,11 @@ function meta(input: PodInput) {
   return {
     name: input.name,
     namespace: "ballast",
-    labels: { "app.kubernetes.io/name": input.name, ...(input.component ? { "app.kubernetes.io/component": input.component } : {}), ...input.labels },
+    labels: {
+      "app.kubernetes.io/name": input.name,
+      ...(input.component ? { "app.kubernetes.io/component": input.component } : {}),
+      ...input.labels,
+    },
   };
 }
 
@@ -224,7 +236,10 @@ export function k8sObject(type: string, name: string, props: Record<string, unkn
 // ---------- Compose builders ----------
 
 /** A compose project as the Compose target renders it (edge + internal networks). */
-export function composeDocument(services: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function composeDocument(
+  services: Record<string, Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name: "ballast",
     services,

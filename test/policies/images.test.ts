@@ -6,9 +6,18 @@ import { composeDocument, composeService, container, deployment, releaseCommand,
 
 describe("image references", () => {
   it("parses registry ports, tags and digests", () => {
-    expect(parseImageRef("localhost:5000/acme/app:1.2")).toEqual({ repository: "localhost:5000/acme/app", basename: "app", tag: "1.2", digest: undefined });
+    expect(parseImageRef("localhost:5000/acme/app:1.2")).toEqual({
+      repository: "localhost:5000/acme/app",
+      basename: "app",
+      tag: "1.2",
+      digest: undefined,
+    });
     expect(parseImageRef("gcr.io/cadvisor/cadvisor:v0.49.1").basename).toBe("cadvisor");
-    expect(parseImageRef(`redis@sha256:${"a".repeat(64)}`)).toMatchObject({ repository: "redis", tag: undefined, digest: `sha256:${"a".repeat(64)}` });
+    expect(parseImageRef(`redis@sha256:${"a".repeat(64)}`)).toMatchObject({
+      repository: "redis",
+      tag: undefined,
+      digest: `sha256:${"a".repeat(64)}`,
+    });
   });
 
   it("accepts version tags and digests, refuses latest, untagged and malformed digests", () => {
@@ -24,7 +33,13 @@ describe("image references", () => {
     for (const moving of ["pgvector/pgvector:pg16", "redis:7-alpine", "postgres:16", "traefik:v3.7", "node:lts"]) {
       expect(unpinnedReason(moving), moving).toMatch(/^uses the moving tag ".+", which the registry re-points to new builds$/);
     }
-    for (const exact of ["pgvector/pgvector:0.8.0-pg16", "redis:7.4.2-alpine", "ghcr.io/acme/app:sha-1a2b3c4", "ghcr.io/acme/app:2026-02-24", "ballast-e2e/app:v1-0123456789ab"]) {
+    for (const exact of [
+      "pgvector/pgvector:0.8.0-pg16",
+      "redis:7.4.2-alpine",
+      "ghcr.io/acme/app:sha-1a2b3c4",
+      "ghcr.io/acme/app:2026-02-24",
+      "ballast-e2e/app:v1-0123456789ab",
+    ]) {
       expect(unpinnedReason(exact), exact).toBeUndefined();
     }
   });
@@ -82,11 +97,18 @@ describe("images-pinned on Compose", () => {
       props: { service: "api", "services.api.image": new Unknown("services.api.image"), "services.api.restart": "unless-stopped" },
     };
     expect(checkImages(record)).toEqual([]);
-    expect(checkImages({ ...record, props: { service: "api", "services.api.restart": "unless-stopped" } })).toEqual(['compose service "api": has no image']);
+    expect(checkImages({ ...record, props: { service: "api", "services.api.restart": "unless-stopped" } })).toEqual([
+      'compose service "api": has no image',
+    ]);
   });
 
   it("ignores command resources whose first trigger is not a compose document", () => {
-    const other = { type: "command:local:Command", name: "other", urn: "urn:pulumi:dev::ballast::command:local:Command::other", props: { triggers: ["services are great", "x"] } };
+    const other = {
+      type: "command:local:Command",
+      name: "other",
+      urn: "urn:pulumi:dev::ballast::command:local:Command::other",
+      props: { triggers: ["services are great", "x"] },
+    };
     expect(checkImages(other)).toEqual([]);
     expect(checkImages({ ...other, props: { triggers: ["services: [broken"] } })).toEqual([]);
   });

@@ -12,16 +12,45 @@ const unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 describe("unknown values during preview", () => {
   it("turns fields that throw UnknownValueError into Unknown markers and keeps the rest", () => {
-    const props = unknownCheckingProxy({ spec: { template: { spec: { containers: [{ name: "app", image: unknownString }, { name: "side", image: "redis" }] } } } });
-    expect(() => (props as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0].image).toThrow(UnknownValueError);
+    const props = unknownCheckingProxy({
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: "app", image: unknownString },
+              { name: "side", image: "redis" },
+            ],
+          },
+        },
+      },
+    });
+    expect(
+      () => (props as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0].image,
+    ).toThrow(UnknownValueError);
     const plain = materialise(props) as { spec: { template: { spec: { containers: { image: unknown }[] } } } };
     expect(plain.spec.template.spec.containers[0].image).toBeInstanceOf(Unknown);
     expect(plain.spec.template.spec.containers[1].image).toBe("redis");
   });
 
   it("lets a policy judge the known containers while an image is still being built", () => {
-    const props = unknownCheckingProxy({ spec: { template: { spec: { containers: [{ name: "app", image: unknownString }, { name: "cache", image: "redis" }] } } } });
-    const view = viewOfArgs({ type: "kubernetes:apps/v1:Deployment", name: "app", urn: "urn:pulumi:prod::ballast::kubernetes:apps/v1:Deployment::app", props });
+    const props = unknownCheckingProxy({
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: "app", image: unknownString },
+              { name: "cache", image: "redis" },
+            ],
+          },
+        },
+      },
+    });
+    const view = viewOfArgs({
+      type: "kubernetes:apps/v1:Deployment",
+      name: "app",
+      urn: "urn:pulumi:prod::ballast::kubernetes:apps/v1:Deployment::app",
+      props,
+    });
     expect(checkImages(view)).toEqual([
       'Deployment "app" container "cache": image "redis" is not pinned (has no tag, which means "latest"); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
     ]);
@@ -52,8 +81,28 @@ describe("label selectors", () => {
     expect(selectorMatches({}, labels)).toBe(true);
     expect(selectorMatches({ matchLabels: { tier: "data" } }, labels)).toBe(true);
     expect(selectorMatches({ matchLabels: { tier: "web" } }, labels)).toBe(false);
-    expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }, { key: "tier", operator: "Exists" }] }, labels)).toBe(true);
-    expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "DoesNotExist" }, { key: "tier", operator: "In", values: ["web"] }] }, labels)).toBe(false);
+    expect(
+      selectorMatches(
+        {
+          matchExpressions: [
+            { key: "tier", operator: "NotIn", values: ["web"] },
+            { key: "tier", operator: "Exists" },
+          ],
+        },
+        labels,
+      ),
+    ).toBe(true);
+    expect(
+      selectorMatches(
+        {
+          matchExpressions: [
+            { key: "zone", operator: "DoesNotExist" },
+            { key: "tier", operator: "In", values: ["web"] },
+          ],
+        },
+        labels,
+      ),
+    ).toBe(false);
     expect(selectorMatches(undefined, labels)).toBe(false);
   });
 });

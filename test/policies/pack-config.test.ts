@@ -29,7 +29,7 @@ describe("the policy pack's files", () => {
     expect(manifest.description.length).toBeGreaterThan(20);
   });
 
-  it("has unique policy names that are not the reserved \"all\"", () => {
+  it('has unique policy names that are not the reserved "all"', () => {
     const names = ballastPolicies.map((p) => p.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).not.toContain("all");

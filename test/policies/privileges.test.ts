@@ -6,18 +6,29 @@ describe("privileges-restricted on Kubernetes", () => {
   it("lets node agents use the host, read-only", async () => {
     const nodeExporter = daemonSet({
       name: "node-exporter",
-      containers: [container({ name: "node-exporter", image: "prom/node-exporter:v1.8.0", volumeMounts: [{ name: "proc", mountPath: "/host/proc", readOnly: true }] })],
+      containers: [
+        container({
+          name: "node-exporter",
+          image: "prom/node-exporter:v1.8.0",
+          volumeMounts: [{ name: "proc", mountPath: "/host/proc", readOnly: true }],
+        }),
+      ],
       pod: { hostPID: true, hostNetwork: true, volumes: [{ name: "proc", hostPath: { path: "/proc" } }] },
     });
     expect(await validateResource(privilegesRestricted, nodeExporter)).toEqual([]);
-    const cadvisor = daemonSet({ name: "metrics", containers: [container({ name: "c", image: "gcr.io/cadvisor/cadvisor:v0.49.1", securityContext: { privileged: true } })] });
+    const cadvisor = daemonSet({
+      name: "metrics",
+      containers: [container({ name: "c", image: "gcr.io/cadvisor/cadvisor:v0.49.1", securityContext: { privileged: true } })],
+    });
     expect(await validateResource(privilegesRestricted, cadvisor)).toEqual([]);
   });
 
   it("reports host access by anything else, and read-write host mounts of agents", async () => {
     const app = deployment({
       name: "app",
-      containers: [container({ name: "app", securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] } } })],
+      containers: [
+        container({ name: "app", securityContext: { privileged: true, capabilities: { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] } } }),
+      ],
       pod: { hostPID: true, volumes: [{ name: "docker", hostPath: { path: "/var/lib/docker" } }] },
     });
     expect(await validateResource(privilegesRestricted, app)).toEqual([
@@ -44,7 +55,11 @@ describe("privileges-restricted: root only for agents and explicit opt-ins", () 
 
   it("passes non-root pods, and root only with the stack's labelled opt-in (ollama)", async () => {
     expect(await validateResource(privilegesRestricted, deployment({ name: "app", pod: { securityContext: nonRoot } }))).toEqual([]);
-    const ollama = deployment({ name: "ollama", labels: { "ballast.dev/runs-as-root": "true" }, pod: { securityContext: { runAsNonRoot: false } } });
+    const ollama = deployment({
+      name: "ollama",
+      labels: { "ballast.dev/runs-as-root": "true" },
+      pod: { securityContext: { runAsNonRoot: false } },
+    });
     expect(await validateResource(privilegesRestricted, ollama)).toEqual([]);
   });
 
@@ -53,7 +68,11 @@ describe("privileges-restricted: root only for agents and explicit opt-ins", () 
     expect(await validateResource(privilegesRestricted, unlabelled)).toEqual([
       'Deployment "ollama" container "ollama": may run as root; only the node agents (cadvisor, node-exporter, alloy) or a workload whose stack opts in (ballast:services[].runAsRoot, label ballast.dev/runs-as-root: "true") may',
     ]);
-    const uidZero = deployment({ name: "app", containers: [container({ name: "app", securityContext: { runAsUser: 0 } })], pod: { securityContext: nonRoot } });
+    const uidZero = deployment({
+      name: "app",
+      containers: [container({ name: "app", securityContext: { runAsUser: 0 } })],
+      pod: { securityContext: nonRoot },
+    });
     expect(await validateResource(privilegesRestricted, uidZero)).toHaveLength(1);
   });
 
@@ -89,20 +108,41 @@ describe("privileges-restricted on Compose", () => {
         ],
       }),
       // A dev stack's release base is wherever Pulumi runs: Traefik is known as the routes' consumer.
-      "traefik-dev": composeService({ image: "traefik:v3.7.13", user: traefikUser, volumes: [{ type: "bind", source: "/home/dev/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }] }),
+      "traefik-dev": composeService({
+        image: "traefik:v3.7.13",
+        user: traefikUser,
+        volumes: [{ type: "bind", source: "/home/dev/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }],
+      }),
       // ... also when the project is checked out in root's home (a CI job, a root shell).
-      "traefik-root": composeService({ image: "traefik:v3.7.13", user: traefikUser, volumes: [{ type: "bind", source: "/root/work/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }] }),
+      "traefik-root": composeService({
+        image: "traefik:v3.7.13",
+        user: traefikUser,
+        volumes: [{ type: "bind", source: "/root/work/ballast/.ballast/dev/routing", target: "/etc/traefik/dynamic", read_only: true }],
+      }),
       // uid 0 opens the root:docker socket with every capability dropped.
-      "docker-socket-proxy": composeService({ image: "wollomatic/socket-proxy:1.12.2", user: "0:0", networks: ["docker-api"], volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"] }),
+      "docker-socket-proxy": composeService({
+        image: "wollomatic/socket-proxy:1.12.2",
+        user: "0:0",
+        networks: ["docker-api"],
+        volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"],
+      }),
       cadvisor: composeService({ image: "gcr.io/cadvisor/cadvisor:v0.49.1", privileged: true, volumes: ["/:/rootfs:ro"] }),
-      "node-exporter": composeService({ image: "prom/node-exporter:v1.8.0", pid: "host", volumes: [{ type: "bind", source: "/proc", target: "/host/proc", read_only: true }] }),
+      "node-exporter": composeService({
+        image: "prom/node-exporter:v1.8.0",
+        pid: "host",
+        volumes: [{ type: "bind", source: "/proc", target: "/host/proc", read_only: true }],
+      }),
     });
     expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([]);
   });
 
   it("reports Traefik mounting a system path, even under root's home, unless it is a .ballast release base", async () => {
     const doc = composeDocument({
-      traefik: composeService({ image: "traefik:v3.7.13", user: "65532:65532", volumes: [{ type: "bind", source: "/root/.ssh", target: "/keys", read_only: true }] }),
+      traefik: composeService({
+        image: "traefik:v3.7.13",
+        user: "65532:65532",
+        volumes: [{ type: "bind", source: "/root/.ssh", target: "/keys", read_only: true }],
+      }),
     });
     expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([
       'compose service "traefik": bind-mounts host path /root/.ssh; host mounts are reserved for the node agents (cadvisor, node-exporter, alloy)',
@@ -140,7 +180,11 @@ describe("privileges-restricted on Compose: the Docker socket and root users", (
     const doc = composeDocument({
       cadvisor: composeService({ image: "gcr.io/cadvisor/cadvisor:v0.49.1", volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"] }),
       alloy: composeService({ image: "grafana/alloy:v1.7.1", volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"] }),
-      "docker-socket-proxy": composeService({ image: "wollomatic/socket-proxy:1.12.2", user: "0:0", volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"] }),
+      "docker-socket-proxy": composeService({
+        image: "wollomatic/socket-proxy:1.12.2",
+        user: "0:0",
+        volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro"],
+      }),
     });
     expect(await validateResource(privilegesRestricted, releaseCommand(doc))).toEqual([
       'compose service "cadvisor": mounts the Docker socket, which is root on the host; only docker-socket-proxy may',
@@ -172,7 +216,9 @@ describe("privileges-restricted on Compose: the Docker socket and root users", (
       volumes: ["traefik-acme:/volumes/traefik-acme", "backups:/volumes/backups"],
       labels: { "ballast.component": "volumes", "ballast.role": "job", "ballast.dev/prepares-volumes": "true" },
     };
-    expect(await validateResource(privilegesRestricted, releaseCommand(composeDocument({ "volume-owners": composeService(step) })))).toEqual([]);
+    expect(
+      await validateResource(privilegesRestricted, releaseCommand(composeDocument({ "volume-owners": composeService(step) }))),
+    ).toEqual([]);
     const widened = composeService({
       ...step,
       network_mode: undefined,

@@ -40,7 +40,10 @@ describe.each(["dev", "staging", "prod"] as const)("the real %s stack", (stack) 
   it("is checked at the level its pack config sets", async () => {
     // The app image turned into `latest` everywhere it is rendered (compose YAML or Deployment).
     const unpinned = await violations(stack, {}, (resources) =>
-      resources.map((r) => ({ ...r, props: JSON.parse(JSON.stringify(r.props).split("ghcr.io/acme/app:1.0.0").join("ghcr.io/acme/app:latest")) })),
+      resources.map((r) => ({
+        ...r,
+        props: JSON.parse(JSON.stringify(r.props).split("ghcr.io/acme/app:1.0.0").join("ghcr.io/acme/app:latest")),
+      })),
     );
     const images = unpinned.filter((v) => v.policy === "images-pinned");
     expect(images.length).toBeGreaterThan(0);
@@ -132,7 +135,11 @@ describe("the Compose target judged by the prod stack policies", () => {
 
 describe("deliberately bad stack configs", () => {
   it("prod: a single-replica app HPA at 95 % CPU and a literal JWT_SECRET", async () => {
-    const app = { image: "ghcr.io/acme/app:1.0.0", env: { JWT_SECRET: "hunter2" }, autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 10, cpuTargetPercent: 95 } };
+    const app = {
+      image: "ghcr.io/acme/app:1.0.0",
+      env: { JWT_SECRET: "hunter2" },
+      autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 10, cpuTargetPercent: 95 },
+    };
     const bad = await violations("prod", { "ballast:app": JSON.stringify(app) });
     expect(added(bad, baselines.get("prod") ?? [])).toEqual([
       'autoscaling-sane: HorizontalPodAutoscaler "app": minReplicas is 1 in prod; keep at least 2 so one pod failure is not an outage',
@@ -176,7 +183,11 @@ describe("deliberately bad stack configs", () => {
   });
 
   it("staging: a literal secret in the app's environment", async () => {
-    const app = { image: "ghcr.io/acme/app:1.0.0", env: { STRIPE_SECRET_KEY: "sk_live_123" }, secretEnv: { OPENAI_API_KEY: "openai-api-key" } };
+    const app = {
+      image: "ghcr.io/acme/app:1.0.0",
+      env: { STRIPE_SECRET_KEY: "sk_live_123" },
+      secretEnv: { OPENAI_API_KEY: "openai-api-key" },
+    };
     const bad = await violations("staging", { "ballast:app": JSON.stringify(app) });
     expect(added(bad, baselines.get("staging") ?? [])).toEqual([
       'secrets-by-reference: compose service "app": environment STRIPE_SECRET_KEY looks secret but has a literal value; write "${STRIPE_SECRET_KEY}" and keep the value in the release\'s .env (or use STRIPE_SECRET_KEY_FILE with a secret file)',
@@ -216,7 +227,9 @@ describe("recorded resources mutated the way a bad change would render", () => {
       const deployKey = (release?.props.connection as Record<string, unknown>).privateKey;
       expect(typeof deployKey).toBe("string");
       return resources.map((r) =>
-        r.name === "ballast-host-converge" ? { ...r, props: { ...r.props, connection: { ...(r.props.connection as Record<string, unknown>), privateKey: deployKey } } } : r,
+        r.name === "ballast-host-converge"
+          ? { ...r, props: { ...r.props, connection: { ...(r.props.connection as Record<string, unknown>), privateKey: deployKey } } }
+          : r,
       );
     });
     expect(added(bad, baselines.get("staging") ?? [])).toEqual([
@@ -271,7 +284,11 @@ describe("recorded resources mutated the way a bad change would render", () => {
     expect(messages[0]).toBe(
       'images-pinned: Deployment "worker" container "worker": image "ghcr.io/acme/app" is not pinned (has no tag, which means "latest"); pin an exact version tag (e.g. "traefik:v3.7.13") or a digest ("name@sha256:...") so restarts and rollbacks run a known image',
     );
-    expect(messages[1]).toBe('datastores-private: Service "postgres" (datastore): type NodePort exposes the datastore outside the cluster; use type ClusterIP');
-    expect(messages[2]).toMatch(/^datastores-network-policy: StatefulSet "postgres" \(datastore\): no NetworkPolicy selects its pods \(labels \{.*"app\.kubernetes\.io\/name":"postgres".*\}\); any pod in the cluster can connect/);
+    expect(messages[1]).toBe(
+      'datastores-private: Service "postgres" (datastore): type NodePort exposes the datastore outside the cluster; use type ClusterIP',
+    );
+    expect(messages[2]).toMatch(
+      /^datastores-network-policy: StatefulSet "postgres" \(datastore\): no NetworkPolicy selects its pods \(labels \{.*"app\.kubernetes\.io\/name":"postgres".*\}\); any pod in the cluster can connect/,
+    );
   });
 });

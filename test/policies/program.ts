@@ -51,12 +51,19 @@ export function unwrapSecrets(value: unknown): unknown {
 
 const settled = () => new Promise((resolve) => setTimeout(resolve, 100));
 
-export async function programResources(stack: string, overrides: Record<string, string> = {}): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
+export async function programResources(
+  stack: string,
+  overrides: Record<string, string> = {},
+): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
   return recordedResources(stack, await renderStack(stack, { ...testSshKey, ...overrides }));
 }
 
 /** A stack file anywhere (examples, fixtures) rendered as `stack`, as policy inputs. */
-export async function stackFileResources(path: string, stack: string, overrides: Record<string, string> = {}): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
+export async function stackFileResources(
+  path: string,
+  stack: string,
+  overrides: Record<string, string> = {},
+): Promise<{ resources: ResourceInput[]; rendered: RenderedStack }> {
   return recordedResources(stack, await renderStackFile(path, stack, { ...testSshKey, ...overrides }));
 }
 
@@ -75,7 +82,10 @@ async function recordedResources(stack: string, rendered: RenderedStack): Promis
   return { resources, rendered };
 }
 
-function levelOf(config: PackConfig, policy: { name: string; enforcementLevel?: EnforcementLevel }): { level: EnforcementLevel; settings: object } {
+function levelOf(
+  config: PackConfig,
+  policy: { name: string; enforcementLevel?: EnforcementLevel },
+): { level: EnforcementLevel; settings: object } {
   const entry = config[policy.name];
   const all = config.all;
   const allLevel = typeof all === "string" ? all : all?.enforcementLevel;

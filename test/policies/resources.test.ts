@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { healthChecks, resourceLimits } from "../../policies/resources";
-import { composeDocument, composeService, container, deployment, httpProbe, releaseCommand, statefulSet, validateResource } from "./harness";
+import {
+  composeDocument,
+  composeService,
+  container,
+  deployment,
+  httpProbe,
+  releaseCommand,
+  statefulSet,
+  validateResource,
+} from "./harness";
 
 describe("resource-limits", () => {
   it("passes Kubernetes containers and Compose services with CPU and memory limits", async () => {
@@ -32,13 +41,21 @@ describe("resource-limits", () => {
 
 describe("health-checks", () => {
   it("passes an app Deployment with both probes and ignores components that need none", async () => {
-    const app = deployment({ name: "app", component: "app", containers: [container({ readinessProbe: httpProbe, livenessProbe: httpProbe })] });
+    const app = deployment({
+      name: "app",
+      component: "app",
+      containers: [container({ readinessProbe: httpProbe, livenessProbe: httpProbe })],
+    });
     expect(await validateResource(healthChecks, app)).toEqual([]);
     expect(await validateResource(healthChecks, deployment({ name: "exporter", component: "observability" }))).toEqual([]);
   });
 
   it("reports a worker Deployment without probes", async () => {
-    const worker = deployment({ name: "worker", component: "workers", containers: [container({ name: "worker", readinessProbe: { exec: { command: ["true"] } } })] });
+    const worker = deployment({
+      name: "worker",
+      component: "workers",
+      containers: [container({ name: "worker", readinessProbe: { exec: { command: ["true"] } } })],
+    });
     expect(await validateResource(healthChecks, worker)).toEqual([
       'Deployment "worker" container "worker" (component "workers"): has no livenessProbe; rolling updates need readiness and liveness checks',
     ]);

@@ -3,7 +3,10 @@ import { stringify } from "yaml";
 import { routesTlsOnly } from "../../policies/routes";
 import { composeDocument, composeService, k8sObject, releaseCommand, validateResource } from "./harness";
 
-function ingress(spec: Record<string, unknown>, annotations: Record<string, string> = { "traefik.ingress.kubernetes.io/router.entrypoints": "websecure" }) {
+function ingress(
+  spec: Record<string, unknown>,
+  annotations: Record<string, string> = { "traefik.ingress.kubernetes.io/router.entrypoints": "websecure" },
+) {
   return k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app", { metadata: { name: "app", annotations }, spec });
 }
 
@@ -16,7 +19,11 @@ function routed(host: string, route: { entryPoints: string[]; tls?: { certResolv
 
 describe("routes-tls-only on Kubernetes", () => {
   it("passes an Ingress whose hosts are covered by tls (exact or wildcard) on websecure", async () => {
-    const ok = ingress({ ingressClassName: "traefik", tls: [{ hosts: ["app.example.com", "*.example.com"], secretName: "app-tls" }], rules: [rule("app.example.com"), rule("grafana.example.com")] });
+    const ok = ingress({
+      ingressClassName: "traefik",
+      tls: [{ hosts: ["app.example.com", "*.example.com"], secretName: "app-tls" }],
+      rules: [rule("app.example.com"), rule("grafana.example.com")],
+    });
     expect(await validateResource(routesTlsOnly, ok)).toEqual([]);
   });
 
@@ -75,9 +82,20 @@ describe("routes-tls-only on Traefik's routes file (Kubernetes: Ballast's Traefi
     });
 
   it("passes routers on websecure with the resolver, and ConfigMaps without routers", async () => {
-    const tls = { rule: "Host(`app.example.com`)", service: "app", entryPoints: ["websecure"], tls: { certResolver: "letsencrypt" }, middlewares: ["security-headers"] };
+    const tls = {
+      rule: "Host(`app.example.com`)",
+      service: "app",
+      entryPoints: ["websecure"],
+      tls: { certResolver: "letsencrypt" },
+      middlewares: ["security-headers"],
+    };
     expect(await validateResource(routesTlsOnly, routesMap({ app: tls }))).toEqual([]);
-    expect(await validateResource(routesTlsOnly, k8sObject("kubernetes:core/v1:ConfigMap", "configmap-x", { metadata: { name: "x" }, data: { "a.yml": "key: [" } }))).toEqual([]);
+    expect(
+      await validateResource(
+        routesTlsOnly,
+        k8sObject("kubernetes:core/v1:ConfigMap", "configmap-x", { metadata: { name: "x" }, data: { "a.yml": "key: [" } }),
+      ),
+    ).toEqual([]);
   });
 
   it("refuses a router on the web entry point without a resolver", async () => {

@@ -4,7 +4,8 @@ import { composeDocument, composeService, container, deployment, k8sObject, rele
 
 describe("secret-looking names", () => {
   it("match *PASSWORD, *SECRET, *TOKEN and *_KEY, not *_FILE or plain names", () => {
-    for (const name of ["POSTGRES_PASSWORD", "AUTH_SECRET", "GITHUB_TOKEN", "ENCRYPTION_KEY", "OPENAI_API_KEY", "jwt_secret"]) expect(isSecretName(name, secretsDefaults)).toBe(true);
+    for (const name of ["POSTGRES_PASSWORD", "AUTH_SECRET", "GITHUB_TOKEN", "ENCRYPTION_KEY", "OPENAI_API_KEY", "jwt_secret"])
+      expect(isSecretName(name, secretsDefaults)).toBe(true);
     for (const name of ["POSTGRES_PASSWORD_FILE", "NODE_ENV", "MONKEY", "PORT"]) expect(isSecretName(name, secretsDefaults)).toBe(false);
     expect(isSecretName("STRIPE_PUBLISHABLE_KEY", { ...secretsDefaults, allowNames: ["STRIPE_PUBLISHABLE_KEY"] })).toBe(false);
   });
@@ -49,7 +50,10 @@ describe("secrets-by-reference on Kubernetes", () => {
   });
 
   it("reports secret-looking ConfigMap keys", async () => {
-    const cm = k8sObject("kubernetes:core/v1:ConfigMap", "configmap-app", { metadata: { name: "app-config" }, data: { "prometheus.yml": "x", STRIPE_SECRET: "sk_live" } });
+    const cm = k8sObject("kubernetes:core/v1:ConfigMap", "configmap-app", {
+      metadata: { name: "app-config" },
+      data: { "prometheus.yml": "x", STRIPE_SECRET: "sk_live" },
+    });
     expect(await validateResource(secretsByReference, cm)).toEqual([
       'ConfigMap "app-config": key "STRIPE_SECRET" looks like a secret; ConfigMaps are not encrypted or access-restricted, put it in a Secret',
     ]);
@@ -59,7 +63,9 @@ describe("secrets-by-reference on Kubernetes", () => {
 describe("secrets-by-reference on Compose", () => {
   it("passes ${VAR} interpolations, pass-through variables and *_FILE variants", async () => {
     const doc = composeDocument({
-      app: composeService({ environment: { ENCRYPTION_KEY: "${ENCRYPTION_KEY:?secret missing}", AUTH_SECRET: "${AUTH_SECRET}", PORT: "3000" } }),
+      app: composeService({
+        environment: { ENCRYPTION_KEY: "${ENCRYPTION_KEY:?secret missing}", AUTH_SECRET: "${AUTH_SECRET}", PORT: "3000" },
+      }),
       postgres: composeService({ environment: ["POSTGRES_PASSWORD_FILE=/run/secrets/postgres-password", "GITHUB_TOKEN"] }),
     });
     expect(await validateResource(secretsByReference, releaseCommand(doc))).toEqual([]);

@@ -38,13 +38,30 @@ describe("ssh-bootstrap-key-separate", () => {
   const deployKey = "-----BEGIN OPENSSH PRIVATE KEY-----\ndeploy\n-----END OPENSSH PRIVATE KEY-----";
   const bootstrapKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nbootstrap\n-----END OPENSSH PRIVATE KEY-----";
   const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBallastHostKey";
-  const login = (user: string, privateKey?: string) => ({ host: "203.0.113.10", port: 22, user, hostKey, ...(privateKey ? { privateKey } : {}) });
+  const login = (user: string, privateKey?: string) => ({
+    host: "203.0.113.10",
+    port: 22,
+    user,
+    hostKey,
+    ...(privateKey ? { privateKey } : {}),
+  });
   const stackOf = (stack: string, bootstrapUser: string, bootstrapKeyValue?: string, releaseKey: string | undefined = deployKey) => [
     releaseCommand(doc, { stack, connection: login("deploy", releaseKey) }),
-    { type: "command:remote:Command", name: "ballast-host-bootstrap", stack, props: { create: "bash -s", connection: login("root", bootstrapKeyValue) } },
-    { type: "command:remote:Command", name: "ballast-host-converge", stack, props: { create: "sudo -n bash -s", connection: login(bootstrapUser, bootstrapKeyValue) } },
+    {
+      type: "command:remote:Command",
+      name: "ballast-host-bootstrap",
+      stack,
+      props: { create: "bash -s", connection: login("root", bootstrapKeyValue) },
+    },
+    {
+      type: "command:remote:Command",
+      name: "ballast-host-converge",
+      stack,
+      props: { create: "sudo -n bash -s", connection: login(bootstrapUser, bootstrapKeyValue) },
+    },
   ];
-  const messages = async (resources: ReturnType<typeof stackOf>, config: object = {}) => (await validateStack(sshBootstrapKeySeparate, resources, config)).map((v) => v.message);
+  const messages = async (resources: ReturnType<typeof stackOf>, config: object = {}) =>
+    (await validateStack(sshBootstrapKeySeparate, resources, config)).map((v) => v.message);
 
   it("passes a bootstrap with its own key and user, and a stack whose keys come from the SSH agent", async () => {
     expect(await messages(stackOf("prod", "ballast-admin", bootstrapKey))).toEqual([]);

@@ -1,10 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { flattenDocument } from "../../components/targets/compose/record-shape";
 import { prodBackupsScheduled, prodLogAnonymisation } from "../../policies/stack";
-import { composeDocument, composeService, container, cronJob, daemonSet, k8sObject, releaseCommand, statefulSet, validateStack, type ResourceInput } from "./harness";
+import {
+  composeDocument,
+  composeService,
+  container,
+  cronJob,
+  daemonSet,
+  k8sObject,
+  releaseCommand,
+  statefulSet,
+  validateStack,
+  type ResourceInput,
+} from "./harness";
 
 const postgres = statefulSet({ name: "postgres", component: "postgres", containers: [container({ image: "pgvector/pgvector:pg16" })] });
-const alloyLabelled = daemonSet({ name: "alloy", component: "observability", labels: { "ballast.log-anonymisation": "on" }, containers: [container({ image: "grafana/alloy:v1.7.1" })] });
+const alloyLabelled = daemonSet({
+  name: "alloy",
+  component: "observability",
+  labels: { "ballast.log-anonymisation": "on" },
+  containers: [container({ image: "grafana/alloy:v1.7.1" })],
+});
 
 function onStack(resources: ResourceInput[], stack: string): ResourceInput[] {
   return resources.map((r) => ({ ...r, stack }));
@@ -12,7 +28,9 @@ function onStack(resources: ResourceInput[], stack: string): ResourceInput[] {
 
 describe("prod-backups-scheduled", () => {
   it("passes a prod stack with a scheduled backup CronJob, and any stack outside prod", async () => {
-    expect(await validateStack(prodBackupsScheduled, [postgres, cronJob({ name: "backup", component: "backups", schedule: "15 3 * * *" })])).toEqual([]);
+    expect(
+      await validateStack(prodBackupsScheduled, [postgres, cronJob({ name: "backup", component: "backups", schedule: "15 3 * * *" })]),
+    ).toEqual([]);
     expect(await validateStack(prodBackupsScheduled, onStack([postgres], "staging"))).toEqual([]);
   });
 
@@ -32,9 +50,17 @@ describe("prod-backups-scheduled", () => {
   });
 
   it("accepts a Compose backup job the host's cron runs, and reports one without a schedule", async () => {
-    const pg = composeService({ image: "pgvector/pgvector:0.8.0-pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
+    const pg = composeService({
+      image: "pgvector/pgvector:0.8.0-pg16",
+      labels: { "ballast.component": "postgres", "ballast.role": "stateful" },
+    });
     const backup = (extra: Record<string, unknown>) =>
-      composeService({ image: "pgvector/pgvector:0.8.0-pg16", profiles: ["jobs"], labels: { "ballast.component": "backups", "ballast.role": "job" }, ...extra });
+      composeService({
+        image: "pgvector/pgvector:0.8.0-pg16",
+        profiles: ["jobs"],
+        labels: { "ballast.component": "backups", "ballast.role": "job" },
+        ...extra,
+      });
     const ok = releaseCommand(composeDocument({ postgres: pg, backup: backup({ "x-ballast-schedule": "15 3 * * *" }) }), { stack: "prod" });
     expect(await validateStack(prodBackupsScheduled, [ok])).toEqual([]);
     const unscheduled = releaseCommand(composeDocument({ postgres: pg, backup: backup({}) }), { stack: "prod" });
@@ -50,8 +76,15 @@ describe("prod-backups-scheduled", () => {
       stack: "prod",
       props: { service: name, ...flattenDocument({ name: "ballast", services: { [name]: service }, networks: {} }) },
     });
-    const pg = composeService({ image: "pgvector/pgvector:0.8.0-pg16", labels: { "ballast.component": "postgres", "ballast.role": "stateful" } });
-    const backup = composeService({ profiles: ["jobs"], labels: { "ballast.component": "backups", "ballast.role": "job" }, "x-ballast-schedule": "15 3 * * *" });
+    const pg = composeService({
+      image: "pgvector/pgvector:0.8.0-pg16",
+      labels: { "ballast.component": "postgres", "ballast.role": "stateful" },
+    });
+    const backup = composeService({
+      profiles: ["jobs"],
+      labels: { "ballast.component": "backups", "ballast.role": "job" },
+      "x-ballast-schedule": "15 3 * * *",
+    });
     expect(await validateStack(prodBackupsScheduled, [record("postgres", pg), record("backup", backup)])).toEqual([]);
     expect(await validateStack(prodBackupsScheduled, [record("postgres", pg)])).toHaveLength(1);
   });
@@ -65,10 +98,14 @@ describe("prod-backups-scheduled", () => {
 describe("prod-log-anonymisation", () => {
   it("passes a labelled Alloy, or one whose ConfigMap holds the anonymisation marker", async () => {
     expect(await validateStack(prodLogAnonymisation, [postgres, alloyLabelled])).toEqual([]);
-    const alloy = daemonSet({ name: "alloy", containers: [container({ image: "grafana/alloy:v1.7.1" })], pod: { volumes: [{ name: "config", configMap: { name: "alloy-config" } }] } });
+    const alloy = daemonSet({
+      name: "alloy",
+      containers: [container({ image: "grafana/alloy:v1.7.1" })],
+      pod: { volumes: [{ name: "config", configMap: { name: "alloy-config" } }] },
+    });
     const config = k8sObject("kubernetes:core/v1:ConfigMap", "configmap-alloy-config", {
       metadata: { name: "alloy-config" },
-      data: { "config.alloy": "// ballast:anonymise-client-ips\nloki.process \"anonymise\" {}\n" },
+      data: { "config.alloy": '// ballast:anonymise-client-ips\nloki.process "anonymise" {}\n' },
     });
     expect(await validateStack(prodLogAnonymisation, [alloy, config])).toEqual([]);
     // The comment the observability renderer puts above its IPv4 anonymisation stage counts too.

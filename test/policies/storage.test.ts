@@ -14,7 +14,10 @@ describe("storage-retained on Kubernetes", () => {
   });
 
   it("reports whenDeleted Delete or unset, and a missing protect", async () => {
-    const deleting = statefulSet({ name: "loki", spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete" } } }, { protect: false });
+    const deleting = statefulSet(
+      { name: "loki", spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete" } } },
+      { protect: false },
+    );
     expect(await validateResource(storageRetained, deleting)).toEqual([
       'StatefulSet "loki": persistentVolumeClaimRetentionPolicy.whenDeleted is "Delete"; set it to "Retain" so deleting the StatefulSet keeps its volumes',
       'StatefulSet "loki": is not protected; set the resource option protect: true so a destroy or replacement cannot delete the data',
@@ -37,7 +40,11 @@ describe("storage-retained on Kubernetes", () => {
 });
 
 describe("storage-retained on Compose", () => {
-  const postgres = composeService({ image: "pgvector/pgvector:pg16", labels: { "ballast.component": "postgres" }, volumes: ["postgres-data:/var/lib/postgresql/data"] });
+  const postgres = composeService({
+    image: "pgvector/pgvector:pg16",
+    labels: { "ballast.component": "postgres" },
+    volumes: ["postgres-data:/var/lib/postgresql/data"],
+  });
 
   it("passes external datastore volumes", async () => {
     const doc = composeDocument({ postgres }, { volumes: { "postgres-data": { external: true, name: "ballast_postgres-data" } } });

@@ -151,15 +151,21 @@ describe("the release command over SSH", () => {
     const document = compose.renderComposeProject(model, sshConfig).document;
     const app = records.find((r) => r.name === "ballast-app")!;
     expect(app.inputs.service).toBe("app");
-    const sliceOf = (inputs: Record<string, unknown>) => unflattenDocument(Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "service")));
-    expect(sliceOf(app.inputs)).toEqual({ name: "ballast", services: { app: document.services.app }, networks: { edge: document.networks.edge, internal: document.networks.internal, datastores: document.networks.datastores } });
+    const sliceOf = (inputs: Record<string, unknown>) =>
+      unflattenDocument(Object.fromEntries(Object.entries(inputs).filter(([key]) => key !== "service")));
+    expect(sliceOf(app.inputs)).toEqual({
+      name: "ballast",
+      services: { app: document.services.app },
+      networks: { edge: document.networks.edge, internal: document.networks.internal, datastores: document.networks.datastores },
+    });
     // One property per leaf: a one-line change in the declaration is one property in the preview.
     expect(app.inputs["services.app.image"]).toBe(document.services.app.image);
     expect(app.inputs["services.app.deploy.replicas"]).toBe(document.services.app.deploy?.replicas);
     for (const value of Object.values(app.inputs)) expect(["string", "number", "boolean"]).toContain(typeof value);
     const postgres = records.find((r) => r.name === "ballast-postgres")!;
     expect(sliceOf(postgres.inputs).volumes).toEqual({ "postgres-data": document.volumes!["postgres-data"] });
-    for (const record of records) for (const value of Object.values(fixtureSecretValues)) expect(JSON.stringify(record.inputs)).not.toContain(value);
+    for (const record of records)
+      for (const value of Object.values(fixtureSecretValues)) expect(JSON.stringify(record.inputs)).not.toContain(value);
   });
 
   it("runs one short command on create: bash reading deploy.sh and then the bundle, .env included, from a secret stdin", async () => {
@@ -177,7 +183,9 @@ describe("the release command over SSH", () => {
     const env = bundle.files.find((f) => f.path === ".env");
     expect(env?.mode).toBe(0o600);
     expect(env?.content).toContain(`POSTGRES_PASSWORD='${fixtureSecretValues["postgres-password"]}'`);
-    expect(bundle.files.map((f) => f.path)).toEqual(expect.arrayContaining(["docker-compose.yml", "routing/routers.yml", "destroy.sh", "maintenance.sh"]));
+    expect(bundle.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(["docker-compose.yml", "routing/routers.yml", "destroy.sh", "maintenance.sh"]),
+    );
     for (const value of Object.values(fixtureSecretValues)) expect(script).not.toContain(value);
   });
 
@@ -188,7 +196,9 @@ describe("the release command over SSH", () => {
       `test ! -f '/opt/ballast/.ballast/destroy.sh' || bash --noprofile --norc '/opt/ballast/.ballast/destroy.sh' '${triggers[0]}'`,
     );
     const destroyOf = (inputs: Record<string, unknown>) =>
-      decodeBundle(String(unwrap(inputs.stdin)).slice(String(unwrap(inputs.stdin)).indexOf("ballast-bundle 1 "))).files.find((f) => f.path === "destroy.sh")?.content ?? "";
+      decodeBundle(String(unwrap(inputs.stdin)).slice(String(unwrap(inputs.stdin)).indexOf("ballast-bundle 1 "))).files.find(
+        (f) => f.path === "destroy.sh",
+      )?.content ?? "";
     expect(destroyOf(release.inputs)).toContain("readonly ALLOW_DATA_LOSS=0");
     registered.length = 0;
     const { release: lossy } = await deploy(fixtureModel({ allowDataLoss: true }));
@@ -259,7 +269,9 @@ describe("releaseCommandArgs and applyRelease", () => {
     expect(await pulumi.isSecret(args.stdin)).toBe(true);
     expect(await pulumi.isSecret(args.connection?.privateKey as pulumi.Output<string>)).toBe(true);
     expect(args.create).toBe("bash --noprofile --norc -s");
-    expect(await resolved(args.delete)).toBe(`test ! -f '/opt/ballast/.ballast/destroy.sh' || bash --noprofile --norc '/opt/ballast/.ballast/destroy.sh' '${"a".repeat(64)}'`);
+    expect(await resolved(args.delete)).toBe(
+      `test ! -f '/opt/ballast/.ballast/destroy.sh' || bash --noprofile --norc '/opt/ballast/.ballast/destroy.sh' '${"a".repeat(64)}'`,
+    );
   });
 
   it("leaves hostKey out when none is configured and refuses ssh mode without connection settings", () => {
@@ -307,7 +319,12 @@ describe("the host bootstrap over SSH: its own key, root once, then the admin us
     const { first, converge, release } = await bootstrapDeploy();
     expect(unwrap(first.inputs.connection)).toMatchObject({ host: "203.0.113.10", user: "root", hostKey, privateKey: bootstrapKey });
     expect(first.inputs.create).toBe("bash -s");
-    expect(unwrap(converge.inputs.connection)).toMatchObject({ host: "203.0.113.10", user: "ballast-admin", hostKey, privateKey: bootstrapKey });
+    expect(unwrap(converge.inputs.connection)).toMatchObject({
+      host: "203.0.113.10",
+      user: "ballast-admin",
+      hostKey,
+      privateKey: bootstrapKey,
+    });
     expect(converge.inputs.create).toBe("sudo -n bash -s");
     expect(unwrap(release.inputs.connection)).toMatchObject({ user: "deploy", privateKey: deployKey });
   });
@@ -318,6 +335,8 @@ describe("the host bootstrap over SSH: its own key, root once, then the admin us
     expect(args.firstContact.triggers).toEqual(["203.0.113.10", "22", "root"]);
     expect(next.firstContact.triggers).toEqual(args.firstContact.triggers);
     expect(next.converge.triggers).not.toEqual(args.converge.triggers);
-    expect(bootstrapHost.hostBootstrapArgs({ ...sshConfig, bootstrap: { ...sshConfig.bootstrap, user: "ubuntu" } }, "s").firstContact.create).toBe("sudo -n bash -s");
+    expect(
+      bootstrapHost.hostBootstrapArgs({ ...sshConfig, bootstrap: { ...sshConfig.bootstrap, user: "ubuntu" } }, "s").firstContact.create,
+    ).toBe("sudo -n bash -s");
   });
 });

@@ -144,7 +144,9 @@ describe("compose-spec validity", () => {
   it("names the project and renders one service per workload (scheduled jobs run from the host's cron, no scheduler service)", () => {
     const document = render();
     expect(document.name).toBe("ballast");
-    expect(Object.keys(document.services).sort()).toEqual(["app", "cron-cleanup", "node-exporter", "postgres", "redis", "traefik", "worker"].sort());
+    expect(Object.keys(document.services).sort()).toEqual(
+      ["app", "cron-cleanup", "node-exporter", "postgres", "redis", "traefik", "worker"].sort(),
+    );
   });
 });
 
@@ -190,7 +192,15 @@ describe("PID limits", () => {
     const document = render();
     const limits = Object.fromEntries(Object.entries(document.services).map(([name, s]) => [name, s.deploy.resources.limits.pids]));
     // The fixture's Traefik is stateless (the stack's own is stateful: 1024).
-    expect(limits).toEqual({ app: 2048, "cron-cleanup": 2048, "node-exporter": 512, postgres: 1024, redis: 1024, traefik: 512, worker: 2048 });
+    expect(limits).toEqual({
+      app: 2048,
+      "cron-cleanup": 2048,
+      "node-exporter": 512,
+      postgres: 1024,
+      redis: 1024,
+      traefik: 512,
+      worker: 2048,
+    });
     const model = withWorkload(fixtureModel(), "postgres", (w) => ({ ...w, pidsLimit: 2256 }));
     expect(service(render(model), "postgres").deploy.resources.limits.pids).toBe(2256);
     // Compose refuses pids_limit beside deploy limits ("can't set distinct values"): never both.
@@ -201,16 +211,28 @@ describe("PID limits", () => {
 describe("ports and networks", () => {
   it("only the proxy publishes ports", () => {
     const document = render();
-    const publishing = Object.entries(document.services).filter(([, s]) => s.ports !== undefined).map(([name]) => name);
+    const publishing = Object.entries(document.services)
+      .filter(([, s]) => s.ports !== undefined)
+      .map(([name]) => name);
     expect(publishing).toEqual(["traefik"]);
     // The API port deploy.sh confirms switches on is published on loopback only.
     expect(service(document, "traefik").ports).toEqual(["80:80", "443:443", "127.0.0.1:8099:8099"]);
-    expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain("    ports:\n      - '80:80'\n      - '443:443'\n      - '127.0.0.1:8099:8099'\n");
+    expect(renderComposeProject(fixtureModel(), sshConfig).yaml).toContain(
+      "    ports:\n      - '80:80'\n      - '443:443'\n      - '127.0.0.1:8099:8099'\n",
+    );
   });
 
   it("binds the published ports to one address when the proxy has one (IPv6 in brackets), and says nothing of every interface", () => {
-    expect(service(render(withBindAddress("127.0.0.1")), "traefik").ports).toEqual(["127.0.0.1:80:80", "127.0.0.1:443:443", "127.0.0.1:8099:8099"]);
-    expect(service(render(withBindAddress("2001:db8::7")), "traefik").ports).toEqual(["[2001:db8::7]:80:80", "[2001:db8::7]:443:443", "[2001:db8::7]:8099:8099"]);
+    expect(service(render(withBindAddress("127.0.0.1")), "traefik").ports).toEqual([
+      "127.0.0.1:80:80",
+      "127.0.0.1:443:443",
+      "127.0.0.1:8099:8099",
+    ]);
+    expect(service(render(withBindAddress("2001:db8::7")), "traefik").ports).toEqual([
+      "[2001:db8::7]:80:80",
+      "[2001:db8::7]:443:443",
+      "[2001:db8::7]:8099:8099",
+    ]);
     const yaml = renderComposeProject(withBindAddress("127.0.0.1"), sshConfig).yaml;
     expect(yaml).toContain("    ports:\n      - '127.0.0.1:80:80'\n");
     expect(yaml).not.toContain("listens on every interface");
@@ -218,7 +240,10 @@ describe("ports and networks", () => {
   });
 
   it("refuses a datastore that publishes a port, and any other non-proxy publisher", () => {
-    const pgPublishing = withWorkload(fixtureModel(), "postgres", (w) => ({ ...w, ports: [{ name: "postgres", port: 5432, publish: 5432 }] }));
+    const pgPublishing = withWorkload(fixtureModel(), "postgres", (w) => ({
+      ...w,
+      ports: [{ name: "postgres", port: 5432, publish: 5432 }],
+    }));
     expect(() => render(pgPublishing)).toThrow(/postgres is a datastore and must never publish a port/);
     const appPublishing = withWorkload(fixtureModel(), "app", (w) => ({ ...w, ports: [{ name: "http", port: 3000, publish: 3000 }] }));
     expect(() => render(appPublishing)).toThrow(/app publishes a port; only the proxy publishes ports/);
@@ -274,7 +299,16 @@ describe("ports and networks", () => {
       ports: [{ name: "docker-api", port: 2375 }],
       volumes: [{ kind: "docker-socket", name: "docker-socket", mountPath: "/var/run/docker.sock", readOnly: true }],
       network: { fromProxy: false, allowFrom: ["node-exporter"], egressInternet: false },
-      security: { readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: true, runAsUser: 0, runAsGroup: 0, privileged: false, hostPid: false, hostNetwork: false },
+      security: {
+        readOnlyRootFilesystem: true,
+        addCapabilities: [],
+        runAsRoot: true,
+        runAsUser: 0,
+        runAsGroup: 0,
+        privileged: false,
+        hostPid: false,
+        hostNetwork: false,
+      },
     });
     const step = workload({
       name: "volume-owners",
@@ -324,13 +358,10 @@ describe("the network-joining rule", () => {
 
   it("leaves flows that already share a network alone and prefers internal when it must add one", () => {
     const base = networksOf({ traefik: ["edge"], app: ["edge", "internal"], vault: ["internal"] });
-    const joined = joinNetworksForFlows(
-      base,
-      [
-        { from: "traefik", to: "app" },
-        { from: "traefik", to: "vault" },
-      ],
-    );
+    const joined = joinNetworksForFlows(base, [
+      { from: "traefik", to: "app" },
+      { from: "traefik", to: "vault" },
+    ]);
     expect([...(joined.get("traefik") ?? [])].sort()).toEqual(["edge", "internal"]);
     expect([...(joined.get("app") ?? [])].sort()).toEqual(["edge", "internal"]);
   });
@@ -348,7 +379,10 @@ describe("the network-joining rule", () => {
 
   it("a workload that no datastore lists never joins datastores", () => {
     const networks = assignNetworks(fixtureModel().workloads);
-    const onDatastores = [...networks].filter(([, n]) => n.includes("datastores")).map(([name]) => name).sort();
+    const onDatastores = [...networks]
+      .filter(([, n]) => n.includes("datastores"))
+      .map(([name]) => name)
+      .sort();
     expect(onDatastores).toEqual(["app", "cron-cleanup", "postgres", "redis", "worker"]);
   });
 
@@ -374,7 +408,12 @@ describe("volumes", () => {
     expect(service(document, "app").tmpfs).toEqual(["/tmp:size=256m"]);
     expect(service(document, "postgres").tmpfs).toEqual(["/var/run/postgresql:size=64m"]);
     expect(service(document, "node-exporter").volumes).toEqual([{ type: "bind", source: "/", target: "/host", read_only: true }]);
-    expect(service(document, "traefik").volumes).toContainEqual({ type: "bind", source: "/opt/ballast/routing", target: "/etc/traefik/dynamic", read_only: true });
+    expect(service(document, "traefik").volumes).toContainEqual({
+      type: "bind",
+      source: "/opt/ballast/routing",
+      target: "/etc/traefik/dynamic",
+      read_only: true,
+    });
     const withSocket = Object.entries(document.services)
       .filter(([, s]) => (s.volumes ?? []).some((v) => typeof v === "string" && v.startsWith("/var/run/docker.sock:")))
       .map(([name]) => name);
@@ -463,7 +502,9 @@ describe("health checks and dependencies", () => {
     const unknown = withWorkload(fixtureModel(), "app", (w) => ({ ...w, dependsOn: ["nope"] }));
     expect(() => render(unknown)).toThrow(/app depends on nope, which is not in the stack/);
     const onJob = withWorkload(fixtureModel(), "app", (w) => ({ ...w, dependsOn: ["cron-cleanup"] }));
-    expect(() => render(onJob)).toThrow(/app depends on cron-cleanup, a scheduled job \(.*\); only services and one-shot steps can be waited for/);
+    expect(() => render(onJob)).toThrow(
+      /app depends on cron-cleanup, a scheduled job \(.*\); only services and one-shot steps can be waited for/,
+    );
   });
 
   it("waits for one-shot steps (migration, pgvector ensure) to complete successfully; they run on up, not from the scheduler", () => {
@@ -477,7 +518,10 @@ describe("health checks and dependencies", () => {
       resources: { requests: { cpu: 0.25, memoryMiB: 256 }, limits: { cpu: 0.5, memoryMiB: 512 } },
       jobTimeoutSeconds: 600,
     });
-    const model = withWorkload({ ...fixtureModel(), workloads: [...fixtureModel().workloads, migrate] }, "app", (w) => ({ ...w, dependsOn: [...w.dependsOn, "migrate"] }));
+    const model = withWorkload({ ...fixtureModel(), workloads: [...fixtureModel().workloads, migrate] }, "app", (w) => ({
+      ...w,
+      dependsOn: [...w.dependsOn, "migrate"],
+    }));
     const project = render(model);
     expect(service(project, "app").depends_on?.migrate).toEqual({ condition: "service_completed_successfully" });
     expect(service(project, "migrate").profiles).toBeUndefined();
@@ -536,7 +580,11 @@ describe("runtime settings and hardening", () => {
   });
 
   it("uses minReplicas for autoscaled services (Compose has no autoscaler) and 1 for publishers", () => {
-    const model = withWorkload(fixtureModel(), "worker", (w) => ({ ...w, replicas: 9, autoscaling: { minReplicas: 2, maxReplicas: 20, cpuTargetPercent: 80 } }));
+    const model = withWorkload(fixtureModel(), "worker", (w) => ({
+      ...w,
+      replicas: 9,
+      autoscaling: { minReplicas: 2, maxReplicas: 20, cpuTargetPercent: 80 },
+    }));
     expect(service(render(model), "worker").deploy.replicas).toBe(2);
     const proxy = withWorkload(fixtureModel(), "traefik", (w) => ({ ...w, replicas: 3 }));
     expect(service(render(proxy), "traefik").deploy.replicas).toBe(1);
@@ -577,11 +625,18 @@ describe("Traefik routes (file provider)", () => {
   });
 
   it("uses the web entrypoint and no certificate on dev", () => {
-    expect(routers(fixtureModel({ tls: false })).http.routers.app).toEqual({ rule: "Host(`app.example.com`)", service: "app", entryPoints: ["web"] });
+    expect(routers(fixtureModel({ tls: false })).http.routers.app).toEqual({
+      rule: "Host(`app.example.com`)",
+      service: "app",
+      entryPoints: ["web"],
+    });
   });
 
   it("adds PathPrefix for routes below /", () => {
-    const model = withWorkload(fixtureModel(), "app", (w) => ({ ...w, route: { host: "example.com", pathPrefix: "/api", port: 3000, tls: true } }));
+    const model = withWorkload(fixtureModel(), "app", (w) => ({
+      ...w,
+      route: { host: "example.com", pathPrefix: "/api", port: 3000, tls: true },
+    }));
     expect(routers(model).http.routers.app.rule).toBe("Host(`example.com`) && PathPrefix(`/api`)");
   });
 
@@ -599,13 +654,18 @@ describe("Traefik routes (file provider)", () => {
       route: { host: "grafana.example.com", pathPrefix: "/", port: 3000, tls: true },
     });
     expect(routers({ ...fixtureModel(), workloads: [...fixtureModel().workloads, grafana] }).http.services).toEqual({
-      grafana: { loadBalancer: { servers: [{ url: "http://grafana:3000" }], healthCheck: { path: "/api/health", interval: "5s", timeout: "5s" } } },
+      grafana: {
+        loadBalancer: { servers: [{ url: "http://grafana:3000" }], healthCheck: { path: "/api/health", interval: "5s", timeout: "5s" } },
+      },
     });
   });
 
   it("no service carries Traefik labels: routes live in files, not on containers", () => {
     for (const [name, svc] of Object.entries(render().services)) {
-      expect(Object.keys(svc.labels ?? {}).filter((k) => k.startsWith("traefik.")), name).toEqual([]);
+      expect(
+        Object.keys(svc.labels ?? {}).filter((k) => k.startsWith("traefik.")),
+        name,
+      ).toEqual([]);
     }
   });
 });
@@ -689,7 +749,12 @@ describe("cron", () => {
   });
 
   it("adds the maintenance prune on its schedule", () => {
-    const crontab = renderCrontab([], { project: "ballast", releaseBase: "/opt/ballast", composeCommand: "docker compose", maintenanceSchedule: "30 4 * * 0" });
+    const crontab = renderCrontab([], {
+      project: "ballast",
+      releaseBase: "/opt/ballast",
+      composeCommand: "docker compose",
+      maintenanceSchedule: "30 4 * * 0",
+    });
     expect(crontab).toContain(
       "30 4 * * 0 flock -n /opt/ballast/.ballast/maintenance.lock bash --noprofile --norc /opt/ballast/current/maintenance.sh >>/opt/ballast/.ballast/maintenance.log 2>&1",
     );
@@ -699,7 +764,9 @@ describe("cron", () => {
     expect(renderComposeProject(fixtureModel(), sshConfig).crontab).toContain("cron-cleanup");
     const model = fixtureModel();
     const noJobs = { ...model, workloads: model.workloads.filter((w) => w.role !== "job") };
-    expect(renderComposeProject(noJobs, { ...sshConfig, maintenance: { ...sshConfig.maintenance, enabled: false } }).crontab).toBeUndefined();
+    expect(
+      renderComposeProject(noJobs, { ...sshConfig, maintenance: { ...sshConfig.maintenance, enabled: false } }).crontab,
+    ).toBeUndefined();
     expect(renderComposeProject(noJobs, sshConfig).crontab).toContain("maintenance.sh");
   });
 
@@ -766,7 +833,11 @@ describe("ComposeTarget.render", () => {
     const owned = {
       ...model,
       workloads: withVolumeOwners(
-        model.workloads.map((w) => (w === traefik ? { ...w, volumes: w.volumes.map((v) => (v.kind === "persistent" ? { ...v, owner: { uid: 65532, gid: 65532 } } : v)) } : w)),
+        model.workloads.map((w) =>
+          w === traefik
+            ? { ...w, volumes: w.volumes.map((v) => (v.kind === "persistent" ? { ...v, owner: { uid: 65532, gid: 65532 } } : v)) }
+            : w,
+        ),
         "traefik:v3.7.13",
       ),
     };
@@ -787,9 +858,14 @@ describe("ComposeTarget.render", () => {
 
   it("refuses two owners for one volume", () => {
     const model = fixtureModel();
-    const claim = (uid: number) => (w: WorkloadSpec) => ({ ...w, volumes: w.volumes.map((v) => (v.kind === "persistent" ? { ...v, name: "shared", owner: { uid, gid: uid } } : v)) });
+    const claim = (uid: number) => (w: WorkloadSpec) => ({
+      ...w,
+      volumes: w.volumes.map((v) => (v.kind === "persistent" ? { ...v, name: "shared", owner: { uid, gid: uid } } : v)),
+    });
     const workloads = model.workloads.map((w) => (w.name === "traefik" ? claim(65532)(w) : w.name === "postgres" ? claim(999)(w) : w));
-    expect(() => withVolumeOwners(workloads, "traefik:v3.7.13")).toThrow(/volume shared: postgres wants it owned by 999:999, another workload by 65532:65532/);
+    expect(() => withVolumeOwners(workloads, "traefik:v3.7.13")).toThrow(
+      /volume shared: postgres wants it owned by 999:999, another workload by 65532:65532/,
+    );
   });
 
   it("gates dev over plain http on the proxy's published http port", () => {

@@ -238,9 +238,16 @@ describe("the Kubernetes apply step", () => {
 
   it("creates the namespace first and a pod's Secret, config and policies before its workload", async () => {
     const { registrations, byName } = await deployUnderMocks(fixtureModel());
-    const clusterScoped = ["kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:networking.k8s.io/v1:IngressClass"];
+    const clusterScoped = [
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+      "kubernetes:networking.k8s.io/v1:IngressClass",
+    ];
     const namespaced = registrations.filter(
-      (candidate) => candidate.type.startsWith("kubernetes:") && candidate.type !== "kubernetes:core/v1:Namespace" && !clusterScoped.includes(candidate.type),
+      (candidate) =>
+        candidate.type.startsWith("kubernetes:") &&
+        candidate.type !== "kubernetes:core/v1:Namespace" &&
+        !clusterScoped.includes(candidate.type),
     );
     expect(namespaced.length).toBeGreaterThan(30);
     // Each object waits for its own namespace: the application's, or the agents' for node-exporter's objects.
@@ -249,7 +256,9 @@ describe("the Kubernetes apply step", () => {
       expect(["ballast", "ballast-agents"]).toContain(namespace);
       expect(dependsOn(registration, "kubernetes:core/v1:Namespace", `namespace-${namespace}`), registration.name).toBe(true);
     }
-    expect((byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").inputs.metadata as { namespace: string }).namespace).toBe("ballast-agents");
+    expect((byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").inputs.metadata as { namespace: string }).namespace).toBe(
+      "ballast-agents",
+    );
     const redis = byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis");
     expect(dependsOn(redis, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
     expect(dependsOn(redis, "kubernetes:core/v1:ConfigMap", "configmap-redis-config")).toBe(true);
@@ -268,15 +277,38 @@ describe("the Kubernetes apply step", () => {
   it("makes each object wait only for what it uses, not every workload for every prerequisite", async () => {
     const { registrations, byName } = await deployUnderMocks(fixtureModel());
     const names = (registration: Registration) =>
-      registration.dependencies.map((urn) => urn.split("::").pop() as string).filter((name) => name !== "namespace-ballast").sort();
+      registration.dependencies
+        .map((urn) => urn.split("::").pop() as string)
+        .filter((name) => name !== "namespace-ballast")
+        .sort();
     // A datastore: its identity, config, the Secret, the policies selecting its pods, its governing Service.
     expect(names(byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis"))).toEqual(
-      ["configmap-redis-config", "networkpolicy-default-deny", "networkpolicy-redis", "secret-ballast-secrets", "service-redis-headless", "serviceaccount-redis"].sort(),
+      [
+        "configmap-redis-config",
+        "networkpolicy-default-deny",
+        "networkpolicy-redis",
+        "secret-ballast-secrets",
+        "service-redis-headless",
+        "serviceaccount-redis",
+      ].sort(),
     );
     // The app: its own prerequisites and the datastores it declares, with the Services that reach them.
     const app = names(byName("kubernetes:apps/v1:Deployment", "deployment-app"));
-    expect(app).toEqual(expect.arrayContaining(["statefulset-postgres", "service-postgres", "statefulset-redis", "service-redis", "serviceaccount-app", "networkpolicy-app"]));
-    expect(app.filter((name) => /^(configmap|serviceaccount|networkpolicy|persistentvolumeclaim)-/.test(name) && !/-(app|default-deny)$/.test(name))).toEqual([]);
+    expect(app).toEqual(
+      expect.arrayContaining([
+        "statefulset-postgres",
+        "service-postgres",
+        "statefulset-redis",
+        "service-redis",
+        "serviceaccount-app",
+        "networkpolicy-app",
+      ]),
+    );
+    expect(
+      app.filter(
+        (name) => /^(configmap|serviceaccount|networkpolicy|persistentvolumeclaim)-/.test(name) && !/-(app|default-deny)$/.test(name),
+      ),
+    ).toEqual([]);
     expect(app).not.toContain("service-postgres-headless");
     // Services follow the workload they select (their wait is its pods answering); a headless one comes first.
     expect(names(byName("kubernetes:core/v1:Service", "service-app"))).toEqual(["deployment-app"]);
@@ -284,14 +316,17 @@ describe("the Kubernetes apply step", () => {
     expect(names(byName("kubernetes:core/v1:Service", "service-traefik-public"))).toEqual(["deployment-traefik"]);
     expect(names(byName("kubernetes:policy/v1:PodDisruptionBudget", "poddisruptionbudget-app"))).toEqual(["deployment-app"]);
     // Only the proxy uses its claim.
-    const claimUsers = registrations.filter((registration) => dependsOn(registration, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"));
+    const claimUsers = registrations.filter((registration) =>
+      dependsOn(registration, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"),
+    );
     expect(claimUsers.map((registration) => registration.name)).toEqual(["deployment-traefik"]);
   });
 
   it("keeps, on destroy --exclude-protected, only the protected objects and what they use themselves", async () => {
     const { registrations } = await deployUnderMocks(fixtureModel());
     // What `pulumi destroy --exclude-protected` leaves: every protected resource and its transitive dependencies.
-    const byUrnEnd = (urn: string) => registrations.find((registration) => urn.endsWith(`::${registration.name}`) && urn.includes(registration.type));
+    const byUrnEnd = (urn: string) =>
+      registrations.find((registration) => urn.endsWith(`::${registration.name}`) && urn.includes(registration.type));
     const kept = new Set<Registration>();
     const keep = (registration: Registration) => {
       if (kept.has(registration)) return;
@@ -329,10 +364,16 @@ describe("the Kubernetes apply step", () => {
     expect(byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").customTimeouts).toEqual({ create: "300s", update: "300s" });
     expect(byName("kubernetes:core/v1:Service", "service-traefik-public").customTimeouts).toEqual({ create: "300s", update: "300s" });
     // An existing controller may report an address: waited for, unless the stack says it reports none.
-    const existing = (await deployUnderMocks(fixtureModel(), { deployTraefik: false })).byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
+    const existing = (await deployUnderMocks(fixtureModel(), { deployTraefik: false })).byName(
+      "kubernetes:networking.k8s.io/v1:Ingress",
+      "ingress-app",
+    );
     expect((existing.inputs.metadata as { annotations: Record<string, string> }).annotations).not.toHaveProperty("pulumi.com/skipAwait");
     expect(existing.customTimeouts).toEqual({ create: "600s", update: "600s" });
-    const bare = (await deployUnderMocks(fixtureModel(), { deployTraefik: false, awaitIngressAddress: false })).byName("kubernetes:networking.k8s.io/v1:Ingress", "ingress-app");
+    const bare = (await deployUnderMocks(fixtureModel(), { deployTraefik: false, awaitIngressAddress: false })).byName(
+      "kubernetes:networking.k8s.io/v1:Ingress",
+      "ingress-app",
+    );
     expect((bare.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");
   });
 
@@ -370,17 +411,36 @@ describe("the Kubernetes apply step", () => {
 
   it("declares KEDA's ScaledObject and TriggerAuthentication as custom resources after what they use, and no HPA for a queue-scaled worker", async () => {
     const model = fixtureModel();
-    const queue = { kind: "redis-list" as const, key: "bull:analyst:wait", targetPerReplica: 50, datastore: "redis", passwordSecret: "redis-password" };
-    const scaled = { ...model, workloads: model.workloads.map((w) => (w.name === "worker" ? { ...w, autoscaling: { minReplicas: 2, maxReplicas: 6, cpuTargetPercent: 80, queue } } : w)) };
+    const queue = {
+      kind: "redis-list" as const,
+      key: "bull:analyst:wait",
+      targetPerReplica: 50,
+      datastore: "redis",
+      passwordSecret: "redis-password",
+    };
+    const scaled = {
+      ...model,
+      workloads: model.workloads.map((w) =>
+        w.name === "worker" ? { ...w, autoscaling: { minReplicas: 2, maxReplicas: 6, cpuTargetPercent: 80, queue } } : w,
+      ),
+    };
     const { registrations, byName } = await deployUnderMocks(scaled, { keda: { enabled: true, namespace: "keda" } });
     const scaledObject = byName("kubernetes:keda.sh/v1alpha1:ScaledObject", "scaledobject-worker");
     const auth = byName("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "triggerauthentication-worker-queue");
-    expect(scaledObject.inputs).toMatchObject({ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", spec: { minReplicaCount: 2, maxReplicaCount: 6 } });
-    expect(auth.inputs).toMatchObject({ spec: { secretTargetRef: [{ parameter: "password", name: "ballast-secrets", key: "redis-password" }] } });
+    expect(scaledObject.inputs).toMatchObject({
+      apiVersion: "keda.sh/v1alpha1",
+      kind: "ScaledObject",
+      spec: { minReplicaCount: 2, maxReplicaCount: 6 },
+    });
+    expect(auth.inputs).toMatchObject({
+      spec: { secretTargetRef: [{ parameter: "password", name: "ballast-secrets", key: "redis-password" }] },
+    });
     expect(dependsOn(scaledObject, "kubernetes:apps/v1:Deployment", "deployment-worker")).toBe(true);
     expect(dependsOn(scaledObject, "kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "triggerauthentication-worker-queue")).toBe(true);
     expect(dependsOn(auth, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
-    expect(registrations.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((r) => r.name)).toEqual(["horizontalpodautoscaler-app"]);
+    expect(registrations.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((r) => r.name)).toEqual([
+      "horizontalpodautoscaler-app",
+    ]);
     expect(byName("kubernetes:apps/v1:Deployment", "deployment-worker").inputs.spec).not.toHaveProperty("replicas");
   });
 
@@ -393,6 +453,8 @@ describe("the Kubernetes apply step", () => {
   it("refuses workloads that wait for each other in a circle", async () => {
     const model = fixtureModel();
     model.workloads = model.workloads.map((spec) => (spec.name === "postgres" ? { ...spec, dependsOn: ["app"] } : spec));
-    await expect(deployUnderMocks(model)).rejects.toThrow(/workload "(app|postgres)" waits for itself \(through dependsOn or a migration Job\)/);
+    await expect(deployUnderMocks(model)).rejects.toThrow(
+      /workload "(app|postgres)" waits for itself \(through dependsOn or a migration Job\)/,
+    );
   });
 });

@@ -25,12 +25,20 @@ describe("ballast:kubernetes readiness and entry point keys", () => {
   });
 
   it("accept a NodePort entry point with fixed ports, and a ClusterIP one behind an existing ingress", () => {
-    expect(configFor(onKubernetes({ publicService: "NodePort", nodePorts: { http: 30080 } }), "prod").kubernetes.nodePorts).toEqual({ http: 30080, https: 0 });
-    expect(configFor(onKubernetes({ publicService: "ClusterIP", awaitIngressAddress: false }), "prod").kubernetes.publicService).toBe("ClusterIP");
+    expect(configFor(onKubernetes({ publicService: "NodePort", nodePorts: { http: 30080 } }), "prod").kubernetes.nodePorts).toEqual({
+      http: 30080,
+      https: 0,
+    });
+    expect(configFor(onKubernetes({ publicService: "ClusterIP", awaitIngressAddress: false }), "prod").kubernetes.publicService).toBe(
+      "ClusterIP",
+    );
   });
 
   it.each([
-    [{ publicService: "HostPort" }, 'ballast:kubernetes.publicService: must be one of "LoadBalancer", "NodePort", "ClusterIP" (got "HostPort")'],
+    [
+      { publicService: "HostPort" },
+      'ballast:kubernetes.publicService: must be one of "LoadBalancer", "NodePort", "ClusterIP" (got "HostPort")',
+    ],
     [
       { nodePorts: { http: 30080 } },
       'ballast:kubernetes.nodePorts: node ports are only used with ballast:kubernetes.publicService NodePort (it is LoadBalancer); set them to 0 or change publicService (got {"http":30080,"https":0})',
@@ -52,13 +60,23 @@ describe("ballast:kubernetes readiness and entry point keys", () => {
   it("limit internet egress to HTTPS by default, and refuse no port or an external Postgres the ports leave out", () => {
     expect(configFor({ target: "kubernetes" }, "prod").kubernetes.internetEgressPorts).toEqual([443]);
     expect(configFor(onKubernetes({ internetEgressPorts: [443, 587] }), "prod").kubernetes.internetEgressPorts).toEqual([443, 587]);
-    expect(problemsOf(onKubernetes({ internetEgressPorts: [] }), "prod")).toEqual(["ballast:kubernetes.internetEgressPorts: must list at least one port (443 for HTTPS APIs) (got [])"]);
-    expect(problemsOf(onKubernetes({ internetEgressPorts: [70000] }), "prod")).toEqual(["ballast:kubernetes.internetEgressPorts[0]: must be at most 65535 (got 70000)"]);
-    const external = { target: "kubernetes", postgres: { external: true }, secretValues: { "database-url": "postgres://u:p@db.example.com:5432/app" } };
+    expect(problemsOf(onKubernetes({ internetEgressPorts: [] }), "prod")).toEqual([
+      "ballast:kubernetes.internetEgressPorts: must list at least one port (443 for HTTPS APIs) (got [])",
+    ]);
+    expect(problemsOf(onKubernetes({ internetEgressPorts: [70000] }), "prod")).toEqual([
+      "ballast:kubernetes.internetEgressPorts[0]: must be at most 65535 (got 70000)",
+    ]);
+    const external = {
+      target: "kubernetes",
+      postgres: { external: true },
+      secretValues: { "database-url": "postgres://u:p@db.example.com:5432/app" },
+    };
     expect(problemsOf(external, "prod")).toContain(
       "ballast:kubernetes.internetEgressPorts: [443] lets the app reach public addresses on HTTPS only, but ballast:postgres.external is true: add the external database's port (5432, or 6543 for Supabase's pooler)",
     );
-    expect(configFor({ ...external, kubernetes: { internetEgressPorts: [443, 5432] } }, "prod").kubernetes.internetEgressPorts).toEqual([443, 5432]);
+    expect(configFor({ ...external, kubernetes: { internetEgressPorts: [443, 5432] } }, "prod").kubernetes.internetEgressPorts).toEqual([
+      443, 5432,
+    ]);
   });
 
   it("the all-features fixture renders its NodePort entry point with the fixed ports", async () => {

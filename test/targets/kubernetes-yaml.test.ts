@@ -13,9 +13,46 @@ import { readStackFile, readStackFileAt } from "../../scripts/lib/stack-files";
 
 /** Scalars a YAML 1.1 reader types as booleans, nulls, numbers or timestamps when they are not quoted. */
 const yaml11Lookalikes = [
-  "on", "off", "On", "OFF", "yes", "no", "Yes", "NO", "y", "n", "Y", "N", "true", "false", "True",
-  "null", "Null", "~", "", "0755", "012", "0o17", "0x1F", "0b101", "1_000", "22:22", "1:20:30", "190:20:30.5",
-  "1e3", "1.5", ".5", "+12", "-3", ".inf", "-.Inf", ".NaN", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "<<", "=",
+  "on",
+  "off",
+  "On",
+  "OFF",
+  "yes",
+  "no",
+  "Yes",
+  "NO",
+  "y",
+  "n",
+  "Y",
+  "N",
+  "true",
+  "false",
+  "True",
+  "null",
+  "Null",
+  "~",
+  "",
+  "0755",
+  "012",
+  "0o17",
+  "0x1F",
+  "0b101",
+  "1_000",
+  "22:22",
+  "1:20:30",
+  "190:20:30.5",
+  "1e3",
+  "1.5",
+  ".5",
+  "+12",
+  "-3",
+  ".inf",
+  "-.Inf",
+  ".NaN",
+  "2001-12-14",
+  "2001-12-14t21:59:43.10-05:00",
+  "<<",
+  "=",
 ];
 
 /** Paths where the YAML 1.1 reading differs from what was written, with both values. */
@@ -63,7 +100,11 @@ function roundTripProblems(stack: RenderedStack, raw: Record<string, string>): {
 
 describe("Kubernetes review files and YAML 1.1 readers", () => {
   it("quote every string a YAML 1.1 reader would type differently", () => {
-    const value = { labels: Object.fromEntries(yaml11Lookalikes.map((text, i) => [`k${i}`, text])), list: yaml11Lookalikes, [yaml11Lookalikes[0]]: "key" };
+    const value = {
+      labels: Object.fromEntries(yaml11Lookalikes.map((text, i) => [`k${i}`, text])),
+      list: yaml11Lookalikes,
+      [yaml11Lookalikes[0]]: "key",
+    };
     const text = kubernetesYaml(value);
     expect(parse(text, { version: "1.1" })).toEqual(value);
     expect(parse(text, { version: "1.2" })).toEqual(value);

@@ -145,7 +145,17 @@ function extendedModel(opts: { allowDataLoss?: boolean } = {}): StackModel {
     configFiles: [{ name: "prometheus.yml", mountPath: "/etc/prometheus/prometheus.yml", content: "scrape_configs: []\n" }],
     secretFiles: [{ secret: "alert-webhook", mountPath: "/etc/prometheus/secrets/webhook" }],
     network: { fromProxy: false, allowFrom: [], egressInternet: false },
-    security: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, addCapabilities: [], runAsRoot: false, privileged: false, hostPid: false, hostNetwork: false, kubernetesApi: prometheusApiAccess },
+    security: {
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      readOnlyRootFilesystem: true,
+      addCapabilities: [],
+      runAsRoot: false,
+      privileged: false,
+      hostPid: false,
+      hostNetwork: false,
+      kubernetesApi: prometheusApiAccess,
+    },
   });
   const migrate = fixtureMigrationJob();
   const backup = workload({
@@ -237,7 +247,10 @@ describe("Deployments", () => {
   });
 
   it("autoscale the app 3-10 at 70 % and the workers 5-20 at 80 % CPU", () => {
-    for (const [name, min, max, cpu] of [["app", 3, 10, 70], ["worker", 5, 20, 80]] as const) {
+    for (const [name, min, max, cpu] of [
+      ["app", 3, 10, 70],
+      ["worker", 5, 20, 80],
+    ] as const) {
       const hpa = find(objects, "HorizontalPodAutoscaler", name);
       expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name });
       expect(hpa.spec?.minReplicas).toBe(min);
@@ -509,7 +522,11 @@ describe("the proxy and ingress", () => {
   });
 
   it("offers the entry point as node ports (fixed or assigned) or a ClusterIP behind an existing ingress", () => {
-    const nodePorts = find(render(fixtureModel(), { publicService: "NodePort", nodePorts: { http: 30080, https: 0 } }), "Service", "traefik-public").spec;
+    const nodePorts = find(
+      render(fixtureModel(), { publicService: "NodePort", nodePorts: { http: 30080, https: 0 } }),
+      "Service",
+      "traefik-public",
+    ).spec;
     expect(nodePorts?.type).toBe("NodePort");
     expect(nodePorts?.externalTrafficPolicy).toBe("Local");
     expect(nodePorts?.ports).toEqual([
@@ -554,7 +571,9 @@ describe("the proxy and ingress", () => {
     expect(podOf(objects, "traefik").spec.automountServiceAccountToken).toBe(false);
     const rbac = objects.filter((object) => ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"].includes(object.kind));
     expect(rbac.filter((object) => object.metadata.name.includes("traefik"))).toEqual([]);
-    const egressPorts = (find(objects, "NetworkPolicy", "traefik").spec?.egress ?? []).flatMap((rule) => (rule.ports ?? []).map((port) => port.port));
+    const egressPorts = (find(objects, "NetworkPolicy", "traefik").spec?.egress ?? []).flatMap((rule) =>
+      (rule.ports ?? []).map((port) => port.port),
+    );
     expect(egressPorts).not.toContain(6443);
   });
 
@@ -576,7 +595,9 @@ describe("the proxy and ingress", () => {
         : spec,
     );
     const objects = render(model);
-    expect(find(objects, "StatefulSet", "traefik").spec.volumeClaimTemplates?.map((claim) => claim.metadata?.name)).toEqual(["traefik-acme"]);
+    expect(find(objects, "StatefulSet", "traefik").spec.volumeClaimTemplates?.map((claim) => claim.metadata?.name)).toEqual([
+      "traefik-acme",
+    ]);
     expect(allOf(objects, "PersistentVolumeClaim")).toEqual([]);
     expect(find(objects, "Service", "traefik-public").spec?.ports).toEqual([
       { name: "web", port: 80, targetPort: "web", protocol: "TCP" },
@@ -622,7 +643,9 @@ describe("the proxy and ingress", () => {
 });
 
 /** Traefik's routes file, parsed from its ConfigMap. */
-function routesOf(objects: KubernetesObject[]): { http: { routers: Record<string, Record<string, unknown>>; services: Record<string, unknown> } } {
+function routesOf(objects: KubernetesObject[]): {
+  http: { routers: Record<string, Record<string, unknown>>; services: Record<string, unknown> };
+} {
   return parse(find(objects, "ConfigMap", "traefik-config").data?.["routes.yml"] ?? "");
 }
 
@@ -693,7 +716,9 @@ describe("network policies", () => {
       ports: [{ protocol: "TCP", port: 6379 }],
     });
     const internet = app.find((rule) => rule.to?.some((peer) => peer.ipBlock?.cidr === "0.0.0.0/0"));
-    expect(internet?.to?.[0].ipBlock?.except).toEqual(expect.arrayContaining(["10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]));
+    expect(internet?.to?.[0].ipBlock?.except).toEqual(
+      expect.arrayContaining(["10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]),
+    );
     // The app reaches public addresses on HTTPS only (kubernetes.internetEgressPorts).
     expect(internet?.ports).toEqual([{ protocol: "TCP", port: 443 }]);
     expect(egressOf(objects, "traefik")).toContainEqual({
@@ -805,7 +830,9 @@ describe("hardening", () => {
 
   it("refuses user 0 unless the spec asks for root", () => {
     const model = fixtureModel();
-    model.workloads = model.workloads.map((spec) => (spec.name === "app" ? { ...spec, security: { ...spec.security, runAsUser: 0 } } : spec));
+    model.workloads = model.workloads.map((spec) =>
+      spec.name === "app" ? { ...spec, security: { ...spec.security, runAsUser: 0 } } : spec,
+    );
     expect(() => render(model)).toThrow(/workload "app": runAsUser 0 needs security.runAsRoot/);
   });
 });
@@ -831,7 +858,10 @@ describe("service accounts and RBAC", () => {
       subjects,
     });
     // The namespaced rules hold in the agents' namespace too (Prometheus discovers node-exporter's pods there).
-    expect(find(objects, "Role", "prometheus-ballast-agents")).toMatchObject({ metadata: { namespace: "ballast-agents" }, rules: prometheusApiAccess.namespacedRules });
+    expect(find(objects, "Role", "prometheus-ballast-agents")).toMatchObject({
+      metadata: { namespace: "ballast-agents" },
+      rules: prometheusApiAccess.namespacedRules,
+    });
     expect(find(objects, "RoleBinding", "prometheus-ballast-agents")).toMatchObject({
       metadata: { namespace: "ballast-agents" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "prometheus-ballast-agents" },
@@ -873,7 +903,9 @@ describe("service accounts and RBAC", () => {
 
 describe("the namespaces", () => {
   const psaLabels = (objects: KubernetesObject[], name = "ballast") =>
-    Object.fromEntries(Object.entries(find(objects, "Namespace", name).metadata.labels ?? {}).filter(([key]) => key.startsWith("pod-security")));
+    Object.fromEntries(
+      Object.entries(find(objects, "Namespace", name).metadata.labels ?? {}).filter(([key]) => key.startsWith("pod-security")),
+    );
   const levels = (enforce: string) => ({
     "pod-security.kubernetes.io/enforce": enforce,
     "pod-security.kubernetes.io/enforce-version": "latest",
@@ -888,7 +920,10 @@ describe("the namespaces", () => {
     expect(allOf(objects, "Namespace").map((namespace) => namespace.metadata.name)).toEqual(["ballast", "ballast-agents"]);
     expect(psaLabels(objects)).toEqual(levels("restricted"));
     expect(psaLabels(objects, "ballast-agents")).toEqual(levels("privileged"));
-    expect(find(objects, "Namespace", "ballast-agents").metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "ballast", "app.kubernetes.io/managed-by": "ballast" });
+    expect(find(objects, "Namespace", "ballast-agents").metadata.labels).toMatchObject({
+      "app.kubernetes.io/part-of": "ballast",
+      "app.kubernetes.io/managed-by": "ballast",
+    });
     expect(find(objects, "DaemonSet", "node-exporter").metadata.namespace).toBe("ballast-agents");
   });
 
@@ -897,7 +932,9 @@ describe("the namespaces", () => {
     model.workloads = model.workloads.filter((spec) => spec.role !== "agent");
     expect(allOf(render(model), "Namespace").map((namespace) => namespace.metadata.name)).toEqual(["ballast"]);
     expect(psaLabels(render(model))["pod-security.kubernetes.io/enforce"]).toBe("restricted");
-    model.workloads = model.workloads.map((spec) => (spec.name === "redis" ? { ...spec, security: { ...spec.security, runAsRoot: true } } : spec));
+    model.workloads = model.workloads.map((spec) =>
+      spec.name === "redis" ? { ...spec, security: { ...spec.security, runAsRoot: true } } : spec,
+    );
     expect(psaLabels(render(model))["pod-security.kubernetes.io/enforce"]).toBe("baseline");
   });
 
@@ -924,15 +961,21 @@ describe("the namespaces", () => {
     model.registry = { server: "ghcr.io", username: "ci", passwordSecret: "encryption-key" };
     expect(podOf(render(model), "node-exporter").spec).not.toHaveProperty("imagePullSecrets");
     expect(podOf(render(model), "app").spec.imagePullSecrets).toEqual([{ name: "ballast-registry" }]);
-    model.workloads = model.workloads.map((spec) => (spec.name === "node-exporter" ? { ...spec, secretEnv: { KEY: "encryption-key" } } : spec));
-    expect(() => render(model)).toThrow('workload "node-exporter": a per-node agent runs in the agents\' namespace, which holds no Secret; it cannot use the stack\'s secrets');
+    model.workloads = model.workloads.map((spec) =>
+      spec.name === "node-exporter" ? { ...spec, secretEnv: { KEY: "encryption-key" } } : spec,
+    );
+    expect(() => render(model)).toThrow(
+      "workload \"node-exporter\": a per-node agent runs in the agents' namespace, which holds no Secret; it cannot use the stack's secrets",
+    );
   });
 });
 
 describe("plain environment", () => {
-  it("writes an empty value as a variable without value (the API server drops `value: \"\"`)", () => {
+  it('writes an empty value as a variable without value (the API server drops `value: ""`)', () => {
     const model = fixtureModel();
-    model.workloads = model.workloads.map((spec) => (spec.name === "worker" ? { ...spec, env: { ...spec.env, EMPTY: "", SET: "x" } } : spec));
+    model.workloads = model.workloads.map((spec) =>
+      spec.name === "worker" ? { ...spec, env: { ...spec.env, EMPTY: "", SET: "x" } } : spec,
+    );
     const env = containerOf(render(model), "worker").env ?? [];
     expect(env).toContainEqual({ name: "EMPTY" });
     expect(env).toContainEqual({ name: "SET", value: "x" });
@@ -1002,7 +1045,9 @@ describe("secrets", () => {
 
   it("must be declared by the stack, and given a value when values are given", () => {
     const model = fixtureModel();
-    model.workloads = model.workloads.map((spec) => (spec.name === "worker" ? { ...spec, secretEnv: { OPENAI_API_KEY: "openai-api-key" } } : spec));
+    model.workloads = model.workloads.map((spec) =>
+      spec.name === "worker" ? { ...spec, secretEnv: { OPENAI_API_KEY: "openai-api-key" } } : spec,
+    );
     expect(() => render(model)).toThrow(/workload "worker" uses secret "openai-api-key", which the stack does not declare/);
     const { "redis-url": _missing, ...incomplete } = fixtureSecretValues;
     expect(() => render(fixtureModel(), {}, incomplete)).toThrow(/no value for secret "redis-url"/);
@@ -1062,7 +1107,9 @@ describe("review files", () => {
 
   it("show a deploy-time image as a marker, not an Output's text", () => {
     const model = fixtureModel();
-    model.workloads = model.workloads.map((spec) => (spec.name === "app" ? { ...spec, image: pulumi.output("registry/app@sha256:abc") } : spec));
+    model.workloads = model.workloads.map((spec) =>
+      spec.name === "app" ? { ...spec, image: pulumi.output("registry/app@sha256:abc") } : spec,
+    );
     const app = target.render(model).find((file) => file.path.endsWith("-deployment-app.yaml"));
     expect(app?.content).toContain("image: <known at deploy time>");
     expect(app?.content).not.toContain("Calling [toString]");
@@ -1083,16 +1130,27 @@ describe("invalid models", () => {
     expect(() => render(withWorkload("app", (spec) => ({ ...spec, route: { ...spec.route!, port: 8080 } })))).toThrow(
       /workload "app": route port 8080 is not one of its ports/,
     );
-    expect(() => render(withWorkload("postgres", (spec) => ({ ...spec, replicas: 2 })))).toThrow(/stateful workloads run exactly one replica/);
+    expect(() => render(withWorkload("postgres", (spec) => ({ ...spec, replicas: 2 })))).toThrow(
+      /stateful workloads run exactly one replica/,
+    );
     expect(() =>
       render(withWorkload("redis", (spec) => ({ ...spec, autoscaling: { minReplicas: 1, maxReplicas: 2, cpuTargetPercent: 80 } }))),
     ).toThrow(/only stateless workloads autoscale/);
     expect(() =>
-      render(withWorkload("node-exporter", (spec) => ({ ...spec, volumes: [{ kind: "persistent", name: "wal", mountPath: "/wal", sizeGiB: 1 }] }))),
+      render(
+        withWorkload("node-exporter", (spec) => ({
+          ...spec,
+          volumes: [{ kind: "persistent", name: "wal", mountPath: "/wal", sizeGiB: 1 }],
+        })),
+      ),
     ).toThrow(/per-node agent cannot share one persistent volume claim/);
-    expect(() => render(withWorkload("traefik", (spec) => ({ ...spec, replicas: 2 })))).toThrow(/ReadWriteOnce volume can back one replica only/);
+    expect(() => render(withWorkload("traefik", (spec) => ({ ...spec, replicas: 2 })))).toThrow(
+      /ReadWriteOnce volume can back one replica only/,
+    );
     expect(() =>
-      render(withWorkload("app", (spec) => ({ ...spec, volumes: [...spec.volumes, { kind: "scratch", name: "cache", mountPath: "/tmp" }] }))),
+      render(
+        withWorkload("app", (spec) => ({ ...spec, volumes: [...spec.volumes, { kind: "scratch", name: "cache", mountPath: "/tmp" }] })),
+      ),
     ).toThrow(/two volumes are mounted at "\/tmp"/);
     expect(() => render(withWorkload("worker", (spec) => ({ ...spec, labels: { tier: "queue workers" } })))).toThrow(
       /workload "worker": label tier="queue workers" is not a valid Kubernetes label value/,

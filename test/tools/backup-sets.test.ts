@@ -74,7 +74,9 @@ function run(script: string, backupDir: string, env: Record<string, string> = {}
 const redisEnv = () => ({ REDIS_HOST: "127.0.0.1", REDIS_PORT: String(redisPort), REDISCLI_AUTH: REDIS_PASSWORD });
 
 function lastRun(): { kind: string; ok: boolean; detail: string } {
-  return JSON.parse(pg.psql("app", "SELECT row_to_json(r) FROM (SELECT kind, ok, detail FROM ballast.backup_runs ORDER BY id DESC LIMIT 1) r"));
+  return JSON.parse(
+    pg.psql("app", "SELECT row_to_json(r) FROM (SELECT kind, ok, detail FROM ballast.backup_runs ORDER BY id DESC LIMIT 1) r"),
+  );
 }
 
 beforeAll(async () => {
@@ -93,7 +95,20 @@ beforeAll(async () => {
   const redisDir = tempDir("ballast-redis-");
   redis = spawn(
     "redis-server",
-    ["--port", String(redisPort), "--bind", "127.0.0.1", "--requirepass", REDIS_PASSWORD, "--dir", redisDir, "--save", "", "--appendonly", "no"],
+    [
+      "--port",
+      String(redisPort),
+      "--bind",
+      "127.0.0.1",
+      "--requirepass",
+      REDIS_PASSWORD,
+      "--dir",
+      redisDir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
     { stdio: "ignore" },
   );
   for (let i = 0; i < 100 && redisCli("ping") !== "PONG"; i++) await new Promise((r) => setTimeout(r, 100));
@@ -130,7 +145,9 @@ describe("a backup set with Redis and the stack config, encrypted with age", () 
     set = fs.readdirSync(backupDir).sort();
     const stamp = /^app-(\d{8}T\d{6}Z)\.config\.tar\.gz\.age$/.exec(set[0])![1];
     expect(set).toEqual(
-      ["config.tar.gz.age", "config.tar.gz.age.sha256", "dump.age", "dump.age.sha256", "redis.rdb.age", "redis.rdb.age.sha256"].map((s) => `app-${stamp}.${s}`),
+      ["config.tar.gz.age", "config.tar.gz.age.sha256", "dump.age", "dump.age.sha256", "redis.rdb.age", "redis.rdb.age.sha256"].map(
+        (s) => `app-${stamp}.${s}`,
+      ),
     );
     for (const file of set) expect(fs.statSync(path.join(backupDir, file)).mode & 0o777).toBe(0o600);
     const detail = lastRun().detail;
@@ -147,13 +164,23 @@ describe("a backup set with Redis and the stack config, encrypted with age", () 
       expect(bytes.includes(Buffer.from(MARKER))).toBe(false);
       expect(bytes.includes(Buffer.from("session:1"))).toBe(false);
     }
-    const dump = path.join(backupDir, set.find((f) => f.endsWith(".dump.age"))!);
+    const dump = path.join(
+      backupDir,
+      set.find((f) => f.endsWith(".dump.age"))!,
+    );
     expect(spawnSync(path.join(pg.binDir, "pg_restore"), ["--list", dump], { encoding: "utf8" }).status).not.toBe(0);
     const other = ageKey();
     const wrong = spawnSync("age", ["--decrypt", "--identity", other.identity, dump], { encoding: "utf8" });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toContain("no identity matched any of the recipients");
-    const right = spawnSync("age", ["--decrypt", "--identity", key.identity, "--output", path.join(tempDir("ballast-plain-"), "x.dump"), dump]);
+    const right = spawnSync("age", [
+      "--decrypt",
+      "--identity",
+      key.identity,
+      "--output",
+      path.join(tempDir("ballast-plain-"), "x.dump"),
+      dump,
+    ]);
     expect(right.status).toBe(0);
   });
 
@@ -178,7 +205,9 @@ describe("a backup set with Redis and the stack config, encrypted with age", () 
     expect(detail).toContain("set decrypted with the drill's identity");
     expect(detail).toContain("notes restored 25 / live 25 (0.00%)");
     expect(detail).toMatch(/redis: app-\d{8}T\d{6}Z\.redis\.rdb\.age loads, 31 keys/);
-    expect(detail).toMatch(/config: app-\d{8}T\d{6}Z\.config\.tar\.gz\.age holds 3 files \(acme\/acme\.json config\/prometheus\/prometheus\.yml docker-compose\.yml\)/);
+    expect(detail).toMatch(
+      /config: app-\d{8}T\d{6}Z\.config\.tar\.gz\.age holds 3 files \(acme\/acme\.json config\/prometheus\/prometheus\.yml docker-compose\.yml\)/,
+    );
     // Decrypted copies and the throwaway Redis are gone.
     expect(fs.readdirSync(backupDir).sort()).toEqual(set);
   });
@@ -190,7 +219,9 @@ describe("a backup set with Redis and the stack config, encrypted with age", () 
     try {
       const result = run(drillSh, backupDir, { ENCRYPTION_IDENTITY_FILE: key.identity, EXPECT_REDIS: "1" });
       expect(result.status).not.toBe(0);
-      expect(result.stderr).toMatch(/drill failed: the set has no Redis snapshot \(app-\d{8}T\d{6}Z\.redis\.rdb\): did the backup job snapshot Redis\?/);
+      expect(result.stderr).toMatch(
+        /drill failed: the set has no Redis snapshot \(app-\d{8}T\d{6}Z\.redis\.rdb\): did the backup job snapshot Redis\?/,
+      );
     } finally {
       fs.renameSync(path.join(aside, rdb), path.join(backupDir, rdb));
     }
@@ -218,12 +249,22 @@ describe("a backup set with Redis and the stack config, encrypted with age", () 
     expect(result.status).not.toBe(0);
     const real = spawnSync("bash", [drillSh, "--restore-for-real", "--i-understand-this-replaces", "app", "--terminate-connections"], {
       encoding: "utf8",
-      env: { PATH: `${pg.binDir}:${process.env.PATH}`, HOME: os.tmpdir(), ...pg.env("app"), BACKUP_DIR: backupDir, DRILL_TABLES: "notes", ENCRYPTION_IDENTITY_FILE: key.identity },
+      env: {
+        PATH: `${pg.binDir}:${process.env.PATH}`,
+        HOME: os.tmpdir(),
+        ...pg.env("app"),
+        BACKUP_DIR: backupDir,
+        DRILL_TABLES: "notes",
+        ENCRYPTION_IDENTITY_FILE: key.identity,
+      },
     });
     expect(real.stderr).toContain("restore ok: restore-for-real of app-");
     expect(real.status).toBe(0);
     expect(pg.psql("app", "SELECT count(*) FROM notes")).toBe("25");
-    for (const db of pg.psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'app_before_restore_%'").split("\n").filter(Boolean)) {
+    for (const db of pg
+      .psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'app_before_restore_%'")
+      .split("\n")
+      .filter(Boolean)) {
       pg.psql("postgres", `DROP DATABASE "${db}"`);
     }
   });
@@ -233,14 +274,12 @@ describe("plain sets and failures", () => {
   it("without a recipient the set is plain and the drill reports it the same way", () => {
     const backupDir = tempDir("ballast-sets-plain-");
     expect(run(backupSh, backupDir, { ...redisEnv(), STACK_CONFIG_DIR: configDir }).status).toBe(0);
-    expect(fs.readdirSync(backupDir).map((f) => f.replace(/^app-\d{8}T\d{6}Z/, "SET")).sort()).toEqual([
-      "SET.config.tar.gz",
-      "SET.config.tar.gz.sha256",
-      "SET.dump",
-      "SET.dump.sha256",
-      "SET.redis.rdb",
-      "SET.redis.rdb.sha256",
-    ]);
+    expect(
+      fs
+        .readdirSync(backupDir)
+        .map((f) => f.replace(/^app-\d{8}T\d{6}Z/, "SET"))
+        .sort(),
+    ).toEqual(["SET.config.tar.gz", "SET.config.tar.gz.sha256", "SET.dump", "SET.dump.sha256", "SET.redis.rdb", "SET.redis.rdb.sha256"]);
     const result = run(drillSh, backupDir, { EXPECT_REDIS: "1", EXPECT_CONFIG: "1" });
     expect(result.status).toBe(0);
     expect(lastRun().detail).toMatch(/redis: app-\d{8}T\d{6}Z\.redis\.rdb loads, 31 keys/);
@@ -262,16 +301,27 @@ describe("plain sets and failures", () => {
     expect(run(backupSh, backupDir, { STACK_CONFIG_DIR: projected }).status).toBe(0);
     const archive = fs.readdirSync(backupDir).find((f) => f.endsWith(".config.tar.gz"))!;
     const listing = spawnSync("tar", ["-tvzf", path.join(backupDir, archive)], { encoding: "utf8" }).stdout;
-    const files = listing.split("\n").filter((line) => line.startsWith("-")).map((line) => line.split(/\s+/).at(-1)).sort();
+    const files = listing
+      .split("\n")
+      .filter((line) => line.startsWith("-"))
+      .map((line) => line.split(/\s+/).at(-1))
+      .sort();
     expect(files).toEqual(["./redis/redis.conf", "./traefik/traefik.yml"]);
     expect(listing).not.toContain("..data");
     expect(run(drillSh, backupDir, { EXPECT_CONFIG: "1" }).status).toBe(0);
-    expect(lastRun().detail).toMatch(/config: app-\d{8}T\d{6}Z\.config\.tar\.gz holds 2 files \(redis\/redis\.conf traefik\/traefik\.yml\)/);
+    expect(lastRun().detail).toMatch(
+      /config: app-\d{8}T\d{6}Z\.config\.tar\.gz holds 2 files \(redis\/redis\.conf traefik\/traefik\.yml\)/,
+    );
   });
 
   it("a wrong Redis password fails the run and publishes no part of the set", () => {
     const backupDir = tempDir("ballast-sets-fail-");
-    const result = run(backupSh, backupDir, { ...redisEnv(), REDISCLI_AUTH: "wrong", STACK_CONFIG_DIR: configDir, ENCRYPTION_RECIPIENT: ageKey().recipient });
+    const result = run(backupSh, backupDir, {
+      ...redisEnv(),
+      REDISCLI_AUTH: "wrong",
+      STACK_CONFIG_DIR: configDir,
+      ENCRYPTION_RECIPIENT: ageKey().recipient,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(`redis-cli --rdb from 127.0.0.1:${redisPort} failed`);
     expect(fs.readdirSync(backupDir)).toEqual([]);
@@ -303,7 +353,9 @@ describe("plain sets and failures", () => {
     expect(result.status).toBe(0);
     expect(fs.readdirSync(dir).sort()).toEqual([
       ".app-20261124T031500Z.dump.partial",
-      ...["config.tar.gz.age", "config.tar.gz.age.sha256", "dump.age", "dump.age.sha256", "redis.rdb.age", "redis.rdb.age.sha256"].map((s) => `app-20261123T031500Z.${s}`),
+      ...["config.tar.gz.age", "config.tar.gz.age.sha256", "dump.age", "dump.age.sha256", "redis.rdb.age", "redis.rdb.age.sha256"].map(
+        (s) => `app-20261123T031500Z.${s}`,
+      ),
     ]);
   });
 });

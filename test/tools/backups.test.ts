@@ -64,7 +64,10 @@ function runs(db = "app"): { kind: string; ok: boolean; bytes: number | null; de
 }
 
 function dumps(dir = backupDir): string[] {
-  return fs.readdirSync(dir).filter((f) => TS.test(f)).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => TS.test(f))
+    .sort();
 }
 
 function databases(): string[] {
@@ -254,7 +257,11 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     const [dump] = dumps();
     expect(dump).toMatch(TS);
     const stamp = TS.exec(dump)![1];
-    const age = Date.now() - Date.parse(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`);
+    const age =
+      Date.now() -
+      Date.parse(
+        `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`,
+      );
     expect(age).toBeGreaterThanOrEqual(0);
     expect(age).toBeLessThan(60_000);
     const file = path.join(backupDir, dump);
@@ -362,7 +369,9 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     const empty = tempDir("ballast-empty-");
     let result = run(drillSh, [], { BACKUP_DIR: empty });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain(`no backup of app found in ${empty} (expected app-<UTC timestamp>.dump or .dump.age): run the backup job first`);
+    expect(result.stderr).toContain(
+      `no backup of app found in ${empty} (expected app-<UTC timestamp>.dump or .dump.age): run the backup job first`,
+    );
     result = run(drillSh, ["--backup", "app-20200101T000000Z.dump"]);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(`backup ${backupDir}/app-20200101T000000Z.dump does not exist`);
@@ -374,7 +383,9 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     const holder = holdSession("app", "BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE;");
     try {
       await waitFor(
-        () => pg.psql("app", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction'") === "1",
+        () =>
+          pg.psql("app", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' AND state = 'idle in transaction'") ===
+          "1",
         "the lock holder",
       );
       const before = fs.readdirSync(backupDir).sort();
@@ -418,7 +429,9 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     await new Promise((r) => setTimeout(r, 1100));
     // A reader of the sets, as restore-drill.sh holds it for its run: a shared lock on the directory.
     const locked = path.join(dir, "..", `${path.basename(dir)}.reader-locked`);
-    const reader = spawn("bash", ["-c", 'exec 8<"$1" && flock --shared 8 && : >"$2" && exec sleep 60', "reader", dir, locked], { stdio: "ignore" });
+    const reader = spawn("bash", ["-c", 'exec 8<"$1" && flock --shared 8 && : >"$2" && exec sleep 60', "reader", dir, locked], {
+      stdio: "ignore",
+    });
     try {
       await waitFor(() => fs.existsSync(locked), "the reader's lock");
       const held = run(backupSh, [], env);
@@ -442,12 +455,12 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     fs.writeFileSync(
       wrapper,
       [
-        'exec unshare --user --map-root-user --mount bash -c \'',
+        "exec unshare --user --map-root-user --mount bash -c '",
         '  mount -t tmpfs -o size=1m,mode=0700 tmpfs "$BACKUP_DIR" || exit 90',
         '  head -c 2M /dev/zero >"$BACKUP_DIR/filler" 2>/dev/null',
         '  bash "$1"; echo "exit=$?"',
         '  ls -A "$BACKUP_DIR"',
-        "' full-disk \"$1\"",
+        '\' full-disk "$1"',
       ].join("\n"),
     );
     const before = runs().length;
@@ -456,7 +469,9 @@ describe("backup and restore drill on PostgreSQL 15", () => {
     const [exit, ...left] = result.stdout.trim().split("\n");
     expect(exit).toBe("exit=1");
     expect(left, "nothing but the filler is left on the full disk").toEqual(["filler"]);
-    expect(result.stderr).toContain(`ERROR: the backup disk is full: ${backupDir} (the backups volume) has 0 B free of 1.0 MiB; this run kept nothing`);
+    expect(result.stderr).toContain(
+      `ERROR: the backup disk is full: ${backupDir} (the backups volume) has 0 B free of 1.0 MiB; this run kept nothing`,
+    );
     const failed = runs();
     expect(failed).toHaveLength(before + 1);
     expect(failed.at(-1)).toMatchObject({ kind: "backup", ok: false, bytes: null });
@@ -466,13 +481,18 @@ describe("backup and restore drill on PostgreSQL 15", () => {
   it("the real restore needs the explicit flags and refuses while sessions are connected", async () => {
     let result = run(drillSh, ["--restore-for-real"]);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain("refusing the real restore: it replaces database app; confirm with --restore-for-real --i-understand-this-replaces app");
+    expect(result.stderr).toContain(
+      "refusing the real restore: it replaces database app; confirm with --restore-for-real --i-understand-this-replaces app",
+    );
     result = run(drillSh, ["--restore-for-real", "--i-understand-this-replaces", "other"]);
     expect(result.status).not.toBe(0);
 
     const holder = holdSession("app", "SELECT 1;");
     try {
-      await waitFor(() => pg.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder'") === "1", "the session");
+      await waitFor(
+        () => pg.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder'") === "1",
+        "the session",
+      );
       result = run(drillSh, ["--restore-for-real", "--i-understand-this-replaces", "app"]);
       expect(result.status).not.toBe(0);
       expect(result.stderr).toContain("1 other session(s) are connected to app (holder@127.0.0.1): stop the app and workers first");

@@ -164,7 +164,9 @@ function shellcheck(file: string, shell = "bash"): { status: number | null; outp
 function withoutJobsAndVolumes(model: StackModel): StackModel {
   return {
     ...model,
-    workloads: model.workloads.filter((w) => w.role !== "job").map((w) => ({ ...w, volumes: w.volumes.filter((v) => v.kind !== "persistent") })),
+    workloads: model.workloads
+      .filter((w) => w.role !== "job")
+      .map((w) => ({ ...w, volumes: w.volumes.filter((v) => v.kind !== "persistent") })),
   };
 }
 
@@ -189,7 +191,10 @@ describe("shellcheck", () => {
   });
 
   it("every crontab command and the delete command are clean POSIX sh commands", () => {
-    const crontab = target(host).render(fixtureModel()).find((f) => f.path === "crontab")?.content ?? "";
+    const crontab =
+      target(host)
+        .render(fixtureModel())
+        .find((f) => f.path === "crontab")?.content ?? "";
     const commands = crontab
       .split("\n")
       .filter((line) => line && !line.startsWith("#"))
@@ -222,11 +227,15 @@ describe("deploy.sh before it starts anything", () => {
     const host = newHost();
     const first = deploy(host, stdinFor(host, model).stdin, { FAKE_PULL_EXIT: "1" });
     expect(first.status).toBe(1);
-    const failed = deploy(host, stdinFor(host, model, { ...fixtureSecretValues, "redis-password": "rotated" }).stdin, { FAKE_CONFIG_EXIT: "1" });
+    const failed = deploy(host, stdinFor(host, model, { ...fixtureSecretValues, "redis-password": "rotated" }).stdin, {
+      FAKE_CONFIG_EXIT: "1",
+    });
     expect(failed.status).toBe(1);
     const lines = failed.stderr.trim().split("\n");
     expect(lines.length).toBeLessThanOrEqual(15);
-    expect(lines[0]).toMatch(/^ballast: release \d{8}T\d{6}\.\d{3}Z-[0-9a-f]{12} FAILED at check: its compose project does not load; the live stack was not touched$/);
+    expect(lines[0]).toMatch(
+      /^ballast: release \d{8}T\d{6}\.\d{3}Z-[0-9a-f]{12} FAILED at check: its compose project does not load; the live stack was not touched$/,
+    );
     expect(failed.stderr).toMatch(/full log on the host: .*\.failed\/deploy\.log/);
     expect(fs.existsSync(path.join(host.base, "current"))).toBe(false);
     for (const value of Object.values(fixtureSecretValues)) expect(`${failed.stdout}${failed.stderr}`).not.toContain(value);
@@ -236,7 +245,11 @@ describe("deploy.sh before it starts anything", () => {
     const host = newHost();
     const failed = deploy(host, stdinFor(host, model).stdin, { FAKE_PULL_EXIT: "1" });
     expect(failed.stderr).toContain("FAILED at pull: pulling its images failed or took over 60s; the live stack was not touched");
-    expect(fs.readdirSync(path.join(host.state, "volumes")).sort()).toEqual(["ballast_postgres-data", "ballast_redis-data", "ballast_traefik-acme"]);
+    expect(fs.readdirSync(path.join(host.state, "volumes")).sort()).toEqual([
+      "ballast_postgres-data",
+      "ballast_redis-data",
+      "ballast_traefik-acme",
+    ]);
     expect(fs.existsSync(path.join(host.base, ".ballast", "destroy.sh"))).toBe(true);
     expect(fs.statSync(path.join(host.base, "routing")).mode & 0o777).toBe(0o755);
     expect(calls(host).some((c) => / up | run /.test(c))).toBe(false);
@@ -268,7 +281,9 @@ describe("deploy.sh after an interruption, and on a full disk", () => {
     const releases = fs.readdirSync(path.join(host.base, "releases"));
     expect(releases).toContain(`${INTERRUPTED}.failed`);
     expect(releases).not.toContain(INTERRUPTED);
-    expect(fs.readFileSync(path.join(host.base, "releases", `${INTERRUPTED}.failed`, "deploy.log"), "utf8")).toMatch(/interrupted: it neither went live nor failed/);
+    expect(fs.readFileSync(path.join(host.base, "releases", `${INTERRUPTED}.failed`, "deploy.log"), "utf8")).toMatch(
+      /interrupted: it neither went live nor failed/,
+    );
     expect(fs.readlinkSync(path.join(host.base, "current"))).toBe(`releases/${LIVE}`);
     expect(failed.stderr).toContain(`the stack runs release ${LIVE}`);
     const log = /full log on the host: (\S+)/.exec(failed.stderr)![1];
@@ -333,14 +348,20 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
 
   const execCalls = (host: Host) => calls(host).filter((c) => / exec -T /.test(c));
   const stdins = (host: Host) =>
-    fs.readdirSync(host.state).filter((f) => f.startsWith("exec-stdin-")).sort().map((f) => fs.readFileSync(path.join(host.state, f), "utf8"));
+    fs
+      .readdirSync(host.state)
+      .filter((f) => f.startsWith("exec-stdin-"))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(host.state, f), "utf8"));
 
   it("runs the apply command in the running Postgres with the release's password on stdin, before any singleton is recreated", () => {
     const host = newHost();
     previousRelease(host, "old-password");
     const values = { ...fixtureSecretValues, "postgres-password": "new-password" };
     const result = deploy(host, stdinFor(host, liveModel(), values).stdin, { FAKE_RUNNING: "postgres" });
-    expect(execCalls(host)[0]).toMatch(/^compose -p ballast --project-directory \S+\/current -f \S+\/current\/docker-compose\.yml .*exec -T postgres \/usr\/local\/bin\/ballast-postgres-rotate$/);
+    expect(execCalls(host)[0]).toMatch(
+      /^compose -p ballast --project-directory \S+\/current -f \S+\/current\/docker-compose\.yml .*exec -T postgres \/usr\/local\/bin\/ballast-postgres-rotate$/,
+    );
     expect(stdins(host)[0]).toBe("new-password");
     const log = calls(host);
     const applied = log.findIndex((c) => / exec -T postgres /.test(c));
@@ -356,7 +377,9 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
   it("an unchanged password (nothing rotated) is not applied again", () => {
     const host = newHost();
     previousRelease(host, "same-password");
-    deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "same-password" }).stdin, { FAKE_RUNNING: "postgres" });
+    deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "same-password" }).stdin, {
+      FAKE_RUNNING: "postgres",
+    });
     expect(execCalls(host)).toEqual([]);
   });
 
@@ -370,10 +393,15 @@ describe("deploy.sh: a secret Postgres takes in place (postgres-password)", () =
   it("a failed apply fails the release before anything restarts, naming the service", () => {
     const host = newHost();
     previousRelease(host, "old-password");
-    const result = deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "new-password" }).stdin, { FAKE_RUNNING: "postgres", FAKE_EXEC_EXIT: "3" });
+    const result = deploy(host, stdinFor(host, liveModel(), { ...fixtureSecretValues, "postgres-password": "new-password" }).stdin, {
+      FAKE_RUNNING: "postgres",
+      FAKE_EXEC_EXIT: "3",
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/FAILED at live-secrets: a running service did not take a rotated secret in place\n/);
-    expect(result.stderr).toContain("ballast:   service postgres: applying the release's postgres-password inside it failed; its output is in the log");
+    expect(result.stderr).toContain(
+      "ballast:   service postgres: applying the release's postgres-password inside it failed; its output is in the log",
+    );
     expect(calls(host).filter((c) => / up -d --no-deps --wait /.test(c)).length).toBe(1);
   });
 });
@@ -385,7 +413,9 @@ describe("deploy.sh after a release: the kept releases take the live secrets (re
     return {
       ...base,
       workloads: base.workloads.map((w) =>
-        w.name === "postgres" ? { ...w, secretEnv: {}, secretFiles: [{ secret: "postgres-password", mountPath: "/run/ballast/live/postgres-password" }] } : w,
+        w.name === "postgres"
+          ? { ...w, secretEnv: {}, secretFiles: [{ secret: "postgres-password", mountPath: "/run/ballast/live/postgres-password" }] }
+          : w,
       ),
     };
   };
@@ -402,7 +432,9 @@ describe("deploy.sh after a release: the kept releases take the live secrets (re
 
   /** Sources the rendered deploy.sh without its last line (main), then runs `code`. */
   function inDeployScript(host: Host, code: string): Run {
-    const script = target(host).scripts(model()).deploy.replace(/main "\$@"; exit \$\?\n?$/, "");
+    const script = target(host)
+      .scripts(model())
+      .deploy.replace(/main "\$@"; exit \$\?\n?$/, "");
     const file = path.join(host.state, "deploy-functions.sh");
     fs.writeFileSync(file, script);
     return run(host, `bash --noprofile --norc -c 'source "$1"; ${code}' deploy-test "${file}"`, "");
@@ -418,7 +450,10 @@ describe("deploy.sh after a release: the kept releases take the live secrets (re
     fs.writeFileSync(path.join(old, ".docker", "config.json"), '{"auths":{"old":{}}}', { mode: 0o600 });
     // A container started from the old release has its secret file mounted: it must keep what it read.
     fs.linkSync(path.join(old, "secrets", "postgres-password"), path.join(host.state, "mounted-by-a-container"));
-    const failed = writeRelease(host, "20261202T000000.000Z-bbbbbbbbbbbb.failed", { ...fixtureSecretValues, "postgres-password": "never-live" });
+    const failed = writeRelease(host, "20261202T000000.000Z-bbbbbbbbbbbb.failed", {
+      ...fixtureSecretValues,
+      "postgres-password": "never-live",
+    });
     fs.writeFileSync(path.join(failed, "deploy.log"), "why it failed\n");
     const live = writeRelease(host, "20261203T000000.000Z-cccccccccccc", liveValues);
     const composeBefore = fs.readFileSync(path.join(old, "docker-compose.yml"), "utf8");
@@ -443,7 +478,9 @@ describe("deploy.sh after a release: the kept releases take the live secrets (re
     const leftovers = spawnSync("find", [path.join(host.base, "releases"), "-name", "*.refresh"], { encoding: "utf8" }).stdout;
     expect(leftovers).toBe("");
     // Old values are gone from every release.
-    const everything = spawnSync("grep", ["-r", "-l", "-e", "old-password", "-e", "never-live", path.join(host.base, "releases")], { encoding: "utf8" });
+    const everything = spawnSync("grep", ["-r", "-l", "-e", "old-password", "-e", "never-live", path.join(host.base, "releases")], {
+      encoding: "utf8",
+    });
     expect(everything.stdout).toBe("");
   });
 
@@ -474,7 +511,10 @@ describe("destroy.sh", () => {
     fs.mkdirSync(path.join(host.base, ".ballast"));
     fs.writeFileSync(path.join(host.base, ".ballast", "destroy.sh"), target(host).scripts(model).destroy);
     fs.writeFileSync(path.join(host.base, ".ballast", "live"), `${path.basename(dir)} ${id}\n`);
-    fs.writeFileSync(path.join(host.state, "crontab"), "MAILTO=ops\n# BEGIN ballast ballast (rendered by Ballast: do not edit)\n0 3 * * * job\n# END ballast ballast\n5 5 * * * my-own-job\n");
+    fs.writeFileSync(
+      path.join(host.state, "crontab"),
+      "MAILTO=ops\n# BEGIN ballast ballast (rendered by Ballast: do not edit)\n0 3 * * * job\n# END ballast ballast\n5 5 * * * my-own-job\n",
+    );
     return id;
   }
 
@@ -510,14 +550,15 @@ describe("destroy.sh", () => {
     const lossy = fixtureModel({ allowDataLoss: true });
     const id = deployed(host);
     fs.writeFileSync(path.join(host.base, ".ballast", "destroy.sh"), target(host).scripts(lossy).destroy);
-    for (const v of ["ballast_postgres-data", "ballast_redis-data", "ballast_traefik-acme"]) fs.writeFileSync(path.join(host.state, "volumes", v), "");
+    for (const v of ["ballast_postgres-data", "ballast_redis-data", "ballast_traefik-acme"])
+      fs.writeFileSync(path.join(host.state, "volumes", v), "");
     const result = destroy(host, id);
     expect(result.status, result.stderr).toBe(0);
-    expect(calls(host).filter((c) => c.startsWith("volume rm")).sort()).toEqual([
-      "volume rm ballast_postgres-data",
-      "volume rm ballast_redis-data",
-      "volume rm ballast_traefik-acme",
-    ]);
+    expect(
+      calls(host)
+        .filter((c) => c.startsWith("volume rm"))
+        .sort(),
+    ).toEqual(["volume rm ballast_postgres-data", "volume rm ballast_redis-data", "volume rm ballast_traefik-acme"]);
     expect(fs.existsSync(path.join(host.base, "releases"))).toBe(false);
   });
 
@@ -530,12 +571,17 @@ describe("destroy.sh", () => {
 describe("the crontab block", () => {
   it("replaces only Ballast's block and keeps every other line of the user's crontab", () => {
     const host = newHost();
-    const script = target(host).scripts(fixtureModel()).destroy.replace(/\nmain "\$@"\n?$/, '\ninstall_crontab "$1"\n');
+    const script = target(host)
+      .scripts(fixtureModel())
+      .destroy.replace(/\nmain "\$@"\n?$/, '\ninstall_crontab "$1"\n');
     const scriptFile = path.join(host.state, "cron.sh");
     fs.writeFileSync(scriptFile, script);
     const block = path.join(host.state, "block");
     fs.writeFileSync(block, "15 3 * * * new-job\n");
-    fs.writeFileSync(path.join(host.state, "crontab"), "MAILTO=ops\n# BEGIN ballast ballast (rendered by Ballast: do not edit)\n0 3 * * * old-job\n# END ballast ballast\n");
+    fs.writeFileSync(
+      path.join(host.state, "crontab"),
+      "MAILTO=ops\n# BEGIN ballast ballast (rendered by Ballast: do not edit)\n0 3 * * * old-job\n# END ballast ballast\n",
+    );
     expect(run(host, `bash ${scriptFile} ${block}`, "").status).toBe(0);
     expect(fs.readFileSync(path.join(host.state, "crontab"), "utf8")).toBe(
       "MAILTO=ops\n# BEGIN ballast ballast (rendered by Ballast: do not edit)\n15 3 * * * new-job\n# END ballast ballast\n",

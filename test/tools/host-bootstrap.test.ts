@@ -130,7 +130,9 @@ describe("docker log rotation (configure_docker_logs with jq)", () => {
 
   it("merges into existing settings without overriding them, then leaves them alone", () => {
     // The operator's own choices win, an explicit false included.
-    const { status, written, daemon } = run('{"data-root": "/srv/docker", "log-opts": {"max-size": "100m"}, "live-restore": false, "icc": true}');
+    const { status, written, daemon } = run(
+      '{"data-root": "/srv/docker", "log-opts": {"max-size": "100m"}, "live-restore": false, "icc": true}',
+    );
     expect(status).toBe(0);
     expect(JSON.parse(written ?? "")).toEqual({
       "no-new-privileges": true,
@@ -164,7 +166,10 @@ describe("write_file", () => {
   it("writes atomically with the mode, and reports no change the second time", () => {
     const script = scriptFile(minimal, "write.sh");
     const target = path.join(dir, "jail.local");
-    const result = inScript(script, `log() { :; }\nwrite_file "${target}" 0640 <<<"a"; echo "$WROTE"\nwrite_file "${target}" 0640 <<<"a"; echo "$WROTE"\nwrite_file "${target}" 0640 <<<"b"; echo "$WROTE"`);
+    const result = inScript(
+      script,
+      `log() { :; }\nwrite_file "${target}" 0640 <<<"a"; echo "$WROTE"\nwrite_file "${target}" 0640 <<<"a"; echo "$WROTE"\nwrite_file "${target}" 0640 <<<"b"; echo "$WROTE"`,
+    );
     expect(result.stdout.trim().split("\n")).toEqual(["1", "0", "1"]);
     expect(fs.readFileSync(target, "utf8")).toBe("b\n");
     expect(fs.statSync(target).mode & 0o777).toBe(0o640);
@@ -173,7 +178,11 @@ describe("write_file", () => {
 });
 
 /** A scratch sshd configuration laid out like Debian's: the main file includes sshd_config.d/*.conf first. */
-function scratchSshd(name: string, dropIns: Record<string, string> = {}, main = "KbdInteractiveAuthentication no\nX11Forwarding yes\nUsePAM yes\n"): string {
+function scratchSshd(
+  name: string,
+  dropIns: Record<string, string> = {},
+  main = "KbdInteractiveAuthentication no\nX11Forwarding yes\nUsePAM yes\n",
+): string {
   const root = path.join(dir, name);
   fs.mkdirSync(path.join(root, "sshd_config.d"), { recursive: true });
   spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(root, "host_key")]);
@@ -213,7 +222,14 @@ describe("sshd (harden_sshd and verify_sshd_effective with the real sshd -t and 
     expect(fs.readFileSync(path.join(root, "sshd_config.d", "50-ballast.conf"), "utf8")).toBe(expectedDropIn);
     expect(result.stdout).toBe("systemctl reload ssh\n");
     const effective = spawnSync("/usr/sbin/sshd", ["-T", "-f", path.join(root, "sshd_config")], { encoding: "utf8" }).stdout;
-    for (const line of ["permitrootlogin no", "passwordauthentication no", "x11forwarding no", "allowtcpforwarding no", "allowusers deploy", "allowusers ballast-admin"]) {
+    for (const line of [
+      "permitrootlogin no",
+      "passwordauthentication no",
+      "x11forwarding no",
+      "allowtcpforwarding no",
+      "allowusers deploy",
+      "allowusers ballast-admin",
+    ]) {
       expect(effective.split("\n")).toContain(line);
     }
     // A second run changes nothing and reloads nothing, but checks again.
@@ -222,7 +238,11 @@ describe("sshd (harden_sshd and verify_sshd_effective with the real sshd -t and 
 
   it("stops naming each overridden setting and the file that sets it first", () => {
     // Debian's main file includes the drop-ins first, so its own lines lose; earlier drop-ins win.
-    const root = scratchSshd("sshd-override", { "10-cloud.conf": "PasswordAuthentication yes\nAllowUsers ubuntu\n", "01-root.conf": "permitrootlogin=prohibit-password\n" }, "PermitRootLogin yes\n");
+    const root = scratchSshd(
+      "sshd-override",
+      { "10-cloud.conf": "PasswordAuthentication yes\nAllowUsers ubuntu\n", "01-root.conf": "permitrootlogin=prohibit-password\n" },
+      "PermitRootLogin yes\n",
+    );
     const result = harden(root);
     expect(result.status).toBe(1);
     const cloud = path.join(root, "sshd_config.d", "10-cloud.conf");
@@ -251,7 +271,10 @@ describe("authorized keys (install_authorized_keys)", () => {
     fs.mkdirSync(path.join(home, ".ssh"), { recursive: true });
     fs.writeFileSync(path.join(home, ".ssh", "authorized_keys"), `${key}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHandAddedKey someone\n`);
     const userStubs = `getent() { printf 'ballast-deploy:x:1000:1000::%s:/bin/bash\\n' "${home}"; }\nid() { echo users; }\nchown() { echo "chown $*" >>"$CALLS"; }\ninstall() { echo "install $*" >>"$CALLS"; }`;
-    const result = inScript(script, `${stubs}\n${userStubs}\ninstall_authorized_keys ballast-deploy "\${DEPLOY_KEY_LINES[@]}"\ncat "$CALLS"`);
+    const result = inScript(
+      script,
+      `${stubs}\n${userStubs}\ninstall_authorized_keys ballast-deploy "\${DEPLOY_KEY_LINES[@]}"\ncat "$CALLS"`,
+    );
     expect(result.stderr).toBe("");
     const from = 'from="203.0.113.0/24,198.51.100.7,2001:db8:42::/48"';
     expect(fs.readFileSync(path.join(home, ".ssh", "authorized_keys"), "utf8")).toBe(
@@ -263,7 +286,9 @@ describe("authorized keys (install_authorized_keys)", () => {
       ].join("\n"),
     );
     expect(fs.statSync(path.join(home, ".ssh", "authorized_keys")).mode & 0o777).toBe(0o600);
-    expect(result.stdout).toBe(`install -d -m 0700 -o ballast-deploy -g users ${home}/.ssh\nchown ballast-deploy:users ${home}/.ssh/authorized_keys\n`);
+    expect(result.stdout).toBe(
+      `install -d -m 0700 -o ballast-deploy -g users ${home}/.ssh\nchown ballast-deploy:users ${home}/.ssh/authorized_keys\n`,
+    );
   });
 });
 
@@ -330,7 +355,23 @@ describe("the authorized_keys options against a real sshd (what deploy.sh needs 
   function ssh(args: string[], input = "") {
     const result = spawnSync(
       "ssh",
-      ["-i", path.join(root, "client_key"), "-p", String(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", ...args],
+      [
+        "-i",
+        path.join(root, "client_key"),
+        "-p",
+        String(port),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        ...args,
+      ],
       { input, encoding: "utf8", timeout: 30_000 },
     );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -363,7 +404,9 @@ describe("the authorized_keys options against a real sshd (what deploy.sh needs 
   it("an operator key (restrict,pty) gets a terminal and still no forwarding", () => {
     authorize(keyOptions(["127.0.0.1"], true));
     expect(ssh(["-tt", `${user}@127.0.0.1`, "tty"]).stdout).toMatch(/^\/dev\/pts\/\d+/);
-    expect(ssh(["-o", "ExitOnForwardFailure=yes", "-R", `127.0.0.1:${port + 1}:127.0.0.1:${port}`, `${user}@127.0.0.1`, "true"]).stderr).toMatch(/remote port forwarding failed/);
+    expect(
+      ssh(["-o", "ExitOnForwardFailure=yes", "-R", `127.0.0.1:${port + 1}:127.0.0.1:${port}`, `${user}@127.0.0.1`, "true"]).stderr,
+    ).toMatch(/remote port forwarding failed/);
   });
 });
 
@@ -459,7 +502,9 @@ ss() {
   });
 
   it("can be told to go on with BALLAST_BOOTSTRAP_ALLOW_LOCKOUT=1", () => {
-    const result = inScript(script, `${firewallStubs("192.0.2.44:50022", true, true)}\nguard_ssh_access && echo ok`, { BALLAST_BOOTSTRAP_ALLOW_LOCKOUT: "1" });
+    const result = inScript(script, `${firewallStubs("192.0.2.44:50022", true, true)}\nguard_ssh_access && echo ok`, {
+      BALLAST_BOOTSTRAP_ALLOW_LOCKOUT: "1",
+    });
     expect(result.stdout.trim()).toBe("ok");
     expect(result.stderr).toContain("continuing because BALLAST_BOOTSTRAP_ALLOW_LOCKOUT=1");
   });

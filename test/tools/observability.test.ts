@@ -60,7 +60,10 @@ describe("promtool", () => {
     const rules = write("compose.rules.yml", renderAlertRules(alertGroups(monitoring(), testContext("compose"))));
     const config = write(
       "prometheus-compose.yml",
-      renderPrometheusConfig(monitoring({ tracing: { enabled: true } }), testContext("compose"), { ruleFiles: [rules], serviceAccountDir: "/unused" }),
+      renderPrometheusConfig(monitoring({ tracing: { enabled: true } }), testContext("compose"), {
+        ruleFiles: [rules],
+        serviceAccountDir: "/unused",
+      }),
     );
     const result = tool("promtool", ["check", "config", config]);
     expect(result.output).toMatch(/SUCCESS/);
@@ -73,7 +76,10 @@ describe("promtool", () => {
     mkdirSync(serviceAccount, { recursive: true });
     writeFileSync(join(serviceAccount, "token"), "test-token");
     writeFileSync(join(serviceAccount, "ca.crt"), "");
-    const rendered = renderPrometheusConfig(monitoring(), testContext("kubernetes"), { ruleFiles: [rules], serviceAccountDir: serviceAccount });
+    const rendered = renderPrometheusConfig(monitoring(), testContext("kubernetes"), {
+      ruleFiles: [rules],
+      serviceAccountDir: serviceAccount,
+    });
 
     const original = parse(rendered) as { scrape_configs: Record<string, unknown>[] };
     const swapped = parse(rendered) as { scrape_configs: Record<string, unknown>[] };
@@ -131,7 +137,10 @@ describe("amtool check-config", () => {
   for (const [name, receiver] of Object.entries(receiverInputs)) {
     it(`accepts alertmanager.yml with the ${name} receiver`, () => {
       const secret = write(`receiver-secret-${name}`, "s3cr3t-value\n");
-      const config = write(`alertmanager-${name}.yml`, renderAlertmanagerConfig(monitoring({ alertmanager: { receiver } }), { receiverSecretFile: secret }));
+      const config = write(
+        `alertmanager-${name}.yml`,
+        renderAlertmanagerConfig(monitoring({ alertmanager: { receiver } }), { receiverSecretFile: secret }),
+      );
       const result = tool("amtool", ["check-config", config]);
       expect(result.output).toMatch(/SUCCESS/);
       expect(result.output).toMatch(/ - 1 receivers/);

@@ -18,7 +18,13 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { passwordCheckScript, postgresEntrypoint, postgresRolesSql, postgresSetPassword, type PostgresRole } from "../../components/postgres";
+import {
+  passwordCheckScript,
+  postgresEntrypoint,
+  postgresRolesSql,
+  postgresSetPassword,
+  type PostgresRole,
+} from "../../components/postgres";
 
 function postgresBin(): string {
   const root = "/usr/lib/postgresql";
@@ -61,21 +67,47 @@ interface Result {
 }
 
 function psqlAs(user: string, password: string, sql: string, db = database): Result {
-  const result = spawnSync(join(postgresBin(), "psql"), ["-X", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-tAc", sql], {
-    env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" },
-    encoding: "utf8",
-    timeout: 30_000,
-    cwd: "/",
-  });
+  const result = spawnSync(
+    join(postgresBin(), "psql"),
+    ["-X", "-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+    {
+      env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: "5" },
+      encoding: "utf8",
+      timeout: 30_000,
+      cwd: "/",
+    },
+  );
   return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
 }
 
 /** The superuser, over the server's private socket (trusted, as inside the container). */
 function superSql(sql: string, db = database): string {
-  return execFileSync("runuser", ["-u", "postgres", "--", join(postgresBin(), "psql"), "-X", "-h", "/var/run/postgresql", "-p", String(port), "-U", "app", "-d", db, "-v", "ON_ERROR_STOP=1", "-tAc", sql], {
-    encoding: "utf8",
-    cwd: "/",
-  }).trim();
+  return execFileSync(
+    "runuser",
+    [
+      "-u",
+      "postgres",
+      "--",
+      join(postgresBin(), "psql"),
+      "-X",
+      "-h",
+      "/var/run/postgresql",
+      "-p",
+      String(port),
+      "-U",
+      "app",
+      "-d",
+      db,
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-tAc",
+      sql,
+    ],
+    {
+      encoding: "utf8",
+      cwd: "/",
+    },
+  ).trim();
 }
 
 function asPostgres(path: string): void {
@@ -92,7 +124,8 @@ async function applied(count: number, within = 60_000): Promise<void> {
   const deadline = Date.now() + within;
   while (output.split("ballast: roles and passwords are current").length - 1 < count) {
     if (Date.now() > deadline) throw new Error(`the wrapper did not apply roles and passwords within ${within / 1000} s:\n${output}`);
-    if (wrapper?.exitCode !== null && wrapper?.exitCode !== undefined) throw new Error(`wrapper exited early (${wrapper.exitCode}):\n${output}`);
+    if (wrapper?.exitCode !== null && wrapper?.exitCode !== undefined)
+      throw new Error(`wrapper exited early (${wrapper.exitCode}):\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -102,12 +135,19 @@ function startWrapper(): void {
   wrapper = spawn(
     "runuser",
     [
-      "-u", "postgres", "--", "env", `PATH=${join(workDir, "bin")}:${bin}:/usr/bin:/bin`,
-      "POSTGRES_USER=app", `POSTGRES_DB=${database}`, `PGPORT=${port}`,
+      "-u",
+      "postgres",
+      "--",
+      "env",
+      `PATH=${join(workDir, "bin")}:${bin}:/usr/bin:/bin`,
+      "POSTGRES_USER=app",
+      `POSTGRES_DB=${database}`,
+      `PGPORT=${port}`,
       `POSTGRES_PASSWORD_FILE=${join(workDir, "live", "postgres-password")}`,
       `BALLAST_ROLES_SQL=${join(workDir, "roles.sql")}`,
       `BALLAST_ROLE_PASSWORDS=${roles.map((role) => `${role.name}=${join(workDir, "live", role.secret)}`).join(" ")}`,
-      join(workDir, "entrypoint"), "postgres",
+      join(workDir, "entrypoint"),
+      "postgres",
     ],
     { stdio: ["ignore", "pipe", "pipe"], cwd: "/" },
   );
@@ -117,7 +157,9 @@ function startWrapper(): void {
 
 /** SIGTERM to the wrapper itself (in a container it is PID 1; runuser does not forward signals); its exit code. */
 async function stopWrapper(): Promise<number | null> {
-  const wrapperPid = execFileSync("pgrep", ["-P", String(wrapper!.pid), "-f", join(workDir, "entrypoint")], { encoding: "utf8" }).trim().split("\n")[0];
+  const wrapperPid = execFileSync("pgrep", ["-P", String(wrapper!.pid), "-f", join(workDir, "entrypoint")], { encoding: "utf8" })
+    .trim()
+    .split("\n")[0];
   process.kill(Number(wrapperPid), "SIGTERM");
   const deadline = Date.now() + 30_000;
   while (wrapper!.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
@@ -159,7 +201,10 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
       `#!/bin/sh\nexec "${bin}/postgres" -D "${data}" -p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=/var/run/postgresql\n`,
     );
     chmodSync(join(fakeBin, "docker-entrypoint.sh"), 0o755);
-    writeFileSync(join(workDir, "entrypoint"), postgresEntrypoint.replace("/var/run/postgresql/ballast-roles-current", join(workDir, "roles-current")));
+    writeFileSync(
+      join(workDir, "entrypoint"),
+      postgresEntrypoint.replace("/var/run/postgresql/ballast-roles-current", join(workDir, "roles-current")),
+    );
     chmodSync(join(workDir, "entrypoint"), 0o755);
     // On the image's PATH as /usr/local/bin/ballast-postgres-rotate; the wrapper calls it by name.
     writeFileSync(join(fakeBin, "ballast-postgres-rotate"), postgresSetPassword);
@@ -174,8 +219,29 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
     // An existing stack: initialised with the superuser as the application's user, its objects the superuser's.
     // No pipes: a server pg_ctl starts would hold them open and execFileSync would wait forever.
     const server = (args: string[]) => execFileSync("runuser", ["-u", "postgres", "--", ...args], { stdio: "ignore", cwd: "/" });
-    server([join(bin, "initdb"), "-D", data, "-U", "app", `--pwfile=${join(workDir, "pwfile")}`, "--auth-host=scram-sha-256", "--auth-local=trust"]);
-    server([join(bin, "pg_ctl"), "-D", data, "-l", join(workDir, "seed.log"), "-w", "-t", "60", "-o", `-p ${port} -c listen_addresses='' -c unix_socket_directories=/var/run/postgresql`, "start"]);
+    server([
+      join(bin, "initdb"),
+      "-D",
+      data,
+      "-U",
+      "app",
+      `--pwfile=${join(workDir, "pwfile")}`,
+      "--auth-host=scram-sha-256",
+      "--auth-local=trust",
+    ]);
+    server([
+      join(bin, "pg_ctl"),
+      "-D",
+      data,
+      "-l",
+      join(workDir, "seed.log"),
+      "-w",
+      "-t",
+      "60",
+      "-o",
+      `-p ${port} -c listen_addresses='' -c unix_socket_directories=/var/run/postgresql`,
+      "start",
+    ]);
     superSql(`CREATE DATABASE ${database}`, "postgres");
     superSql(existingStack);
     server([join(bin, "pg_ctl"), "-D", data, "-w", "-t", "60", "-m", "fast", "stop"]);
@@ -237,12 +303,16 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
 
   it("the app role cannot run programs, read server files, create roles or databases", () => {
     const app = (sql: string) => psqlAs("ballast_app", passwords["postgres-app-password"], sql);
-    expect(app("COPY (SELECT 1) TO PROGRAM 'id'").stderr).toMatch(/must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program/);
+    expect(app("COPY (SELECT 1) TO PROGRAM 'id'").stderr).toMatch(
+      /must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program/,
+    );
     expect(app("SELECT pg_read_file('/etc/passwd')").stderr).toMatch(/permission denied for function pg_read_file/);
     expect(app("CREATE ROLE intruder SUPERUSER").stderr).toMatch(/must be superuser to create superusers/);
     expect(app("CREATE ROLE intruder").stderr).toMatch(/permission denied to create role/);
     expect(app("CREATE DATABASE other").stderr).toMatch(/permission denied to create database/);
-    expect(app("ALTER ROLE ballast_app SUPERUSER").stderr).toMatch(/must be superuser to alter superuser roles or change superuser attribute/);
+    expect(app("ALTER ROLE ballast_app SUPERUSER").stderr).toMatch(
+      /must be superuser to alter superuser roles or change superuser attribute/,
+    );
     // Backup records are Ballast's: the app can neither read nor forge them.
     expect(app("INSERT INTO ballast.backup_runs (kind, started_at, finished_at, ok) VALUES ('backup', now(), now(), true)").stderr).toMatch(
       /permission denied for schema ballast/,
@@ -267,10 +337,14 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
 
   it("the monitoring role reads other sessions' activity and every database's statistics, and the backup records, not the app's tables", async () => {
     const monitor = (sql: string) => psqlAs("ballast_monitor", passwords["postgres-monitor-password"], sql);
-    const busy = spawn(join(postgresBin(), "psql"), ["-X", "-h", "127.0.0.1", "-p", String(port), "-U", "ballast_app", "-d", database, "-c", "SELECT pg_sleep(8) /* busy app */"], {
-      env: { ...process.env, PGPASSWORD: passwords["postgres-app-password"] },
-      stdio: "ignore",
-    });
+    const busy = spawn(
+      join(postgresBin(), "psql"),
+      ["-X", "-h", "127.0.0.1", "-p", String(port), "-U", "ballast_app", "-d", database, "-c", "SELECT pg_sleep(8) /* busy app */"],
+      {
+        env: { ...process.env, PGPASSWORD: passwords["postgres-app-password"] },
+        stdio: "ignore",
+      },
+    );
     try {
       let seen = "";
       const deadline = Date.now() + 5000;
@@ -314,12 +388,18 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
     expect(backup.status).toBe(0);
     // The drill creates a scratch database with extensions: the superuser's job.
     const drill = job("restore-drill.sh", "app", passwords["postgres-password"]);
-    expect(drill.stderr).toMatch(/drill ok: restored appdb-\d{8}T\d{6}Z\.dump into appdb_restore_drill; leads restored 50 \/ live 50 \(0\.00%\); notes restored 10 \/ live 10 \(0\.00%\); invoices restored 5 \/ live 5 \(0\.00%\); crm\.accounts restored 0 \/ live 0 \(0\.00%\)/);
+    expect(drill.stderr).toMatch(
+      /drill ok: restored appdb-\d{8}T\d{6}Z\.dump into appdb_restore_drill; leads restored 50 \/ live 50 \(0\.00%\); notes restored 10 \/ live 10 \(0\.00%\); invoices restored 5 \/ live 5 \(0\.00%\); crm\.accounts restored 0 \/ live 0 \(0\.00%\)/,
+    );
     expect(drill.status).toBe(0);
-    expect(superSql("SELECT string_agg(kind || ':' || ok, ' ' ORDER BY id) FROM ballast.backup_runs")).toBe("backup:true backup:true drill:true");
+    expect(superSql("SELECT string_agg(kind || ':' || ok, ' ' ORDER BY id) FROM ballast.backup_runs")).toBe(
+      "backup:true backup:true drill:true",
+    );
     const backupRole = (sql: string) => psqlAs("ballast_backup", passwords["postgres-backup-password"], sql);
     expect(backupRole("INSERT INTO leads (name) VALUES ('forged')").stderr).toMatch(/permission denied for table leads/);
-    expect(backupRole("COPY (SELECT 1) TO PROGRAM 'id'").stderr).toMatch(/must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program/);
+    expect(backupRole("COPY (SELECT 1) TO PROGRAM 'id'").stderr).toMatch(
+      /must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program/,
+    );
   });
 
   it("takes a role's new password from its file while running, without a restart (Kubernetes: kubelet-updated Secret volume)", async () => {
@@ -339,13 +419,28 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
 
   it("ballast-postgres-rotate <role> sets that role's password from stdin at once (Compose: docker compose exec before the clients roll)", () => {
     const run = (stdin: string, role?: string) =>
-      spawnSync("runuser", ["-u", "postgres", "--", "env", `PATH=${postgresBin()}:/usr/bin:/bin`, "POSTGRES_USER=app", `POSTGRES_DB=${database}`, `PGPORT=${port}`, join(workDir, "bin", "ballast-postgres-rotate"), ...(role ? [role] : [])], {
-        input: stdin,
-        encoding: "utf8",
-        timeout: 30_000,
-        // The postgres user may not enter the checkout (a CI clone under a 0700 directory): psql warns on stderr.
-        cwd: "/",
-      });
+      spawnSync(
+        "runuser",
+        [
+          "-u",
+          "postgres",
+          "--",
+          "env",
+          `PATH=${postgresBin()}:/usr/bin:/bin`,
+          "POSTGRES_USER=app",
+          `POSTGRES_DB=${database}`,
+          `PGPORT=${port}`,
+          join(workDir, "bin", "ballast-postgres-rotate"),
+          ...(role ? [role] : []),
+        ],
+        {
+          input: stdin,
+          encoding: "utf8",
+          timeout: 30_000,
+          // The postgres user may not enter the checkout (a CI clone under a 0700 directory): psql warns on stderr.
+          cwd: "/",
+        },
+      );
     const empty = run("", "ballast_monitor");
     expect(empty.status).toBe(2);
     expect(empty.stderr).toBe("ballast: no password on stdin; the password of role ballast_monitor is unchanged\n");
@@ -393,11 +488,15 @@ describe("postgres entrypoint: the stack's roles on an existing database, and th
       );
     const current = gate(watchedAppPassword);
     expect(current.stderr).toBe("");
-    expect(current.stdout).toBe("ballast: Postgres accepts the current postgres-password, postgres-app-password, postgres-monitor-password\n");
+    expect(current.stdout).toBe(
+      "ballast: Postgres accepts the current postgres-password, postgres-app-password, postgres-monitor-password\n",
+    );
     expect(current.status).toBe(0);
     const stale = gate(passwords["postgres-app-password"]);
     expect(stale.status).toBe(1);
-    expect(stale.stderr).toMatch(/^ballast: Postgres did not accept the current postgres-app-password within 4s: .*password authentication failed for user "ballast_app"/);
+    expect(stale.stderr).toMatch(
+      /^ballast: Postgres did not accept the current postgres-app-password within 4s: .*password authentication failed for user "ballast_app"/,
+    );
   });
 
   it("stops Postgres cleanly on SIGTERM, and a second start changes nothing (idempotent), data intact", async () => {

@@ -10,7 +10,12 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parsePlatformConfig, type MonitoringConfig } from "../../components/config";
-import { inhibitRules, renderAlertmanagerConfig, routeReceivers, type AlertmanagerConfig } from "../../components/observability/alertmanager";
+import {
+  inhibitRules,
+  renderAlertmanagerConfig,
+  routeReceivers,
+  type AlertmanagerConfig,
+} from "../../components/observability/alertmanager";
 import { withSecretPlaceholders } from "../../scripts/lib/render-stack";
 import { readStackFileAt } from "../../scripts/lib/stack-files";
 import { configFor } from "../fixtures/config";
@@ -61,7 +66,10 @@ describe("NomosX routing (amtool)", () => {
   it("pages PagerDuty and posts to #incidents for a critical alert, posts only to #incidents for a warning", () => {
     const config = renderWithSecrets("nomosx-routes", nomosx("kubernetes"));
     expect(amtoolRoute(config, { alertname: "DatabaseDown", severity: "critical" })).toEqual(["pagerduty", "ops"]);
-    expect(amtoolRoute(config, { alertname: "SLOErrorBudgetBurn", severity: "critical", slo: "api", service: "api" })).toEqual(["pagerduty", "ops"]);
+    expect(amtoolRoute(config, { alertname: "SLOErrorBudgetBurn", severity: "critical", slo: "api", service: "api" })).toEqual([
+      "pagerduty",
+      "ops",
+    ]);
     expect(amtoolRoute(config, { alertname: "QueueBacklog", severity: "warning" })).toEqual(["ops"]);
     expect(amtoolRoute(config, { alertname: "Watchdog" })).toEqual(["ops"]);
   });
@@ -84,7 +92,13 @@ describe("routes by severity and labels (amtool)", () => {
           receivers: {
             pagerduty: { type: "pagerduty" },
             "gateway-team": { type: "webhook", url: "https://hooks.example.com/gateway" },
-            dba: { type: "email", to: "dba@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", username: "am" },
+            dba: {
+              type: "email",
+              to: "dba@example.com",
+              from: "alertmanager@example.com",
+              smarthost: "smtp.example.com:587",
+              username: "am",
+            },
           },
           routes: [
             { matchers: ['alertname=~"BackupTooOld|RestoreDrill.*"'], receiver: "dba", continue: true },
@@ -95,7 +109,12 @@ describe("routes by severity and labels (amtool)", () => {
       },
     },
     "staging",
-    { "alertmanager-receiver": "u", "alertmanager-receiver-pagerduty": "k", "alertmanager-receiver-gateway-team": "t", "alertmanager-receiver-dba": "p" },
+    {
+      "alertmanager-receiver": "u",
+      "alertmanager-receiver-pagerduty": "k",
+      "alertmanager-receiver-gateway-team": "t",
+      "alertmanager-receiver-dba": "p",
+    },
   ).monitoring;
   const cases: [Record<string, string>, string[]][] = [
     [{ alertname: "HighErrorRate", severity: "critical" }, ["pagerduty"]],
@@ -133,7 +152,9 @@ describe("inhibition (amtool check-config)", () => {
     expect(result.output).toContain(` - ${inhibitRules.length} inhibit rules`);
     expect(result.status).toBe(0);
     const rendered = (parse(renderAlertmanagerConfig(monitoring)) as AlertmanagerConfig).inhibit_rules;
-    const warningByCritical = rendered.find((r) => r.source_matchers.includes('severity="critical"') && r.target_matchers.includes('severity="warning"'));
+    const warningByCritical = rendered.find(
+      (r) => r.source_matchers.includes('severity="critical"') && r.target_matchers.includes('severity="warning"'),
+    );
     expect(warningByCritical?.equal).toEqual(expect.arrayContaining(["alertname", "service", "slo"]));
   });
 });

@@ -59,8 +59,13 @@ describe("SLO rules (promtool)", () => {
     it(`accepts the rules file with the SLO groups (${target})`, () => {
       const monitoring = exampleConfig(target).monitoring;
       const slo = sloRuleGroups(monitoring);
-      const ruleCount = slo.reduce((n, g) => n + g.rules.length, 0) + alertGroups(monitoring, testContext(target)).reduce((n, g) => n + g.rules.length, 0);
-      const result = promtool(["check", "rules", write(`rules-${target}.yml`, renderAlertRules(alertGroups(monitoring, testContext(target)), slo))]);
+      const ruleCount =
+        slo.reduce((n, g) => n + g.rules.length, 0) + alertGroups(monitoring, testContext(target)).reduce((n, g) => n + g.rules.length, 0);
+      const result = promtool([
+        "check",
+        "rules",
+        write(`rules-${target}.yml`, renderAlertRules(alertGroups(monitoring, testContext(target)), slo)),
+      ]);
       expect(result.output).toContain(`SUCCESS: ${ruleCount} rules found`);
       expect(result.status).toBe(0);
     });
@@ -74,7 +79,10 @@ describe("SLO rules (promtool)", () => {
       const groups = sloRuleGroups({ ...config.monitoring, slos: [slo] });
       const rules = write(`${slo.name}.rules.yml`, toYaml({ groups }));
       const cases = sloCases(groups, slo, sample);
-      const file = write(`${slo.name}.test.yml`, toYaml({ rule_files: [rules], evaluation_interval: "1m", tests: cases.map((c) => c.test) }));
+      const file = write(
+        `${slo.name}.test.yml`,
+        toYaml({ rule_files: [rules], evaluation_interval: "1m", tests: cases.map((c) => c.test) }),
+      );
       const result = promtool(["test", "rules", file]);
       expect(result.output).not.toMatch(/FAILED/);
       expect(result.output).toMatch(/SUCCESS/);
@@ -88,7 +96,11 @@ describe("SLO rules (promtool)", () => {
     const rules = write("negative.rules.yml", toYaml({ groups }));
     const [fast] = sloCases(groups, slo, samples[slo.name]);
     const silenced = { ...fast.test, alert_rule_test: [{ eval_time: "10m", alertname: "SLOErrorBudgetBurn", exp_alerts: [] }] };
-    const result = promtool(["test", "rules", write("negative.test.yml", toYaml({ rule_files: [rules], evaluation_interval: "1m", tests: [silenced] }))]);
+    const result = promtool([
+      "test",
+      "rules",
+      write("negative.test.yml", toYaml({ rule_files: [rules], evaluation_interval: "1m", tests: [silenced] })),
+    ]);
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/SLOErrorBudgetBurn/);
   });

@@ -84,14 +84,18 @@ describe.each(["compose", "kubernetes"])("the NomosX example on %s", (target) =>
 
 describe("a dashboard query only the full PromQL grammar rejects", () => {
   it("passes the config-time structure check but promtool refuses it, naming the file and the panel", () => {
-    const source = JSON.parse(readFileSync(join(__dirname, "..", "..", "examples", "nomosx", "dashboards", "costs.json"), "utf8")) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const source = JSON.parse(readFileSync(join(__dirname, "..", "..", "examples", "nomosx", "dashboards", "costs.json"), "utf8")) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
     source.panels[4].targets[0].expr = "sum(rate(tokens_used_total[5m])) +* 2";
     expect(promqlSyntaxProblem(source.panels[4].targets[0].expr)).toBeUndefined();
     const path = join(dir, "broken-dashboard.yml");
     writeFileSync(path, dashboardQueryRules([{ file: "examples/nomosx/dashboards/costs.json", model: source }]).content);
     const result = promtool(["check", "rules", path]);
     expect(result.status).toBe(1);
-    expect(result.output).toContain('group "examples/nomosx/dashboards/costs.json panel \\"Token rate\\" query A", rule 1, "dashboard:query_6": could not parse expression');
+    expect(result.output).toContain(
+      'group "examples/nomosx/dashboards/costs.json panel \\"Token rate\\" query A", rule 1, "dashboard:query_6": could not parse expression',
+    );
   });
 });
 
@@ -110,17 +114,33 @@ describe("HighErrorRate on one requests counter with a status label (nyxcore)", 
     const rules = join(dir, `nyxcore-${target}.rules.yml`);
     writeFileSync(rules, renderAlertRules(groups));
     const rule = findRule(groups, "HighErrorRate", "critical");
-    const series = (status: string, perMinute: number) => ({ series: `nyxcore_http_requests_total{route="/api/workflows",status_code="${status}"}`, values: `0+${perMinute}x40` });
-    const at = (input: object[], alerts: object[]) => ({ interval: "1m", input_series: input, alert_rule_test: [{ eval_time: "20m", alertname: "HighErrorRate", exp_alerts: alerts }] });
+    const series = (status: string, perMinute: number) => ({
+      series: `nyxcore_http_requests_total{route="/api/workflows",status_code="${status}"}`,
+      values: `0+${perMinute}x40`,
+    });
+    const at = (input: object[], alerts: object[]) => ({
+      interval: "1m",
+      input_series: input,
+      alert_rule_test: [{ eval_time: "20m", alertname: "HighErrorRate", exp_alerts: alerts }],
+    });
     const labels = { severity: "critical" };
     const tests = {
       rule_files: [rules],
       evaluation_interval: "1m",
       tests: [
         // 90 ok + 10 failing per minute: 10 % of requests fail.
-        at([series("200", 90), series("503", 10)], [
-          { exp_labels: labels, exp_annotations: { summary: expandAnnotation(rule.summary, labels, 10), description: expandAnnotation(rule.description, labels, 10) } },
-        ]),
+        at(
+          [series("200", 90), series("503", 10)],
+          [
+            {
+              exp_labels: labels,
+              exp_annotations: {
+                summary: expandAnnotation(rule.summary, labels, 10),
+                description: expandAnnotation(rule.description, labels, 10),
+              },
+            },
+          ],
+        ),
         // 2 failing of 100: below the 5 % threshold.
         at([series("200", 98), series("500", 2)], []),
         // 4xx are the clients' errors, not the app's.
@@ -132,6 +152,8 @@ describe("HighErrorRate on one requests counter with a status label (nyxcore)", 
     const result = promtool(["test", "rules", path]);
     expect(result.output).toMatch(/SUCCESS/);
     expect(result.status).toBe(0);
-    expect((parse(readFileSync(rules, "utf8")) as { groups: { rules: { expr: string }[] }[] }).groups[0].rules.map((r) => r.expr)).toContain(rule.expr);
+    expect(
+      (parse(readFileSync(rules, "utf8")) as { groups: { rules: { expr: string }[] }[] }).groups[0].rules.map((r) => r.expr),
+    ).toContain(rule.expr);
   });
 });

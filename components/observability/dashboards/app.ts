@@ -56,8 +56,14 @@ export function apiDashboard({ alerts: a }: AppDashboardOptions): DashboardJson 
     title: "API performance",
     description: "Request rate, errors and latency percentiles of the app, and the proxy in front of it.",
     panels: [
-      timeseries("Request rate by route", [{ expr: `sum by (route) (rate(${m.httpRequestsTotal}[5m]))`, legend: "{{route}}" }], { unit: "reqps" }),
-      timeseries("Error rate", [{ expr: errorPercent(a), legend: "errors" }], { unit: "percent", min: 0, thresholds: [[a.errorRateThreshold * 100, "red"]] }),
+      timeseries("Request rate by route", [{ expr: `sum by (route) (rate(${m.httpRequestsTotal}[5m]))`, legend: "{{route}}" }], {
+        unit: "reqps",
+      }),
+      timeseries("Error rate", [{ expr: errorPercent(a), legend: "errors" }], {
+        unit: "percent",
+        min: 0,
+        thresholds: [[a.errorRateThreshold * 100, "red"]],
+      }),
       timeseries(
         "Latency percentiles",
         [
@@ -68,7 +74,11 @@ export function apiDashboard({ alerts: a }: AppDashboardOptions): DashboardJson 
         { unit: "s", thresholds: [[a.latencyP95Seconds, "red"]] },
       ),
       timeseries("P95 latency by route", [{ expr: latencyQuantile(a, 0.95, ["route"]), legend: "{{route}}" }], { unit: "s" }),
-      timeseries("Responses by status code", [{ expr: `sum by (status_code) (rate(${m.httpRequestsTotal}[5m]))`, legend: "{{status_code}}" }], { unit: "reqps" }),
+      timeseries(
+        "Responses by status code",
+        [{ expr: `sum by (status_code) (rate(${m.httpRequestsTotal}[5m]))`, legend: "{{status_code}}" }],
+        { unit: "reqps" },
+      ),
       timeseries(
         "Proxy requests by entrypoint and code",
         [{ expr: "sum by (entrypoint, code) (rate(traefik_entrypoint_requests_total[5m]))", legend: "{{entrypoint}} {{code}}" }],
@@ -76,7 +86,12 @@ export function apiDashboard({ alerts: a }: AppDashboardOptions): DashboardJson 
       ),
       timeseries(
         "Proxy P95 by service",
-        [{ expr: "histogram_quantile(0.95, sum by (le, service) (rate(traefik_service_request_duration_seconds_bucket[5m])))", legend: "{{service}}" }],
+        [
+          {
+            expr: "histogram_quantile(0.95, sum by (le, service) (rate(traefik_service_request_duration_seconds_bucket[5m])))",
+            legend: "{{service}}",
+          },
+        ],
         { unit: "s" },
       ),
       timeseries("Open proxy connections", [{ expr: "sum by (entrypoint) (traefik_open_connections)", legend: "{{entrypoint}}" }]),
@@ -99,13 +114,17 @@ export function queueDashboard({ alerts: a }: AppDashboardOptions): DashboardJso
       timeseries("Waiting jobs by queue", [{ expr: `sum by (queue) (${m.queueWaitingCount})`, legend: "{{queue}}" }], {
         thresholds: [[a.queueBacklog, "red"]],
       }),
-      timeseries("Jobs finished by queue", [{ expr: `sum by (queue) (rate(${m.jobDurationSeconds}_count[5m]))`, legend: "{{queue}}" }], { unit: "ops" }),
+      timeseries("Jobs finished by queue", [{ expr: `sum by (queue) (rate(${m.jobDurationSeconds}_count[5m]))`, legend: "{{queue}}" }], {
+        unit: "ops",
+      }),
       timeseries(
         "Job P95 by queue",
         [{ expr: `histogram_quantile(0.95, sum by (le, queue) (rate(${m.jobDurationSeconds}_bucket[5m])))`, legend: "{{queue}}" }],
         { unit: "s" },
       ),
-      timeseries("Workflow steps by status", [{ expr: `sum by (status) (rate(${p}workflow_steps_total[5m]))`, legend: "{{status}}" }], { unit: "ops" }),
+      timeseries("Workflow steps by status", [{ expr: `sum by (status) (rate(${p}workflow_steps_total[5m]))`, legend: "{{status}}" }], {
+        unit: "ops",
+      }),
       timeseries(
         "Workflow P95 by status",
         [{ expr: `histogram_quantile(0.95, sum by (le, status) (rate(${p}workflow_duration_seconds_bucket[5m])))`, legend: "{{status}}" }],
@@ -129,28 +148,45 @@ export function llmDashboard({ alerts: a }: AppDashboardOptions): DashboardJson 
       stat("Spend, last 24h", `sum(increase(${cost}[24h]))`, { unit: "currencyUSD" }),
       stat("Average cost per run", `avg(${a.metrics.costPerRunUsd})`, { unit: "currencyUSD", thresholds: [[a.costPerRunUsd, "red"]] }),
       stat("Tokens, last 24h", `sum(increase(${tokens}[24h]))`, { unit: "short" }),
-      timeseries("Spend per hour by provider and model", [{ expr: `sum by (provider, model) (increase(${cost}[1h]))`, legend: "{{provider}} {{model}}" }], {
-        unit: "currencyUSD",
-      }),
-      timeseries("Tokens per second by model and type", [{ expr: `sum by (model, type) (rate(${tokens}[5m]))`, legend: "{{model}} {{type}}" }]),
+      timeseries(
+        "Spend per hour by provider and model",
+        [{ expr: `sum by (provider, model) (increase(${cost}[1h]))`, legend: "{{provider}} {{model}}" }],
+        {
+          unit: "currencyUSD",
+        },
+      ),
+      timeseries("Tokens per second by model and type", [
+        { expr: `sum by (model, type) (rate(${tokens}[5m]))`, legend: "{{model}} {{type}}" },
+      ]),
       timeseries(
         "Token rate vs daily average",
         [{ expr: `sum(rate(${tokens}[1h])) / sum(rate(${tokens}[1d]))`, legend: "last hour / last day" }],
         { thresholds: [[a.tokenAnomalyFactor, "red"]] },
       ),
-      timeseries("Calls by provider and status", [{ expr: `sum by (provider, status) (rate(${p}llm_calls_total[5m]))`, legend: "{{provider}} {{status}}" }], {
-        unit: "ops",
-      }),
+      timeseries(
+        "Calls by provider and status",
+        [{ expr: `sum by (provider, status) (rate(${p}llm_calls_total[5m]))`, legend: "{{provider}} {{status}}" }],
+        {
+          unit: "ops",
+        },
+      ),
       timeseries(
         "Call P95 by provider",
-        [{ expr: `histogram_quantile(0.95, sum by (le, provider) (rate(${p}llm_call_duration_seconds_bucket[5m])))`, legend: "{{provider}}" }],
+        [
+          {
+            expr: `histogram_quantile(0.95, sum by (le, provider) (rate(${p}llm_call_duration_seconds_bucket[5m])))`,
+            legend: "{{provider}}",
+          },
+        ],
         { unit: "s" },
       ),
       timeseries("Cost per run", [{ expr: `avg(${a.metrics.costPerRunUsd})`, legend: "average" }], {
         unit: "currencyUSD",
         thresholds: [[a.costPerRunUsd, "red"]],
       }),
-      timeseries("Rate-limit hits by source", [{ expr: `sum by (source) (rate(${p}rate_limit_hits_total[5m]))`, legend: "{{source}}" }], { unit: "ops" }),
+      timeseries("Rate-limit hits by source", [{ expr: `sum by (source) (rate(${p}rate_limit_hits_total[5m]))`, legend: "{{source}}" }], {
+        unit: "ops",
+      }),
     ],
   });
 }

@@ -25,18 +25,7 @@ export interface QueryTarget {
 }
 
 export type Unit =
-  | "short"
-  | "percent"
-  | "percentunit"
-  | "s"
-  | "ms"
-  | "bytes"
-  | "reqps"
-  | "ops"
-  | "currencyUSD"
-  | "dateTimeFromNow"
-  | "dtdurations"
-  | "none";
+  "short" | "percent" | "percentunit" | "s" | "ms" | "bytes" | "reqps" | "ops" | "currencyUSD" | "dateTimeFromNow" | "dtdurations" | "none";
 
 interface Threshold {
   color: string;
@@ -166,7 +155,12 @@ export function logsPanel(title: string, expr: string, description?: string): Pa
 function panelOptions(type: PanelType): Record<string, unknown> {
   switch (type) {
     case "stat":
-      return { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "value", graphMode: "area", textMode: "auto" };
+      return {
+        reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
+        colorMode: "value",
+        graphMode: "area",
+        textMode: "auto",
+      };
     case "timeseries":
       return { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "desc" } };
     case "logs":
@@ -248,5 +242,7 @@ export function buildDashboard(def: DashboardDef): DashboardJson {
 
 /** Every query of a dashboard with its datasource, for validation. */
 export function dashboardQueries(dashboard: DashboardJson): { panel: string; datasource: DatasourceKind; expr: string }[] {
-  return dashboard.panels.flatMap((panel) => panel.targets.map((t) => ({ panel: panel.title, datasource: t.datasource.type, expr: t.expr })));
+  return dashboard.panels.flatMap((panel) =>
+    panel.targets.map((t) => ({ panel: panel.title, datasource: t.datasource.type, expr: t.expr })),
+  );
 }

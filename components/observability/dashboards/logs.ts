@@ -32,7 +32,9 @@ export function logsDashboard({ proxyName, droppedLinesMetric }: LogsDashboardOp
       { name: "search", label: "Search", type: "textbox", query: "", current: { text: "", value: "" } },
     ],
     panels: [
-      logMetrics("Log lines by service", [{ expr: 'sum by (service) (count_over_time({service=~"$service"} |~ "$search" [5m]))', legend: "{{service}}" }]),
+      logMetrics("Log lines by service", [
+        { expr: 'sum by (service) (count_over_time({service=~"$service"} |~ "$search" [5m]))', legend: "{{service}}" },
+      ]),
       logMetrics("Error lines by service", [
         { expr: 'sum by (service) (count_over_time({service=~"$service"} |~ "(?i)(error|fatal|panic)" [5m]))', legend: "{{service}}" },
       ]),
@@ -44,9 +46,13 @@ export function logsDashboard({ proxyName, droppedLinesMetric }: LogsDashboardOp
       ),
       ...(droppedLinesMetric
         ? [
-            timeseries("Lines dropped by the pipeline", [{ expr: "sum by (reason) (rate(loki_process_dropped_lines_total[5m]))", legend: "{{reason}}" }], {
-              unit: "ops",
-            }),
+            timeseries(
+              "Lines dropped by the pipeline",
+              [{ expr: "sum by (reason) (rate(loki_process_dropped_lines_total[5m]))", legend: "{{reason}}" }],
+              {
+                unit: "ops",
+              },
+            ),
           ]
         : []),
     ],

@@ -27,9 +27,13 @@ function sloPanels(slo: SloConfig): PanelDef[] {
       `${slo.name}: burn rate`,
       burnWindows.map((w) => ({ expr: `${errorRatioRecord(w.long)}${labels} / ${budget}`, legend: `${w.long} (alert at ${w.factor}x)` })),
       {
-        description: "Error ratio as a multiple of the budget: 1x spends exactly the budget over the window. The page fires above the 1h and 6h thresholds, the ticket above the 3d one.",
+        description:
+          "Error ratio as a multiple of the budget: 1x spends exactly the budget over the window. The page fires above the 1h and 6h thresholds, the ticket above the 3d one.",
         min: 0,
-        thresholds: [[burnWindows[burnWindows.length - 1].factor, "orange"], [burnWindows[0].factor, "red"]],
+        thresholds: [
+          [burnWindows[burnWindows.length - 1].factor, "orange"],
+          [burnWindows[0].factor, "red"],
+        ],
         width: 12,
       },
     ),

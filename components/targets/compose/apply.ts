@@ -70,10 +70,9 @@ export function releaseDeleteCommand(releaseBase: string, bundle: string): strin
   return `test ! -f ${script} || bash --noprofile --norc ${script} ${shellQuote(bundle)}`;
 }
 
-
 export function releaseConnection(config: ComposeConfig, sshPrivateKey: pulumi.Output<string> | undefined): ReleaseConnection {
   const ssh = config.ssh;
-  if (!ssh) throw new Error("compose target: mode \"ssh\" needs ballast:compose.ssh (host, user, remoteDir ...)");
+  if (!ssh) throw new Error('compose target: mode "ssh" needs ballast:compose.ssh (host, user, remoteDir ...)');
   const connection: ReleaseConnection = {
     host: ssh.host,
     port: ssh.port,
@@ -106,7 +105,9 @@ export function releaseCommandArgs(
 
 /** Options of the release Command: parented, stdout/stderr encrypted in state. */
 export function releaseResourceOptions(parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
-  return dependsOn.length > 0 ? { parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] } : { parent, additionalSecretOutputs: ["stdout", "stderr"] };
+  return dependsOn.length > 0
+    ? { parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] }
+    : { parent, additionalSecretOutputs: ["stdout", "stderr"] };
 }
 
 /** Declares `<project>-release`, parented to `parent`. */
@@ -123,7 +124,7 @@ export function applyRelease(
   const name = `${config.project}-release`;
   if (config.mode === "ssh") {
     const { connection, ...rest } = args;
-    if (!connection) throw new Error("compose target: mode \"ssh\" needs a connection");
+    if (!connection) throw new Error('compose target: mode "ssh" needs a connection');
     const remoteArgs = { ...rest, connection };
     return new command.remote.Command(name, remoteArgs, options);
   }

@@ -96,7 +96,10 @@ export function renderEnvExample(model: StackModel): string {
     lines.push("", "# Secret files (./secrets/<name>, mounted read-only via compose secrets):");
     for (const secret of files) lines.push(...describe(secret).map((line) => line.replace(/^# /, "#   ")));
     for (const workload of model.workloads.filter((w) => restartingSecretFiles(w).length > 0)) {
-      lines.push(`# sha256 of ${workload.name}'s secret files: a rotation recreates its containers`, `${secretFilesHashVariable(workload)}=`);
+      lines.push(
+        `# sha256 of ${workload.name}'s secret files: a rotation recreates its containers`,
+        `${secretFilesHashVariable(workload)}=`,
+      );
     }
   }
   return `${lines.join("\n")}\n`;

@@ -142,11 +142,12 @@ export class ComposeTarget implements Target {
 
   constructor(config: ComposeConfig, options: ComposeTargetOptions) {
     // Relative local directories are taken from where Pulumi runs; the host paths must be absolute.
-    this.config =
-      config.mode === "local" && !isAbsolute(config.localDir) ? { ...config, localDir: resolve(config.localDir) } : config;
+    this.config = config.mode === "local" && !isAbsolute(config.localDir) ? { ...config, localDir: resolve(config.localDir) } : config;
     this.options = options;
     if (config.keepReleases < 2) {
-      throw new Error(`ballast:compose.keepReleases is ${config.keepReleases}; it must be at least 2 (the previous release is the rollback target)`);
+      throw new Error(
+        `ballast:compose.keepReleases is ${config.keepReleases}; it must be at least 2 (the previous release is the rollback target)`,
+      );
     }
   }
 
@@ -226,7 +227,9 @@ export class ComposeTarget implements Target {
       throw new Error("compose target: routed services need the proxy's admin port (deploy.sh confirms each traffic switch through it)");
     }
     const oneShotTimeouts = Object.fromEntries(
-      model.workloads.filter((w) => plan.oneShots.includes(w.name) || plan.preparers.includes(w.name)).map((w) => [w.name, w.jobTimeoutSeconds ?? 600]),
+      model.workloads
+        .filter((w) => plan.oneShots.includes(w.name) || plan.preparers.includes(w.name))
+        .map((w) => [w.name, w.jobTimeoutSeconds ?? 600]),
     );
     return {
       deploy: renderDeployScript({
@@ -251,13 +254,24 @@ export class ComposeTarget implements Target {
 
   /** autoscale.sh: reads every queue in the one Redis that holds them, with the password variable of that container. */
   private autoscaleScript(model: StackModel, common: ScriptSettings, scaled: QueueScaledService[]): string {
-    const stores = new Set(model.workloads.flatMap((w) => (w.autoscaling?.queue ? [`${w.autoscaling.queue.datastore}/${w.autoscaling.queue.passwordSecret}`] : [])));
+    const stores = new Set(
+      model.workloads.flatMap((w) =>
+        w.autoscaling?.queue ? [`${w.autoscaling.queue.datastore}/${w.autoscaling.queue.passwordSecret}`] : [],
+      ),
+    );
     if (stores.size !== 1) throw new Error(`compose target: queue-scaled workers must read one Redis (got ${[...stores].join(", ")})`);
     const [store, secret] = [...stores][0].split("/");
     const redis = model.workloads.find((w) => w.name === store);
     const passwordEnv = redis && Object.entries(redis.secretEnv).find(([, name]) => name === secret)?.[0];
-    if (!redis || !passwordEnv) throw new Error(`compose target: the queues are in "${store}", which is not a service of the stack holding the secret "${secret}"`);
-    return renderAutoscaleScript({ ...common, scaled, redisService: redis.name, redisPasswordEnv: passwordEnv, cooldownSeconds: AUTOSCALE_COOLDOWN_SECONDS });
+    if (!redis || !passwordEnv)
+      throw new Error(`compose target: the queues are in "${store}", which is not a service of the stack holding the secret "${secret}"`);
+    return renderAutoscaleScript({
+      ...common,
+      scaled,
+      redisService: redis.name,
+      redisPasswordEnv: passwordEnv,
+      cooldownSeconds: AUTOSCALE_COOLDOWN_SECONDS,
+    });
   }
 
   /**
@@ -272,7 +286,13 @@ export class ComposeTarget implements Target {
       { path: ".env", mode: 0o600, content: renderEnvText(model, secretValues) },
       // The host pulls built images with this login (deploy.sh points DOCKER_CONFIG at it); never a persistent `docker login`.
       ...(registry
-        ? [{ path: REGISTRY_CONFIG_FILE, mode: 0o600, content: dockerConfigJson(registry.server, registry.username, secretValues[registry.passwordSecret]) }]
+        ? [
+            {
+              path: REGISTRY_CONFIG_FILE,
+              mode: 0o600,
+              content: dockerConfigJson(registry.server, registry.username, secretValues[registry.passwordSecret]),
+            },
+          ]
         : []),
       // 0444: containers run as their own users and must read the bind-mounted file; the
       // release directory (0700) keeps other host users out.
@@ -282,11 +302,13 @@ export class ComposeTarget implements Target {
 
   render(model: StackModel): RenderedFile[] {
     const project = renderComposeProject(model, this.config, this.renderOptions());
-    const files: RenderedFile[] = plainBundleFiles(model, project.yaml, project.crontab, this.scripts(model)).map(({ path, mode, content }) => ({
-      path,
-      content,
-      mode: path.endsWith(".sh") ? 0o755 : mode,
-    }));
+    const files: RenderedFile[] = plainBundleFiles(model, project.yaml, project.crontab, this.scripts(model)).map(
+      ({ path, mode, content }) => ({
+        path,
+        content,
+        mode: path.endsWith(".sh") ? 0o755 : mode,
+      }),
+    );
     files.push({ path: ".env.example", content: renderEnvExample(model), mode: 0o644 });
     if (this.options.bootstrapScript && this.config.mode === "ssh") {
       files.push({ path: "host/bootstrap.sh", content: this.options.bootstrapScript, mode: 0o755 });
@@ -297,11 +319,14 @@ export class ComposeTarget implements Target {
   deploy(model: StackModel, secrets: SecretValues, parent: pulumi.Resource): TargetOutputs {
     // Images built by Pulumi are Outputs: the files are rendered once they are known.
     const images = pulumi.all(model.workloads.map((w) => w.image));
-    const resolvedModel = images.apply(
-      (resolved): StackModel => ({ ...model, workloads: model.workloads.map((w, i) => ({ ...w, image: resolved[i] })) }),
-    );
+    const resolvedModel = images.apply((resolved): StackModel => ({
+      ...model,
+      workloads: model.workloads.map((w, i) => ({ ...w, image: resolved[i] })),
+    }));
     const document = resolvedModel.apply((m) => renderComposeProject(m, this.config, this.renderOptions()).document);
-    const secretNames = [...new Set([...envSecrets(model), ...fileSecrets(model), ...(model.registry ? [model.registry.passwordSecret] : [])])];
+    const secretNames = [
+      ...new Set([...envSecrets(model), ...fileSecrets(model), ...(model.registry ? [model.registry.passwordSecret] : [])]),
+    ];
     const missing = secretNames.filter((name) => secrets[name] === undefined);
     if (missing.length > 0) throw new Error(`compose target: no value for secret(s) ${missing.join(", ")}`);
     const secretValues = pulumi.all(Object.fromEntries(secretNames.map((name) => [name, secrets[name]])));
@@ -328,7 +353,10 @@ export class ComposeTarget implements Target {
     // Property names come from the render of the declaration (an image built by this update is
     // a leaf whose value comes later); values from the render with every image known.
     const declared = renderComposeProject(
-      { ...model, workloads: model.workloads.map((w) => ({ ...w, image: typeof w.image === "string" ? w.image : "built-by-this-update" })) },
+      {
+        ...model,
+        workloads: model.workloads.map((w) => ({ ...w, image: typeof w.image === "string" ? w.image : "built-by-this-update" })),
+      },
       this.config,
       this.renderOptions(),
     ).document;
@@ -337,7 +365,11 @@ export class ComposeTarget implements Target {
       const properties = Object.fromEntries(
         Object.keys(serviceRecordProperties(declared, workload.name)).map((key) => [key, values.apply((v) => v[key])]),
       );
-      new ComposeServiceRecord(`${this.config.project}-${workload.name}`, { service: workload.name, properties }, { parent, dependsOn: [release] });
+      new ComposeServiceRecord(
+        `${this.config.project}-${workload.name}`,
+        { service: workload.name, properties },
+        { parent, dependsOn: [release] },
+      );
     }
     const appUrl = this.appUrl(model);
     const ssh = this.config.ssh;

@@ -125,7 +125,8 @@ export function joinNetworksForFlows(
       to.add(link);
       continue;
     }
-    const home = HOME_PREFERENCE.find((network) => to.has(network)) ?? [...to].find((network) => !EGRESS_NETWORKS.includes(network)) ?? [...to][0];
+    const home =
+      HOME_PREFERENCE.find((network) => to.has(network)) ?? [...to].find((network) => !EGRESS_NETWORKS.includes(network)) ?? [...to][0];
     from.add(home);
   }
   return result;

@@ -36,7 +36,10 @@ export function serviceSlice(document: ComposeDocument, name: string): ComposeDo
   };
   const volumes = pick(document.volumes, volumeNames);
   if (volumes) slice.volumes = volumes;
-  const secrets = pick(document.secrets, (service.secrets ?? []).map((s) => s.source));
+  const secrets = pick(
+    document.secrets,
+    (service.secrets ?? []).map((s) => s.source),
+  );
   if (secrets) slice.secrets = secrets;
   return slice;
 }

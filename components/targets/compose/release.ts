@@ -114,13 +114,21 @@ export function releasePlan(workloads: WorkloadSpec[]): ReleasePlan {
   const proxy = workloads.find(isProxy);
   return {
     singletons: singletons.map((w) => w.name),
-    preparers: workloads.filter((w) => isOneShot(w) && w.runsFirst).map((w) => w.name).sort(),
+    preparers: workloads
+      .filter((w) => isOneShot(w) && w.runsFirst)
+      .map((w) => w.name)
+      .sort(),
     oneShots: orderOneShots(workloads.filter((w) => isOneShot(w) && !w.runsFirst)),
     rolling: rolling.map((w) => ({ name: w.name, replicas: Math.max(1, w.autoscaling?.minReplicas ?? w.replicas) })),
     scaled: rolling.flatMap(queueScaled),
     routed,
-    scheduled: workloads.filter(isScheduledJob).map((w) => w.name).sort(),
+    scheduled: workloads
+      .filter(isScheduledJob)
+      .map((w) => w.name)
+      .sort(),
     ...(proxy ? { proxy: proxy.name } : {}),
-    liveSecrets: workloads.flatMap((w) => (w.liveSecrets ?? []).map((live) => ({ service: w.name, secret: live.secret, apply: live.apply }))),
+    liveSecrets: workloads.flatMap((w) =>
+      (w.liveSecrets ?? []).map((live) => ({ service: w.name, secret: live.secret, apply: live.apply })),
+    ),
   };
 }

@@ -55,7 +55,7 @@ export interface RenderedComposeProject {
 /** Where releases live on the host: `releases/<id>/` and the `current` link. */
 export function releaseBaseDir(config: ComposeConfig): string {
   const base = config.mode === "ssh" ? config.ssh?.remoteDir : config.localDir;
-  if (config.mode === "ssh" && !config.ssh) throw new Error("compose target: mode \"ssh\" needs ballast:compose.ssh");
+  if (config.mode === "ssh" && !config.ssh) throw new Error('compose target: mode "ssh" needs ballast:compose.ssh');
   if (!base || !isAbsolute(base)) {
     throw new Error(`compose target: release directory "${base ?? ""}" must be an absolute path`);
   }
@@ -293,9 +293,13 @@ function dependsOnFor(
     const dependency = byName.get(name);
     if (!dependency) throw new Error(`${workload.name} depends on ${name}, which is not in the stack`);
     if (isScheduledJob(dependency)) {
-      throw new Error(`${workload.name} depends on ${name}, a scheduled job (${dependency.schedule}); only services and one-shot steps can be waited for`);
+      throw new Error(
+        `${workload.name} depends on ${name}, a scheduled job (${dependency.schedule}); only services and one-shot steps can be waited for`,
+      );
     }
-    dependsOn[name] = { condition: isOneShot(dependency) ? "service_completed_successfully" : dependency.health ? "service_healthy" : "service_started" };
+    dependsOn[name] = {
+      condition: isOneShot(dependency) ? "service_completed_successfully" : dependency.health ? "service_healthy" : "service_started",
+    };
   }
   return dependsOn;
 }
@@ -340,8 +344,22 @@ function labelsFor(workload: WorkloadSpec, secretFilesLabel: boolean): Record<st
  * every time and lints clean.
  */
 const SERVICE_KEY_ORDER = [
-  "image", "depends_on", "volumes", "secrets", "environment", "ports", "networks", "network_mode", "extra_hosts",
-  "command", "entrypoint", "restart", "healthcheck", "logging", "labels", "user",
+  "image",
+  "depends_on",
+  "volumes",
+  "secrets",
+  "environment",
+  "ports",
+  "networks",
+  "network_mode",
+  "extra_hosts",
+  "command",
+  "entrypoint",
+  "restart",
+  "healthcheck",
+  "logging",
+  "labels",
+  "user",
 ] as const;
 
 export function orderServiceKeys(service: ComposeService): ComposeService {
@@ -372,7 +390,11 @@ export function renderService(workload: WorkloadSpec, context: ServiceContext): 
       ...(replicas === undefined ? {} : { replicas }),
       resources: {
         // Compose refuses `pids_limit` beside other deploy limits: the PID limit lives here.
-        limits: { cpus: cpus(workload.resources.limits.cpu), memory: `${workload.resources.limits.memoryMiB}M`, pids: pidsLimitFor(workload) },
+        limits: {
+          cpus: cpus(workload.resources.limits.cpu),
+          memory: `${workload.resources.limits.memoryMiB}M`,
+          pids: pidsLimitFor(workload),
+        },
         reservations: { cpus: cpus(workload.resources.requests.cpu), memory: `${workload.resources.requests.memoryMiB}M` },
       },
     },
@@ -451,11 +473,7 @@ function checkModel(model: StackModel, project: string): void {
  * volume and network names); `releaseBaseDir(config)` is where the host's cron entries find
  * the current release.
  */
-export function renderComposeProject(
-  model: StackModel,
-  config: ComposeConfig,
-  options: ComposeRenderOptions = {},
-): RenderedComposeProject {
+export function renderComposeProject(model: StackModel, config: ComposeConfig, options: ComposeRenderOptions = {}): RenderedComposeProject {
   const project = config.project;
   checkModel(model, project);
   const releaseBase = releaseBaseDir(config);
@@ -478,7 +496,11 @@ export function renderComposeProject(
     jobs.length > 0 || maintenanceSchedule !== undefined || autoscale
       ? renderCrontab(jobs, { project, releaseBase, composeCommand: config.composeCommand, maintenanceSchedule, autoscale })
       : undefined;
-  const services = Object.fromEntries(Object.keys(unordered).sort().map((name) => [name, unordered[name]]));
+  const services = Object.fromEntries(
+    Object.keys(unordered)
+      .sort()
+      .map((name) => [name, unordered[name]]),
+  );
 
   const networkDefinitions: Record<string, ComposeNetwork> = {};
   for (const network of orderNetworks([...networks.values()].flat())) {

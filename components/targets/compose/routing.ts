@@ -23,7 +23,8 @@ export function routerRule(route: RouteSpec): string {
 }
 
 function checkRoute(name: string, route: RouteSpec): void {
-  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(route.host)) throw new Error(`route of ${name}: host "${route.host}" is not a lower-case DNS name`);
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(route.host))
+    throw new Error(`route of ${name}: host "${route.host}" is not a lower-case DNS name`);
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(route.pathPrefix)) {
     throw new Error(`route of ${name}: pathPrefix "${route.pathPrefix}" must start with / and hold only URL path characters`);
   }
@@ -36,7 +37,10 @@ export function loadBalancerHealthCheck(workload: WorkloadSpec): { path: string;
 }
 
 /** The router of one route: what routers.yml holds for it, and what the compose file records as `x-ballast-route`. */
-export function routerFor(name: string, route: RouteSpec): { rule: string; service: string; entryPoints: string[]; tls?: { certResolver: string }; middlewares?: string[] } {
+export function routerFor(
+  name: string,
+  route: RouteSpec,
+): { rule: string; service: string; entryPoints: string[]; tls?: { certResolver: string }; middlewares?: string[] } {
   checkRoute(name, route);
   // The allow-list answers first (403), before any header or the app sees the request.
   const allow = route.allowFrom ? [allowListMiddleware(name)] : [];
@@ -59,7 +63,9 @@ export function renderRouters(model: StackModel): string {
     routers[workload.name] = routerFor(workload.name, route);
     if (!isRolling(workload)) {
       const healthCheck = loadBalancerHealthCheck(workload);
-      services[workload.name] = { loadBalancer: { servers: [{ url: `http://${workload.name}:${route.port}` }], ...(healthCheck ? { healthCheck } : {}) } };
+      services[workload.name] = {
+        loadBalancer: { servers: [{ url: `http://${workload.name}:${route.port}` }], ...(healthCheck ? { healthCheck } : {}) },
+      };
     }
   }
   const http: Record<string, object> = {

@@ -32,10 +32,14 @@ function createResource(object: KubernetesObject, name: string, opts: pulumi.Cus
       return new k8s.core.v1.Namespace(name, object, opts);
     case "Secret":
       // Every value is a secret, whatever the caller passed; data and stringData stay secret in state.
-      return new k8s.core.v1.Secret(name, { ...object, stringData: pulumi.secret(object.stringData) }, {
-        ...opts,
-        additionalSecretOutputs: ["data", "stringData"],
-      });
+      return new k8s.core.v1.Secret(
+        name,
+        { ...object, stringData: pulumi.secret(object.stringData) },
+        {
+          ...opts,
+          additionalSecretOutputs: ["data", "stringData"],
+        },
+      );
     case "ConfigMap":
       return new k8s.core.v1.ConfigMap(name, object, opts);
     case "ServiceAccount":

@@ -90,7 +90,8 @@ export function dependencyOrder(model: StackModel, objects: KubernetesObject[]):
   const workloads = objects.filter(isWorkload);
   const services = objects.filter((object): object is ObjectOfKind<"Service"> => object.kind === "Service");
   const bindings = objects.filter(
-    (object): object is ObjectOfKind<"RoleBinding" | "ClusterRoleBinding"> => object.kind === "RoleBinding" || object.kind === "ClusterRoleBinding",
+    (object): object is ObjectOfKind<"RoleBinding" | "ClusterRoleBinding"> =>
+      object.kind === "RoleBinding" || object.kind === "ClusterRoleBinding",
   );
   const policies = objects.filter((object): object is ObjectOfKind<"NetworkPolicy"> => object.kind === "NetworkPolicy");
   const specs = new Map(model.workloads.map((workload) => [workload.name, workload]));
@@ -126,11 +127,16 @@ export function dependencyOrder(model: StackModel, objects: KubernetesObject[]):
         uses.push(...podReferences(template));
         const account = template.spec.serviceAccountName;
         for (const binding of bindings) {
-          if ((binding.subjects ?? []).some((subject) => subject.kind === "ServiceAccount" && subject.name === account)) uses.push(objectKey(binding));
+          if ((binding.subjects ?? []).some((subject) => subject.kind === "ServiceAccount" && subject.name === account))
+            uses.push(objectKey(binding));
         }
         for (const policy of policies) {
           // A policy selects pods of its own namespace only.
-          if (policy.metadata.namespace === object.metadata.namespace && selects(policy.spec?.podSelector?.matchLabels, template.metadata.labels)) uses.push(objectKey(policy));
+          if (
+            policy.metadata.namespace === object.metadata.namespace &&
+            selects(policy.spec?.podSelector?.matchLabels, template.metadata.labels)
+          )
+            uses.push(objectKey(policy));
         }
         if (object.kind === "StatefulSet" && object.spec.serviceName) uses.push(`Service/${object.spec.serviceName}`);
         for (const name of specs.get(object.metadata.name)?.dependsOn ?? []) uses.push(...reachable(name));

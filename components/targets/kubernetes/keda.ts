@@ -69,7 +69,9 @@ export function queueScaler(ctx: RenderContext, workload: WorkloadSpec): (Trigge
   const scaling = workload.autoscaling;
   if (!queue || !scaling) return [];
   if (!ctx.config.keda.enabled) {
-    throw new Error(`workload "${workload.name}" scales on queue length, which needs KEDA on the cluster: set ballast:kubernetes.keda.enabled true`);
+    throw new Error(
+      `workload "${workload.name}" scales on queue length, which needs KEDA on the cluster: set ballast:kubernetes.keda.enabled true`,
+    );
   }
   const labels = workloadLabels(ctx.model, workload);
   return [
@@ -82,7 +84,12 @@ export function queueScaler(ctx: RenderContext, workload: WorkloadSpec): (Trigge
     {
       apiVersion: "keda.sh/v1alpha1",
       kind: "ScaledObject",
-      metadata: { name: workload.name, namespace: ctx.namespace, labels, annotations: { "ballast/scales-on": `${queue.kind} ${queue.key}` } },
+      metadata: {
+        name: workload.name,
+        namespace: ctx.namespace,
+        labels,
+        annotations: { "ballast/scales-on": `${queue.kind} ${queue.key}` },
+      },
       spec: {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: workload.name },
         minReplicaCount: scaling.minReplicas,

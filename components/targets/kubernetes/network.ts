@@ -80,7 +80,9 @@ function proxiedPorts(workload: WorkloadSpec): PortSpec[] {
 
 /** One default-deny per namespace of the stack; the agents' carries its own name (object names are unique across the stack). */
 export function defaultDenyPolicies(ctx: RenderContext): NetworkPolicyObject[] {
-  return stackNamespaces(ctx).map((namespace) => defaultDenyPolicy(ctx, namespace, namespace === ctx.namespace ? defaultDenyPolicyName : `${defaultDenyPolicyName}-agents`));
+  return stackNamespaces(ctx).map((namespace) =>
+    defaultDenyPolicy(ctx, namespace, namespace === ctx.namespace ? defaultDenyPolicyName : `${defaultDenyPolicyName}-agents`),
+  );
 }
 
 function defaultDenyPolicy(ctx: RenderContext, namespace: string, name: string): NetworkPolicyObject {

@@ -153,4 +153,3 @@ export type KubernetesKind = KubernetesObject["kind"];
 
 /** The object of one kind, e.g. `ObjectOfKind<"Deployment">`. */
 export type ObjectOfKind<K extends KubernetesKind> = Extract<KubernetesObject, { kind: K }>;
-

@@ -37,10 +37,7 @@ export function podSecurityLevel(workload: WorkloadSpec): PodSecurityLevel {
   const security = workload.security;
   const capabilities = security.addCapabilities.map(capabilityName);
   const hostAccess =
-    security.privileged ||
-    security.hostPid ||
-    security.hostNetwork ||
-    workload.volumes.some((volume) => volume.kind === "host");
+    security.privileged || security.hostPid || security.hostNetwork || workload.volumes.some((volume) => volume.kind === "host");
   if (hostAccess || capabilities.some((capability) => !baselineCapabilities.has(capability))) return "privileged";
   if (security.runAsRoot || capabilities.some((capability) => capability !== "NET_BIND_SERVICE")) return "baseline";
   return "restricted";

@@ -4,7 +4,15 @@
  */
 import { createHash } from "node:crypto";
 import { cpuQuantity, memoryQuantity, SECRET_REVISIONS_ENV, type HealthCheckSpec, type WorkloadSpec } from "../../spec";
-import { configMapName, isNodeAgent, namespaceOf, registrySecretName, secretObjectName, workloadLabels, type RenderContext } from "./context";
+import {
+  configMapName,
+  isNodeAgent,
+  namespaceOf,
+  registrySecretName,
+  secretObjectName,
+  workloadLabels,
+  type RenderContext,
+} from "./context";
 import type { Container, PodTemplateSpec, Probe, Volume, VolumeMount } from "./objects";
 
 /** Pod volume names Ballast adds next to the spec's own volumes. */
@@ -33,7 +41,10 @@ export function configHash(workload: WorkloadSpec): string {
   return createHash("sha256").update(JSON.stringify(files)).digest("hex").slice(0, 16);
 }
 
-function probeHandler(workload: WorkloadSpec, health: Pick<HealthCheckSpec, "http" | "exec" | "tcp">): Pick<Probe, "httpGet" | "exec" | "tcpSocket"> {
+function probeHandler(
+  workload: WorkloadSpec,
+  health: Pick<HealthCheckSpec, "http" | "exec" | "tcp">,
+): Pick<Probe, "httpGet" | "exec" | "tcpSocket"> {
   if (health.http) return { httpGet: { path: health.http.path, port: health.http.port } };
   if (health.exec) return { exec: { command: [...health.exec] } };
   if (health.tcp) return { tcpSocket: { port: health.tcp.port } };
@@ -138,7 +149,10 @@ function volumesAndMounts(
     const directory = liveSecretDirectory(workload, liveFiles);
     volumes.push({
       name: liveSecretsVolumeName,
-      secret: { secretName: secretObjectName(ctx.model), items: liveFiles.map((file) => ({ key: file.secret, path: file.secret, mode: 0o400 })) },
+      secret: {
+        secretName: secretObjectName(ctx.model),
+        items: liveFiles.map((file) => ({ key: file.secret, path: file.secret, mode: 0o400 })),
+      },
     });
     mounts.push({ name: liveSecretsVolumeName, mountPath: directory, readOnly: true });
   }
@@ -168,7 +182,9 @@ function liveSecretDirectory(workload: WorkloadSpec, files: WorkloadSpec["secret
   const directories = new Set(files.map((file) => file.mountPath.slice(0, file.mountPath.lastIndexOf("/"))));
   const misnamed = files.find((file) => !file.mountPath.endsWith(`/${file.secret}`));
   if (misnamed || directories.size !== 1) {
-    throw new Error(`workload "${workload.name}": live secret files must share one directory and be named after their secret (got ${files.map((file) => file.mountPath).join(", ")})`);
+    throw new Error(
+      `workload "${workload.name}": live secret files must share one directory and be named after their secret (got ${files.map((file) => file.mountPath).join(", ")})`,
+    );
   }
   return [...directories][0];
 }
@@ -238,7 +254,9 @@ function podAnnotations(workload: WorkloadSpec): Record<string, string> {
 function checkAgentUsesNoSecret(workload: WorkloadSpec): void {
   if (!isNodeAgent(workload)) return;
   if (Object.keys(workload.secretEnv).length > 0 || workload.secretFiles.length > 0) {
-    throw new Error(`workload "${workload.name}": a per-node agent runs in the agents' namespace, which holds no Secret; it cannot use the stack's secrets`);
+    throw new Error(
+      `workload "${workload.name}": a per-node agent runs in the agents' namespace, which holds no Secret; it cannot use the stack's secrets`,
+    );
   }
 }
 

@@ -6,13 +6,7 @@
  */
 import type { PolicyRule as SpecPolicyRule, WorkloadSpec } from "../../spec";
 import { clusterScopedName, namespaceOf, stackNamespaces, workloadLabels, type RenderContext } from "./context";
-import type {
-  ClusterRoleBindingObject,
-  ClusterRoleObject,
-  RoleBindingObject,
-  RoleObject,
-  ServiceAccountObject,
-} from "./objects";
+import type { ClusterRoleBindingObject, ClusterRoleObject, RoleBindingObject, RoleObject, ServiceAccountObject } from "./objects";
 
 export type RbacObject = ServiceAccountObject | RoleObject | RoleBindingObject | ClusterRoleObject | ClusterRoleBindingObject;
 

@@ -98,9 +98,7 @@ function deployment(ctx: RenderContext, workload: WorkloadSpec): DeploymentObjec
       progressDeadlineSeconds: ctx.config.progressDeadlineSeconds,
       // A ReadWriteOnce claim cannot attach to a surge pod on another node, so such a
       // (single-replica) Deployment must stop the old pod first; all others never drop below capacity.
-      strategy: claimsVolume
-        ? { type: "Recreate" }
-        : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+      strategy: claimsVolume ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
       template,
     },
   };

@@ -79,8 +79,17 @@ export async function startLocalPostgres(options: { settings?: Record<string, st
 
   check(
     asServer("initdb", [
-      "-D", dataDir, "-U", "postgres", "--pwfile", pwFile, "-E", "UTF8", "--locale=C",
-      "--auth-local=trust", "--auth-host=scram-sha-256",
+      "-D",
+      dataDir,
+      "-U",
+      "postgres",
+      "--pwfile",
+      pwFile,
+      "-E",
+      "UTF8",
+      "--locale=C",
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
     ]),
     "initdb",
   );

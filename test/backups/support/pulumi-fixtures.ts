@@ -52,14 +52,7 @@ export function stackExport(options: { plaintextSecret?: boolean; stack?: string
 }
 
 export function stackConfig(salt = "v1:c2FsdHNhbHQ=:v1:aGVsbG8=:d29ybGQ="): string {
-  return [
-    `encryptionsalt: ${salt}`,
-    "config:",
-    "  ballast:environment: prod",
-    "  ballast:backups:",
-    "    rpoHours: 24",
-    "",
-  ].join("\n");
+  return [`encryptionsalt: ${salt}`, "config:", "  ballast:environment: prod", "  ballast:backups:", "    rpoHours: 24", ""].join("\n");
 }
 
 /** A fake `pulumi` in a fresh bin directory; returns the directory and the log file. */
@@ -81,7 +74,7 @@ export function fakePulumi(exportText: string): { binDir: string; log: string; s
       `printf '%s\\n' "$*" >> ${JSON.stringify(log)}`,
       'file=""; stack=""',
       'args=("$@")',
-      'for ((i = 0; i < ${#args[@]}; i++)); do',
+      "for ((i = 0; i < ${#args[@]}; i++)); do",
       '  case "${args[i]}" in',
       '    --file) file="${args[i+1]}" ;;',
       '    --stack) stack="${args[i+1]}" ;;',

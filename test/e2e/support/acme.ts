@@ -33,7 +33,10 @@ export interface AcmeHost {
 function acmeFromValues(values: Record<string, string>): AcmeHost {
   const need = (key: string): string => {
     const value = values[key];
-    if (!value) throw new Error(`host.env lacks ${key}: the test host predates Pebble; run \`bash scripts/e2e/host.sh down && bash scripts/e2e/host.sh up\``);
+    if (!value)
+      throw new Error(
+        `host.env lacks ${key}: the test host predates Pebble; run \`bash scripts/e2e/host.sh down && bash scripts/e2e/host.sh up\``,
+      );
     return value;
   };
   return {
@@ -77,7 +80,9 @@ export function pebbleManagementGet(acme: AcmeHost, urlPath: string, timeoutMs =
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
       response.on("end", () =>
-        response.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${acme.management}${urlPath}: HTTP ${response.statusCode} ${body.slice(0, 200)}`)),
+        response.statusCode === 200
+          ? resolve(body)
+          : reject(new Error(`GET ${acme.management}${urlPath}: HTTP ${response.statusCode} ${body.slice(0, 200)}`)),
       );
     });
     request.on("timeout", () => request.destroy(new Error(`GET ${acme.management}${urlPath}: no answer within ${timeoutMs} ms`)));
@@ -116,26 +121,31 @@ export interface ServedCertificate {
 /** Connects to 127.0.0.1:<port> with SNI <serverName> and returns what the server presented. */
 export function servedCertificate(port: number, serverName: string, ca?: string, timeoutMs = 5000): Promise<ServedCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port, servername: serverName, ca, rejectUnauthorized: false, timeout: timeoutMs }, () => {
-      const peer = socket.getPeerCertificate(true);
-      const chain: X509Certificate[] = [];
-      const seen = new Set<string>();
-      for (let c: tls.DetailedPeerCertificate | undefined = peer; c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
-        seen.add(c.fingerprint256);
-        chain.push(new X509Certificate(c.raw));
-      }
-      const hostnameError = tls.checkServerIdentity(serverName, peer);
-      socket.end();
-      if (chain.length === 0) return reject(new Error(`127.0.0.1:${port} (SNI ${serverName}) presented no certificate`));
-      resolve({
-        leaf: chain[0],
-        chain,
-        authorized: socket.authorized,
-        authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
-        hostnameError: hostnameError?.message,
-      });
-    });
-    socket.on("timeout", () => socket.destroy(new Error(`TLS handshake with 127.0.0.1:${port} (SNI ${serverName}) took over ${timeoutMs} ms`)));
+    const socket = tls.connect(
+      { host: "127.0.0.1", port, servername: serverName, ca, rejectUnauthorized: false, timeout: timeoutMs },
+      () => {
+        const peer = socket.getPeerCertificate(true);
+        const chain: X509Certificate[] = [];
+        const seen = new Set<string>();
+        for (let c: tls.DetailedPeerCertificate | undefined = peer; c?.raw && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
+          seen.add(c.fingerprint256);
+          chain.push(new X509Certificate(c.raw));
+        }
+        const hostnameError = tls.checkServerIdentity(serverName, peer);
+        socket.end();
+        if (chain.length === 0) return reject(new Error(`127.0.0.1:${port} (SNI ${serverName}) presented no certificate`));
+        resolve({
+          leaf: chain[0],
+          chain,
+          authorized: socket.authorized,
+          authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+          hostnameError: hostnameError?.message,
+        });
+      },
+    );
+    socket.on("timeout", () =>
+      socket.destroy(new Error(`TLS handshake with 127.0.0.1:${port} (SNI ${serverName}) took over ${timeoutMs} ms`)),
+    );
     socket.on("error", reject);
   });
 }
@@ -167,7 +177,13 @@ export function httpsRequest(
 }
 
 /** One HTTPS GET to 127.0.0.1:<port> with SNI and Host <host>, trusting `ca`, bounded. */
-export function httpsGet(port: number, host: string, urlPath: string, ca: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+export function httpsGet(
+  port: number,
+  host: string,
+  urlPath: string,
+  ca: string,
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
   return httpsRequest("GET", port, host, urlPath, ca, timeoutMs);
 }
 

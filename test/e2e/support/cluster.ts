@@ -63,7 +63,8 @@ function clusterFromEnv(values: Record<string, string>, ownedByUs: boolean): Tes
 export async function bringUpCluster(): Promise<TestCluster> {
   const external = process.env.BALLAST_E2E_CLUSTER_ENV;
   if (external) {
-    if (!fs.existsSync(external)) throw new Error(`BALLAST_E2E_CLUSTER_ENV=${external} does not exist: run \`bash scripts/e2e/cluster.sh up\``);
+    if (!fs.existsSync(external))
+      throw new Error(`BALLAST_E2E_CLUSTER_ENV=${external} does not exist: run \`bash scripts/e2e/cluster.sh up\``);
     return clusterFromEnv(readHostEnv(external), false);
   }
   if (process.getuid?.() !== 0) {

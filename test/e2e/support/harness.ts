@@ -35,7 +35,8 @@ export function toolchainEnv(): Record<string, string> {
     if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   const cli = env.BALLAST_PULUMI_CLI ?? path.join(env.PULUMI_HOME ?? "", "bin", "pulumi");
-  if (!fs.existsSync(cli)) throw new Error(`${file} names the Pulumi CLI ${cli}, which does not exist: run \`bash scripts/toolchain.sh\` again`);
+  if (!fs.existsSync(cli))
+    throw new Error(`${file} names the Pulumi CLI ${cli}, which does not exist: run \`bash scripts/toolchain.sh\` again`);
   return env;
 }
 
@@ -64,7 +65,9 @@ export function requirePlugin(env: Record<string, string>, name: string, why: st
     );
   }
   if (version.includes("standin") && !options.allowStandin) {
-    throw new Error(`${why} needs the real ${name} provider; the toolchain installed Ballast's stand-in (${name}=${version}), which cannot stand for it here`);
+    throw new Error(
+      `${why} needs the real ${name} provider; the toolchain installed Ballast's stand-in (${name}=${version}), which cannot stand for it here`,
+    );
   }
 }
 
@@ -146,9 +149,7 @@ export function run(command: string, args: string[], options: RunOptions): Promi
 }
 
 export function describeRun(what: string, result: RunResult, timeoutSeconds: number): string {
-  const status = result.timedOut
-    ? `did not finish within ${timeoutSeconds}s (killed)`
-    : `exited with ${result.code ?? result.signal}`;
+  const status = result.timedOut ? `did not finish within ${timeoutSeconds}s (killed)` : `exited with ${result.code ?? result.signal}`;
   const tail = (text: string) => text.split("\n").slice(-60).join("\n");
   return `${what} ${status}\n--- stdout (last lines) ---\n${tail(result.stdout)}\n--- stderr (last lines) ---\n${tail(result.stderr)}`;
 }
@@ -297,7 +298,9 @@ export class PulumiProject {
 
   /** Replaces the `config:` block of the stack file (keeps `encryptionsalt`). */
   writeConfig(config: Record<string, unknown>): void {
-    const current = fs.existsSync(this.stackFile) ? ((parse(fs.readFileSync(this.stackFile, "utf8")) as Record<string, unknown> | null) ?? {}) : {};
+    const current = fs.existsSync(this.stackFile)
+      ? ((parse(fs.readFileSync(this.stackFile, "utf8")) as Record<string, unknown> | null) ?? {})
+      : {};
     const previous = (current.config ?? {}) as Record<string, unknown>;
     const secretsKept = Object.fromEntries(
       Object.entries(previous).filter(([, value]) => typeof value === "object" && value !== null && "secure" in value),
@@ -326,11 +329,15 @@ export class PulumiProject {
   }
 
   /** Runs scripts/e2e/inline.ts (up = `pulumi up --yes --skip-preview`); resolves even on failure. */
-  async inline(
-    operation: "up" | "preview" | "refresh" | "destroy",
-    options: InlineOptions,
-  ): Promise<InlineResult> {
-    const args = [path.join(this.sourceRoot, "scripts", "e2e", "inline.ts"), operation, "--stack", this.stack, "--work-dir", this.projectDir];
+  async inline(operation: "up" | "preview" | "refresh" | "destroy", options: InlineOptions): Promise<InlineResult> {
+    const args = [
+      path.join(this.sourceRoot, "scripts", "e2e", "inline.ts"),
+      operation,
+      "--stack",
+      this.stack,
+      "--work-dir",
+      this.projectDir,
+    ];
     if (options.expectNoChanges) args.push("--expect-no-changes");
     if (options.excludeProtected) args.push("--exclude-protected");
     if (options.diff) args.push("--diff");
@@ -355,10 +362,7 @@ export class PulumiProject {
   }
 
   /** Like `inline`, but throws with the engine's output unless the operation succeeded. */
-  async inlineOk(
-    operation: "up" | "preview" | "refresh" | "destroy",
-    options: InlineOptions,
-  ): Promise<InlineResult> {
+  async inlineOk(operation: "up" | "preview" | "refresh" | "destroy", options: InlineOptions): Promise<InlineResult> {
     const result = await this.inline(operation, options);
     if (result.timedOut || result.code !== 0 || !result.result) {
       throw new Error(describeRun(`pulumi ${operation} (stack ${this.stack}, inline program)`, result, options.timeoutSeconds));

@@ -76,7 +76,9 @@ export async function bringUpHost(): Promise<TestHost> {
     return hostFromEnv(readHostEnv(external), false);
   }
   if (process.getuid?.() !== 0) {
-    throw new Error("the compose end-to-end scenarios run as root: scripts/e2e/host.sh installs packages, starts dockerd and sshd, creates a user");
+    throw new Error(
+      "the compose end-to-end scenarios run as root: scripts/e2e/host.sh installs packages, starts dockerd and sshd, creates a user",
+    );
   }
   await runOk("scripts/e2e/host.sh up", "bash", [hostScript, "up"], {
     cwd: repoRoot,
@@ -196,7 +198,14 @@ export async function docker(args: string[], timeoutSeconds = 60): Promise<strin
 /** The running container of a compose service of the test project, or a clear error. */
 export async function serviceContainer(project: string, service: string): Promise<string> {
   const ids = (
-    await docker(["ps", "-q", "--filter", `label=com.docker.compose.project=${project}`, "--filter", `label=com.docker.compose.service=${service}`])
+    await docker([
+      "ps",
+      "-q",
+      "--filter",
+      `label=com.docker.compose.project=${project}`,
+      "--filter",
+      `label=com.docker.compose.service=${service}`,
+    ])
   )
     .split("\n")
     .filter(Boolean);

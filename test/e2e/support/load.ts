@@ -116,7 +116,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   if (!vegeta || !fs.existsSync(vegeta)) {
     throw new Error(`vegeta is not at "${vegeta}": scripts/e2e/tools.sh builds it (host.sh up writes BALLAST_E2E_VEGETA into host.env)`);
   }
-  if (!(rate > 0) || !(durationSeconds > 0)) throw new Error(`runLoad: rate (${rate}) and durationSeconds (${durationSeconds}) must be positive`);
+  if (!(rate > 0) || !(durationSeconds > 0))
+    throw new Error(`runLoad: rate (${rate}) and durationSeconds (${durationSeconds}) must be positive`);
   const requestTimeout = options.requestTimeoutSeconds ?? 5;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-load-"));
   try {

@@ -19,7 +19,10 @@ export interface MonitoringImages {
 export function operationsImages(host: TestHost): { backup: string; monitoring: MonitoringImages } {
   const need = (key: string): string => {
     const value = host.values[key];
-    if (!value) throw new Error(`host.env lacks ${key}: the test host predates the operations images; run \`bash scripts/e2e/host.sh down && bash scripts/e2e/host.sh up\``);
+    if (!value)
+      throw new Error(
+        `host.env lacks ${key}: the test host predates the operations images; run \`bash scripts/e2e/host.sh down && bash scripts/e2e/host.sh up\``,
+      );
     return value;
   };
   return {
