@@ -99,11 +99,9 @@ const seriesSelector = z.string().refine((text) => parseSeriesSelector(text) !==
 });
 
 /** Receiver names become Alertmanager receiver names and part of their secret's name. */
-export const receiverKey = z
-  .string()
-  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
-    message: 'must be lowercase letters, digits and single dashes, e.g. "pagerduty" or "slack-incidents"',
-  });
+export const receiverKey = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
+  message: 'must be lowercase letters, digits and single dashes, e.g. "pagerduty" or "slack-incidents"',
+});
 
 export const routeSchema = z.strictObject({
   /** Every matcher must hold (Alertmanager `matchers`). */

@@ -112,11 +112,9 @@ const promql = z.string().superRefine((expr, ctx) => {
 
 /** Alert rules a team adds beside Ballast's (inline in the stack file, or in rule files of the repository). */
 export const alertRuleSchema = z.strictObject({
-  alert: z
-    .string()
-    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
-      message: "must be an alert name: letters, digits and '_', not starting with a digit (e.g. TrustScoreLow)",
-    }),
+  alert: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
+    message: "must be an alert name: letters, digits and '_', not starting with a digit (e.g. TrustScoreLow)",
+  }),
   expr: promql,
   /** How long the condition must hold before the alert fires; absent fires on the first evaluation. */
   for: duration.optional(),
@@ -127,11 +125,9 @@ export const alertRuleSchema = z.strictObject({
 });
 
 export const ruleGroupSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, {
-      message: "must be a rule group name of letters, digits, '_', '.' and '-' (e.g. nomosx-critical)",
-    }),
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, {
+    message: "must be a rule group name of letters, digits, '_', '.' and '-' (e.g. nomosx-critical)",
+  }),
   /** Evaluation interval of the group (default: the scrape interval). */
   interval: duration.optional(),
   rules: z.array(alertRuleSchema).min(1, { message: "must hold at least one rule" }),
@@ -256,11 +252,9 @@ export const monitoringSchema = z.strictObject({
      */
     allowFrom: z.array(cidr),
     /** Title prefix of every provisioned dashboard: `<titlePrefix> - Overview` (NomosX: "NomosX"). */
-    titlePrefix: z
-      .string()
-      .regex(/^[^\s"\\][^"\\]{0,39}$/, {
-        message: "must be 1 to 40 characters without quotes or backslashes, not starting with a space (e.g. NomosX)",
-      }),
+    titlePrefix: z.string().regex(/^[^\s"\\][^"\\]{0,39}$/, {
+      message: "must be 1 to 40 characters without quotes or backslashes, not starting with a space (e.g. NomosX)",
+    }),
     /** Grafana dashboard JSON files of the repository, provisioned beside the built-ins. */
     dashboards: z.array(repositoryFile(["json"])),
   }),
