@@ -16,7 +16,10 @@ import type { z } from "zod";
 import { configKey, showValue } from "./errors";
 import { BUILTIN_RULE_GROUPS, ruleGroupSchema } from "./monitoring";
 import { promqlSyntaxProblem, withGrafanaVariables } from "./promql";
-import type { PlatformInput } from "./types";
+import type { platformInputSchema } from "./schema";
+
+/** The parsed stack input (./types.ts names it too; derived here so the two files do not import each other). */
+type PlatformInput = z.output<typeof platformInputSchema>;
 
 export type RuleGroup = z.output<typeof ruleGroupSchema>;
 

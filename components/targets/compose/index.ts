@@ -29,7 +29,7 @@ import {
   type ComposeRenderOptions,
 } from "./render";
 import { ComposeServiceRecord, serviceRecordProperties } from "./records";
-import { releasePlan } from "./release";
+import { releasePlan, type QueueScaledService } from "./release";
 import { renderRouters, ROUTERS_FILE } from "./routing";
 import {
   renderAutoscaleScript,
@@ -37,7 +37,6 @@ import {
   renderDestroyScript,
   renderMaintenanceScript,
   type HealthGateSettings,
-  type QueueScaledService,
   type ScriptSettings,
 } from "./scripts";
 

@@ -19,7 +19,6 @@
  */
 import type { WorkloadSpec } from "../../spec";
 import { isProxy } from "./networks";
-import type { QueueScaledService } from "./scripts";
 
 export interface RoutedService {
   name: string;
@@ -27,6 +26,17 @@ export interface RoutedService {
   port: number;
   /** Readiness path Traefik's own health check uses to take a failing server out of rotation. */
   healthPath?: string;
+}
+
+/** A worker the autoscaler scales on its queue (the release plan's `scaled` entries). */
+export interface QueueScaledService {
+  name: string;
+  kind: "redis-list" | "redis-stream";
+  key: string;
+  consumerGroup?: string;
+  targetPerReplica: number;
+  min: number;
+  max: number;
 }
 
 export interface ReleasePlan {

@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ReleasePlan } from "./release";
+import type { QueueScaledService, ReleasePlan } from "./release";
 
 export interface HealthGateSettings {
   /** Public URL of the app's (deep) health endpoint (`https://app.example.com/health/deep`). */
@@ -58,17 +58,6 @@ export interface DeployScriptSettings extends ScriptSettings {
   cron: boolean;
   /** Run maintenance.sh after each release. */
   maintenance: boolean;
-}
-
-/** A worker the autoscaler scales on its queue (the release plan's `scaled` entries). */
-export interface QueueScaledService {
-  name: string;
-  kind: "redis-list" | "redis-stream";
-  key: string;
-  consumerGroup?: string;
-  targetPerReplica: number;
-  min: number;
-  max: number;
 }
 
 export interface AutoscaleScriptSettings extends ScriptSettings {
