@@ -183,6 +183,18 @@ export interface SecuritySpec {
   kubernetesApi?: KubernetesApiAccess;
 }
 
+/** The hardened default as the unprivileged `nobody` (65534): what most monitoring workloads run as. */
+export const NOBODY_SECURITY: SecuritySpec = {
+  readOnlyRootFilesystem: true,
+  addCapabilities: [],
+  runAsRoot: false,
+  privileged: false,
+  hostPid: false,
+  hostNetwork: false,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+};
+
 /** Least-privilege read access to the Kubernetes API for agents that discover targets. */
 export interface KubernetesApiAccess {
   /** Cluster-wide rules (nodes, node metrics); namespaced rules are preferred. */

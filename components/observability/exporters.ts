@@ -4,7 +4,7 @@
  * queries) and redis-exporter. Credentials arrive as secret env, never inline.
  */
 import { resourceSpec } from "../resources";
-import { workload, type VolumeSpec, type WorkloadSpec } from "../spec";
+import { NOBODY_SECURITY, workload, type VolumeSpec, type WorkloadSpec } from "../spec";
 import type { MonitoringConfig } from "../config";
 import { monitoringNames, monitoringPaths, monitoringPorts, type ObservabilityContext } from "./context";
 import { renderPostgresExporterQueries } from "./postgres-queries";
@@ -47,16 +47,7 @@ export function nodeExporterWorkload(monitoring: MonitoringConfig, ctx: Observab
     // No host PID namespace: the host's /proc is mounted read-only at /host/proc, and that procfs
     // shows the host's processes and system-wide counters (/proc/stat, /proc/meminfo) whatever the
     // container's PID namespace. No enabled collector reads /proc/self or signals a process.
-    security: {
-      readOnlyRootFilesystem: true,
-      addCapabilities: [],
-      runAsRoot: false,
-      privileged: false,
-      hostPid: false,
-      hostNetwork: false,
-      runAsUser: 65534,
-      runAsGroup: 65534,
-    },
+    security: { ...NOBODY_SECURITY },
   });
 }
 
@@ -120,16 +111,7 @@ export function postgresExporterWorkload(monitoring: MonitoringConfig, ctx: Obse
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/", { imageHasWget: true }),
     network: { ...scrapedOnly, egressInternet: pg.kind === "external" },
-    security: {
-      readOnlyRootFilesystem: true,
-      addCapabilities: [],
-      runAsRoot: false,
-      privileged: false,
-      hostPid: false,
-      hostNetwork: false,
-      runAsUser: 65534,
-      runAsGroup: 65534,
-    },
+    security: { ...NOBODY_SECURITY },
   });
 }
 
@@ -196,15 +178,6 @@ export function blackboxExporterWorkload(monitoring: MonitoringConfig, ctx: Obse
     metrics: { port, path: "/metrics" },
     health: httpProbe(ctx.target, port, "/-/healthy", { imageHasWget: true }),
     network: scrapedOnly,
-    security: {
-      readOnlyRootFilesystem: true,
-      addCapabilities: [],
-      runAsRoot: false,
-      privileged: false,
-      hostPid: false,
-      hostNetwork: false,
-      runAsUser: 65534,
-      runAsGroup: 65534,
-    },
+    security: { ...NOBODY_SECURITY },
   });
 }

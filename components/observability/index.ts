@@ -6,7 +6,7 @@
  */
 import { restrictedRanges } from "../access";
 import type { ConfigFileSpec, KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
-import { workload } from "../spec";
+import { NOBODY_SECURITY, workload } from "../spec";
 import { resourceSpec } from "../resources";
 import { alertReceivers, DEFAULT_RECEIVER } from "../config";
 import { alertmanagerArgs, namedReceiverSecretPath, renderAlertmanagerConfig } from "./alertmanager";
@@ -108,14 +108,7 @@ function prometheusWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCont
     health: httpProbe(ctx.target, port, "/-/ready", { imageHasWget: true, startPeriodSeconds: 300 }),
     network: { fromProxy: false, allowFrom: parts.grafana ? [names.grafana] : [], egressInternet: false },
     security: {
-      readOnlyRootFilesystem: true,
-      addCapabilities: [],
-      runAsRoot: false,
-      privileged: false,
-      hostPid: false,
-      hostNetwork: false,
-      runAsUser: 65534,
-      runAsGroup: 65534,
+      ...NOBODY_SECURITY,
       fsGroup: 65534,
       ...(ctx.target === "kubernetes" ? { kubernetesApi: prometheusApiAccess(parts) } : {}),
     },
@@ -167,14 +160,7 @@ function alertmanagerWorkload(monitoring: MonitoringConfig, ctx: ObservabilityCo
       egressInternet: notifying.length > 0,
     },
     security: {
-      readOnlyRootFilesystem: true,
-      addCapabilities: [],
-      runAsRoot: false,
-      privileged: false,
-      hostPid: false,
-      hostNetwork: false,
-      runAsUser: 65534,
-      runAsGroup: 65534,
+      ...NOBODY_SECURITY,
       fsGroup: 65534,
     },
   });
