@@ -1,0 +1,3 @@
+import type { UndocumentedArea } from "./placeholder";
+
+export type KubernetesArgs = UndocumentedArea<"kubernetes">;
