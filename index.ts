@@ -1,11 +1,10 @@
-// Ballast entry point: config in, Platform built, outputs exported. Nothing else lives here.
-import { readPlatformConfig } from "./components/config";
+// Ballast entry point: the stack config as Platform args, the Platform built, outputs exported. Nothing else lives here.
+import { platformArgsFromStackConfig } from "./components/config";
 import { Platform } from "./components/platform";
 
-const { config, secrets } = readPlatformConfig();
-const platform = new Platform("ballast", { config, secrets });
+const platform = new Platform("ballast", platformArgsFromStackConfig());
 
-export const target = config.target;
+export const target = platform.config.target;
 export const appUrl = platform.appUrl;
 export const location = platform.location;
 export const grafanaUrl = platform.grafanaUrl ?? "monitoring disabled";

@@ -9,9 +9,12 @@ import { buildPlan, REGISTRY_PASSWORD_SECRET } from "./build";
 import { Backups } from "./backups/component";
 import { Observability } from "./observability/component";
 import {
+  currentPulumiContext,
   ENCRYPTION_KEY_PREVIOUS_SECRET,
   encryptionKeyGenerations,
+  resolvePlatformArgs,
   rotationCounters,
+  type PlatformArgs,
   type PlatformConfig,
   type SecretConfig,
 } from "./config";
@@ -30,12 +33,7 @@ import type { Target } from "./targets/target";
 import { withVolumeOwners } from "./volume-owners";
 import { WorkerPool } from "./workers";
 
-export interface PlatformArgs {
-  /** The validated stack config (`readPlatformConfig().config`). */
-  config: PlatformConfig;
-  /** Secret inputs from config (SSH key, supplied secret values). */
-  secrets: SecretConfig;
-}
+export type { PlatformArgs } from "./config";
 
 /** Secrets that grant access to a datastore, by the datastore's component: whoever holds one may connect to it. */
 const datastoreCredentials: Record<string, string[]> = {
@@ -146,7 +144,14 @@ export function targetFor(config: PlatformConfig, secrets: SecretConfig): Target
   });
 }
 
+/**
+ * The whole stack: `args` is the declaration (every key of a stack file's `ballast:` namespace,
+ * documented with its default in ./config/args), validated with every default merged before
+ * anything is registered: a bad declaration throws one ConfigError naming each bad key.
+ */
 export class Platform extends pulumi.ComponentResource {
+  /** The validated declaration, every default merged. */
+  readonly config: PlatformConfig;
   /** Everything the target deploys, without secret values: what `npm run render` writes. */
   readonly model: StackModel;
   readonly target: Target;
@@ -156,11 +161,14 @@ export class Platform extends pulumi.ComponentResource {
   readonly grafanaUrl?: string;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    const resolved = resolvePlatformArgs(args, currentPulumiContext());
     super("ballast:platform:Platform", name, {}, opts);
-    const { config } = args;
+    for (const warning of resolved.warnings) pulumi.log.warn(warning, this);
+    const { config, secrets: secretInputs } = resolved;
+    this.config = config;
     const child = { parent: this };
 
-    const build = buildPlan(config, args.secrets.values);
+    const build = buildPlan(config, secretInputs.values);
     const proxy = new Proxy("proxy", { config }, child);
     const app = new App("app", { config, build }, child);
     const workers = new WorkerPool("workers", { config, appImage: app.image, build }, child);
@@ -174,7 +182,7 @@ export class Platform extends pulumi.ComponentResource {
     const beforeApp = backups.beforeApp.map((job) => job.name);
     const appSpec = { ...app.spec, dependsOn: [...app.spec.dependsOn, ...beforeApp] };
 
-    const supplied = Object.keys(args.secrets.values);
+    const supplied = Object.keys(secretInputs.values);
     const specs = observability.instrument([
       ...(proxy.spec ? [proxy.spec] : []),
       appSpec,
@@ -203,7 +211,7 @@ export class Platform extends pulumi.ComponentResource {
       : undefined;
     const used = usedSecrets(workloads);
     if (registry) used.add(registry.passwordSecret);
-    const secrets = new Secrets("secrets", { config, supplied: args.secrets.values, used }, child);
+    const secrets = new Secrets("secrets", { config, supplied: secretInputs.values, used }, child);
     this.model = {
       project: config.target === "compose" ? config.compose.project : config.project,
       stack: config.stack,
@@ -218,7 +226,7 @@ export class Platform extends pulumi.ComponentResource {
       // Over-committed limits on one VPS end in OOM kills under load: say so in every preview.
       for (const problem of composeHostFit(workloads, config.host).problems) pulumi.log.warn(problem, this);
     }
-    this.target = targetFor(config, args.secrets);
+    this.target = targetFor(config, secretInputs);
     const deployed = this.target.deploy(this.model, secrets.values, this);
     this.appUrl = deployed.appUrl;
     this.location = deployed.location;

@@ -103,15 +103,14 @@ async function runCase(spec: CaseSpec): Promise<Omit<Sample, "processMs">> {
   const { readStackFile } = await import("./lib/stack-files");
   const { withSecretPlaceholders } = await import("./lib/render-stack");
   const { drainRegistrations, installMocks } = await import("./lib/mock-program");
-  const { readPlatformConfig } = await import("../components/config");
+  const { platformArgsFromStackConfig } = await import("../components/config");
   const { Platform } = await import("../components/platform");
   const t1 = performance.now();
   const cpu1 = process.cpuUsage();
   const file = readStackFile(spec.stack);
   const { raw } = withSecretPlaceholders({ ...file.raw, ...spec.overrides });
   const recorder = await installMocks(spec.stack, raw, [...file.secretKeys, "ballast:secretValues", "ballast:sshPrivateKey"]);
-  const { config, secrets } = readPlatformConfig();
-  const platform = new Platform("ballast", { config, secrets });
+  const platform = new Platform("ballast", platformArgsFromStackConfig());
   await drainRegistrations();
   const t2 = performance.now();
   const files = platform.target.render(platform.model);
@@ -151,10 +150,9 @@ async function runPreview(stack: string): Promise<{ previewMs: number; steps: nu
   mkdirSync(join(dir, "state"));
   try {
     const program = async () => {
-      const { readPlatformConfig } = await import("../components/config");
+      const { platformArgsFromStackConfig } = await import("../components/config");
       const { Platform } = await import("../components/platform");
-      const { config, secrets } = readPlatformConfig();
-      const platform = new Platform("ballast", { config, secrets });
+      const platform = new Platform("ballast", platformArgsFromStackConfig());
       return { appUrl: platform.appUrl };
     };
     const workspace = await LocalWorkspace.createOrSelectStack(

@@ -5,7 +5,18 @@
  */
 export * from "./types";
 export { ConfigError } from "./errors";
-export { parsePlatformConfig, readPlatformConfig, type LoadedConfig, type RawConfig } from "./load";
+export {
+  currentPulumiContext,
+  parsePlatformConfig,
+  platformArgsFromRaw,
+  platformArgsFromStackConfig,
+  readPlatformConfig,
+  resolvePlatformArgs,
+  type LoadedConfig,
+  type PlatformContext,
+  type RawConfig,
+} from "./load";
+export type * from "./args";
 export { ENVIRONMENTS, TARGETS } from "./environment";
 export { builtinSecrets, encryptionKeyRotationRefusal, reservedWorkloadNames } from "./builtins";
 export { alertReceivers, checkMigrationSafety, imageKeys, receiverNeedsSecret, receiverSecretName, type AlertReceiver } from "./checks";

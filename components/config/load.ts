@@ -1,17 +1,21 @@
 /**
  * The config pipeline, and the one place that reads Pulumi config:
  *
- *   raw `ballast:*` strings -> decoded values -> unknown top-level keys refused
- *   -> environment resolved -> every default merged (./defaults.ts)
- *   -> the schema (./schema.ts, one module per area) -> cross-key checks (./checks.ts)
- *   -> `PlatformConfig` + secret inputs, or one ConfigError listing every problem.
+ *   raw `ballast:*` strings -> decoded values (`platformArgsFromRaw`: the declaration a TypeScript
+ *   program would write, `PlatformArgs`) -> unknown top-level keys refused -> environment resolved
+ *   -> every default merged (./defaults.ts) -> the schema (./schema.ts, one module per area)
+ *   -> cross-key checks (./checks.ts) -> `PlatformConfig` + secret inputs, or one ConfigError
+ *   listing every problem.
  *
- * `readPlatformConfig()` is what `pulumi up` calls; `parsePlatformConfig()` is its pure core,
- * which tests and `npm run render` call with a stack file's raw values: the messages tests
- * assert are the ones users see. All problems are thrown together before any resource exists.
+ * `new Platform(name, args)` calls `resolvePlatformArgs` before it registers anything, so a stack
+ * file (`pulumi up`: index.ts hands over `platformArgsFromStackConfig()`) and a program using
+ * Ballast as a library get the same checks and the same messages. `parsePlatformConfig()` is the
+ * pure core for a stack file's raw values, which tests and `npm run render` call: the messages
+ * tests assert are the ones users see.
  */
 import { isAbsolute } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import type { PlatformArgs } from "./args";
 import { checkConfig } from "./checks";
 import { withDefaults, type JsonObject } from "./defaults";
 import { ConfigError, configKey, describeIssue, nearestKey, showValue } from "./errors";
@@ -32,11 +36,35 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Reads the running stack's config. The only function in Ballast that touches Pulumi config. */
+/** Where a declaration runs, in Pulumi's terms: what `PlatformArgs` may leave out. */
+export interface PlatformContext {
+  stack: string;
+  project: string;
+  /** The directory repository files (dashboards, rule files) are relative to. */
+  projectRoot: string;
+}
+
+/** The keys of `PlatformArgs` that say where the declaration runs, not what it declares. */
+const contextKeys = ["project", "stack", "projectRoot"] as const;
+
+/**
+ * The running stack's config as Platform args: what index.ts hands to `new Platform`. The only
+ * function in Ballast that touches Pulumi config.
+ */
+export function platformArgsFromStackConfig(): PlatformArgs {
+  return { ...platformArgsFromRaw(pulumi.runtime.allConfig()), ...currentPulumiContext() };
+}
+
+/** Reads and validates the running stack's config (scripts that need the config without a Platform). */
 export function readPlatformConfig(): LoadedConfig {
-  const loaded = parsePlatformConfig(pulumi.runtime.allConfig(), pulumi.getStack(), pulumi.getProject(), projectRootDirectory());
+  const loaded = resolvePlatformArgs(platformArgsFromStackConfig(), currentPulumiContext());
   for (const warning of loaded.warnings) pulumi.log.warn(warning);
   return loaded;
+}
+
+/** The running program's project, stack and project directory. */
+export function currentPulumiContext(): PlatformContext {
+  return { stack: pulumi.getStack(), project: pulumi.getProject(), projectRoot: projectRootDirectory() };
 }
 
 /**
@@ -50,29 +78,45 @@ function projectRootDirectory(): string {
 }
 
 /**
- * Validates raw config for a stack; throws ConfigError listing every problem. Pure except
- * for reading the repository files the config names, under `projectRoot`.
+ * A stack file's raw `ballast:*` strings, decoded into the declaration a program would write.
+ * Not validated yet: the values are whatever the file says, and `resolvePlatformArgs` checks them.
  */
-export function parsePlatformConfig(raw: RawConfig, stack: string, project: string, projectRoot: string = process.cwd()): LoadedConfig {
-  const problems: string[] = [];
+export function platformArgsFromRaw(raw: RawConfig): PlatformArgs {
   const values: JsonObject = {};
   for (const [fullKey, text] of Object.entries(raw)) {
     const [namespace, ...rest] = fullKey.split(":");
     if (namespace !== configNamespace) continue;
     values[rest.join(":")] = decodeValue(text);
   }
-
   // Pulumi.yaml declares these with default "" (the CLI requires a default): "" means "not set".
   for (const key of ["environment", "target", "domain"]) {
     if (values[key] === "") delete values[key];
   }
+  return values as PlatformArgs;
+}
 
+/**
+ * Validates raw config for a stack; throws ConfigError listing every problem. Pure except
+ * for reading the repository files the config names, under `projectRoot`.
+ */
+export function parsePlatformConfig(raw: RawConfig, stack: string, project: string, projectRoot: string = process.cwd()): LoadedConfig {
+  return resolvePlatformArgs(platformArgsFromRaw(raw), { stack, project, projectRoot });
+}
+
+/**
+ * The declaration with every default merged, validated: throws one ConfigError listing every
+ * problem. `context` supplies the project, stack and project root the args leave out. Pure except
+ * for reading the repository files the config names.
+ */
+export function resolvePlatformArgs(args: PlatformArgs, context: PlatformContext): LoadedConfig {
+  const problems: string[] = [];
+  const { project = context.project, stack = context.stack, projectRoot = context.projectRoot } = args;
+  const values: JsonObject = {};
   const secretInputs: Record<string, unknown> = {};
-  for (const key of secretConfigKeys) {
-    if (key in values) {
-      secretInputs[key] = values[key];
-      delete values[key];
-    }
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined || (contextKeys as readonly string[]).includes(key)) continue;
+    if ((secretConfigKeys as readonly string[]).includes(key)) secretInputs[key] = value;
+    else values[key] = value as JsonObject[string];
   }
 
   const knownKeys = [...Object.keys(platformInputSchema.shape), ...secretConfigKeys];
@@ -163,6 +207,14 @@ function bootstrapKeyProblems(config: PlatformConfig, inputs: Record<string, unk
   return [];
 }
 
+/**
+ * A value a program computes (another resource's Output, a Promise): known only during the update,
+ * so it is taken as given (a stack file's values are always strings, checked below).
+ */
+function isLaterValue(value: unknown): value is pulumi.Output<string> | Promise<string> {
+  return pulumi.Output.isInstance(value) || value instanceof Promise;
+}
+
 function readSecretInputs(inputs: Record<string, unknown>, problems: string[]): SecretConfig {
   const secrets: SecretConfig = { values: {} };
   for (const [name, file] of [
@@ -171,7 +223,9 @@ function readSecretInputs(inputs: Record<string, unknown>, problems: string[]): 
   ] as const) {
     const key = inputs[name];
     if (key === undefined) continue;
-    if (typeof key !== "string" || !key.includes("PRIVATE KEY")) {
+    if (isLaterValue(key)) {
+      secrets[name] = pulumi.secret(key);
+    } else if (typeof key !== "string" || !key.includes("PRIVATE KEY")) {
       problems.push(
         `${configKey([name])}: must be a PEM/OpenSSH private key (set it with: pulumi config set --secret ballast:${name} < ~/.ssh/${file})`,
       );
@@ -187,7 +241,9 @@ function readSecretInputs(inputs: Record<string, unknown>, problems: string[]): 
       );
     } else {
       for (const [name, value] of Object.entries(values)) {
-        if (typeof value !== "string" || value.length === 0) {
+        if (isLaterValue(value)) {
+          secrets.values[name] = pulumi.secret(value);
+        } else if (typeof value !== "string" || value.length === 0) {
           // Never echo the value: it is a secret.
           problems.push(`${configKey(["secretValues", name])}: must be a non-empty string`);
         } else {

@@ -23,7 +23,7 @@
  */
 import { resolve } from "node:path";
 import { LocalWorkspace, type EngineEvent, type OutputMap } from "@pulumi/pulumi/automation";
-import { readPlatformConfig } from "../../components/config";
+import { platformArgsFromStackConfig } from "../../components/config";
 import { Platform } from "../../components/platform";
 
 const USAGE =
@@ -99,10 +99,9 @@ function parseArgs(argv: string[]): Args | string {
 
 /** The body of index.ts, as an inline program. */
 async function program(): Promise<Record<string, unknown>> {
-  const { config, secrets } = readPlatformConfig();
-  const platform = new Platform("ballast", { config, secrets });
+  const platform = new Platform("ballast", platformArgsFromStackConfig());
   return {
-    target: config.target,
+    target: platform.config.target,
     appUrl: platform.appUrl,
     location: platform.location,
     workloads: platform.model.workloads.map((w) => w.name),

@@ -98,10 +98,10 @@ async function renderFile(file: StackFile, overrides: Record<string, string>): P
   const { raw, placeholders } = withSecretPlaceholders({ ...file.raw, ...overrides });
   try {
     const recorder = await installMocks(stack, raw, [...file.secretKeys, "ballast:secretValues", "ballast:sshPrivateKey"]);
-    const { readPlatformConfig } = await import("../../components/config");
+    const { platformArgsFromStackConfig } = await import("../../components/config");
     const { Platform } = await import("../../components/platform");
-    const { config, secrets } = readPlatformConfig();
-    const platform = new Platform("ballast", { config, secrets });
+    const platform = new Platform("ballast", platformArgsFromStackConfig());
+    const { config } = platform;
     const files = platform.target.render(platform.model);
     await drainRegistrations();
     return {
