@@ -74,11 +74,11 @@ function fileText(stack: RenderedStack, path: string): string {
 }
 
 describe("the examples directory", () => {
-  it("holds the five systems, each with a Compose and a Kubernetes stack file", () => {
+  it("holds the five systems, each with a Compose and a Kubernetes stack file (and the library example, test/library-example.test.ts)", () => {
     const dirs = readdirSync(examplesDir, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
-    expect(dirs.sort()).toEqual([...systems].sort());
+    expect(dirs.sort()).toEqual([...systems, "library"].sort());
     // Besides the two stack files, a system may keep the repository files its stack names (dashboards, alert rules).
     const extraDirs: Partial<Record<System, string[]>> = { nomosx: ["alerts", "dashboards"] };
     for (const system of systems) {
