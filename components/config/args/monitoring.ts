@@ -81,7 +81,7 @@ export interface MonitoringArgs {
   alerts?: AlertsArgs;
   /**
    * Service level objectives: multi-window, multi-burn-rate alerts (`SLOErrorBudgetBurn`), recording rules and the
-   * "SLOs" dashboard. Names must be unique.
+   * `<titlePrefix> - SLOs` dashboard, on a scraped workload's own series. Names must be unique.
    * @default []
    */
   slos?: SloArgs[];
@@ -309,7 +309,8 @@ export interface LokiArgs extends StatefulMonitoringPartArgs {
 /** Alloy, the log collector. */
 export interface AlloyArgs extends MonitoringPartArgs {
   /**
-   * Request paths (absolute URL paths) whose log lines are dropped, besides the app's health and metrics paths and `/ping`.
+   * Request paths (absolute URL paths) whose successful (2xx, 3xx) requests are dropped from the logs as noise, besides
+   * the health and metrics paths of the app, workers and services, `/ping` and `/metrics`.
    * @default []
    */
   dropPaths?: string[];
