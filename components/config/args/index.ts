@@ -54,7 +54,11 @@ export interface StackArgs {
   compose?: ComposeArgs;
   /** The Kubernetes target: namespace, storage, ingress, KEDA. @default see {@link KubernetesArgs} */
   kubernetes?: KubernetesArgs;
-  /** Where built images are pushed and pulled from (password: the secret `registry-password`). @default none (no builds) */
+  /**
+   * Login to the registry built images are pushed to and pulled from (password: the secret `registry-password`);
+   * required when an image is built for Kubernetes.
+   * @default none (pushes use the operator's own `docker login`)
+   */
   registry?: RegistryArgs;
   /** The web/API service. @default see {@link AppArgs} */
   app?: AppArgs;
@@ -74,7 +78,15 @@ export interface StackArgs {
    * Secrets the team supplies (values in `secretValues`), by name, with what they are and how to rotate them.
    * @default {}
    */
-  secrets?: Record<string, { description: string; rotation: string }>;
+  secrets?: Record<
+    string,
+    {
+      /** What the secret is and who uses it (shown in the runbook). @default none (required) */
+      description: string;
+      /** How to rotate it, in words: the runbook's rotation step for this secret. @default none (required) */
+      rotation: string;
+    }
+  >;
   /**
    * Rotation counters: bump a generated secret's counter to regenerate it; `all` bumps every generated, rotatable secret.
    * @default {}
