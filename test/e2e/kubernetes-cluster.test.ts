@@ -219,7 +219,7 @@ describe("the prod declaration on a real Kubernetes cluster (pulumi up with the 
   step(
     "set-up: toolchain and plugins, the test host's images, the cluster, the images imported, the prod stack",
     async () => {
-      const env = toolchainEnv();
+      const env = toolchainEnv({ ensure: ["kubernetes"] });
       requirePlugin(env, "kubernetes", "pulumi up against a real cluster", { allowStandin: false });
       requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
       hostAttempted = true;

@@ -84,7 +84,7 @@ describe("kubernetes target without a cluster: renderYamlToDirectory on the real
   // Set-up is the first step, not a beforeAll: a missing prerequisite fails the scenario
   // (every later step then fails naming it) instead of leaving its steps skipped.
   step("set-up: toolchain and plugins, the prod stack with renderYamlToDirectory", async () => {
-    const env = toolchainEnv();
+    const env = toolchainEnv({ ensure: ["kubernetes"] });
     requirePlugin(env, "kubernetes", "renderYamlToDirectory", { allowStandin: false });
     requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-k8s-"));

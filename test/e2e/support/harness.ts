@@ -16,7 +16,19 @@ export const cacheRoot = process.env.BALLAST_CACHE ?? path.join(os.homedir(), ".
 const tsx = path.join(repoRoot, "node_modules", ".bin", "tsx");
 
 /** Reads `toolchain.env` (written by scripts/toolchain.sh) by sourcing it in bash. */
-export function toolchainEnv(): Record<string, string> {
+export function toolchainEnv(options: { ensure?: string[] } = {}): Record<string, string> {
+  // A part `.ci/run` builds in the background beside the first scenarios (the Kubernetes provider):
+  // toolchain.sh waits for that build (its lock) or builds the part itself, then installs it.
+  if (options.ensure?.length) {
+    const ensured = spawnSync("bash", [path.join(repoRoot, "scripts", "toolchain.sh"), "--only", options.ensure.join(","), "--quiet"], {
+      encoding: "utf8",
+      env: process.env,
+      timeout: 45 * 60_000,
+    });
+    if (ensured.status !== 0) {
+      throw new Error(`scripts/toolchain.sh --only ${options.ensure.join(",")} failed (exit ${ensured.status}): ${ensured.stderr.trim()}`);
+    }
+  }
   const file = path.join(cacheRoot, "toolchain.env");
   if (!fs.existsSync(file)) {
     throw new Error(
