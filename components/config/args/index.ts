@@ -16,8 +16,16 @@ import type { MonitoringArgs } from "./monitoring";
 import type { ProxyArgs } from "./proxy";
 import type { AppArgs, CronJobArgs, ExtraServiceArgs, WorkerArgs } from "./workloads";
 
-export type { BackupsArgs, ComposeArgs, CronJobArgs, ExtraServiceArgs, HostArgs, KubernetesArgs, MonitoringArgs, PostgresArgs };
-export type { ProxyArgs, RedisArgs, RegistryArgs, AppArgs, WorkerArgs };
+// Every area's interfaces, nested shapes included (a program may type a worker or an S3 copy on its own).
+export type * from "./backups";
+export type * from "./compose";
+export type * from "./datastores";
+export type * from "./host";
+export type * from "./kubernetes";
+export type * from "./monitoring";
+export type * from "./proxy";
+export type * from "./shared";
+export type * from "./workloads";
 
 export interface StackArgs {
   /**
