@@ -47,12 +47,31 @@ export function builtFrom(build: ImageBuild | undefined): Pick<WorkloadSpec, "bu
 
 /** One image the stack builds from a Dockerfile: the `build` of the app, a worker, a cron job or a service. */
 export interface ImageBuildRequest {
-  /** The workload that runs the image; names the build resource `<component>-<workload>`. */
+  /**
+   * The workload that runs the image; names the build resource `<component>-<workload>`.
+   * @default none: required
+   */
   workload: string;
-  /** What the workload is (the app, a worker, a cron job or an extra service). */
+  /**
+   * What the workload is (the app, a worker, a cron job or an extra service): where 862b775 declared the build.
+   * @default none: required
+   */
   owner: ImageOwner;
-  /** Repository, context, Dockerfile, target and build args (`ballast:<workload>.build`). */
+  /**
+   * Repository, context, Dockerfile, target and build args (the workload's `build`).
+   * @default none: required
+   */
   build: ImageBuild;
+}
+
+/** The login a push uses. */
+export interface RegistryLogin {
+  /** Registry host (`ghcr.io`, `registry.example.com:5000`). @default none: required */
+  server: string;
+  /** User name. @default undefined (the operator's own `docker login`) */
+  username?: string;
+  /** Password or token, a Pulumi secret (`registry-password`). @default undefined (the operator's own `docker login`) */
+  password?: pulumi.Input<string>;
 }
 
 /** Pure: every image the stack builds, in declaration order: the app, workers, cron jobs, services. */
@@ -105,7 +124,7 @@ export interface ImageBuildsArgs {
    * Registry login for the push; the password is a Pulumi secret (`registry-password`).
    * @default undefined (the operator's own `docker login`)
    */
-  registry?: { server: string; username?: string; password?: pulumi.Input<string> };
+  registry?: RegistryLogin;
 }
 
 /**

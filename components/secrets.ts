@@ -19,6 +19,14 @@ import type { SecretSpec } from "./spec";
 import type { SecretValues } from "./targets/target";
 import { childUrn, LEGACY_SECRETS } from "./upgrades";
 
+/** The encryption key's two-key rotation, as the Secrets component needs it. */
+export interface EncryptionKeyRotationArgs {
+  /** The variable the app reads the previous key from (`ballast:encryptionKeyRotation.previousKeyEnv`). @default none: required */
+  previousKeyEnv: string;
+  /** The generations to declare (`encryptionKeyGenerations`): the current one, and the previous one during re-encryption. @default none: required */
+  generations: EncryptionKeyGenerations;
+}
+
 export interface SecretsArgs {
   /**
    * Secret names some workload uses (as an environment variable or a file): only these are
@@ -49,7 +57,7 @@ export interface SecretsArgs {
    * reads the previous key from, and the key generations to keep.
    * @default undefined (one protected key that never rotates)
    */
-  encryptionKeyRotation?: { previousKeyEnv: string; generations: EncryptionKeyGenerations };
+  encryptionKeyRotation?: EncryptionKeyRotationArgs;
   /**
    * Alertmanager's receivers (`alertReceivers`): a named receiver with a credential reads it from
    * the supplied secret `alertmanager-receiver-<name>`.
