@@ -1,5 +1,5 @@
 /**
- * CronJobs: scheduled one-off containers (queue cleanup, usage reports). Kubernetes
+ * Cron jobs: scheduled one-off containers (queue cleanup, usage reports). Kubernetes
  * CronJobs on one target, the host scheduler on Compose. A job runs the app's image unless it
  * names its own or builds one (NomosX's Dockerfile.cron).
  */

@@ -1,5 +1,5 @@
 /**
- * WorkerPool: queue workers (NomosX: 5-20 pods at 80 % CPU in prod). No public route;
+ * Workers: queue workers (NomosX: 5-20 pods at 80 % CPU in prod). No public route;
  * they reach the datastores and the internet (LLM APIs). Each worker runs the app's image
  * unless it names its own or builds one (NomosX's Dockerfile.worker).
  */
