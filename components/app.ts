@@ -2,8 +2,7 @@
  * App: the web/API service. Public through the proxy, scraped by Prometheus when it
  * exposes metrics, autoscaled on Kubernetes, health-gated on both targets.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { buildImage, builtFrom, type BuildPlan } from "./build";
+import { builtFrom } from "./build";
 import type { PlatformConfig } from "./config";
 import { healthSpecs } from "./health";
 import { stackNames } from "./names";
@@ -68,29 +67,4 @@ export function appSpec(config: PlatformConfig, image: ImageRef): WorkloadSpec {
     stopGracePeriodSeconds: app.stopGracePeriodSeconds,
     security: runAs(1000),
   });
-}
-
-export interface AppArgs {
-  /** Validated stack config; `config.app` describes the service. */
-  config: PlatformConfig;
-  /** How a built image is pushed (only used with `ballast:app.build`). */
-  build: BuildPlan;
-}
-
-/** Builds and pushes the image when `ballast:app.build` is set, and exposes the app's spec and URL. */
-export class App extends pulumi.ComponentResource {
-  readonly spec: WorkloadSpec;
-  /** The image actually deployed (a built image's digest, or the pinned tag). */
-  readonly image: ImageRef;
-  readonly url: string;
-
-  constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:app:App", name, {}, opts);
-    const { config } = args;
-    const build = config.app.build;
-    this.image = build ? buildImage(`${name}-image`, build, args.build, this) : (config.app.image as string);
-    this.spec = appSpec(config, this.image);
-    this.url = `${config.tls ? "https" : "http"}://${appHost(config)}`;
-    this.registerOutputs({ url: this.url, image: this.image });
-  }
 }

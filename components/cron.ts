@@ -1,11 +1,10 @@
 /**
- * CronJobs: scheduled one-off containers (queue cleanup, usage reports). Kubernetes
+ * Cron jobs: scheduled one-off containers (queue cleanup, usage reports). Kubernetes
  * CronJobs on one target, the host scheduler on Compose. A job runs the app's image unless it
  * names its own or builds one (NomosX's Dockerfile.cron).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { datastoreDependencies } from "./app";
-import { buildImage, builtFrom, type BuildPlan } from "./build";
+import { builtFrom } from "./build";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
 import { runAs, workload, type ImageRef, type WorkloadSpec } from "./spec";
@@ -34,24 +33,4 @@ export function cronJobSpecs(config: PlatformConfig, images: ImageRef[]): Worklo
       security: runAs(1000),
     }),
   );
-}
-
-export interface CronJobsArgs {
-  config: PlatformConfig;
-  /** The app's image: what a job without `image` or `build` runs. */
-  appImage: ImageRef;
-  build: BuildPlan;
-}
-
-export class CronJobs extends pulumi.ComponentResource {
-  readonly specs: WorkloadSpec[];
-
-  constructor(name: string, args: CronJobsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:cron:CronJobs", name, {}, opts);
-    const images = args.config.cronJobs.map((j) =>
-      j.build ? buildImage(`${j.name}-image`, j.build, args.build, this) : (j.image ?? args.appImage),
-    );
-    this.specs = cronJobSpecs(args.config, images);
-    this.registerOutputs({ jobs: this.specs.map((s) => `${s.name} (${s.schedule})`) });
-  }
 }

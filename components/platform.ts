@@ -1,14 +1,17 @@
 /**
- * Platform: the root component. Builds every component's WorkloadSpecs, derives the
- * network flows between them, creates the secrets they use, and hands the resulting
- * StackModel to the target the stack config chose.
+ * Platform: the root component. Builds every part's WorkloadSpecs (plain functions: app,
+ * workers, cron jobs, datastores, proxy, services, backups, observability), derives the
+ * network flows between them, and hands the resulting StackModel to the target the stack
+ * config chose. Its own children are the components that own resources, named after it:
+ * `<name>-images` (the image builds, only when something is built) and `<name>-secrets`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { App, appHost } from "./app";
-import { buildPlan, REGISTRY_PASSWORD_SECRET } from "./build";
-import { Backups } from "./backups/component";
-import { Observability } from "./observability/component";
+import { appHost, appSpec } from "./app";
+import { buildPlan, ImageBuilds, imageBuildRequests, REGISTRY_PASSWORD_SECRET, workloadImages } from "./build";
+import { backupJobs } from "./backups/component";
+import { grafanaUrl, instrumentWorkloads, monitoringWorkloads } from "./observability/component";
 import {
+  alertReceivers,
   currentPulumiContext,
   ENCRYPTION_KEY_PREVIOUS_SECRET,
   encryptionKeyGenerations,
@@ -18,20 +21,21 @@ import {
   type PlatformConfig,
   type SecretConfig,
 } from "./config";
-import { CronJobs } from "./cron";
+import { cronJobSpecs } from "./cron";
 import { composeHostFit } from "./footprint";
 import { bootstrapOptions, renderBootstrapScript } from "./host/bootstrap";
-import { Postgres } from "./postgres";
-import { Proxy } from "./proxy";
-import { Redis } from "./redis";
+import { stackEndpoints } from "./names";
+import { postgresWorkloads } from "./postgres";
+import { proxyWorkloads } from "./proxy";
+import { redisWorkloads } from "./redis";
 import { Secrets } from "./secrets";
-import { ExtraServices } from "./services";
+import { extraServiceSpecs } from "./services";
 import { SECRET_REVISIONS_ENV, type StackModel, type WorkloadSpec } from "./spec";
 import { ComposeTarget } from "./targets/compose";
 import { KubernetesTarget } from "./targets/kubernetes";
 import type { Target } from "./targets/target";
 import { withVolumeOwners } from "./volume-owners";
-import { WorkerPool } from "./workers";
+import { workerSpecs } from "./workers";
 
 export type { PlatformArgs } from "./config";
 
@@ -168,33 +172,32 @@ export class Platform extends pulumi.ComponentResource {
     this.config = config;
     const child = { parent: this };
 
-    const build = buildPlan(config, secretInputs.values);
-    const proxy = new Proxy("proxy", { config }, child);
-    const app = new App("app", { config, build }, child);
-    const workers = new WorkerPool("workers", { config, appImage: app.image, build }, child);
-    const cron = new CronJobs("cron", { config, appImage: app.image, build }, child);
-    const postgres = new Postgres("postgres", { config }, child);
-    const redis = new Redis("redis", { config }, child);
-    const services = new ExtraServices("services", { config, build }, child);
-    const backups = new Backups("backups", { config, app: app.spec }, child);
-    const observability = new Observability("observability", { config }, child);
+    // The one component that builds (only when something is built): every image of the stack, by workload; the specs take the refs.
+    const plan = buildPlan(config, secretInputs.values);
+    const requests = imageBuildRequests(config);
+    const builds = requests.length
+      ? new ImageBuilds(`${name}-images`, { builds: requests, tag: plan.tag, push: plan.push, registry: plan.registry }, child)
+      : undefined;
+    const images = workloadImages(config, builds?.images ?? {});
+    const app = appSpec(config, images.app);
+    const backups = backupJobs(config, app);
+    const monitoring = monitoringWorkloads(config);
     // The app (and workers) start only after the one-shot jobs (migration) completed.
     const beforeApp = backups.beforeApp.map((job) => job.name);
-    const appSpec = { ...app.spec, dependsOn: [...app.spec.dependsOn, ...beforeApp] };
+    const appWithJobs = { ...app, dependsOn: [...app.dependsOn, ...beforeApp] };
 
     const supplied = Object.keys(secretInputs.values);
-    const specs = observability.instrument([
-      ...(proxy.spec ? [proxy.spec] : []),
-      appSpec,
-      ...workers.specs.map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
-      ...cron.specs,
-      ...(postgres.spec ? [postgres.spec] : []),
-      ...(postgres.passwordCheck ? [postgres.passwordCheck] : []),
-      ...(redis.spec ? [redis.spec] : []),
-      ...services.specs,
+    const specs = instrumentWorkloads(config, [
+      ...proxyWorkloads(config),
+      appWithJobs,
+      ...workerSpecs(config, images.workers).map((w) => ({ ...w, dependsOn: [...w.dependsOn, ...beforeApp] })),
+      ...cronJobSpecs(config, images.cronJobs),
+      ...postgresWorkloads(config),
+      ...redisWorkloads(config),
+      ...extraServiceSpecs(config, images.services),
       ...backups.beforeApp,
       ...backups.scheduled,
-      ...observability.specs,
+      ...monitoring,
     ]);
     // Compose: volumes with a non-root owner are given to it before anything starts.
     const declared = wireNetwork(config.target === "compose" ? withVolumeOwners(specs, config.proxy.image) : specs);
@@ -211,7 +214,21 @@ export class Platform extends pulumi.ComponentResource {
       : undefined;
     const used = usedSecrets(workloads);
     if (registry) used.add(registry.passwordSecret);
-    const secrets = new Secrets("secrets", { config, supplied: secretInputs.values, used }, child);
+    const secrets = new Secrets(
+      `${name}-secrets`,
+      {
+        used,
+        endpoints: stackEndpoints(config),
+        supplied: secretInputs.values,
+        rotation: rotationCounters(config, supplied),
+        ...(config.encryptionKeyRotation
+          ? { encryptionKeyRotation: { previousKeyEnv: config.encryptionKeyRotation.previousKeyEnv, generations: encryptionKey } }
+          : {}),
+        receivers: alertReceivers(config.monitoring),
+        declared: config.secrets,
+      },
+      child,
+    );
     this.model = {
       project: config.target === "compose" ? config.compose.project : config.project,
       stack: config.stack,
@@ -230,7 +247,7 @@ export class Platform extends pulumi.ComponentResource {
     const deployed = this.target.deploy(this.model, secrets.values, this);
     this.appUrl = deployed.appUrl;
     this.location = deployed.location;
-    this.grafanaUrl = observability.grafanaUrl;
+    this.grafanaUrl = grafanaUrl(monitoring);
     this.registerOutputs({
       appUrl: this.appUrl,
       location: this.location,

@@ -3,7 +3,6 @@
  * that uses it), the stack's init SQL (e.g. RLS policies), scram-sha-256 auth,
  * `pg_isready` health, and retained persistent storage.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { POSTGRES_PORT, stackEndpoints } from "./names";
 import { resourceSpec } from "./resources";
@@ -431,25 +430,12 @@ export function postgresPasswordCheckSpec(config: PlatformConfig): WorkloadSpec 
   });
 }
 
-export class Postgres extends pulumi.ComponentResource {
-  /** Absent with an external database (`ballast:postgres.external`). */
-  readonly spec?: WorkloadSpec;
-  /** Kubernetes only: the gate Job between a rotated password and its clients (`postgresPasswordCheckSpec`). */
-  readonly passwordCheck?: WorkloadSpec;
-  /** Connection endpoint without credentials (those stay in the `database-url` secret). */
-  readonly endpoint: string;
-
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:postgres:Postgres", name, {}, opts);
-    const endpoint = stackEndpoints(args.config).postgres;
-    this.spec = endpoint.kind === "in-stack" ? postgresSpec(args.config) : undefined;
-    // Compose applies a rotated password synchronously before the clients roll (deploy.sh); Kubernetes needs the gate.
-    this.passwordCheck =
-      endpoint.kind === "in-stack" && args.config.target === "kubernetes" ? postgresPasswordCheckSpec(args.config) : undefined;
-    this.endpoint =
-      endpoint.kind === "in-stack"
-        ? `${endpoint.host}:${endpoint.port}/${endpoint.database}`
-        : "external (ballast:secretValues.database-url)";
-    this.registerOutputs({ endpoint: this.endpoint });
-  }
+/**
+ * Pure: the in-stack database's workloads: Postgres itself and, on Kubernetes, the gate Job between
+ * a rotated password and its clients (Compose applies a rotated password synchronously before the
+ * clients roll: deploy.sh). None with an external database (`ballast:postgres.external`).
+ */
+export function postgresWorkloads(config: PlatformConfig): WorkloadSpec[] {
+  if (stackEndpoints(config).postgres.kind !== "in-stack") return [];
+  return [postgresSpec(config), ...(config.target === "kubernetes" ? [postgresPasswordCheckSpec(config)] : [])];
 }

@@ -6,7 +6,6 @@
  */
 import { allowListMiddlewares, routeAllowLists } from "./access";
 import { resolve } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { PlatformConfig } from "./config";
 import { resourceSpec } from "./resources";
@@ -222,15 +221,7 @@ export function proxySpec(config: PlatformConfig): WorkloadSpec {
   });
 }
 
-export class Proxy extends pulumi.ComponentResource {
-  /** Undefined when Kubernetes uses an existing ingress controller. */
-  readonly spec?: WorkloadSpec;
-
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:proxy:Proxy", name, {}, opts);
-    const { config } = args;
-    const deployed = config.target === "compose" || config.kubernetes.deployTraefik;
-    this.spec = deployed ? proxySpec(config) : undefined;
-    this.registerOutputs({ deployed, image: config.proxy.image });
-  }
+/** Pure: Traefik, or none when Kubernetes uses an existing ingress controller (`ballast:kubernetes.deployTraefik`). */
+export function proxyWorkloads(config: PlatformConfig): WorkloadSpec[] {
+  return config.target === "compose" || config.kubernetes.deployTraefik ? [proxySpec(config)] : [];
 }

@@ -3,7 +3,6 @@
  * (runbook: maxmemory 4gb, allkeys-lru, save "900 1 300 10 60 10000"), dangerous
  * commands disabled, `redis-cli ping` health.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { REDIS_PORT, stackEndpoints } from "./names";
 import { resourceSpec } from "./resources";
@@ -57,16 +56,7 @@ export function redisSpec(config: PlatformConfig): WorkloadSpec {
   });
 }
 
-export class Redis extends pulumi.ComponentResource {
-  /** Absent when `ballast:redis.enabled` is false. */
-  readonly spec?: WorkloadSpec;
-  readonly endpoint: string;
-
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:redis:Redis", name, {}, opts);
-    const endpoint = stackEndpoints(args.config).redis;
-    this.spec = endpoint ? redisSpec(args.config) : undefined;
-    this.endpoint = endpoint ? `${endpoint.host}:${endpoint.port}` : "disabled";
-    this.registerOutputs({ endpoint: this.endpoint });
-  }
+/** Pure: the in-stack Redis, or none when `ballast:redis.enabled` is false. */
+export function redisWorkloads(config: PlatformConfig): WorkloadSpec[] {
+  return stackEndpoints(config).redis ? [redisSpec(config)] : [];
 }

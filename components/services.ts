@@ -4,8 +4,7 @@
  * metrics, tracing, optional persistent storage and an optional public route; internal by
  * default. Running as root is an explicit, labelled opt-in for upstream images that need it.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { buildImage, builtFrom, type BuildPlan } from "./build";
+import { builtFrom } from "./build";
 import type { ExtraServiceConfig, PlatformConfig } from "./config";
 import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
@@ -86,22 +85,4 @@ export function extraServiceSpecs(config: PlatformConfig, images: ImageRef[]): W
       },
     });
   });
-}
-
-export interface ExtraServicesArgs {
-  config: PlatformConfig;
-  build: BuildPlan;
-}
-
-export class ExtraServices extends pulumi.ComponentResource {
-  readonly specs: WorkloadSpec[];
-
-  constructor(name: string, args: ExtraServicesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:services:ExtraServices", name, {}, opts);
-    const images = args.config.services.map((s) =>
-      s.build ? buildImage(`${s.name}-image`, s.build, args.build, this) : (s.image as string),
-    );
-    this.specs = extraServiceSpecs(args.config, images);
-    this.registerOutputs({ services: this.specs.map((s) => s.name) });
-  }
 }

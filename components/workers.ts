@@ -1,11 +1,10 @@
 /**
- * WorkerPool: queue workers (NomosX: 5-20 pods at 80 % CPU in prod). No public route;
+ * Workers: queue workers (NomosX: 5-20 pods at 80 % CPU in prod). No public route;
  * they reach the datastores and the internet (LLM APIs). Each worker runs the app's image
  * unless it names its own or builds one (NomosX's Dockerfile.worker).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { datastoreDependencies } from "./app";
-import { buildImage, builtFrom, type BuildPlan } from "./build";
+import { builtFrom } from "./build";
 import type { PlatformConfig, WorkerConfig } from "./config";
 import { healthSpecs } from "./health";
 import { resourceSpec } from "./resources";
@@ -64,24 +63,4 @@ export function workerSpecs(config: PlatformConfig, images: ImageRef[]): Workloa
       security: runAs(1000),
     }),
   );
-}
-
-export interface WorkerPoolArgs {
-  config: PlatformConfig;
-  /** The app's image: what a worker without `image` or `build` runs. */
-  appImage: ImageRef;
-  build: BuildPlan;
-}
-
-export class WorkerPool extends pulumi.ComponentResource {
-  readonly specs: WorkloadSpec[];
-
-  constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:workers:WorkerPool", name, {}, opts);
-    const images = args.config.workers.map((w) =>
-      w.build ? buildImage(`${w.name}-image`, w.build, args.build, this) : (w.image ?? args.appImage),
-    );
-    this.specs = workerSpecs(args.config, images);
-    this.registerOutputs({ workers: this.specs.map((s) => s.name) });
-  }
 }

@@ -164,7 +164,7 @@ describe.each(["compose", "kubernetes"] as const)("every feature on %s", (target
         .byType("random:index/randomBytes:RandomBytes")
         .map((r) => r.name)
         .sort(),
-    ).toEqual(["encryption-key-1", "encryption-key-2"]);
+    ).toEqual(["ballast-secrets-encryption-key-1", "ballast-secrets-encryption-key-2"]);
     expect(workloadOf(stack, "postgres").env.BALLAST_SECRET_REVISIONS).toBeUndefined();
   });
 

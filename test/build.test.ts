@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { migrationWorkload } from "../components/backups";
-import { builtFrom } from "../components/build";
+import { builtFrom, imageBuildRequests, workloadImages } from "../components/build";
 import { cronJobSpecs } from "../components/cron";
 import { runAs } from "../components/spec";
 import { imageText } from "../components/targets/compose/render";
@@ -67,5 +67,45 @@ describe("builtFrom", () => {
     );
     expect(migration.builtFrom).toEqual(appBuilt);
     expect(imageText(migration)).toBe("ghcr.io/acme/api:built-at-deploy");
+  });
+});
+
+describe("the stack's image builds", () => {
+  const services = configFor({
+    app: { image: undefined, build: appBuild },
+    workers: [
+      { name: "worker", command: ["node", "dist/worker.js"] },
+      { name: "scout", build: { context: ".", dockerfile: "Dockerfile.scout", repository: "ghcr.io/acme/scout" } },
+    ],
+    cronJobs: [{ name: "cleanup", schedule: "0 3 * * *", command: ["npm", "run", "clean"] }],
+    services: [
+      { name: "gateway", port: 8080, build: { context: "gateway", dockerfile: "Dockerfile", repository: "ghcr.io/acme/gateway" } },
+      { name: "ollama", port: 11434, image: "ollama/ollama:0.5.7" },
+    ],
+  });
+
+  it("imageBuildRequests lists one build per workload with `build`, with what the workload is", () => {
+    expect(imageBuildRequests(services).map((r) => [r.workload, r.owner, r.build.repository])).toEqual([
+      ["app", "app", "ghcr.io/acme/api"],
+      ["scout", "worker", "ghcr.io/acme/scout"],
+      ["gateway", "service", "ghcr.io/acme/gateway"],
+    ]);
+    expect(imageBuildRequests(configFor({}))).toEqual([]);
+  });
+
+  it("workloadImages: a built image by workload, else the pinned one; workers and jobs without either run the app's", () => {
+    const built = {
+      app: "ghcr.io/acme/api@sha256:1111",
+      scout: "ghcr.io/acme/scout@sha256:2222",
+      gateway: "ghcr.io/acme/gateway@sha256:3333",
+    };
+    expect(workloadImages(services, built)).toEqual({
+      app: "ghcr.io/acme/api@sha256:1111",
+      workers: ["ghcr.io/acme/api@sha256:1111", "ghcr.io/acme/scout@sha256:2222"],
+      cronJobs: ["ghcr.io/acme/api@sha256:1111"],
+      services: ["ghcr.io/acme/gateway@sha256:3333", "ollama/ollama:0.5.7"],
+    });
+    const pinned = configFor({});
+    expect(workloadImages(pinned, {}).app).toBe(pinned.app.image);
   });
 });

@@ -526,7 +526,10 @@ describe("Dealix", () => {
   it.each(targets)("rotates ALL generated secrets with one counter (scenario 6), Postgres in place (%s)", async (target) => {
     const stack = await rendered("dealix", target);
     const keepers = Object.fromEntries(
-      stack.recorder.byType("random:index/randomPassword:RandomPassword").map((p) => [p.name, p.inputs.keepers]),
+      // The Secrets component's children are named `ballast-secrets-<secret>`.
+      stack.recorder
+        .byType("random:index/randomPassword:RandomPassword")
+        .map((p) => [p.name.replace(/^ballast-secrets-/, ""), p.inputs.keepers]),
     );
     for (const secret of [
       "postgres-password",

@@ -48,19 +48,12 @@ function rendered(stack: string, overrides: Record<string, string> = {}): Promis
 /** Waits for outputs of mocked resources to settle, so every resource has been recorded. */
 const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-const componentTypes = [
-  "ballast:platform:Platform",
-  "ballast:proxy:Proxy",
-  "ballast:app:App",
-  "ballast:workers:WorkerPool",
-  "ballast:cron:CronJobs",
-  "ballast:postgres:Postgres",
-  "ballast:redis:Redis",
-  "ballast:services:ExtraServices",
-  "ballast:secrets:Secrets",
-  "ballast:backups:Backups",
-  "ballast:observability:Observability",
-];
+/**
+ * The components a stack without builds declares: the ones that own resources. The parts that only
+ * shape specs (app, workers, datastores, proxy, backups, observability) are plain functions, and
+ * ImageBuilds exists only with a `build` (test/all-features.test.ts).
+ */
+const componentTypes = ["ballast:platform:Platform", "ballast:secrets:Secrets"];
 
 describe.each(["dev", "staging", "prod"])("stack %s under mocks", (stack) => {
   it("declares every component, parented to the Platform", async () => {
@@ -71,6 +64,11 @@ describe.each(["dev", "staging", "prod"])("stack %s under mocks", (stack) => {
       expect(options, type).toHaveLength(1);
       if (type !== "ballast:platform:Platform") expect(options[0].parent).toBe("ballast:platform:Platform::ballast");
     }
+    // No empty component: every component but the root parents at least one resource.
+    const components = recorder.options.filter((o) => !o.custom && o.type !== "ballast:platform:Platform");
+    expect(components.map((o) => o.type)).toEqual(["ballast:secrets:Secrets"]);
+    for (const component of components)
+      expect(recorder.options.some((o) => o.parent === `${component.type}::${component.name}`)).toBe(true);
   });
 
   it("builds the runbook's services", async () => {
@@ -95,10 +93,12 @@ describe.each(["dev", "staging", "prod"])("stack %s under mocks", (stack) => {
   it("generates secrets it uses and protects the encryption key", async () => {
     const { recorder } = await rendered(stack);
     await settled();
-    const encryptionKey = recorder.optionsOf("random:index/randomBytes:RandomBytes", "encryption-key");
+    const encryptionKey = recorder.optionsOf("random:index/randomBytes:RandomBytes", "ballast-secrets-encryption-key");
     expect(encryptionKey?.protect).toBe(true);
     const passwords = recorder.byType("random:index/randomPassword:RandomPassword").map((r) => r.name);
-    expect(passwords).toEqual(expect.arrayContaining(["postgres-password", "redis-password", "auth-secret"]));
+    expect(passwords).toEqual(
+      expect.arrayContaining(["ballast-secrets-postgres-password", "ballast-secrets-redis-password", "ballast-secrets-auth-secret"]),
+    );
   });
 
   it("never writes a secret value into a rendered file or a non-secret resource input", async () => {

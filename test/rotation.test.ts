@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderStack, type RenderedStack } from "../scripts/lib/render-stack";
+import { mockSecretValue } from "../scripts/lib/mock-program";
 
 const cache = new Map<string, Promise<RenderedStack>>();
 function rendered(stack: string, overrides: Record<string, string> = {}): Promise<RenderedStack> {
@@ -97,11 +98,18 @@ describe("a rotation restarts exactly the users of the secret", () => {
   });
 });
 
+/** The secret a generated resource holds: the Secrets component's children are `ballast-secrets-<secret>`. */
+function secretOf(resourceName: string): string {
+  const prefix = "ballast-secrets-";
+  if (!resourceName.startsWith(prefix)) throw new Error(`${resourceName} is not named ${prefix}<secret>`);
+  return resourceName.slice(prefix.length);
+}
+
 describe("rotate all: ballast:rotation.all", () => {
   it.each(["staging", "prod"])("%s: one bump regenerates every generated secret once (each keeper moves to 1)", async (stack) => {
     const all = await rendered(stack, rotation({ all: 1 }));
     const passwords = all.recorder.byType("random:index/randomPassword:RandomPassword");
-    expect(passwords.map((p) => p.name).sort()).toEqual([
+    expect(passwords.map((p) => secretOf(p.name)).sort()).toEqual([
       "auth-secret",
       "grafana-admin-password",
       "postgres-app-password",
@@ -112,7 +120,7 @@ describe("rotate all: ballast:rotation.all", () => {
     ]);
     for (const password of passwords) expect(password.inputs.keepers, password.name).toEqual({ rotation: "1" });
     // Without the opt-in the encryption key is not touched: one key, no generation 1.
-    expect(all.recorder.byType("random:index/randomBytes:RandomBytes").map((b) => b.name)).toEqual(["encryption-key"]);
+    expect(all.recorder.byType("random:index/randomBytes:RandomBytes").map((b) => secretOf(b.name))).toEqual(["encryption-key"]);
   });
 
   it.each(["staging", "prod"])(
@@ -143,7 +151,7 @@ describe("rotate all: ballast:rotation.all", () => {
     const keepers = Object.fromEntries(
       bumped.recorder
         .byType("random:index/randomPassword:RandomPassword")
-        .map((p) => [p.name, (p.inputs.keepers as { rotation: string }).rotation]),
+        .map((p) => [secretOf(p.name), (p.inputs.keepers as { rotation: string }).rotation]),
     );
     expect(keepers).toEqual({
       "auth-secret": "2",
@@ -261,8 +269,9 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
     const stack = await rendered("prod", opened);
     const secret = stack.recorder.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets")!;
     const data = JSON.stringify(secret.inputs);
-    const generation0 = Buffer.from("LEAKCHECKencryption-key".padEnd(32, "x")).toString("hex");
-    const generation1 = Buffer.from("LEAKCHECKencryption-key-1".padEnd(32, "x")).toString("hex");
+    const generation0 = mockSecretValue("random:index/randomBytes:RandomBytes", "ballast-secrets-encryption-key")!.hex;
+    const generation1 = mockSecretValue("random:index/randomBytes:RandomBytes", "ballast-secrets-encryption-key-1")!.hex;
+    expect(generation1).not.toBe(generation0);
     expect(data).toContain(`"encryption-key":"${generation1}"`);
     expect(data).toContain(`"encryption-key-previous":"${generation0}"`);
     const closedSecret = JSON.stringify(
@@ -278,7 +287,7 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
       Object.fromEntries(
         (await rendered("prod", overrides)).recorder.options
           .filter((o) => o.type === "random:index/randomBytes:RandomBytes")
-          .map((o) => [o.name, o.protect]),
+          .map((o) => [secretOf(o.name), o.protect]),
       );
     expect(await protection(twoKeys(0))).toEqual({ "encryption-key": true });
     expect(await protection(opened)).toEqual({ "encryption-key": true, "encryption-key-1": true });

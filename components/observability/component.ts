@@ -1,21 +1,12 @@
 /**
- * Observability: the monitoring set as one component (specs from ./index.ts), and the
- * context the renderers need, derived from the stack config in one place.
+ * Observability: the monitoring set of a stack (specs from ./index.ts), how it instruments the
+ * other workloads, and the context the renderers need, derived from the stack config in one place.
  */
-import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { PROXY_NAME, stackEndpoints, stackNames } from "../names";
-import type { SecretSpec, WorkloadSpec } from "../spec";
+import type { WorkloadSpec } from "../spec";
 import { monitoringNames, type ObservabilityContext } from "./context";
-import {
-  monitoringFootprint,
-  monitoringSecrets,
-  observabilityWorkloads,
-  scrapedBy,
-  tracedWorkloads,
-  tracingEnv,
-  withTracingEnv,
-} from "./index";
+import { observabilityWorkloads, scrapedBy, tracedWorkloads, tracingEnv, withTracingEnv } from "./index";
 
 /** Pure: what the monitoring renderers know about the rest of the stack. */
 export function observabilityContext(config: PlatformConfig): ObservabilityContext {
@@ -54,41 +45,28 @@ export function observabilityContext(config: PlatformConfig): ObservabilityConte
   };
 }
 
-export class Observability extends pulumi.ComponentResource {
-  readonly specs: WorkloadSpec[];
-  readonly secrets: SecretSpec[];
-  readonly context: ObservabilityContext;
-  readonly grafanaUrl?: string;
-  private readonly config: PlatformConfig;
+/** Pure: the monitoring set's workloads (none with `ballast:monitoring.enabled` off). */
+export function monitoringWorkloads(config: PlatformConfig): WorkloadSpec[] {
+  return config.monitoring.enabled ? observabilityWorkloads(config.monitoring, observabilityContext(config)) : [];
+}
 
-  constructor(name: string, args: { config: PlatformConfig }, opts?: pulumi.ComponentResourceOptions) {
-    super("ballast:observability:Observability", name, {}, opts);
-    const { config } = args;
-    this.config = config;
-    this.context = observabilityContext(config);
-    this.specs = config.monitoring.enabled ? observabilityWorkloads(config.monitoring, this.context) : [];
-    this.secrets = config.monitoring.enabled ? monitoringSecrets(config.monitoring, this.context) : [];
-    const grafana = this.specs.find((s) => s.name === monitoringNames.grafana);
-    this.grafanaUrl = grafana?.route ? `${grafana.route.tls ? "https" : "http"}://${grafana.route.host}` : undefined;
-    const footprint = monitoringFootprint(this.specs);
-    this.registerOutputs({
-      workloads: this.specs.map((s) => s.name),
-      grafanaUrl: this.grafanaUrl ?? "disabled",
-      memoryLimitMiB: footprint.limits.memoryMiB,
-    });
-  }
+/** Pure: Grafana's public URL when the monitoring set routes it through Traefik. */
+export function grafanaUrl(monitoring: WorkloadSpec[]): string | undefined {
+  const grafana = monitoring.find((s) => s.name === monitoringNames.grafana);
+  return grafana?.route ? `${grafana.route.tls ? "https" : "http"}://${grafana.route.host}` : undefined;
+}
 
-  /**
-   * Pure: the other workloads with monitoring's peers allowed in and the OTLP environment
-   * handed to every traced workload (app, workers, cron jobs, services with `tracing: true`),
-   * under the stack's own variables.
-   */
-  instrument(workloads: WorkloadSpec[]): WorkloadSpec[] {
-    if (!this.config.monitoring.enabled) return workloads;
-    const traced = new Set(tracedWorkloads(this.context));
-    const instrumented = workloads.map((w) =>
-      traced.has(w.name) ? { ...w, env: withTracingEnv(w.env, w.secretEnv, tracingEnv(this.config.monitoring, this.context, w.name)) } : w,
-    );
-    return scrapedBy(instrumented, this.config.monitoring, this.context);
-  }
+/**
+ * Pure: the other workloads with monitoring's peers allowed in and the OTLP environment
+ * handed to every traced workload (app, workers, cron jobs, services with `tracing: true`),
+ * under the stack's own variables. Unchanged with monitoring off.
+ */
+export function instrumentWorkloads(config: PlatformConfig, workloads: WorkloadSpec[]): WorkloadSpec[] {
+  if (!config.monitoring.enabled) return workloads;
+  const context = observabilityContext(config);
+  const traced = new Set(tracedWorkloads(context));
+  const instrumented = workloads.map((w) =>
+    traced.has(w.name) ? { ...w, env: withTracingEnv(w.env, w.secretEnv, tracingEnv(config.monitoring, context, w.name)) } : w,
+  );
+  return scrapedBy(instrumented, config.monitoring, context);
 }

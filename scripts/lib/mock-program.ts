@@ -27,13 +27,18 @@ export interface RecordedOptions {
   ignoreChanges: string[];
   /** `type::name` of the parent. */
   parent?: string;
+  /** The resource's URN, as the engine would build it (resolves once registered). */
+  urn: pulumi.Output<string>;
+  /** The URNs its `aliases` stand for, as the SDK computes them from the options (`Resource.__aliases`). */
+  aliases: pulumi.Output<string>[];
 }
 
 /** Values the mocks give generated secrets: recognisable, so a leak is easy to find. */
 export function mockSecretValue(type: string, name: string): Record<string, string> | undefined {
   if (type === "random:index/randomPassword:RandomPassword") return { result: `LEAKCHECK${name.replace(/[^A-Za-z0-9]/g, "")}pw` };
   if (type === "random:index/randomBytes:RandomBytes") {
-    const hex = Buffer.from(`LEAKCHECK${name}`.padEnd(32, "x").slice(0, 32)).toString("hex");
+    // 32 bytes; the name's end keeps them apart (`<prefix>-encryption-key` and `<prefix>-encryption-key-1`).
+    const hex = Buffer.from(`LEAKCHECK${name.slice(-23)}`.padEnd(32, "x")).toString("hex");
     return { hex, base64: Buffer.from(hex, "hex").toString("base64") };
   }
   return undefined;
@@ -120,8 +125,8 @@ function captureResourceOptions(): void {
   const runtimeResource = require("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
   const original = runtimeResource.registerResource;
   runtimeResource.registerResource = (...args: unknown[]) => {
-    const [, parent, type, name, custom, , , , opts] = args as [
-      unknown,
+    const [resource, parent, type, name, custom, , , , opts] = args as [
+      pulumi.Resource,
       unknown,
       string,
       string,
@@ -131,6 +136,7 @@ function captureResourceOptions(): void {
       unknown,
       pulumi.CustomResourceOptions,
     ];
+    const registered = original(...args);
     const dependsOn = opts?.dependsOn;
     const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as unknown[];
     activeRecorder?.options.push({
@@ -144,7 +150,10 @@ function captureResourceOptions(): void {
       additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? [])],
       ignoreChanges: [...(opts?.ignoreChanges ?? [])],
       parent: parent ? resourceKey(parent) : undefined,
+      // Set by the registration itself: recorded after it.
+      urn: resource.urn,
+      aliases: [...((resource as unknown as { __aliases?: pulumi.Output<string>[] }).__aliases ?? [])],
     });
-    return original(...args);
+    return registered;
   };
 }

@@ -92,7 +92,13 @@ function oneAtATime<T>(run: () => Promise<T>): Promise<T> {
   return result;
 }
 
-async function renderFile(file: StackFile, overrides: Record<string, string>): Promise<RenderedStack> {
+/** How the program is run, besides the stack file. */
+export interface RenderOptions {
+  /** The Platform's name (index.ts: "ballast"): every resource Ballast declares is named after it. */
+  platformName?: string;
+}
+
+async function renderFile(file: StackFile, overrides: Record<string, string>, options: RenderOptions = {}): Promise<RenderedStack> {
   const started = performance.now();
   const { stack } = file;
   const { raw, placeholders } = withSecretPlaceholders({ ...file.raw, ...overrides });
@@ -100,7 +106,7 @@ async function renderFile(file: StackFile, overrides: Record<string, string>): P
     const recorder = await installMocks(stack, raw, [...file.secretKeys, "ballast:secretValues", "ballast:sshPrivateKey"]);
     const { platformArgsFromStackConfig } = await import("../../components/config");
     const { Platform } = await import("../../components/platform");
-    const platform = new Platform("ballast", platformArgsFromStackConfig());
+    const platform = new Platform(options.platformName ?? "ballast", platformArgsFromStackConfig());
     const { config } = platform;
     const files = platform.target.render(platform.model);
     await drainRegistrations();
@@ -121,8 +127,8 @@ async function renderFile(file: StackFile, overrides: Record<string, string>): P
 }
 
 /** Renders `Pulumi.<stack>.yaml` of the project. */
-export function renderStack(stack: string, overrides: Record<string, string> = {}): Promise<RenderedStack> {
-  return oneAtATime(() => renderFile(readStackFile(stack), overrides));
+export function renderStack(stack: string, overrides: Record<string, string> = {}, options: RenderOptions = {}): Promise<RenderedStack> {
+  return oneAtATime(() => renderFile(readStackFile(stack), overrides, options));
 }
 
 /**
@@ -130,6 +136,11 @@ export function renderStack(stack: string, overrides: Record<string, string> = {
  * `stack` (default: the `<stack>` of its `Pulumi.<stack>.yaml` name), as
  * `pulumi up --stack <stack> --config-file <path>` would.
  */
-export function renderStackFile(path: string, stack?: string, overrides: Record<string, string> = {}): Promise<RenderedStack> {
-  return oneAtATime(() => renderFile(readStackFileAt(path, stack), overrides));
+export function renderStackFile(
+  path: string,
+  stack?: string,
+  overrides: Record<string, string> = {},
+  options: RenderOptions = {},
+): Promise<RenderedStack> {
+  return oneAtATime(() => renderFile(readStackFileAt(path, stack), overrides, options));
 }
