@@ -202,11 +202,18 @@ describe("Postgres takes its password in place", () => {
         { name: "BALLAST_SECRET_REVISIONS", value: "postgres-app-password=1" },
       ]),
     );
-    const job = prod.recorder.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && r.name === "job-postgres-password-check")!;
+    const job = prod.recorder.resources.find(
+      (r) => r.type === "kubernetes:batch/v1:Job" && r.name === "ballast-job-postgres-password-check",
+    )!;
     expect(job).toBeDefined();
-    for (const name of ["deployment-app", "deployment-worker", "deployment-postgres-exporter", "cronjob-backup"]) {
+    for (const name of [
+      "ballast-deployment-app",
+      "ballast-deployment-worker",
+      "ballast-deployment-postgres-exporter",
+      "ballast-cronjob-backup",
+    ]) {
       expect(prod.recorder.options.find((o) => o.name === name)!.dependsOn, name).toContain(
-        "kubernetes:batch/v1:Job::job-postgres-password-check",
+        "kubernetes:batch/v1:Job::ballast-job-postgres-password-check",
       );
     }
   });
@@ -259,7 +266,9 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
 
   it("Kubernetes: the Secret holds generation 1 as the key and generation 0 as the previous key during the window", async () => {
     const stack = await rendered("prod", opened);
-    const secret = stack.recorder.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets")!;
+    const secret = stack.recorder.resources.find(
+      (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "ballast-secret-ballast-secrets",
+    )!;
     const data = JSON.stringify(secret.inputs);
     const generation0 = Buffer.from("LEAKCHECKencryption-key".padEnd(32, "x")).toString("hex");
     const generation1 = Buffer.from("LEAKCHECKencryption-key-1".padEnd(32, "x")).toString("hex");
@@ -267,7 +276,7 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
     expect(data).toContain(`"encryption-key-previous":"${generation0}"`);
     const closedSecret = JSON.stringify(
       (await rendered("prod", closed)).recorder.resources.find(
-        (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets",
+        (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "ballast-secret-ballast-secrets",
       )!.inputs,
     );
     expect(closedSecret).not.toContain("encryption-key-previous");
