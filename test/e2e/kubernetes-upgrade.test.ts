@@ -121,12 +121,15 @@ describe("upgrading Ballast under a deployed Kubernetes stack (renderYamlToDirec
       console.log(`up (upgrade): ${JSON.stringify(up.result?.summary)}`);
       const after = await stateResources(project!);
       expect(creations(after, kept), "created anew by the upgrade").toEqual(creations(before, kept));
+      // Every object is `ballast-<kind>-<name>` now, and on the one provider, which the old version created.
+      const providers = after.filter((resource) => resource.type === "pulumi:providers:kubernetes");
+      expect(providers.map((resource) => urnName(resource.urn))).toEqual(["ballast-kubernetes"]);
       const objects = after.filter((resource) => resource.type.startsWith("kubernetes:"));
-      for (const object of objects) expect(urnName(object.urn), object.type).toMatch(/^ballast-/);
-      // The objects are on the provider the old version created (its URN may have changed with an alias, its creation did not).
-      expect(after.filter((resource) => resource.type === "pulumi:providers:kubernetes").map((resource) => urnName(resource.urn))).toEqual([
-        "ballast-kubernetes",
-      ]);
+      for (const object of objects) {
+        const kind = object.type.split(":").pop()!.toLowerCase();
+        expect(urnName(object.urn), object.type).toMatch(new RegExp(`^ballast-${kind}-`));
+        expect(object.provider?.slice(0, providers[0].urn.length + 2), object.urn).toBe(`${providers[0].urn}::`);
+      }
       // The provider wrote the same objects: none removed, none added (an update rewrites its file in place).
       expect(writtenFiles(yamlDir)).toEqual(filesBefore);
       await timed(timings, "preview (after)", () =>

@@ -123,16 +123,18 @@ export interface StateResource {
   type: string;
   /** When the engine created it: a resource kept under a new name (alias) keeps it, a recreated one does not. */
   created: string;
+  /** `<provider URN>::<provider id>` of a custom resource. */
+  provider?: string;
 }
 
 /** The stack's resources from `pulumi stack export`. */
 export async function stateResources(project: PulumiProject): Promise<StateResource[]> {
   const exported = JSON.parse((await project.cli(["stack", "export", "--stack", project.stack], 120)).stdout) as {
-    deployment: { resources?: { urn: string; type: string; created?: string }[] };
+    deployment: { resources?: { urn: string; type: string; created?: string; provider?: string }[] };
   };
   return (exported.deployment.resources ?? []).map((resource) => {
     if (!resource.created) throw new Error(`the state records no creation time for ${resource.urn} (pulumi >= 3.60 does)`);
-    return { urn: resource.urn, type: resource.type, created: resource.created };
+    return { urn: resource.urn, type: resource.type, created: resource.created, provider: resource.provider };
   });
 }
 
