@@ -244,7 +244,7 @@ export class Platform extends pulumi.ComponentResource {
       for (const problem of composeHostFit(workloads, config.host).problems) pulumi.log.warn(problem, this);
     }
     this.target = targetFor(config, secretInputs);
-    const deployed = this.target.deploy(this.model, secrets.values, this);
+    const deployed = this.target.deploy(this.model, secrets.values, { name, parent: this });
     this.appUrl = deployed.appUrl;
     this.location = deployed.location;
     this.grafanaUrl = grafanaUrl(monitoring);

@@ -60,8 +60,8 @@ export const sshHostKeyPinned = resourcePolicy<SshConfig>({
 });
 
 /**
- * `ssh-bootstrap-key-separate`: the host bootstrap (`<project>-host-bootstrap`, root once, and
- * `<project>-host-converge`, the admin user with sudo) never logs in with the release's key or
+ * `ssh-bootstrap-key-separate`: the host bootstrap (`<platform>-host-bootstrap`, root once, and
+ * `<platform>-host-converge`, the admin user with sudo) never logs in with the release's key or
  * as its user. One key for both would let whoever holds the deploy key (CI) change the host as
  * root, and would need root logins left on (docs/security.md, finding 8). Keys are compared when
  * both are known; the message never shows one.

@@ -210,11 +210,18 @@ describe("Postgres takes its password in place", () => {
         { name: "BALLAST_SECRET_REVISIONS", value: "postgres-app-password=1" },
       ]),
     );
-    const job = prod.recorder.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && r.name === "job-postgres-password-check")!;
+    const job = prod.recorder.resources.find(
+      (r) => r.type === "kubernetes:batch/v1:Job" && r.name === "ballast-job-postgres-password-check",
+    )!;
     expect(job).toBeDefined();
-    for (const name of ["deployment-app", "deployment-worker", "deployment-postgres-exporter", "cronjob-backup"]) {
+    for (const name of [
+      "ballast-deployment-app",
+      "ballast-deployment-worker",
+      "ballast-deployment-postgres-exporter",
+      "ballast-cronjob-backup",
+    ]) {
       expect(prod.recorder.options.find((o) => o.name === name)!.dependsOn, name).toContain(
-        "kubernetes:batch/v1:Job::job-postgres-password-check",
+        "kubernetes:batch/v1:Job::ballast-job-postgres-password-check",
       );
     }
   });
@@ -267,7 +274,9 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
 
   it("Kubernetes: the Secret holds generation 1 as the key and generation 0 as the previous key during the window", async () => {
     const stack = await rendered("prod", opened);
-    const secret = stack.recorder.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets")!;
+    const secret = stack.recorder.resources.find(
+      (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "ballast-secret-ballast-secrets",
+    )!;
     const data = JSON.stringify(secret.inputs);
     const generation0 = mockSecretValue("random:index/randomBytes:RandomBytes", "ballast-secrets-encryption-key")!.hex;
     const generation1 = mockSecretValue("random:index/randomBytes:RandomBytes", "ballast-secrets-encryption-key-1")!.hex;
@@ -276,7 +285,7 @@ describe("encryption key with two keys (ballast:encryptionKeyRotation)", () => {
     expect(data).toContain(`"encryption-key-previous":"${generation0}"`);
     const closedSecret = JSON.stringify(
       (await rendered("prod", closed)).recorder.resources.find(
-        (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "secret-ballast-secrets",
+        (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "ballast-secret-ballast-secrets",
       )!.inputs,
     );
     expect(closedSecret).not.toContain("encryption-key-previous");

@@ -7,6 +7,9 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { SecretName, StackModel } from "../spec";
+import type { TargetOwner } from "./names";
+
+export type { TargetOwner } from "./names";
 
 /** A file a target renders, relative to the target's output folder (`compose/`, `kubernetes/`). */
 export interface RenderedFile {
@@ -30,6 +33,9 @@ export interface Target {
   readonly kind: "compose" | "kubernetes";
   /** Pure: the files that describe what would be deployed, without any secret value. */
   render(model: StackModel): RenderedFile[];
-  /** Declares the Pulumi resources for the model, parented to `parent`. */
-  deploy(model: StackModel, secrets: SecretValues, parent: pulumi.Resource): TargetOutputs;
+  /**
+   * Declares the Pulumi resources for the model, each parented to `owner.parent` (the Platform) and
+   * named `${owner.name}-<what>` (./names.ts), with an alias to the name it had before.
+   */
+  deploy(model: StackModel, secrets: SecretValues, owner: TargetOwner): TargetOutputs;
 }

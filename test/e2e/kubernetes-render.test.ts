@@ -11,8 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { PulumiProject, repoRoot, requirePlugin, runOk, toolchainEnv } from "./support/harness";
+import { prodRenderConfig } from "./support/stacks";
 import { scenarioSteps } from "./support/steps";
 
 type K8sObject = {
@@ -90,16 +91,9 @@ describe("kubernetes target without a cluster: renderYamlToDirectory on the real
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-k8s-"));
     yamlDir = path.join(work, "yaml");
     renderDir = path.join(work, "render");
-    const prod = parse(fs.readFileSync(path.join(repoRoot, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const config: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(prod.config)) {
-      if (typeof value === "object" && value !== null && "secure" in value) continue;
-      config[name.replace(/^ballast:/, "")] = value;
-    }
-    const kubernetes = { ...(config.kubernetes as Record<string, unknown>), renderYamlToDirectory: yamlDir };
     project = await PulumiProject.create({
       stack: "prod",
-      config: { ...config, kubernetes },
+      config: prodRenderConfig(repoRoot, yamlDir),
       // prod declares this secret; its value is a throwaway (the YAML holds it in plaintext).
       secrets: { "secretValues.openai-api-key": "sk-e2e-throwaway" },
     });

@@ -6,11 +6,12 @@
  * (its own test/e2e/support/stacks.ts). Then the project is pointed at this tree, exactly as a team
  * would bump Ballast under an existing stack: `pulumi preview` must plan no delete and no replace of
  * any resource that holds state (generated secrets, the encryption key, the service records of the
- * datastores, ...), only updates, creates and the release command's own replacement; `pulumi up`
- * converges, the row written under the old version is still there, and a preview after it is empty.
+ * datastores, ...), only updates, creates and the release command's own replacement, and the
+ * deletes of the empty components this version turned into functions (support/upgrade.ts lists
+ * them); `pulumi up` converges, the row written under the old version is still there, and a preview
+ * after it is empty. The target's resources took the Platform's name (`ballast-e2e-release` is now
+ * `ballast-release`, `ballast-e2e-postgres` `ballast-postgres`): their aliases keep them.
  */
-import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,55 +20,30 @@ import { PulumiProject, repoRoot, requirePlugin, run, toolchainEnv } from "./sup
 import { bringUpHost, freePort, psql, takeDownHost, waitForAnswer, type TestHost } from "./support/host";
 import { E2E_APP_HOST, type ComposeStackInputs } from "./support/stacks";
 import { scenarioSteps } from "./support/steps";
+import {
+  creations,
+  describeStep,
+  extractVersion,
+  forbiddenSteps,
+  plannedSteps,
+  stateResources,
+  stepsByOp,
+  timed,
+  upgradeFromCommit,
+  urnName,
+  type PlannedStep,
+  type StateResource,
+} from "./support/upgrade";
 
 const STACK = "upgrade";
 const UP_TIMEOUT = 900;
 const PREVIEW_TIMEOUT = 300;
 /** Steps a version bump may plan: the release command is replaced whenever the bundle changes. */
 const REPLACEABLE_TYPES = new Set(["command:remote:Command", "command:local:Command"]);
-const DESTRUCTIVE_OPS = new Set([
-  "delete",
-  "replace",
-  "create-replacement",
-  "delete-replaced",
-  "read-replacement",
-  "discard",
-  "discard-replaced",
-  "remove-pending-replace",
-]);
-
-/** The commit of the previous landed version: the first line of the fixture that is not a comment. */
-function upgradeFromCommit(file = path.join(repoRoot, "test", "e2e", "fixtures", "upgrade-from")): string {
-  const line = fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .map((l) => l.trim())
-    .find((l) => l && !l.startsWith("#"));
-  if (!line || !/^[0-9a-f]{7,40}$/.test(line)) throw new Error(`${file} names no commit (a line of 7-40 hex digits)`);
-  return line;
-}
-
-/**
- * The tree of `commit` in a temp dir, with node_modules: this checkout's when the lock file is the
- * same, else its own `npm ci` (no install scripts).
- */
-async function extractVersion(commit: string, into: string): Promise<void> {
-  try {
-    execFileSync("git", ["-C", repoRoot, "cat-file", "-e", `${commit}^{commit}`], { stdio: "ignore" });
-  } catch {
-    throw new Error(
-      `commit ${commit} (test/e2e/fixtures/upgrade-from) is not in this clone: fetch the full history (git fetch --unshallow)`,
-    );
-  }
-  execFileSync("bash", ["-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "extract", repoRoot, commit, into]);
-  const sameLock = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-  if (sameLock(path.join(into, "package-lock.json")) === sameLock(path.join(repoRoot, "package-lock.json"))) {
-    fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(into, "node_modules"));
-    return;
-  }
-  const installed = await run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: into, timeoutSeconds: 900 });
-  if (installed.code !== 0) throw new Error(`npm ci of Ballast ${commit} failed:\n${installed.stderr.slice(-2000)}`);
-}
+const replaceable = (step: PlannedStep) => REPLACEABLE_TYPES.has(step.type);
+/** What holds the stack's state besides the release: the service records and the generated secrets. */
+const RECORD_TYPE = "pulumi-nodejs:dynamic/ballast:ComposeService";
+const kept = (resource: StateResource) => resource.type === RECORD_TYPE || resource.type.startsWith("random:");
 
 /** The stack config the old version's own e2e helper writes for these inputs. */
 async function oldStackConfig(oldRoot: string, inputs: ComposeStackInputs): Promise<Record<string, unknown>> {
@@ -93,6 +69,8 @@ describe("upgrading Ballast under a running compose stack", () => {
   let commit = "";
   let httpPort = 0;
   const marker = `upgrade-${Date.now().toString(36)}`;
+  const timings: Record<string, number> = {};
+  let before: StateResource[] = [];
 
   const appServes = () =>
     waitForAnswer(httpPort, E2E_APP_HOST, "/api/health", (a) => a.status === 200 && a.body.includes('"version": "v1"'), 90);
@@ -130,6 +108,7 @@ describe("upgrading Ballast under a running compose stack", () => {
   );
 
   afterAll(async () => {
+    console.log(`timings (s): ${JSON.stringify(timings)}`);
     if (project) {
       // The stack goes (its volumes stay on the test host, which host.sh down removes with the rest).
       const destroyed = await project.inline("destroy", { timeoutSeconds: UP_TIMEOUT, excludeProtected: true });
@@ -141,30 +120,41 @@ describe("upgrading Ballast under a running compose stack", () => {
   });
 
   step("the previous version deploys the stack; a row is written", async () => {
-    await project!.inlineOk("up", { timeoutSeconds: UP_TIMEOUT });
+    await timed(timings, "up (previous version)", () => project!.inlineOk("up", { timeoutSeconds: UP_TIMEOUT }));
     await appServes();
     await psql(host!.project, `CREATE TABLE upgrade_marker (value text NOT NULL); INSERT INTO upgrade_marker VALUES ('${marker}')`);
+    before = await stateResources(project!);
   });
 
-  step("pulumi preview with this version plans no delete or replace of anything but the release command", async () => {
-    project!.useSource(repoRoot);
-    const preview = await project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT });
-    const steps = (preview.result?.steps ?? []) as { op: string; urn: string; type: string }[];
-    console.log(
-      `upgrade ${commit.slice(0, 12)} -> this tree: ${steps.length} planned steps\n` +
-        steps.map((s) => `  ${s.op} ${s.type} ${s.urn.split("::").pop()}`).join("\n"),
-    );
-    const destructive = steps.filter((s) => DESTRUCTIVE_OPS.has(s.op) && !REPLACEABLE_TYPES.has(s.type));
-    expect(
-      destructive.map((s) => `${s.op} ${s.type} ${s.urn.split("::").pop()}`),
-      "an upgrade would delete or replace these: add aliases (or a CHANGELOG manual step) before landing",
-    ).toEqual([]);
-  });
+  step(
+    "pulumi preview with this version plans no delete or replace of anything but the release command and the removed empty components",
+    async () => {
+      project!.useSource(repoRoot);
+      const preview = await timed(timings, "preview (upgrade)", () => project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT }));
+      const steps = plannedSteps(preview);
+      console.log(
+        `upgrade ${commit.slice(0, 12)} -> this tree: ${steps.length} planned steps ${JSON.stringify(stepsByOp(steps))}\n` +
+          steps.map((s) => `  ${describeStep(s)}`).join("\n"),
+      );
+      expect(
+        forbiddenSteps(steps, replaceable).map(describeStep),
+        "an upgrade would delete or replace these: add aliases (or a CHANGELOG manual step) before landing",
+      ).toEqual([]);
+    },
+  );
 
   step("pulumi up with this version converges; the app serves and the row is still there; a preview after it is empty", async () => {
-    await project!.inlineOk("up", { timeoutSeconds: UP_TIMEOUT });
+    const up = await timed(timings, "up (upgrade)", () => project!.inlineOk("up", { timeoutSeconds: UP_TIMEOUT }));
+    console.log(`up (upgrade): ${JSON.stringify(up.result?.summary)}`);
     await appServes();
     expect(await psql(host!.project, "SELECT value FROM upgrade_marker")).toBe(marker);
-    await project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT, expectNoChanges: true });
+    // Records and secrets are the old version's own (same creation time), now named after the Platform
+    // (`ballast`), no longer after the Compose project (host.project, `ballast-e2e`).
+    const after = await stateResources(project!);
+    expect(creations(after, kept), "created anew by the upgrade").toEqual(creations(before, kept));
+    const targetNames = after.filter((r) => r.type === RECORD_TYPE || r.type.startsWith("command:")).map((r) => urnName(r.urn));
+    expect(targetNames).toEqual(expect.arrayContaining(["ballast-release", "ballast-app", "ballast-postgres"]));
+    expect(targetNames.filter((name) => name.startsWith(`${host!.project}-`))).toEqual([]);
+    await timed(timings, "preview (after)", () => project!.inlineOk("preview", { timeoutSeconds: PREVIEW_TIMEOUT, expectNoChanges: true }));
   });
 });

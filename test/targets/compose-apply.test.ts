@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ComposeConfig } from "../../components/config/types";
 import type { StackModel } from "../../components/spec";
-import type { SecretValues } from "../../components/targets/target";
+import type { SecretValues, TargetOwner } from "../../components/targets/target";
 import { fixtureModel, fixtureSecretValues } from "../fixtures/stack-model";
 
 const secretSigKey = "4dabf18193072939515e22adb298388d";
@@ -94,6 +94,11 @@ class Parent extends pulumi.ComponentResource {
   }
 }
 
+/** The target's resources belong to a Platform named `ballast` (index.ts's name; the Compose project here too). */
+function owner(): TargetOwner {
+  return { name: "ballast", parent: new Parent() };
+}
+
 function sshTarget(tls = true) {
   return new compose.ComposeTarget(sshConfig, {
     domain: "example.com",
@@ -109,7 +114,7 @@ async function deploy(model: StackModel, config: ComposeConfig = sshConfig) {
     config.mode === "ssh"
       ? sshTarget()
       : new compose.ComposeTarget(config, { domain: "example.com", tls: true, healthUrlPath: "/api/health", appName: "app" });
-  const outputs = target.deploy(model, secretValues(), new Parent());
+  const outputs = target.deploy(model, secretValues(), owner());
   const appUrl = await resolved(outputs.appUrl);
   const location = await resolved(outputs.location);
   await settle();
@@ -119,7 +124,7 @@ async function deploy(model: StackModel, config: ComposeConfig = sshConfig) {
 }
 
 describe("the release command over SSH", () => {
-  it("is a remote Command named <project>-release with a pinned host key and bounded dialing", async () => {
+  it("is a remote Command named <platform>-release with a pinned host key and bounded dialing", async () => {
     const { release } = await deploy(fixtureModel());
     expect(release.type).toBe("command:remote:Command");
     expect(release.name).toBe("ballast-release");
@@ -218,7 +223,7 @@ describe("the release command over SSH", () => {
     const firstRecords = records();
     registered.length = 0;
     const target = sshTarget();
-    target.deploy(model, { ...secretValues(), "redis-password": pulumi.secret("rotated-value") }, new Parent());
+    target.deploy(model, { ...secretValues(), "redis-password": pulumi.secret("rotated-value") }, owner());
     await settle();
     const second = registered.find((r) => r.type.startsWith("command:"))?.inputs.triggers as string[];
     expect(second[0]).not.toBe(first[0]);
@@ -227,7 +232,7 @@ describe("the release command over SSH", () => {
 
   it("without a private key leaves authentication to the SSH agent", async () => {
     const target = new compose.ComposeTarget(sshConfig, { domain: "example.com", tls: true, healthUrlPath: "/api/health", appName: "app" });
-    target.deploy(fixtureModel(), secretValues(), new Parent());
+    target.deploy(fixtureModel(), secretValues(), owner());
     await settle();
     const connection = unwrap(registered.find((r) => r.type === "command:remote:Command")?.inputs.connection) as Record<string, unknown>;
     expect(connection.hostKey).toBe(hostKey);
@@ -236,7 +241,7 @@ describe("the release command over SSH", () => {
 
   it("refuses to deploy when a secret value is missing", () => {
     const { "encryption-key": _missing, ...rest } = secretValues();
-    expect(() => sshTarget().deploy(fixtureModel(), rest, new Parent())).toThrow(/no value for secret\(s\) encryption-key/);
+    expect(() => sshTarget().deploy(fixtureModel(), rest, owner())).toThrow(/no value for secret\(s\) encryption-key/);
   });
 });
 
@@ -281,7 +286,7 @@ describe("releaseCommandArgs and applyRelease", () => {
   });
 
   it("parents the Command to the given parent", async () => {
-    const release = apply.applyRelease(sshConfig, inputs(), new Parent(), pulumi.output("key"));
+    const release = apply.applyRelease(sshConfig, inputs(), owner(), pulumi.output("key"));
     expect(await resolved(release.urn)).toContain("test:component:Parent$command:remote:Command::ballast-release");
   });
 
@@ -305,7 +310,7 @@ describe("the host bootstrap over SSH: its own key, root once, then the admin us
       bootstrapSshPrivateKey: pulumi.secret(bootstrapKey),
       bootstrapScript: "#!/usr/bin/env bash\necho bootstrap\n",
     });
-    target.deploy(fixtureModel(), secretValues(), new Parent());
+    target.deploy(fixtureModel(), secretValues(), owner());
     await settle();
     const byName = (name: string) => {
       const found = registered.find((r) => r.name === name);

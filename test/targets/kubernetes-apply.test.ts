@@ -116,7 +116,7 @@ async function deployUnderMocks(model: StackModel, overrides: Partial<Kubernetes
   const parent = new pulumi.ComponentResource("test:index:Platform", "platform");
   const secrets = Object.fromEntries(Object.entries(fixtureSecretValues).map(([name, value]) => [name, pulumi.secret(value)]));
   const target = new KubernetesTarget({ ...config, ...overrides }, { tls: true, acmeEmail: "ops@example.com" });
-  const outputs = target.deploy(model, secrets, parent);
+  const outputs = target.deploy(model, secrets, { name: "ballast", parent });
   const [appUrl, location] = await Promise.all([resolved(outputs.appUrl), resolved(outputs.location)]);
   // Drains the RPC queue: every resource has reached the monitor.
   await pulumi.runtime.disconnect();
@@ -153,21 +153,21 @@ describe("the Kubernetes apply step", () => {
     const objects = renderKubernetesObjects(fixtureModel(), config);
     const kubernetes = registrations.filter((registration) => registration.type.startsWith("kubernetes:"));
     expect(kubernetes.map((registration) => registration.name).sort()).toEqual(
-      objects.map((object) => `${object.kind.toLowerCase()}-${object.metadata.name}`).sort(),
+      objects.map((object) => `ballast-${object.kind.toLowerCase()}-${object.metadata.name}`).sort(),
     );
     const typeOf = (name: string) => kubernetes.find((registration) => registration.name === name)?.type;
-    expect(typeOf("namespace-ballast")).toBe("kubernetes:core/v1:Namespace");
-    expect(typeOf("deployment-app")).toBe("kubernetes:apps/v1:Deployment");
-    expect(typeOf("statefulset-postgres")).toBe("kubernetes:apps/v1:StatefulSet");
-    expect(typeOf("daemonset-node-exporter")).toBe("kubernetes:apps/v1:DaemonSet");
-    expect(typeOf("cronjob-cron-cleanup")).toBe("kubernetes:batch/v1:CronJob");
-    expect(typeOf("horizontalpodautoscaler-app")).toBe("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
-    expect(typeOf("poddisruptionbudget-app")).toBe("kubernetes:policy/v1:PodDisruptionBudget");
-    expect(typeOf("namespace-ballast-agents")).toBe("kubernetes:core/v1:Namespace");
+    expect(typeOf("ballast-namespace-ballast")).toBe("kubernetes:core/v1:Namespace");
+    expect(typeOf("ballast-deployment-app")).toBe("kubernetes:apps/v1:Deployment");
+    expect(typeOf("ballast-statefulset-postgres")).toBe("kubernetes:apps/v1:StatefulSet");
+    expect(typeOf("ballast-daemonset-node-exporter")).toBe("kubernetes:apps/v1:DaemonSet");
+    expect(typeOf("ballast-cronjob-cron-cleanup")).toBe("kubernetes:batch/v1:CronJob");
+    expect(typeOf("ballast-horizontalpodautoscaler-app")).toBe("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    expect(typeOf("ballast-poddisruptionbudget-app")).toBe("kubernetes:policy/v1:PodDisruptionBudget");
+    expect(typeOf("ballast-namespace-ballast-agents")).toBe("kubernetes:core/v1:Namespace");
     // Our Traefik routes from its file: no Ingress.
-    expect(typeOf("ingress-app")).toBeUndefined();
-    expect(typeOf("networkpolicy-default-deny")).toBe("kubernetes:networking.k8s.io/v1:NetworkPolicy");
-    expect(typeOf("persistentvolumeclaim-traefik-acme")).toBe("kubernetes:core/v1:PersistentVolumeClaim");
+    expect(typeOf("ballast-ingress-app")).toBeUndefined();
+    expect(typeOf("ballast-networkpolicy-default-deny")).toBe("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    expect(typeOf("ballast-persistentvolumeclaim-traefik-acme")).toBe("kubernetes:core/v1:PersistentVolumeClaim");
 
     const platform = byName("test:index:Platform", "platform");
     expect(platform.custom).toBe(false);
@@ -199,10 +199,10 @@ describe("the Kubernetes apply step", () => {
     const { registrations } = await deployUnderMocks(fixtureModel());
     const guarded = registrations.filter((registration) => registration.protect === true);
     expect(guarded.map((registration) => registration.name).sort()).toEqual([
-      "namespace-ballast",
-      "persistentvolumeclaim-traefik-acme",
-      "statefulset-postgres",
-      "statefulset-redis",
+      "ballast-namespace-ballast",
+      "ballast-persistentvolumeclaim-traefik-acme",
+      "ballast-statefulset-postgres",
+      "ballast-statefulset-redis",
     ]);
     for (const registration of guarded) expect(registration.retainOnDelete, registration.name).toBe(true);
     for (const registration of registrations.filter((candidate) => candidate.protect !== true)) {
@@ -213,9 +213,9 @@ describe("the Kubernetes apply step", () => {
   it("lets data go only when the stack allows data loss", async () => {
     const { byName } = await deployUnderMocks(fixtureModel({ allowDataLoss: true }));
     for (const [type, name] of [
-      ["kubernetes:apps/v1:StatefulSet", "statefulset-postgres"],
-      ["kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"],
-      ["kubernetes:core/v1:Namespace", "namespace-ballast"],
+      ["kubernetes:apps/v1:StatefulSet", "ballast-statefulset-postgres"],
+      ["kubernetes:core/v1:PersistentVolumeClaim", "ballast-persistentvolumeclaim-traefik-acme"],
+      ["kubernetes:core/v1:Namespace", "ballast-namespace-ballast"],
     ]) {
       const registration = byName(type, name);
       expect(registration.protect ?? false, name).toBe(false);
@@ -225,7 +225,7 @@ describe("the Kubernetes apply step", () => {
 
   it("sends secret values only inside the Secret, marked secret, with secret outputs", async () => {
     const { registrations, byName } = await deployUnderMocks(fixtureModel());
-    const secret = byName("kubernetes:core/v1:Secret", "secret-ballast-secrets");
+    const secret = byName("kubernetes:core/v1:Secret", "ballast-secret-ballast-secrets");
     const stringData = secret.inputs.stringData as Record<string, unknown>;
     expect(stringData[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
     expect(stringData.value).toEqual(fixtureSecretValues);
@@ -254,24 +254,24 @@ describe("the Kubernetes apply step", () => {
     for (const registration of namespaced) {
       const namespace = (registration.inputs.metadata as { namespace: string }).namespace;
       expect(["ballast", "ballast-agents"]).toContain(namespace);
-      expect(dependsOn(registration, "kubernetes:core/v1:Namespace", `namespace-${namespace}`), registration.name).toBe(true);
+      expect(dependsOn(registration, "kubernetes:core/v1:Namespace", `ballast-namespace-${namespace}`), registration.name).toBe(true);
     }
-    expect((byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").inputs.metadata as { namespace: string }).namespace).toBe(
-      "ballast-agents",
-    );
-    const redis = byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis");
-    expect(dependsOn(redis, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
-    expect(dependsOn(redis, "kubernetes:core/v1:ConfigMap", "configmap-redis-config")).toBe(true);
-    expect(dependsOn(redis, "kubernetes:core/v1:ServiceAccount", "serviceaccount-redis")).toBe(true);
-    expect(dependsOn(redis, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "networkpolicy-default-deny")).toBe(true);
-    const traefik = byName("kubernetes:apps/v1:Deployment", "deployment-traefik");
-    expect(dependsOn(traefik, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme")).toBe(true);
-    const hpa = byName("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "horizontalpodautoscaler-app");
-    expect(dependsOn(hpa, "kubernetes:apps/v1:Deployment", "deployment-app")).toBe(true);
+    expect(
+      (byName("kubernetes:apps/v1:DaemonSet", "ballast-daemonset-node-exporter").inputs.metadata as { namespace: string }).namespace,
+    ).toBe("ballast-agents");
+    const redis = byName("kubernetes:apps/v1:StatefulSet", "ballast-statefulset-redis");
+    expect(dependsOn(redis, "kubernetes:core/v1:Secret", "ballast-secret-ballast-secrets")).toBe(true);
+    expect(dependsOn(redis, "kubernetes:core/v1:ConfigMap", "ballast-configmap-redis-config")).toBe(true);
+    expect(dependsOn(redis, "kubernetes:core/v1:ServiceAccount", "ballast-serviceaccount-redis")).toBe(true);
+    expect(dependsOn(redis, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ballast-networkpolicy-default-deny")).toBe(true);
+    const traefik = byName("kubernetes:apps/v1:Deployment", "ballast-deployment-traefik");
+    expect(dependsOn(traefik, "kubernetes:core/v1:PersistentVolumeClaim", "ballast-persistentvolumeclaim-traefik-acme")).toBe(true);
+    const hpa = byName("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "ballast-horizontalpodautoscaler-app");
+    expect(dependsOn(hpa, "kubernetes:apps/v1:Deployment", "ballast-deployment-app")).toBe(true);
     // Declared dependencies order the workloads: the app waits for its datastores.
-    const app = byName("kubernetes:apps/v1:Deployment", "deployment-app");
-    expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "statefulset-postgres")).toBe(true);
-    expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "statefulset-redis")).toBe(true);
+    const app = byName("kubernetes:apps/v1:Deployment", "ballast-deployment-app");
+    expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "ballast-statefulset-postgres")).toBe(true);
+    expect(dependsOn(app, "kubernetes:apps/v1:StatefulSet", "ballast-statefulset-redis")).toBe(true);
   });
 
   it("makes each object wait only for what it uses, not every workload for every prerequisite", async () => {
@@ -279,47 +279,50 @@ describe("the Kubernetes apply step", () => {
     const names = (registration: Registration) =>
       registration.dependencies
         .map((urn) => urn.split("::").pop() as string)
-        .filter((name) => name !== "namespace-ballast")
+        .filter((name) => name !== "ballast-namespace-ballast")
         .sort();
     // A datastore: its identity, config, the Secret, the policies selecting its pods, its governing Service.
-    expect(names(byName("kubernetes:apps/v1:StatefulSet", "statefulset-redis"))).toEqual(
+    expect(names(byName("kubernetes:apps/v1:StatefulSet", "ballast-statefulset-redis"))).toEqual(
       [
-        "configmap-redis-config",
-        "networkpolicy-default-deny",
-        "networkpolicy-redis",
-        "secret-ballast-secrets",
-        "service-redis-headless",
-        "serviceaccount-redis",
+        "ballast-configmap-redis-config",
+        "ballast-networkpolicy-default-deny",
+        "ballast-networkpolicy-redis",
+        "ballast-secret-ballast-secrets",
+        "ballast-service-redis-headless",
+        "ballast-serviceaccount-redis",
       ].sort(),
     );
     // The app: its own prerequisites and the datastores it declares, with the Services that reach them.
-    const app = names(byName("kubernetes:apps/v1:Deployment", "deployment-app"));
+    const app = names(byName("kubernetes:apps/v1:Deployment", "ballast-deployment-app"));
     expect(app).toEqual(
       expect.arrayContaining([
-        "statefulset-postgres",
-        "service-postgres",
-        "statefulset-redis",
-        "service-redis",
-        "serviceaccount-app",
-        "networkpolicy-app",
+        "ballast-statefulset-postgres",
+        "ballast-service-postgres",
+        "ballast-statefulset-redis",
+        "ballast-service-redis",
+        "ballast-serviceaccount-app",
+        "ballast-networkpolicy-app",
       ]),
     );
     expect(
       app.filter(
-        (name) => /^(configmap|serviceaccount|networkpolicy|persistentvolumeclaim)-/.test(name) && !/-(app|default-deny)$/.test(name),
+        (name) =>
+          /^ballast-(configmap|serviceaccount|networkpolicy|persistentvolumeclaim)-/.test(name) && !/-(app|default-deny)$/.test(name),
       ),
     ).toEqual([]);
-    expect(app).not.toContain("service-postgres-headless");
+    expect(app).not.toContain("ballast-service-postgres-headless");
     // Services follow the workload they select (their wait is its pods answering); a headless one comes first.
-    expect(names(byName("kubernetes:core/v1:Service", "service-app"))).toEqual(["deployment-app"]);
-    expect(names(byName("kubernetes:core/v1:Service", "service-postgres-headless"))).toEqual([]);
-    expect(names(byName("kubernetes:core/v1:Service", "service-traefik-public"))).toEqual(["deployment-traefik"]);
-    expect(names(byName("kubernetes:policy/v1:PodDisruptionBudget", "poddisruptionbudget-app"))).toEqual(["deployment-app"]);
+    expect(names(byName("kubernetes:core/v1:Service", "ballast-service-app"))).toEqual(["ballast-deployment-app"]);
+    expect(names(byName("kubernetes:core/v1:Service", "ballast-service-postgres-headless"))).toEqual([]);
+    expect(names(byName("kubernetes:core/v1:Service", "ballast-service-traefik-public"))).toEqual(["ballast-deployment-traefik"]);
+    expect(names(byName("kubernetes:policy/v1:PodDisruptionBudget", "ballast-poddisruptionbudget-app"))).toEqual([
+      "ballast-deployment-app",
+    ]);
     // Only the proxy uses its claim.
     const claimUsers = registrations.filter((registration) =>
-      dependsOn(registration, "kubernetes:core/v1:PersistentVolumeClaim", "persistentvolumeclaim-traefik-acme"),
+      dependsOn(registration, "kubernetes:core/v1:PersistentVolumeClaim", "ballast-persistentvolumeclaim-traefik-acme"),
     );
-    expect(claimUsers.map((registration) => registration.name)).toEqual(["deployment-traefik"]);
+    expect(claimUsers.map((registration) => registration.name)).toEqual(["ballast-deployment-traefik"]);
   });
 
   it("keeps, on destroy --exclude-protected, only the protected objects and what they use themselves", async () => {
@@ -339,74 +342,83 @@ describe("the Kubernetes apply step", () => {
     registrations.filter((registration) => registration.protect === true).forEach(keep);
     expect([...kept].map((registration) => registration.name).sort()).toEqual(
       [
-        "namespace-ballast",
-        "persistentvolumeclaim-traefik-acme",
-        "statefulset-postgres",
-        "statefulset-redis",
-        "configmap-postgres-config",
-        "configmap-redis-config",
-        "networkpolicy-default-deny",
-        "networkpolicy-postgres",
-        "networkpolicy-redis",
-        "secret-ballast-secrets",
-        "service-postgres-headless",
-        "service-redis-headless",
-        "serviceaccount-postgres",
-        "serviceaccount-redis",
+        "ballast-namespace-ballast",
+        "ballast-persistentvolumeclaim-traefik-acme",
+        "ballast-statefulset-postgres",
+        "ballast-statefulset-redis",
+        "ballast-configmap-postgres-config",
+        "ballast-configmap-redis-config",
+        "ballast-networkpolicy-default-deny",
+        "ballast-networkpolicy-postgres",
+        "ballast-networkpolicy-redis",
+        "ballast-secret-ballast-secrets",
+        "ballast-service-postgres-headless",
+        "ballast-service-redis-headless",
+        "ballast-serviceaccount-postgres",
+        "ballast-serviceaccount-redis",
       ].sort(),
     );
   });
 
   it("bounds every readiness wait by the stack's timeouts, and waits for an existing controller's Ingress address unless told not to", async () => {
     const { byName } = await deployUnderMocks(fixtureModel(), { progressDeadlineSeconds: 120, readinessTimeoutSeconds: 300 });
-    expect(byName("kubernetes:apps/v1:Deployment", "deployment-app").customTimeouts).toEqual({ create: "180s", update: "180s" });
-    expect(byName("kubernetes:apps/v1:StatefulSet", "statefulset-postgres").customTimeouts).toEqual({ create: "300s", update: "300s" });
-    expect(byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter").customTimeouts).toEqual({ create: "300s", update: "300s" });
-    expect(byName("kubernetes:core/v1:Service", "service-traefik-public").customTimeouts).toEqual({ create: "300s", update: "300s" });
+    expect(byName("kubernetes:apps/v1:Deployment", "ballast-deployment-app").customTimeouts).toEqual({ create: "180s", update: "180s" });
+    expect(byName("kubernetes:apps/v1:StatefulSet", "ballast-statefulset-postgres").customTimeouts).toEqual({
+      create: "300s",
+      update: "300s",
+    });
+    expect(byName("kubernetes:apps/v1:DaemonSet", "ballast-daemonset-node-exporter").customTimeouts).toEqual({
+      create: "300s",
+      update: "300s",
+    });
+    expect(byName("kubernetes:core/v1:Service", "ballast-service-traefik-public").customTimeouts).toEqual({
+      create: "300s",
+      update: "300s",
+    });
     // An existing controller may report an address: waited for, unless the stack says it reports none.
     const existing = (await deployUnderMocks(fixtureModel(), { deployTraefik: false })).byName(
       "kubernetes:networking.k8s.io/v1:Ingress",
-      "ingress-app",
+      "ballast-ingress-app",
     );
     expect((existing.inputs.metadata as { annotations: Record<string, string> }).annotations).not.toHaveProperty("pulumi.com/skipAwait");
     expect(existing.customTimeouts).toEqual({ create: "600s", update: "600s" });
     const bare = (await deployUnderMocks(fixtureModel(), { deployTraefik: false, awaitIngressAddress: false })).byName(
       "kubernetes:networking.k8s.io/v1:Ingress",
-      "ingress-app",
+      "ballast-ingress-app",
     );
     expect((bare.inputs.metadata as { annotations: Record<string, string> }).annotations["pulumi.com/skipAwait"]).toBe("true");
   });
 
   it("runs a release's migration Job after its database and before every Deployment and CronJob", async () => {
     const { registrations, byName } = await deployUnderMocks(modelWithMigration());
-    const migrate = byName("kubernetes:batch/v1:Job", "job-migrate");
+    const migrate = byName("kubernetes:batch/v1:Job", "ballast-job-migrate");
     expect(migrate.deleteBeforeReplace).toBe(true);
-    expect(dependsOn(migrate, "kubernetes:apps/v1:StatefulSet", "statefulset-postgres")).toBe(true);
+    expect(dependsOn(migrate, "kubernetes:apps/v1:StatefulSet", "ballast-statefulset-postgres")).toBe(true);
     const waiting = registrations.filter((registration) =>
       ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:CronJob"].includes(registration.type),
     );
     expect(waiting.map((registration) => registration.name).sort()).toEqual([
-      "cronjob-cron-cleanup",
-      "deployment-app",
-      "deployment-traefik",
-      "deployment-worker",
+      "ballast-cronjob-cron-cleanup",
+      "ballast-deployment-app",
+      "ballast-deployment-traefik",
+      "ballast-deployment-worker",
     ]);
     for (const registration of waiting) {
-      expect(dependsOn(registration, "kubernetes:batch/v1:Job", "job-migrate"), registration.name).toBe(true);
+      expect(dependsOn(registration, "kubernetes:batch/v1:Job", "ballast-job-migrate"), registration.name).toBe(true);
     }
-    for (const name of ["statefulset-postgres", "statefulset-redis"]) {
-      expect(dependsOn(byName("kubernetes:apps/v1:StatefulSet", name), "kubernetes:batch/v1:Job", "job-migrate"), name).toBe(false);
+    for (const name of ["ballast-statefulset-postgres", "ballast-statefulset-redis"]) {
+      expect(dependsOn(byName("kubernetes:apps/v1:StatefulSet", name), "kubernetes:batch/v1:Job", "ballast-job-migrate"), name).toBe(false);
     }
-    const daemonSet = byName("kubernetes:apps/v1:DaemonSet", "daemonset-node-exporter");
-    expect(dependsOn(daemonSet, "kubernetes:batch/v1:Job", "job-migrate")).toBe(false);
+    const daemonSet = byName("kubernetes:apps/v1:DaemonSet", "ballast-daemonset-node-exporter");
+    expect(dependsOn(daemonSet, "kubernetes:batch/v1:Job", "ballast-job-migrate")).toBe(false);
   });
 
   it("leaves replicas of autoscaled Deployments to the HPA in the inputs it sends", async () => {
     const { byName } = await deployUnderMocks(fixtureModel());
     const spec = (name: string) => byName("kubernetes:apps/v1:Deployment", name).inputs.spec as Record<string, unknown>;
-    expect(spec("deployment-app")).not.toHaveProperty("replicas");
-    expect(spec("deployment-worker")).not.toHaveProperty("replicas");
-    expect(spec("deployment-traefik").replicas).toBe(1);
+    expect(spec("ballast-deployment-app")).not.toHaveProperty("replicas");
+    expect(spec("ballast-deployment-worker")).not.toHaveProperty("replicas");
+    expect(spec("ballast-deployment-traefik").replicas).toBe(1);
   });
 
   it("declares KEDA's ScaledObject and TriggerAuthentication as custom resources after what they use, and no HPA for a queue-scaled worker", async () => {
@@ -425,8 +437,8 @@ describe("the Kubernetes apply step", () => {
       ),
     };
     const { registrations, byName } = await deployUnderMocks(scaled, { keda: { enabled: true, namespace: "keda" } });
-    const scaledObject = byName("kubernetes:keda.sh/v1alpha1:ScaledObject", "scaledobject-worker");
-    const auth = byName("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "triggerauthentication-worker-queue");
+    const scaledObject = byName("kubernetes:keda.sh/v1alpha1:ScaledObject", "ballast-scaledobject-worker");
+    const auth = byName("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "ballast-triggerauthentication-worker-queue");
     expect(scaledObject.inputs).toMatchObject({
       apiVersion: "keda.sh/v1alpha1",
       kind: "ScaledObject",
@@ -435,13 +447,15 @@ describe("the Kubernetes apply step", () => {
     expect(auth.inputs).toMatchObject({
       spec: { secretTargetRef: [{ parameter: "password", name: "ballast-secrets", key: "redis-password" }] },
     });
-    expect(dependsOn(scaledObject, "kubernetes:apps/v1:Deployment", "deployment-worker")).toBe(true);
-    expect(dependsOn(scaledObject, "kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "triggerauthentication-worker-queue")).toBe(true);
-    expect(dependsOn(auth, "kubernetes:core/v1:Secret", "secret-ballast-secrets")).toBe(true);
+    expect(dependsOn(scaledObject, "kubernetes:apps/v1:Deployment", "ballast-deployment-worker")).toBe(true);
+    expect(dependsOn(scaledObject, "kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "ballast-triggerauthentication-worker-queue")).toBe(
+      true,
+    );
+    expect(dependsOn(auth, "kubernetes:core/v1:Secret", "ballast-secret-ballast-secrets")).toBe(true);
     expect(registrations.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((r) => r.name)).toEqual([
-      "horizontalpodautoscaler-app",
+      "ballast-horizontalpodautoscaler-app",
     ]);
-    expect(byName("kubernetes:apps/v1:Deployment", "deployment-worker").inputs.spec).not.toHaveProperty("replicas");
+    expect(byName("kubernetes:apps/v1:Deployment", "ballast-deployment-worker").inputs.spec).not.toHaveProperty("replicas");
   });
 
   it("reports the app URL and the namespace", async () => {

@@ -15,6 +15,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComposeConfig } from "../../config/types";
+import { targetResourceIdentity, type TargetOwner } from "../names";
 import { shellQuote } from "./scripts";
 
 /** The SSH connection as the @pulumi/command 1.x provider takes it. */
@@ -103,25 +104,35 @@ export function releaseCommandArgs(
   return args;
 }
 
-/** Options of the release Command: parented, stdout/stderr encrypted in state. */
-export function releaseResourceOptions(parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
-  return dependsOn.length > 0
-    ? { parent, dependsOn, additionalSecretOutputs: ["stdout", "stderr"] }
-    : { parent, additionalSecretOutputs: ["stdout", "stderr"] };
+/** Options of the release Command: parented, stdout/stderr encrypted in state, aliased to an earlier name. */
+export function releaseResourceOptions(
+  parent: pulumi.Resource,
+  dependsOn: pulumi.Resource[] = [],
+  aliases: pulumi.Alias[] = [],
+): pulumi.CustomResourceOptions {
+  return {
+    parent,
+    ...(dependsOn.length > 0 && { dependsOn }),
+    ...(aliases.length > 0 && { aliases }),
+    additionalSecretOutputs: ["stdout", "stderr"],
+  };
 }
 
-/** Declares `<project>-release`, parented to `parent`. */
+/**
+ * Declares `<platform>-release`, parented to the Platform. Up to 862b775 it was `<project>-release`:
+ * the alias keeps that release (a rename is no trigger change, so nothing is deployed or destroyed).
+ */
 export function applyRelease(
   config: ComposeConfig,
   inputs: ReleaseInputs,
-  parent: pulumi.Resource,
+  owner: TargetOwner,
   sshPrivateKey?: pulumi.Output<string>,
   /** Resources that must exist first (the host bootstrap). */
   dependsOn: pulumi.Resource[] = [],
 ): command.remote.Command | command.local.Command {
   const args = releaseCommandArgs(config, inputs, sshPrivateKey);
-  const options = releaseResourceOptions(parent, dependsOn);
-  const name = `${config.project}-release`;
+  const { name, aliases } = targetResourceIdentity(owner, config.project, { kind: "release" });
+  const options = releaseResourceOptions(owner.parent, dependsOn, aliases);
   if (config.mode === "ssh") {
     const { connection, ...rest } = args;
     if (!connection) throw new Error('compose target: mode "ssh" needs a connection');

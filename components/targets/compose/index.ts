@@ -11,7 +11,8 @@ import { isAbsolute, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComposeConfig } from "../../config/types";
 import { dockerConfigJson, type PortSpec, type SecretName, type StackModel, type WorkloadSpec } from "../../spec";
-import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
+import { targetResourceIdentity } from "../names";
+import type { RenderedFile, SecretValues, Target, TargetOutputs, TargetOwner } from "../target";
 import { applyHostBootstrap } from "./host";
 import { applyRelease } from "./apply";
 import { bundleId, encodeBundle, type BundleFile } from "./bundle";
@@ -315,7 +316,7 @@ export class ComposeTarget implements Target {
     return files;
   }
 
-  deploy(model: StackModel, secrets: SecretValues, parent: pulumi.Resource): TargetOutputs {
+  deploy(model: StackModel, secrets: SecretValues, owner: TargetOwner): TargetOutputs {
     // Images built by Pulumi are Outputs: the files are rendered once they are known.
     const images = pulumi.all(model.workloads.map((w) => w.image));
     const resolvedModel = images.apply((resolved): StackModel => ({
@@ -332,7 +333,7 @@ export class ComposeTarget implements Target {
     const allFiles = pulumi.all([resolvedModel, secretValues]).apply(([m, values]) => this.releaseFiles(m, values));
     const bootstrap =
       this.options.bootstrapScript && this.config.mode === "ssh"
-        ? applyHostBootstrap(this.config, this.options.bootstrapScript, parent, this.options.bootstrapSshPrivateKey)
+        ? applyHostBootstrap(this.config, this.options.bootstrapScript, owner, this.options.bootstrapSshPrivateKey)
         : undefined;
     const release = applyRelease(
       this.config,
@@ -344,7 +345,7 @@ export class ComposeTarget implements Target {
         stdin: pulumi.secret(allFiles.apply((files) => releaseStdin(this.scripts(model).deploy, files))),
         releaseBase: releaseBaseDir(this.config),
       },
-      parent,
+      owner,
       this.options.sshPrivateKey,
       bootstrap ? [bootstrap] : [],
     );
@@ -364,11 +365,9 @@ export class ComposeTarget implements Target {
       const properties = Object.fromEntries(
         Object.keys(serviceRecordProperties(declared, workload.name)).map((key) => [key, values.apply((v) => v[key])]),
       );
-      new ComposeServiceRecord(
-        `${this.config.project}-${workload.name}`,
-        { service: workload.name, properties },
-        { parent, dependsOn: [release] },
-      );
+      // `<platform>-<service>`, aliased to `<project>-<service>` (its name up to 862b775): the record is kept.
+      const { name, aliases } = targetResourceIdentity(owner, this.config.project, { kind: "service-record", service: workload.name });
+      new ComposeServiceRecord(name, { service: workload.name, properties }, { parent: owner.parent, aliases, dependsOn: [release] });
     }
     const appUrl = this.appUrl(model);
     const ssh = this.config.ssh;

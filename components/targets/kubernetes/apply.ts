@@ -7,7 +7,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackModel } from "../../spec";
-import type { SecretValues, TargetOutputs } from "../target";
+import { targetResourceIdentity } from "../names";
+import type { SecretValues, TargetOutputs, TargetOwner } from "../target";
 import type { KubernetesRenderConfig } from "./context";
 import { dependencyOrder } from "./dependencies";
 import type { KubernetesObject } from "./objects";
@@ -140,7 +141,8 @@ export interface ApplyArgs {
   model: StackModel;
   config: KubernetesRenderConfig;
   secrets: SecretValues;
-  parent: pulumi.Resource;
+  /** The Platform: every resource is its child, named after it. */
+  owner: TargetOwner;
 }
 
 /** The app's public URL: the route of the `app` component, else the first route. */
@@ -153,7 +155,8 @@ export function appUrl(model: StackModel, tls: boolean): string {
   return `${scheme}://${route.host}${route.pathPrefix === "/" ? "" : route.pathPrefix}`;
 }
 
-export function applyKubernetesObjects({ model, config, secrets, parent }: ApplyArgs): TargetOutputs {
+export function applyKubernetesObjects({ model, config, secrets, owner }: ApplyArgs): TargetOutputs {
+  const { parent } = owner;
   if (config.renderYamlToDirectory !== "") {
     pulumi.log.warn(
       `kubernetes.renderYamlToDirectory is set: manifests (Secret values in plaintext) go to ${config.renderYamlToDirectory}, nothing to a cluster`,
@@ -162,8 +165,11 @@ export function applyKubernetesObjects({ model, config, secrets, parent }: Apply
   }
   // Ordered (and checked for cycles) before anything is declared.
   const nodes = dependencyOrder(model, renderKubernetesObjects(model, config, secrets));
+  // Renamed from `<project>-kubernetes` with an alias: the engine then takes the objects that reference
+  // the old provider URN as on this one (no replacement); no field of the provider changes.
+  const providerIdentity = targetResourceIdentity(owner, model.project, { kind: "kubernetes-provider" });
   const provider = new k8s.Provider(
-    `${model.project}-kubernetes`,
+    providerIdentity.name,
     {
       namespace: config.namespace,
       // Server-side apply (the v4 default, said here): the provider owns exactly the fields it sends,
@@ -178,15 +184,22 @@ export function applyKubernetesObjects({ model, config, secrets, parent }: Apply
       ...(config.context !== "" && { context: config.context }),
       ...(config.renderYamlToDirectory !== "" && { renderYamlToDirectory: config.renderYamlToDirectory }),
     },
-    { parent },
+    { parent, aliases: providerIdentity.aliases },
   );
   const guard = !model.allowDataLoss;
   // Plain names (not Outputs of other resources) keep every dependency an ordering-only dependsOn:
   // a replaced ConfigMap or Secret never forces its consumers to be replaced.
   const declaredResources = new Map<string, Resource>();
   for (const { object, key, uses } of nodes) {
-    const resource = createResource(declared(object, config), `${object.kind.toLowerCase()}-${object.metadata.name}`, {
+    // `<platform>-<kind>-<name>`; the alias to `<kind>-<name>` keeps every object (protected ones too) as it is.
+    const identity = targetResourceIdentity(owner, model.project, {
+      kind: "kubernetes-object",
+      objectKind: object.kind,
+      objectName: object.metadata.name,
+    });
+    const resource = createResource(declared(object, config), identity.name, {
       parent,
+      aliases: identity.aliases,
       provider,
       dependsOn: uses.map((used) => declaredResources.get(used) as Resource),
       ...(holdsData(object, config) && { protect: guard, retainOnDelete: guard }),

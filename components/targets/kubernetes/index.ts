@@ -2,10 +2,9 @@
  * The Kubernetes target: a pure render of the stack into Kubernetes objects
  * (`render.ts` and its parts) and a thin Pulumi apply step (`apply.ts`).
  */
-import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesConfig } from "../../config/types";
 import type { StackModel } from "../../spec";
-import type { RenderedFile, SecretValues, Target, TargetOutputs } from "../target";
+import type { RenderedFile, SecretValues, Target, TargetOutputs, TargetOwner } from "../target";
 import { applyKubernetesObjects } from "./apply";
 import type { KubernetesRenderConfig } from "./context";
 import type { KubernetesObject } from "./objects";
@@ -51,7 +50,7 @@ export class KubernetesTarget implements Target {
     return renderKubernetesFiles(this.objects(model));
   }
 
-  deploy(model: StackModel, secrets: SecretValues, parent: pulumi.Resource): TargetOutputs {
-    return applyKubernetesObjects({ model, config: this.renderConfig, secrets, parent });
+  deploy(model: StackModel, secrets: SecretValues, owner: TargetOwner): TargetOutputs {
+    return applyKubernetesObjects({ model, config: this.renderConfig, secrets, owner });
   }
 }

@@ -1,7 +1,11 @@
 /**
  * The e2e compose stack's config, shared by the compose scenario (against the real test host)
- * and the policy scenario (preview only, no host needed).
+ * and the policy scenario (preview only, no host needed); the prod declaration's plain config for
+ * the Kubernetes scenarios.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 
 export const E2E_DOMAIN = "e2e.test";
 export const E2E_APP_HOST = `app.${E2E_DOMAIN}`;
@@ -88,4 +92,19 @@ export function composeStackConfig(inputs: ComposeStackInputs): Record<string, u
     backups: { enabled: false },
     monitoring: { enabled: false },
   };
+}
+
+/**
+ * The plain `ballast:` config of `<root>/Pulumi.prod.yaml` (key without namespace -> value;
+ * encrypted values left out: a scenario sets its own throwaway secrets), with the Kubernetes
+ * provider's `renderYamlToDirectory` pointed at `yamlDir`: no cluster, the objects go to files.
+ */
+export function prodRenderConfig(root: string, yamlDir: string): Record<string, unknown> {
+  const prod = parse(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const config: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(prod.config)) {
+    if (typeof value === "object" && value !== null && "secure" in value) continue;
+    config[name.replace(/^ballast:/, "")] = value;
+  }
+  return { ...config, kubernetes: { ...(config.kubernetes as Record<string, unknown>), renderYamlToDirectory: yamlDir } };
 }
