@@ -71,7 +71,7 @@ describe("upgrading Ballast under a deployed Kubernetes stack (renderYamlToDirec
 
   // Set-up is the first step, not a beforeAll: a missing prerequisite fails the scenario.
   step("set-up: the previous landed version extracted, the prod stack as that version declares it", async () => {
-    const env = toolchainEnv();
+    const env = toolchainEnv({ ensure: ["kubernetes"] });
     requirePlugin(env, "kubernetes", "renderYamlToDirectory (the provider's own handling of renamed objects)", { allowStandin: false });
     requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
     commit = upgradeFromCommit();
