@@ -27,7 +27,7 @@
 # Environment:
 #   BALLAST_CACHE                    cache root (default ~/.cache/ballast); results go to $BALLAST_CACHE/toolchain/<key>
 #   PULUMI_HOME                      where to install (default $BALLAST_CACHE/pulumi-home)
-#   BALLAST_PULUMI_CLI_VERSION       CLI version to build (default 3.259.0: the only pkg/v3 the proxy serves)
+#   BALLAST_PULUMI_CLI_VERSION       CLI version to build (default 3.276.0, matching @pulumi/pulumi in package.json)
 #   BALLAST_<NAME>_VERSION           provider plugin version for NAME in COMMAND RANDOM KUBERNETES DOCKER
 #                                    (default: the exact pin of @pulumi/<name> in package.json)
 #   BALLAST_TOOLCHAIN_STANDINS=0     do not install Ballast's stand-in random/command providers when the
@@ -43,7 +43,7 @@ RECIPE_REV=3
 CACHE_ROOT="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 PULUMI_HOME="${PULUMI_HOME:-$CACHE_ROOT/pulumi-home}"
 ENV_FILE="$CACHE_ROOT/toolchain.env"
-CLI_VERSION="${BALLAST_PULUMI_CLI_VERSION:-3.259.0}"
+CLI_VERSION="${BALLAST_PULUMI_CLI_VERSION:-3.276.0}"
 CLI_VERSION="${CLI_VERSION#v}"
 ALL_PARTS="cli nodejs dynamic policy command random kubernetes docker standins"
 PROVIDERS="command random kubernetes docker"
