@@ -5,14 +5,14 @@
 # Usage: scripts/toolchain.sh [--only PARTS] [--check] [--smoke] [--retry-failed] [--force] [--strict] [--prune] [--quiet]
 #
 #   (no option)      build what is missing, install it into PULUMI_HOME, write the env file
-#   --only PARTS     comma-separated subset of: cli,nodejs,dynamic,policy,command,random,kubernetes,docker,standins
+#   --only PARTS     comma-separated subset of: cli,nodejs,dynamic,command,random,kubernetes,docker,standins
 #   --check          build nothing: exit 0 only if every selected part already has a cached result
 #                    (a binary, or a recorded "not buildable" verdict), the CLI is cached and it is
 #                    installed (PULUMI_HOME/bin/pulumi and the env file exist)
 #   --smoke          after installing, deploy a tiny stack with the Automation API (inline program run by
 #                    tsx, scripts/toolchain/smoke.ts): random.RandomPassword + command.local.Command + a
-#                    dynamic resource; preview --expect-no-changes; preview with a policy pack that must
-#                    refuse the password; destroy. A provider that is not installed is left out.
+#                    dynamic resource; preview --expect-no-changes; preview with a policy pack whose policy
+#                    config makes it refuse the password; destroy. A provider that is not installed is left out.
 #   --retry-failed   try again the parts recorded as "not buildable" (verdicts are cached like binaries)
 #   --force          rebuild the selected parts even if cached
 #   --strict         exit non-zero when any selected part is unavailable, not only the CLI
@@ -27,7 +27,7 @@
 # Environment:
 #   BALLAST_CACHE                    cache root (default ~/.cache/ballast); results go to $BALLAST_CACHE/toolchain/<key>
 #   PULUMI_HOME                      where to install (default $BALLAST_CACHE/pulumi-home)
-#   BALLAST_PULUMI_CLI_VERSION       CLI version to build (default 3.259.0: the only pkg/v3 the proxy serves)
+#   BALLAST_PULUMI_CLI_VERSION       CLI version to build (default 3.276.0, matching @pulumi/pulumi in package.json)
 #   BALLAST_<NAME>_VERSION           provider plugin version for NAME in COMMAND RANDOM KUBERNETES DOCKER
 #                                    (default: the exact pin of @pulumi/<name> in package.json)
 #   BALLAST_TOOLCHAIN_STANDINS=0     do not install Ballast's stand-in random/command providers when the
@@ -43,9 +43,9 @@ RECIPE_REV=3
 CACHE_ROOT="${BALLAST_CACHE:-$HOME/.cache/ballast}"
 PULUMI_HOME="${PULUMI_HOME:-$CACHE_ROOT/pulumi-home}"
 ENV_FILE="$CACHE_ROOT/toolchain.env"
-CLI_VERSION="${BALLAST_PULUMI_CLI_VERSION:-3.259.0}"
+CLI_VERSION="${BALLAST_PULUMI_CLI_VERSION:-3.276.0}"
 CLI_VERSION="${CLI_VERSION#v}"
-ALL_PARTS="cli nodejs dynamic policy command random kubernetes docker standins"
+ALL_PARTS="cli nodejs dynamic command random kubernetes docker standins"
 PROVIDERS="command random kubernetes docker"
 
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
@@ -137,7 +137,6 @@ declare -A VERSION
 VERSION[cli]="$CLI_VERSION"
 VERSION[nodejs]="$CLI_VERSION"
 VERSION[dynamic]="$CLI_VERSION"
-VERSION[policy]="$CLI_VERSION"
 VERSION[standins]="$CLI_VERSION"
 for p in $PROVIDERS; do VERSION[$p]="$(provider_version "$p")"; done
 
@@ -292,16 +291,8 @@ build_dynamic() {
   mark_ok dynamic "github.com/pulumi/pulumi/sdk/v3@v$CLI_VERSION nodejs/dist/pulumi-resource-pulumi-nodejs"
 }
 
-# Without a Node.js language host the engine runs a Node.js policy pack through an analyzer plugin named
-# pulumi-analyzer-policy-nodejs: Ballast's own small script (scripts/toolchain/pulumi-analyzer-policy-nodejs).
-build_policy() {
-  local d
-  d="$(part_dir policy)"
-  rm -rf "$d"
-  mkdir -p "$d/bin"
-  install -m 0755 "$BUILD_DIR/pulumi-analyzer-policy-nodejs" "$d/bin/pulumi-analyzer-policy-nodejs"
-  mark_ok policy "scripts/toolchain/pulumi-analyzer-policy-nodejs"
-}
+# Node.js policy packs need no part of their own: without the language host, the places that hand a
+# pack to the engine hand it a generated launcher instead (scripts/toolchain/policy-pack-launcher.ts).
 
 # Module versions to build a provider from when the proxy refuses the release of the npm pin: the one
 # that go-partial.tsv lists as served. The plugin is installed under the npm SDK's version (the version
@@ -402,7 +393,6 @@ build_part() {
     cli) build_cli ;;
     nodejs) build_nodejs ;;
     dynamic) build_dynamic ;;
-    policy) build_policy ;;
     standins) build_standins ;;
     *) build_provider "$1" ;;
   esac
@@ -434,7 +424,9 @@ install_all() {
   for dir in "$PULUMI_HOME/bin" "$PULUMI_HOME/versions/$CLI_VERSION/bin"; do
     mkdir -p "$dir"
     link_or_copy "$(part_dir cli)/bin/pulumi" "$dir/pulumi"
-    for part in nodejs:pulumi-language-nodejs dynamic:pulumi-resource-pulumi-nodejs policy:pulumi-analyzer-policy-nodejs; do
+    # Retired: the policy analyzer shim of earlier recipes (CLI 3.276 no longer looks for it).
+    rm -f "$dir/pulumi-analyzer-policy-nodejs"
+    for part in nodejs:pulumi-language-nodejs dynamic:pulumi-resource-pulumi-nodejs; do
       file="${part#*:}"
       if part_ok "${part%%:*}"; then
         link_or_copy "$(part_dir "${part%%:*}")/bin/$file" "$dir/$file"
@@ -443,9 +435,6 @@ install_all() {
       fi
     done
   done
-  if part_ok policy && ! part_ok nodejs; then
-    plugin_install analyzer policy-nodejs "$CLI_VERSION" "$(part_dir policy)/bin/pulumi-analyzer-policy-nodejs" || true
-  fi
   local name v bin tag
   for name in $PROVIDERS; do
     v="${VERSION[$name]}"

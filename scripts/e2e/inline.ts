@@ -13,6 +13,8 @@
  * the tests build by hand, e.g. one that deploys an unpinned image past Ballast's config checks.
  *
  * DIR is the Pulumi project directory: Pulumi.yaml (project `ballast`) and Pulumi.<stack>.yaml.
+ * A --policy-pack DIR goes to the engine as it is, or as a generated launcher where the toolchain
+ * has no Node.js language host (scripts/toolchain/policy-pack-launcher.ts).
  * Environment: the pulumi CLI on PATH (source scripts/toolchain.sh's toolchain.env), PULUMI_HOME,
  * PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE.
  *
@@ -25,6 +27,7 @@ import { resolve } from "node:path";
 import { LocalWorkspace, type EngineEvent, type OutputMap } from "@pulumi/pulumi/automation";
 import { platformArgsFromStackConfig } from "../../components/config";
 import { Platform } from "../../components/platform";
+import { enginePolicyPacks } from "../toolchain/policy-pack-launcher";
 
 const USAGE =
   "usage: tsx scripts/e2e/inline.ts <up|preview|refresh|destroy> --stack NAME --work-dir DIR [--expect-no-changes] [--policy-pack DIR]... [--policy-pack-config FILE]... [--exclude-protected] [--diff] [--program MODULE] [--timeout SECONDS] [--clear-pending-creates]";
@@ -124,6 +127,15 @@ async function loadProgram(module: string | undefined): Promise<Program> {
 }
 
 async function run(args: Args): Promise<Record<string, unknown>> {
+  const policies = enginePolicyPacks(args.policyPacks);
+  try {
+    return await runWithPolicyPacks(args, policies.packs);
+  } finally {
+    policies.dispose();
+  }
+}
+
+async function runWithPolicyPacks(args: Args, policyPacks: string[]): Promise<Record<string, unknown>> {
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: args.stack, projectName: "ballast", program: await loadProgram(args.programModule) },
     { workDir: args.workDir },
@@ -132,7 +144,7 @@ async function run(args: Args): Promise<Record<string, unknown>> {
   const common = { onOutput, color: "never" as const };
   switch (args.operation) {
     case "up": {
-      const result = await stack.up({ ...common, policyPacks: args.policyPacks, policyPackConfigs: args.policyPackConfigs });
+      const result = await stack.up({ ...common, policyPacks, policyPackConfigs: args.policyPackConfigs });
       return { summary: result.summary.resourceChanges ?? {}, outputs: plainOutputs(result.outputs) };
     }
     case "preview": {
@@ -147,7 +159,7 @@ async function run(args: Args): Promise<Record<string, unknown>> {
         onEvent,
         expectNoChanges: args.expectNoChanges,
         diff: args.diff,
-        policyPacks: args.policyPacks,
+        policyPacks,
         policyPackConfigs: args.policyPackConfigs,
       });
       return { changes: result.changeSummary, steps };

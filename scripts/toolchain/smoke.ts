@@ -2,8 +2,9 @@
 //
 // An Automation API inline program (no language host needed) deploys a RandomPassword, a
 // command.local.Command running `echo` and a dynamic resource, checks their outputs, previews with
-// --expect-no-changes, previews once more with a policy pack that must refuse the password (the
-// policy analyzer plugin), then destroys the stack. A provider that the toolchain did not install
+// --expect-no-changes, previews once more with a policy pack whose policy config makes it refuse the
+// password (without the Node.js language host the pack runs through a generated launcher,
+// policy-pack-launcher.ts), then destroys the stack. A provider that the toolchain did not install
 // (BALLAST_TOOLCHAIN_PLUGINS) is left out and reported. State lives in BALLAST_SMOKE_DIR.
 import * as fs from "fs";
 import * as path from "path";
@@ -11,6 +12,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import * as random from "@pulumi/random";
+import { enginePolicyPacks } from "./policy-pack-launcher";
 
 const dir = process.env.BALLAST_SMOKE_DIR;
 if (!dir) throw new Error("BALLAST_SMOKE_DIR is not set: run scripts/toolchain.sh --smoke");
@@ -25,8 +27,10 @@ const want = {
 };
 const wantPolicy = want.random && process.env.BALLAST_SMOKE_POLICY !== "0";
 
-// A policy pack that refuses passwords shorter than 32 characters (the smoke password has 24).
-function writePolicyPack(): string {
+// A policy pack that refuses passwords shorter than `minLength` characters: 16 by default, which the
+// smoke password (24) passes, 32 in the policy config the preview passes, so the refusal also shows
+// that the policy config reached the pack.
+function writePolicyPack(): { pack: string; config: string } {
   const pack = path.join(dir as string, "policy-pack");
   fs.mkdirSync(pack, { recursive: true });
   fs.writeFileSync(path.join(pack, "PulumiPolicy.yaml"), "runtime: nodejs\ndescription: toolchain smoke\n");
@@ -35,14 +39,20 @@ function writePolicyPack(): string {
     path.join(pack, "index.js"),
     `const { PolicyPack } = require("@pulumi/policy");
 new PolicyPack("smoke", { policies: [{
-  name: "smoke-password-length", description: "passwords have at least 32 characters", enforcementLevel: "mandatory",
+  name: "smoke-password-length", description: "passwords have at least minLength characters", enforcementLevel: "mandatory",
+  configSchema: { properties: { minLength: { type: "integer", default: 16 } } },
   validateResource: (args, report) => {
-    if (args.type === "random:index/randomPassword:RandomPassword" && args.props.length < 32) report("password too short");
+    const { minLength } = args.getConfig();
+    if (args.type === "random:index/randomPassword:RandomPassword" && args.props.length < minLength) {
+      report(\`password shorter than \${minLength} characters\`);
+    }
   },
 }] });
 `,
   );
-  return pack;
+  const config = path.join(dir as string, "policy-config.json");
+  fs.writeFileSync(config, JSON.stringify({ "smoke-password-length": { minLength: 32 } }));
+  return { pack, config };
 }
 
 interface EchoInputs {
@@ -116,12 +126,16 @@ async function main(): Promise<void> {
     expect("preview --expect-no-changes: changes", JSON.stringify(changes), "[]");
     if (wantPolicy) {
       let refused = "";
+      const { pack, config } = writePolicyPack();
+      const policies = enginePolicyPacks([pack]);
       try {
-        await stack.preview({ policyPacks: [writePolicyPack()], onOutput: log });
+        await stack.preview({ policyPacks: policies.packs, policyPackConfigs: [config], onOutput: log });
       } catch (err: unknown) {
         refused = String(err instanceof Error ? err.message : err);
+      } finally {
+        policies.dispose();
       }
-      expect("policy pack refuses the password", /smoke-password-length/.test(refused), true);
+      expect("policy pack (config minLength 32) refuses the password", /password shorter than 32 characters/.test(refused), true);
     } else {
       console.log("smoke: SKIP policy pack (needs random)");
     }

@@ -6,7 +6,7 @@ module ballast.local/toolchain/standin
 go 1.25.11
 
 require (
-	github.com/pulumi/pulumi/sdk/v3 v3.259.0
+	github.com/pulumi/pulumi/sdk/v3 v3.276.0
 	golang.org/x/crypto v0.55.0
 	google.golang.org/protobuf v1.36.12
 )
