@@ -95,14 +95,35 @@ export function stepsByOp(steps: PlannedStep[]): Record<string, number> {
   return counts;
 }
 
+/** The name of a default provider (`default_4_16_7`): the engine's own, one per plugin version. */
+const DEFAULT_PROVIDER = /::default(_\d+_\d+_\d+.*)?$/;
+
+/**
+ * Whether `step` deletes a default provider that the same plan creates again at another plugin
+ * version (an SDK bump: `@pulumi/random` 4.16.7 -> 4.21.2). A provider holds no state; its resources
+ * move to the new one, and any replace that would cause is caught as a step of its own.
+ */
+function supersededDefaultProvider(step: PlannedStep, steps: PlannedStep[]): boolean {
+  return (
+    step.op === "delete" &&
+    step.type.startsWith("pulumi:providers:") &&
+    DEFAULT_PROVIDER.test(step.urn) &&
+    steps.some((other) => other.op === "create" && other.type === step.type && DEFAULT_PROVIDER.test(other.urn))
+  );
+}
+
 /**
  * The destructive steps an upgrade must not plan: every delete or replace, except those
- * `replaceable` says a version bump may do (the compose release command) and the delete of a removed
- * empty component.
+ * `replaceable` says a version bump may do (the compose release command), the delete of a removed
+ * empty component, and the delete of a default provider superseded by the new plugin version's.
  */
 export function forbiddenSteps(steps: PlannedStep[], replaceable: (step: PlannedStep) => boolean = () => false): PlannedStep[] {
   return steps.filter(
-    (step) => DESTRUCTIVE_OPS.has(step.op) && !replaceable(step) && !(step.op === "delete" && REMOVED_EMPTY_COMPONENTS.has(step.type)),
+    (step) =>
+      DESTRUCTIVE_OPS.has(step.op) &&
+      !replaceable(step) &&
+      !(step.op === "delete" && REMOVED_EMPTY_COMPONENTS.has(step.type)) &&
+      !supersededDefaultProvider(step, steps),
   );
 }
 
