@@ -4,8 +4,8 @@
  * argument types too (the style of components/config/args).
  */
 import { join } from "node:path";
-import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { exportedType, propertyDocs, typeChecker } from "./fixtures/type-docs";
 
 const components = join(__dirname, "..", "components");
 const argTypes: [string, string[]][] = [
@@ -13,33 +13,17 @@ const argTypes: [string, string[]][] = [
   [join(components, "build.ts"), ["ImageBuildsArgs", "ImageBuildRequest", "RegistryLogin"]],
 ];
 
-const program = ts.createProgram(
-  argTypes.map(([file]) => file),
-  {
-    strict: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    skipLibCheck: true,
-    types: [],
-  },
-);
-const checker = program.getTypeChecker();
+const { program, checker } = typeChecker(argTypes.map(([file]) => file));
 
 /** `field: problem` for every property of the exported interface `name` of `file` without docs or `@default`. */
 function undocumented(file: string, name: string): string[] {
-  const source = program.getSourceFile(file);
-  const moduleSymbol = source && checker.getSymbolAtLocation(source);
-  const symbol = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === name);
-  if (!symbol) throw new Error(`${file} exports no ${name}`);
-  const properties = checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol));
+  const properties = checker.getPropertiesOfType(exportedType(program, checker, file, name));
   expect(properties.length, name).toBeGreaterThan(0);
   return properties.flatMap((property) => {
-    const docs = ts.displayPartsToString(property.getDocumentationComment(checker)).trim();
-    const tag = property.getJsDocTags(checker).find((t) => t.name === "default");
+    const { documented, defaultTag } = propertyDocs(checker, property);
     return [
-      ...(docs ? [] : [`${name}.${property.name}: no doc comment`]),
-      ...(tag && ts.displayPartsToString(tag.text).trim() ? [] : [`${name}.${property.name}: no @default`]),
+      ...(documented ? [] : [`${name}.${property.name}: no doc comment`]),
+      ...(defaultTag ? [] : [`${name}.${property.name}: no @default`]),
     ];
   });
 }

@@ -11,6 +11,7 @@ import type { z } from "zod";
 import type { PlatformArgs, StackArgs } from "../components/config/args";
 import { platformInputSchema } from "../components/config/schema";
 import { keyPaths, type ZodNode } from "./fixtures/schema-walk";
+import { exportedType, propertyDocs, typeChecker } from "./fixtures/type-docs";
 
 const DEPTH = 8;
 const argsFile = join(__dirname, "..", "components", "config", "args", "index.ts");
@@ -23,28 +24,15 @@ interface DeclaredKey {
 
 /** Every property path (down to `depth` segments) of the exported interface `name` (`app.health`, `workers[].name`, `secrets{}.rotation`), with its docs. */
 function declaredKeys(name: string, depth: number): DeclaredKey[] {
-  const program = ts.createProgram([argsFile], {
-    strict: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    skipLibCheck: true,
-    types: [],
-  });
-  const checker = program.getTypeChecker();
-  const source = program.getSourceFile(argsFile);
-  const moduleSymbol = source && checker.getSymbolAtLocation(source);
-  const symbol = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === name);
-  if (!symbol) throw new Error(`${argsFile} exports no ${name}`);
+  const { program, checker } = typeChecker([argsFile]);
+  const declaredType = exportedType(program, checker, argsFile, name);
   const found = new Map<string, DeclaredKey>();
   const segments = (path: string) => path.replace(/\[\]|\{\}/g, "").split(".").length;
 
   const walkProperties = (type: ts.Type, path: string): void => {
     for (const property of checker.getPropertiesOfType(type)) {
       const propertyPath = path ? `${path}.${property.name}` : property.name;
-      const documented = ts.displayPartsToString(property.getDocumentationComment(checker)).trim() !== "";
-      const tag = property.getJsDocTags(checker).find((t) => t.name === "default");
-      const defaultTag = tag ? ts.displayPartsToString(tag.text).trim() : undefined;
+      const { documented, defaultTag } = propertyDocs(checker, property);
       const seen = found.get(propertyPath);
       // A key declared by several union options (the receiver types) must be documented in each.
       found.set(propertyPath, {
@@ -66,7 +54,7 @@ function declaredKeys(name: string, depth: number): DeclaredKey[] {
       }
     }
   };
-  walkProperties(checker.getDeclaredTypeOfSymbol(symbol), "");
+  walkProperties(declaredType, "");
   return [...found.values()];
 }
 
