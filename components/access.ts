@@ -5,18 +5,12 @@
  * configuration defines the same middlewares for the Ingresses that name them.
  */
 import type { PlatformConfig } from "./config";
-import { EVERYONE } from "./config/defaults";
+import { restrictedRanges } from "./config/defaults";
 import { monitoringNames } from "./observability/context";
 
 /** Traefik middleware name of a route's allow-list. */
 export function allowListMiddleware(workload: string): string {
   return `allow-${workload}`;
-}
-
-/** The ranges a route is restricted to, or undefined when everyone may connect. */
-export function restrictedRanges(ranges: readonly string[]): string[] | undefined {
-  const everyone = EVERYONE.every((range) => ranges.includes(range));
-  return everyone || ranges.length === 0 ? undefined : [...ranges];
 }
 
 /** Every allow-listed route of the stack: workload name -> source ranges. */

@@ -479,11 +479,16 @@ function completeHealth(parent: Json | undefined): void {
   if (health.deep === undefined && health.readiness !== undefined) health.deep = health.readiness;
 }
 
-/** Every default merged under the stack file's values, ready for the schema. */
 /** Everyone, as source ranges. */
 export const EVERYONE = ["0.0.0.0/0", "::/0"];
 /** RFC 1918 and unique-local ranges: VPNs, office networks, a cluster's nodes. */
 export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+/** The ranges a route is restricted to, or undefined when everyone may connect (both of `EVERYONE`, or none given). */
+export function restrictedRanges(ranges: readonly string[]): string[] | undefined {
+  const everyone = EVERYONE.every((range) => ranges.includes(range));
+  return everyone || ranges.length === 0 ? undefined : [...ranges];
+}
 
 /**
  * Who may reach Grafana when the stack does not say: everyone in dev and on the local engine;
@@ -505,6 +510,7 @@ function grafanaAllowFromDefault(merged: JsonObject, context: DefaultsContext): 
   return ssh.length > 0 ? ssh : [];
 }
 
+/** Every default merged under the stack file's values, ready for the schema. */
 export function withDefaults(values: JsonObject, context: DefaultsContext): JsonObject {
   const merged = deepMerge(topLevelDefaults(context, values), { ...values, environment: context.environment });
   const compose = merged.compose as JsonObject;

@@ -4,7 +4,7 @@
  * context in, specs out. Only Grafana is public (`grafana.<domain>`); every other port is
  * reachable only from the workloads listed in its `network.allowFrom`.
  */
-import { restrictedRanges } from "../access";
+import { restrictedRanges } from "../config/defaults";
 import type { ConfigFileSpec, KubernetesApiAccess, SecretSpec, WorkloadSpec } from "../spec";
 import { NOBODY_SECURITY, workload } from "../spec";
 import { resourceSpec } from "../resources";
