@@ -78,7 +78,7 @@ describe("upgrading Ballast under a deployed Kubernetes stack (renderYamlToDirec
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-k8s-upgrade-"));
     oldRoot = path.join(work, "from");
     fs.mkdirSync(oldRoot);
-    await extractVersion(commit, oldRoot);
+    await extractVersion(commit, oldRoot, env);
     yamlDir = path.join(work, "yaml");
     project = await PulumiProject.create({
       stack: STACK,

@@ -83,7 +83,7 @@ describe("upgrading Ballast under a running compose stack", () => {
       requirePlugin(env, "random", "the stack's generated secrets", { allowStandin: true });
       commit = upgradeFromCommit();
       oldRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ballast-e2e-upgrade-from-"));
-      await extractVersion(commit, oldRoot);
+      await extractVersion(commit, oldRoot, env);
       hostAttempted = true;
       host = await bringUpHost();
       httpPort = await freePort();

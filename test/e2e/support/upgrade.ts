@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot, run, type InlineResult, type PulumiProject } from "./harness";
+import { installedPlugins, repoRoot, run, type InlineResult, type PulumiProject } from "./harness";
 
 /** The commit of the previous landed version: the first line of the fixture that is not a comment. */
 export function upgradeFromCommit(file = path.join(repoRoot, "test", "e2e", "fixtures", "upgrade-from")): string {
@@ -23,9 +23,10 @@ export function upgradeFromCommit(file = path.join(repoRoot, "test", "e2e", "fix
 
 /**
  * The tree of `commit` in a temp dir, with node_modules: this checkout's when the lock file is the
- * same, else its own `npm ci` (no install scripts).
+ * same, else its own `npm ci` (no install scripts); and the stand-in plugins under the versions it
+ * pins (`toolchain` is the harness's toolchain env).
  */
-export async function extractVersion(commit: string, into: string): Promise<void> {
+export async function extractVersion(commit: string, into: string, toolchain: Record<string, string>): Promise<void> {
   try {
     execFileSync("git", ["-C", repoRoot, "cat-file", "-e", `${commit}^{commit}`], { stdio: "ignore" });
   } catch {
@@ -41,6 +42,32 @@ export async function extractVersion(commit: string, into: string): Promise<void
   }
   const installed = await run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: into, timeoutSeconds: 900 });
   if (installed.code !== 0) throw new Error(`npm ci of Ballast ${commit} failed:\n${installed.stderr.slice(-2000)}`);
+  await installStandinsFor(into, toolchain);
+}
+
+/**
+ * The stand-in providers (scripts/toolchain/standin) also under the versions the tree in `root`
+ * pins: its SDKs ask the engine for exactly those (`@pulumi/random` 4.16.7 before 4.21.2), and the
+ * toolchain installs the stand-ins under this tree's pins only. A stand-in serves every version of
+ * its SDK; a real provider is left alone (a different pin of it would need its own build).
+ */
+async function installStandinsFor(root: string, toolchain: Record<string, string>): Promise<void> {
+  const pins = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> })
+    .dependencies;
+  for (const [name, installed] of installedPlugins(toolchain)) {
+    const pinned = pins?.[`@pulumi/${name}`];
+    const version = installed.replace("(standin)", "");
+    if (!installed.endsWith("(standin)") || !pinned || pinned === version) continue;
+    const binary = `pulumi-resource-${name}`;
+    if (fs.existsSync(path.join(toolchain.PULUMI_HOME, "plugins", `resource-${name}-v${pinned}`, binary))) continue;
+    const source = path.join(toolchain.PULUMI_HOME, "plugins", `resource-${name}-v${version}`, binary);
+    const cli = toolchain.BALLAST_PULUMI_CLI ?? path.join(toolchain.PULUMI_HOME, "bin", "pulumi");
+    const done = await run(cli, ["plugin", "install", "resource", name, pinned, "--file", source], {
+      env: { ...process.env, ...toolchain },
+      timeoutSeconds: 120,
+    });
+    if (done.code !== 0) throw new Error(`installing the ${name} stand-in as ${pinned} failed:\n${done.stderr.slice(-2000)}`);
+  }
 }
 
 /** Steps of a preview that delete or replace a resource (or drop one the state holds). */
